@@ -1,0 +1,35 @@
+# Sozialmonitor: `make run` tries it out, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+WORKSPACE ?= arbeitsbereich
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	@test -e $(WORKSPACE)/katalog.toml || $(BIN)/sozialmonitor init $(WORKSPACE) --demo
+	$(BIN)/sozialmonitor --workspace $(WORKSPACE) run
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check bot watchers storage commands tests bench
+
+test: $(VENV)/.installed-test lint
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

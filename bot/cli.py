@@ -1,0 +1,190 @@
+"""The `sozialmonitor` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from commands import Caller, dispatch
+from commands.texts import text
+from storage.config import load_settings
+
+from .render import render_plain
+from .workspace import Monitor, WorkspaceError, create_workspace, is_workspace, problem_text
+
+__all__ = ["main"]
+
+ENV_WORKSPACE = "SOZIALMONITOR_WORKSPACE"
+
+
+class CliError(Exception):
+    """One sentence for stderr, with the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse's own message is English and multi-line; the contract asks for one German sentence.
+        sys.stderr.write(text(_lang(), "cli.bad_arguments", detail=message) + "\n")
+        raise SystemExit(2)
+
+
+def _lang() -> str:
+    return os.environ.get("SOZIALMONITOR_LANGUAGE", "de") if os.environ.get("SOZIALMONITOR_LANGUAGE") in (
+        "de", "en") else "de"
+
+
+def _workspace(args: argparse.Namespace) -> Path:
+    return Path(getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE) or "arbeitsbereich")
+
+
+def _open(args: argparse.Namespace) -> Monitor:
+    try:
+        return Monitor.open(_workspace(args))
+    except WorkspaceError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.dir) if args.dir else _workspace(args)
+    try:
+        create_workspace(target, demo_data=args.demo)
+    except WorkspaceError as exc:
+        raise CliError(str(exc)) from None
+    print(text("de", "cli.init_done", path=target))
+    if args.demo:
+        print(text("de", "cli.init_demo"))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    if not is_workspace(workspace):
+        raise CliError(text("de", "cli.workspace_missing", path=workspace))
+    settings, problems = load_settings(workspace)
+    from storage.catalogue import load_catalogue
+
+    catalogue, cat_problems = load_catalogue(settings.catalogue_file)
+    problems += cat_problems
+    for problem in problems:
+        print(problem_text(problem, settings.language))
+    if problems:
+        return 1
+    assert catalogue is not None
+    print(text(settings.language, "cli.check_ok", measures=len(catalogue.measures),
+               indicators=len(catalogue.indicators), persons=len(catalogue.persons)))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        if args.as_user is None:
+            caller = Caller(operator=True)
+        else:
+            person = monitor.catalogue.person_by_telegram(args.as_user)
+            caller = Caller(user_id=args.as_user, chat_id=args.as_user, person=person)
+        reply = dispatch(monitor.state, " ".join(args.message), caller, monitor.now())
+        out = render_plain(reply)
+        if reply.attachments:
+            from .console import save_attachments
+
+            for path in save_attachments(reply, monitor.settings.workspace / "ausgaben"):
+                out += f"\n{path}"
+        if reply.status == "usage":
+            sys.stderr.write(out + "\n")
+            return 2
+        print(out)
+        return 0
+    finally:
+        monitor.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .run import run
+
+    monitor = _open(args)
+    try:
+        return run(monitor, console=args.console)
+    finally:
+        monitor.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    raise CliError("ingest: noch nicht verfügbar.")
+
+
+def cmd_reminders(args: argparse.Namespace) -> int:
+    raise CliError("reminders: noch nicht verfügbar.")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    raise CliError("report: noch nicht verfügbar.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
+                        help="Arbeitsbereich (Standard: $SOZIALMONITOR_WORKSPACE oder ./arbeitsbereich)")
+    parser = _Parser(prog="sozialmonitor", parents=[common],
+                     description="Sozialmonitor: Ablage-Watcher, Chat-Bot und Ausschussbericht.")
+    sub = parser.add_subparsers(dest="command", metavar="BEFEHL", parser_class=_Parser)
+
+    p = sub.add_parser("init", parents=[common], help="Arbeitsbereich anlegen")
+    p.add_argument("dir", nargs="?", metavar="DIR")
+    p.add_argument("--demo", action="store_true", help="mit Beispieldaten („Beispiel“)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("run", parents=[common], help="Watcher, Erinnerungen und Chat starten")
+    p.add_argument("--console", action="store_true", help="Konsolen-Chat statt Telegram")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ask", parents=[common], help="einen Chat-Befehl beantworten")
+    p.add_argument("--as", dest="as_user", type=int, metavar="USER_ID", help="als dieser Telegram-Nutzer fragen")
+    p.add_argument("message", nargs="+", metavar="BEFEHL", help='z. B. "/status M21"')
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("ingest", parents=[common], help="Indikatordateien importieren")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("reminders", parents=[common], help="fällige Erinnerungen zeigen oder senden")
+    p.add_argument("--at", metavar="ISO_DATETIME", help="Zeitpunkt, z. B. 2018-09-19T09:00")
+    p.add_argument("--send", action="store_true", help="die Erinnerungen senden")
+    p.set_defaults(func=cmd_reminders)
+
+    p = sub.add_parser("report", parents=[common], help="Bericht für den Sozialausschuss")
+    p.add_argument("--format", choices=("md", "html", "xlsx"), default="md")
+    p.add_argument("-o", dest="output", metavar="FILE")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", parents=[common], help="Einstellungen und Katalog prüfen")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CliError as exc:
+        sys.stderr.write(str(exc) + "\n")
+        return exc.status
+    except KeyboardInterrupt:
+        sys.stderr.write(text(_lang(), "cli.interrupted") + "\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""The command registry: `@command` records metadata, `dispatch` parses, checks access and calls."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.catalogue import normalize_measure
+from storage.models import Measure, Person
+
+from .reply import Reply, ReplyBuilder
+from .state import State
+
+__all__ = [
+    "ADMIN",
+    "ANYONE",
+    "MEMBER",
+    "PARTICIPANT",
+    "Caller",
+    "Command",
+    "UsageError",
+    "all_commands",
+    "command",
+    "dispatch",
+    "find",
+    "take_measure",
+]
+
+ANYONE, MEMBER, PARTICIPANT, ADMIN = "anyone", "member", "participant", "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks. `operator` is the local console/`ask` user: admin rights, no Telegram id."""
+
+    user_id: int | None = None
+    chat_id: int | None = None
+    person: Person | None = None
+    operator: bool = False
+    group_member: bool = False  # writes in a team group listed in the settings
+    language: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.operator or (self.person is not None and self.person.is_admin)
+
+    @property
+    def is_member(self) -> bool:
+        return self.operator or self.person is not None or self.group_member
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person else ""
+
+
+Handler = Callable[[State, list[str], Caller, datetime], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    en: str | None
+    access: str
+    usage: str
+    usage_en: str
+    func: Handler
+
+    @property
+    def help(self) -> str:
+        """German help: the first docstring line."""
+        return (inspect.getdoc(self.func) or "").splitlines()[0]
+
+    def help_text(self, lang: str) -> str:
+        if lang == "en":
+            from .texts import catalogue
+
+            return catalogue("en").get(f"help.{self.name}", self.help)
+        return self.help
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.en) if self.en and self.en != self.name else (self.name,)
+
+
+_REGISTRY: dict[str, Command] = {}
+_ORDER: list[Command] = []
+
+
+def command(name: str, *, en: str | None = None, access: str = MEMBER, usage: str = "",
+            usage_en: str | None = None) -> Callable[[Handler], Handler]:
+    """Register a chat command; the decorated function's docstring is its help line."""
+
+    def register(func: Handler) -> Handler:
+        cmd = Command(name, en, access, usage, usage if usage_en is None else usage_en, func)
+        for alias in cmd.names():
+            if alias in _REGISTRY and _REGISTRY[alias].func is not func:
+                raise ValueError(f"command /{alias} registered twice")
+            _REGISTRY[alias] = cmd
+        if cmd not in _ORDER:
+            _ORDER.append(cmd)
+        return func
+
+    return register
+
+
+def all_commands() -> list[Command]:
+    return list(_ORDER)
+
+
+def find(name: str) -> Command | None:
+    return _REGISTRY.get(name.casefold())
+
+
+class UsageError(Exception):
+    """Bad arguments: carries the text key and its params; dispatch answers with status 'usage'."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def take_measure(state: State, args: list[str], command_name: str = "") -> tuple[Measure, list[str]]:
+    """Take a measure id off the front of args ('M21', 'M 21', 'm21', '21')."""
+    if not args:
+        raise UsageError("missing_measure", command=command_name)
+    token, rest = args[0], args[1:]
+    if token.casefold() == "m" and rest:
+        token, rest = token + rest[0], rest[1:]
+    mid = normalize_measure(token)
+    measure = state.catalogue.measures.get(mid) if mid else None
+    if measure is None:
+        raise UsageError("unknown_measure", found=token, known=", ".join(state.catalogue.measures))
+    return measure, rest
+
+
+def _allowed(cmd: Command, caller: Caller) -> str | None:
+    """None if allowed, else the text key of the refusal."""
+    if cmd.access == ANYONE:
+        return None
+    if not caller.is_member:
+        return "denied.unknown"
+    if cmd.access == ADMIN and not caller.is_admin:
+        return "denied.admin"
+    if cmd.access == PARTICIPANT and not caller.operator and not (caller.person and caller.person.measures):
+        return "denied.participant"
+    return None
+
+
+def split_command(text: str) -> tuple[str, list[str]] | None:
+    """'/status@bot M21' -> ('status', ['M21']); None if the text is no command."""
+    text = text.strip()
+    if not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].casefold()
+    return name, rest.split()
+
+
+def dispatch(state: State, text: str, caller: Caller, now: datetime) -> Reply:
+    """Answer one chat message. Never raises for user input: errors become a Reply with a status."""
+    lang = caller.language or state.lang
+    parsed = split_command(text)
+    if parsed is None:
+        return ReplyBuilder().line(state.t("not_a_command", lang=lang)).build("usage")
+    name, args = parsed
+    cmd = find(name)
+    if cmd is None:
+        if not caller.is_member:
+            return ReplyBuilder().line(state.t("denied.unknown", lang=lang, user_id=caller.user_id)).build("denied")
+        return ReplyBuilder().line(state.t("unknown_command", lang=lang, command=name)).build("usage")
+    refusal = _allowed(cmd, caller)
+    if refusal:
+        return ReplyBuilder().line(
+            state.t(refusal, lang=lang, command=name, user_id=caller.user_id)).build("denied")
+    scoped = state.for_language(lang)
+    try:
+        return cmd.func(scoped, args, caller, now)
+    except UsageError as exc:
+        builder = ReplyBuilder().line(scoped.t(exc.key, **{"command": name, **exc.params}))
+        if exc.key not in ("unknown_measure",) and cmd.usage:
+            builder.line(scoped.t("usage", command=name, usage=cmd.usage if lang == "de" else cmd.usage_en))
+        return builder.build("usage")

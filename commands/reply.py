@@ -1,0 +1,83 @@
+"""What a command answers: lines of styled spans and attachments, rendered later as HTML or plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Attachment", "Reply", "ReplyBuilder", "Span", "b", "code", "i"]
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: str = ""  # "" | "b" | "i" | "code"
+
+
+def b(text: object) -> Span:
+    return Span(str(text), "b")
+
+
+def i(text: object) -> Span:
+    return Span(str(text), "i")
+
+
+def code(text: object) -> Span:
+    return Span(str(text), "code")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    kind: str = "document"  # document | photo
+    caption: str = ""
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """status: ok | usage (unknown command, bad arguments) | denied | error."""
+
+    lines: tuple[tuple[Span, ...], ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    status: str = "ok"
+    notices: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (recipient person, text) to tell
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def plain(self) -> str:
+        return "\n".join("".join(s.text for s in line) for line in self.lines)
+
+
+class ReplyBuilder:
+    """Collects lines; `line("M21 ", b("title"))` takes strings and spans."""
+
+    def __init__(self) -> None:
+        self._lines: list[tuple[Span, ...]] = []
+        self._attachments: list[Attachment] = []
+        self._notices: list[tuple[str, str]] = []
+
+    def line(self, *parts: str | Span) -> ReplyBuilder:
+        self._lines.append(tuple(p if isinstance(p, Span) else Span(str(p)) for p in parts if p != ""))
+        return self
+
+    def blank(self) -> ReplyBuilder:
+        if self._lines and self._lines[-1]:
+            self._lines.append(())
+        return self
+
+    def attach(self, attachment: Attachment) -> ReplyBuilder:
+        self._attachments.append(attachment)
+        return self
+
+    def notify(self, person: str, text: str) -> ReplyBuilder:
+        self._notices.append((person, text))
+        return self
+
+    def build(self, status: str = "ok") -> Reply:
+        lines = list(self._lines)
+        while lines and not lines[-1]:
+            lines.pop()
+        return Reply(tuple(lines), tuple(self._attachments), status, tuple(self._notices))

@@ -1,0 +1,31 @@
+"""The user-facing text catalogue, one dict per language, merged from the parts of the program."""
+
+from __future__ import annotations
+
+from . import texts_core
+
+__all__ = ["LANGUAGES", "catalogue", "register", "text"]
+
+LANGUAGES = ("de", "en")
+_CATALOGUE: dict[str, dict[str, str]] = {"de": {}, "en": {}}
+
+
+def register(de: dict[str, str], en: dict[str, str]) -> None:
+    """Add a part's texts; every key must exist in both languages (a test checks it)."""
+    _CATALOGUE["de"].update(de)
+    _CATALOGUE["en"].update(en)
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    return _CATALOGUE[lang if lang in _CATALOGUE else "de"]
+
+
+def text(lang: str, key: str, **params: object) -> str:
+    """The text for `key` in `lang`, falling back to German; params are filled with str.format."""
+    template = catalogue(lang).get(key) or _CATALOGUE["de"].get(key)
+    if template is None:
+        raise KeyError(f"no text for {key!r}")
+    return template.format(**params) if params else template
+
+
+register(texts_core.DE, texts_core.EN)

@@ -1,0 +1,289 @@
+"""The catalogue (katalog.toml): measures, indicators, offices and persons, read and checked."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models import ADMIN, MEMBER, Indicator, Measure, Office, Person
+from .seed import FIELDS, MEASURES
+
+__all__ = [
+    "FREQUENCIES",
+    "Catalogue",
+    "CatalogueProblem",
+    "load_catalogue",
+    "normalize_measure",
+    "parse_catalogue",
+    "render_catalogue",
+]
+
+FREQUENCIES = ("monatlich", "vierteljährlich", "halbjährlich", "jährlich")
+_MEASURE_RE = re.compile(r"^\s*m?\s*(\d{2})\s*$", re.IGNORECASE)
+
+
+def normalize_measure(text: str) -> str | None:
+    """'M21', 'M 21', 'm21' and '21' -> 'M21'; None if it is no measure id at all."""
+    match = _MEASURE_RE.match(str(text))
+    return f"M{match.group(1)}" if match else None
+
+
+@dataclass(frozen=True)
+class CatalogueProblem:
+    """One problem in the catalogue, with where it is; `code` names the message, `params` fill it."""
+
+    file: str
+    line: int | None
+    code: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    offices: dict[str, Office]
+    measures: dict[str, Measure]
+    indicators: dict[str, Indicator]
+    persons: tuple[Person, ...]
+
+    def measure(self, text: str) -> Measure | None:
+        mid = normalize_measure(text)
+        return self.measures.get(mid) if mid else None
+
+    def indicators_of(self, measure: str) -> list[Indicator]:
+        return [i for i in self.indicators.values() if i.measure == measure]
+
+    def find_indicator(self, measure: str | None, text: str) -> Indicator | None:
+        """By id or by name, case-insensitively, optionally limited to one measure."""
+        key = " ".join(str(text).split()).casefold()
+        for ind in self.indicators.values():
+            if measure and ind.measure != measure:
+                continue
+            if ind.id.casefold() == key or ind.name.casefold() == key:
+                return ind
+        return None
+
+    def person_by_telegram(self, telegram_id: int | None) -> Person | None:
+        if telegram_id is None:
+            return None
+        return next((p for p in self.persons if p.telegram_id == telegram_id), None)
+
+    def person(self, name: str) -> Person | None:
+        return next((p for p in self.persons if p.name == name), None)
+
+    def participants(self, measure: str) -> list[Person]:
+        return [p for p in self.persons if measure in p.measures]
+
+    def office_persons(self, office: str) -> list[Person]:
+        return [p for p in self.persons if p.office == office]
+
+    @property
+    def admins(self) -> list[Person]:
+        return [p for p in self.persons if p.role == ADMIN]
+
+    def measures_by_field(self) -> dict[str, list[Measure]]:
+        out: dict[str, list[Measure]] = {f: [] for f in FIELDS.values()}
+        for m in self.measures.values():
+            out.setdefault(m.field, []).append(m)
+        return out
+
+
+def _entry_lines(text: str, kind: str) -> list[int]:
+    """Line numbers (1-based) of each `[[kind]]` header, so problems can point at their entry."""
+    pattern = re.compile(rf"^\s*\[\[\s*{re.escape(kind)}\s*\]\]")
+    return [n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)]
+
+
+def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogue | None, list[CatalogueProblem]]:
+    """Parse and check a catalogue; every problem is reported, not just the first."""
+    problems: list[CatalogueProblem] = []
+
+    def problem(line: int | None, code: str, **params: object) -> None:
+        problems.append(CatalogueProblem(filename, line, code, params))
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        problem(int(line.group(1)) if line else None, "toml_syntax", detail=str(exc))
+        return None, problems
+
+    def entries(kind: str) -> Iterable[tuple[int | None, dict]]:
+        raw = data.get(kind, [])
+        lines = _entry_lines(text, kind)
+        if not isinstance(raw, list):
+            problem(None, "cat_not_list", kind=kind)
+            return []
+        return [(lines[i] if i < len(lines) else None, e) for i, e in enumerate(raw) if isinstance(e, dict)]
+
+    offices: dict[str, Office] = {}
+    for line, e in entries("amt"):
+        oid = str(e.get("id", "")).strip()
+        if not oid:
+            problem(line, "cat_missing", kind="amt", key="id")
+            continue
+        if oid in offices:
+            problem(line, "cat_duplicate", kind="amt", id=oid)
+        offices[oid] = Office(oid, str(e.get("name", "")))
+
+    measures: dict[str, Measure] = {}
+    for line, e in entries("massnahme"):
+        mid = normalize_measure(str(e.get("id", "")))
+        if not mid:
+            problem(line, "cat_bad_measure_id", found=e.get("id", ""))
+            continue
+        if mid in measures:
+            problem(line, "cat_duplicate", kind="massnahme", id=mid)
+        fld = str(e.get("feld", FIELDS.get(mid[1], "")))
+        if fld not in FIELDS.values():
+            problem(line, "cat_bad_field", id=mid, found=fld, expected=", ".join(FIELDS.values()))
+        phase = e.get("phase", 1)
+        if phase not in (1, 2):
+            problem(line, "cat_bad_phase", id=mid, found=phase)
+            phase = 1
+        lead = tuple(str(x) for x in e.get("federfuehrung", []) or [])
+        for office in lead:
+            if offices and office not in offices:
+                problem(line, "cat_unknown_office", id=mid, office=office)
+        measures[mid] = Measure(
+            id=mid, field=fld, title=str(e.get("titel", "")), lead_offices=lead, phase=phase,
+            external=tuple(str(x) for x in e.get("externe_stellen", []) or []), hint=str(e.get("hinweis", "")),
+        )
+
+    indicators: dict[str, Indicator] = {}
+    for line, e in entries("indikator"):
+        iid = str(e.get("id", "")).strip()
+        mid = normalize_measure(str(e.get("massnahme", "")))
+        if not iid:
+            problem(line, "cat_missing", kind="indikator", key="id")
+            continue
+        if iid in indicators:
+            problem(line, "cat_duplicate", kind="indikator", id=iid)
+        if not mid or mid not in measures:
+            problem(line, "cat_unknown_measure", id=iid, found=e.get("massnahme", ""))
+            continue
+        freq = str(e.get("turnus", "jährlich"))
+        if freq not in FREQUENCIES:
+            problem(line, "cat_bad_frequency", id=iid, found=freq, expected=", ".join(FREQUENCIES))
+            freq = "jährlich"
+        due = e.get("frist_tage", 60)
+        if not isinstance(due, int) or isinstance(due, bool) or due < 0:
+            problem(line, "cat_bad_due", id=iid, found=due)
+            due = 60
+        office = str(e.get("amt", ""))
+        if office and offices and office not in offices:
+            problem(line, "cat_unknown_office", id=iid, office=office)
+        indicators[iid] = Indicator(id=iid, measure=mid, name=str(e.get("name", iid)), unit=str(e.get("einheit", "")),
+                                    frequency=freq, due_days=due, office=office)
+
+    persons: list[Person] = []
+    seen_ids: set[int] = set()
+    for line, e in entries("person"):
+        name = str(e.get("name", "")).strip()
+        if not name:
+            problem(line, "cat_missing", kind="person", key="name")
+            continue
+        tid = e.get("telegram_id")
+        if tid is not None and (not isinstance(tid, int) or isinstance(tid, bool)):
+            problem(line, "cat_bad_telegram_id", name=name, found=tid)
+            tid = None
+        if tid is not None:
+            if tid in seen_ids:
+                problem(line, "cat_duplicate", kind="telegram_id", id=tid)
+            seen_ids.add(tid)
+        role = str(e.get("rolle", MEMBER))
+        if role not in (ADMIN, MEMBER):
+            problem(line, "cat_bad_role", name=name, found=role)
+            role = MEMBER
+        pm = []
+        for raw in e.get("massnahmen", []) or []:
+            mid = normalize_measure(str(raw))
+            if not mid or mid not in measures:
+                problem(line, "cat_unknown_measure", id=name, found=raw)
+            else:
+                pm.append(mid)
+        office = str(e.get("amt", ""))
+        if office and offices and office not in offices:
+            problem(line, "cat_unknown_office", id=name, office=office)
+        persons.append(Person(name=name, office=office, telegram_id=tid, role=role, measures=tuple(pm)))
+
+    ordered = dict(sorted(measures.items()))
+    return Catalogue(offices, ordered, indicators, tuple(persons)), problems
+
+
+def load_catalogue(path: Path) -> tuple[Catalogue | None, list[CatalogueProblem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [CatalogueProblem(str(path), None, "file_missing", {"path": str(path)})]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [CatalogueProblem(str(path), None, "file_unreadable", {"path": str(path), "detail": str(exc)})]
+    return parse_catalogue(text, str(path))
+
+
+def _toml_str(value: str) -> str:
+    # A JSON string literal is a valid TOML basic string (same escapes).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_list(values: Iterable[object]) -> str:
+    return "[" + ", ".join(_toml_str(v) if isinstance(v, str) else str(v) for v in values) + "]"
+
+
+def render_catalogue(
+    measures: Iterable[Measure] | None = None,
+    offices: Iterable[Office] = (),
+    indicators: Iterable[Indicator] = (),
+    persons: Iterable[Person] = (),
+    header: str = "",
+) -> str:
+    """Write a catalogue as commented TOML (used by `init`)."""
+    if measures is None:
+        measures = [Measure(mid, FIELDS[mid[1]], title, hint=hint) for mid, (title, hint) in MEASURES.items()]
+    out = [header] if header else []
+    offices = list(offices)
+    if offices:
+        out.append("# Ämter und Stellen: die Kurznamen werden unten überall verwendet.")
+    for o in offices:
+        out += ["[[amt]]", f"id = {_toml_str(o.id)}", f"name = {_toml_str(o.name)}", ""]
+    out.append("# Die 14 Maßnahmen (Handlungsempfehlungen), Titel wörtlich aus der Dokumentation vom 21.09.2018.")
+    out.append("# feld: Pflege | Wohnen | Soziale Lage | Bildung; phase: 1 = verwaltungsintern, 2 = mit externen Stellen")
+    for m in measures:
+        out += [
+            "[[massnahme]]",
+            f"id = {_toml_str(m.id)}",
+            f"feld = {_toml_str(m.field)}",
+            f"titel = {_toml_str(m.title)}",
+            f"federfuehrung = {_toml_list(m.lead_offices)}",
+            f"phase = {m.phase}",
+            f"externe_stellen = {_toml_list(m.external)}",
+            f"hinweis = {_toml_str(m.hint)}",
+            "",
+        ]
+    indicators = list(indicators)
+    out.append("# Indikatoren: turnus monatlich | vierteljährlich | halbjährlich | jährlich;")
+    out.append("# frist_tage: die Lieferung ist so viele Tage nach Ende des Zeitraums fällig.")
+    for i in indicators:
+        out += [
+            "[[indikator]]",
+            f"id = {_toml_str(i.id)}",
+            f"massnahme = {_toml_str(i.measure)}",
+            f"name = {_toml_str(i.name)}",
+            f"einheit = {_toml_str(i.unit)}",
+            f"turnus = {_toml_str(i.frequency)}",
+            f"frist_tage = {i.due_days}",
+            f"amt = {_toml_str(i.office)}",
+            "",
+        ]
+    persons = list(persons)
+    out.append("# Personen: rolle admin | mitglied; massnahmen = an deren Besprechungen sie teilnehmen und deren")
+    out.append("# Protokolle sie unterschreiben; telegram_id bekommt man mit /start vom Bot.")
+    for p in persons:
+        out += ["[[person]]", f"name = {_toml_str(p.name)}", f"amt = {_toml_str(p.office)}"]
+        if p.telegram_id is not None:
+            out.append(f"telegram_id = {p.telegram_id}")
+        out += [f"rolle = {_toml_str(p.role)}", f"massnahmen = {_toml_list(p.measures)}", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,151 @@
+"""A TinyDB storage that never leaves a half-written file: temp file, fsync, atomic rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb.storages import Storage
+
+__all__ = ["AtomicJSONStorage", "StoreUnreadable", "backup_files"]
+
+
+class StoreUnreadable(Exception):
+    """The store file exists but is not a complete JSON document."""
+
+    def __init__(self, path: Path, backup: Path | None, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.backup = backup
+        self.reason = reason
+
+
+def backup_files(path: Path) -> list[Path]:
+    """The backups of `path`, newest first."""
+    folder = path.parent / "sicherungen"
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{path.stem}.*{path.suffix}"), reverse=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename is only durable once the directory entry is on disk.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class AtomicJSONStorage(Storage):
+    """Keeps the database in memory and writes it whole, crash-safely, with orjson.
+
+    TinyDB's JSONStorage rewrites the file in place and truncates afterwards: a crash in between leaves a
+    file that no longer parses. Here every write goes to a temp file in the same folder, is fsynced and
+    then replaces the store with os.replace, so a reader sees the old or the new file, never a mix.
+    Before the replace, the previous file is hard-linked into `sicherungen/` (cheap: no copy) at most once
+    per `backup_seconds`, and only the newest `backups` are kept.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        backups: int = 5,
+        backup_seconds: float = 600.0,
+        fsync: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        self.backups = backups
+        self.backup_seconds = backup_seconds
+        self.fsync = fsync
+        self._clock = clock
+        self._data: dict[str, Any] | None = None
+        self._last_backup = 0.0
+        self.writes = 0
+
+    def read(self) -> dict[str, Any] | None:
+        if self._data is None:
+            self._data = self._load()
+        # TinyDB mutates what read() returns and hands it back to write(): sharing is intended.
+        return self._data
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw.strip():
+            raise StoreUnreadable(self.path, self._newest_backup(), "leer")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise StoreUnreadable(self.path, self._newest_backup(), str(exc)) from None
+        if not isinstance(data, dict):
+            raise StoreUnreadable(self.path, self._newest_backup(), "kein JSON-Objekt")
+        return data
+
+    def _newest_backup(self) -> Path | None:
+        for candidate in backup_files(self.path):
+            try:
+                if isinstance(orjson.loads(candidate.read_bytes()), dict):
+                    return candidate
+            except (OSError, orjson.JSONDecodeError):
+                continue
+        return None
+
+    def write(self, data: dict[str, Any]) -> None:
+        payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            self._maybe_backup()
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            # The in-memory copy already holds the failed change: forget it, the disk is the truth.
+            self._data = None
+            raise
+        if self.fsync:
+            _fsync_dir(self.path.parent)
+        self._data = data
+        self.writes += 1
+
+    def _maybe_backup(self) -> None:
+        if self.backups <= 0 or not self.path.exists():
+            return
+        now = self._clock()
+        if now - self._last_backup < self.backup_seconds:
+            return
+        folder = self.path.parent / "sicherungen"
+        folder.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:].replace(".", "")
+        target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        try:
+            os.link(self.path, target)
+        except OSError:
+            # Filesystems without hard links (some network shares): fall back to a copy.
+            target.write_bytes(self.path.read_bytes())
+        self._last_backup = now
+        for old in backup_files(self.path)[self.backups :]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+    def close(self) -> None:
+        self._data = None

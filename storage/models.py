@@ -1,0 +1,148 @@
+"""Frozen domain records: what the catalogue and the store hand out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+__all__ = [
+    "ADMIN",
+    "MEMBER",
+    "Delivery",
+    "Indicator",
+    "Measure",
+    "Meeting",
+    "Observation",
+    "Office",
+    "Person",
+    "Protocol",
+    "Signature",
+    "Step",
+]
+
+ADMIN = "admin"
+MEMBER = "mitglied"
+
+
+@dataclass(frozen=True)
+class Office:
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    field: str
+    title: str
+    lead_offices: tuple[str, ...] = ()
+    phase: int = 1
+    external: tuple[str, ...] = ()
+    hint: str = ""
+
+    @property
+    def number(self) -> str:
+        """'M21' -> 'M 21', the way the status document writes it."""
+        return f"M {self.id[1:]}"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    measure: str
+    name: str
+    unit: str = ""
+    frequency: str = "jährlich"
+    due_days: int = 60
+    office: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    office: str = ""
+    telegram_id: int | None = None
+    role: str = MEMBER
+    measures: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of a measure; `day is None` means it is still to be scheduled."""
+
+    id: int
+    measure: str
+    day: date | None
+    time: time | None = None
+    approach: str = ""
+    participants: tuple[str, ...] = ()
+    seq: int = 0
+    history: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class Protocol:
+    id: int
+    measure: str
+    meeting_day: date
+    sent_on: date
+    signatories: tuple[str, ...] = ()
+    file: str = ""
+    file_hash: str = ""
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Signature:
+    protocol_id: int
+    version: int
+    person: str
+    signed_on: date
+    channel: str = ""
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    id: int
+    measure: str  # "" = concerns all measures
+    number: int
+    text: str
+    due: date | None = None
+    who: str = ""
+    created: date | None = None
+    done_on: date | None = None
+    done_by: str = ""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One imported file: where it came from, not its rows."""
+
+    id: int
+    file: str
+    content_hash: str
+    office: str
+    received: datetime
+    rows: int
+    measures: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Observation:
+    indicator: str
+    area: str  # "" = whole city
+    period: str  # canonical period key, e.g. "2018-Q3"
+    value: float | None
+    note: str = ""
+    delivery: int = 0
+    row: int = 0
+    file: str = ""
+    office: str = ""
+    received: datetime | None = None
+    extra: dict = field(default_factory=dict, compare=False)
