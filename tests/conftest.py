@@ -1,0 +1,86 @@
+"""Shared fixtures: real workspaces in temp folders, a real store, the command state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.workspace import Monitor, create_workspace
+from commands import Caller
+from commands.state import State
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_leaks() -> Iterator[None]:
+    """Every test must stop the threads it starts (watchdog's own suite does the same)."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for t in leaked:
+        t.join(timeout=5)
+    leaked = [t.name for t in leaked if t.is_alive()]
+    assert not leaked, f"threads left running: {leaked}"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A freshly initialised workspace, as `sozialmonitor init` leaves it."""
+    path = tmp_path / "ws"
+    create_workspace(path, today=date(2018, 9, 21))
+    return path
+
+
+@pytest.fixture
+def demo_workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "demo"
+    create_workspace(path, demo_data=True, today=date(2026, 11, 25))
+    return path
+
+
+@pytest.fixture
+def monitor(workspace: Path) -> Iterator[Monitor]:
+    m = Monitor.open(workspace, env={})
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def demo_monitor(demo_workspace: Path) -> Iterator[Monitor]:
+    m = Monitor.open(demo_workspace, env={})
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def state(monitor: Monitor) -> State:
+    return monitor.state
+
+
+@pytest.fixture
+def operator() -> Caller:
+    return Caller(operator=True)
+
+
+def at(text: str) -> datetime:
+    """'2018-09-21 10:00' in Europe/Berlin."""
+    return datetime.fromisoformat(text).replace(tzinfo=BERLIN)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the real `sozialmonitor` command (python -m bot) in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOZIALMONITOR_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd or ROOT, env=full_env, input=input,
+                          capture_output=True, text=True, timeout=timeout)
