@@ -73,6 +73,7 @@ class AtomicJSONStorage(Storage):
         self._clock = clock
         self._data: dict[str, Any] | None = None
         self._last_backup = 0.0
+        self._written_since_backup = False
         self.writes = 0
 
     def read(self) -> dict[str, Any] | None:
@@ -126,26 +127,36 @@ class AtomicJSONStorage(Storage):
             _fsync_dir(self.path.parent)
         self._data = data
         self.writes += 1
+        self._written_since_backup = True
 
-    def _maybe_backup(self) -> None:
+    def _maybe_backup(self, *, force: bool = False) -> None:
         if self.backups <= 0 or not self.path.exists():
             return
         now = self._clock()
-        if now - self._last_backup < self.backup_seconds:
+        if not force and now - self._last_backup < self.backup_seconds:
             return
         folder = self.path.parent / "sicherungen"
         folder.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:].replace(".", "")
         target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+        n = 0
+        while target.exists():
+            n += 1
+            target = folder / f"{self.path.stem}.{stamp}-{n}{self.path.suffix}"
         try:
             os.link(self.path, target)
         except OSError:
             # Filesystems without hard links (some network shares): fall back to a copy.
             target.write_bytes(self.path.read_bytes())
         self._last_backup = now
+        self._written_since_backup = False
         for old in backup_files(self.path)[self.backups :]:
             with contextlib.suppress(OSError):
                 old.unlink()
 
     def close(self) -> None:
+        # A clean shutdown leaves its final state among the backups too.
+        if self._written_since_backup:
+            with contextlib.suppress(OSError):
+                self._maybe_backup(force=True)
         self._data = None

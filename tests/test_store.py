@@ -1,0 +1,242 @@
+"""The store: crash-safe writes, never silently empty, thread-safe, indexed, versioned."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from tinydb import TinyDB
+
+from storage.jsonstore import AtomicJSONStorage, StoreUnreadable, backup_files
+from storage.store import SCHEMA_VERSION, Store, StoreError
+
+T0 = datetime(2018, 10, 1, 9, 0)
+
+
+def rows(indicator: str, n: int, value: float = 1.0, area: str = "") -> list:
+    return [(indicator, area, str(2000 + k), value + k, "", k + 2) for k in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store(tmp_path / "daten" / "store.json", backup_seconds=0)
+    yield s
+    s.close()
+
+
+def test_new_store_has_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    Store(path).close()
+    data = orjson.loads(path.read_bytes())
+    assert data["meta"]["1"]["schema"] == SCHEMA_VERSION
+
+
+def test_other_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_bytes(orjson.dumps({"meta": {"1": {"schema": SCHEMA_VERSION + 1}}}))
+    with pytest.raises(StoreError) as exc:
+        Store(path)
+    assert exc.value.code == "store_schema"
+
+
+def test_foreign_tinydb_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    with TinyDB(path) as db:
+        db.table("termine").insert({"measure": "M21"})
+    with pytest.raises(StoreError) as exc:
+        Store(path)
+    assert exc.value.code == "store_no_schema"
+
+
+def test_values_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    with Store(path) as s:
+        s.add_meeting("M21", date(2018, 9, 20), approach="Übersicht")
+        result = s.add_delivery(file="a.csv", content_hash="h1", office="Amt 61", received=T0,
+                                rows=rows("M21-x", 3))
+        assert result.new == 3
+        step = s.add_step("M21", "Zahlen prüfen", due=date(2018, 12, 1))
+        s.complete_step("M21", step.number, done_on=date(2018, 11, 1), by="Erika")
+    with Store(path) as s:
+        assert [m.approach for m in s.meetings("M21")] == ["Übersicht"]
+        assert [o.value for o in s.observations("M21-x")] == [1.0, 2.0, 3.0]
+        assert s.observations("M21-x")[0].file == "a.csv"
+        assert s.observations("M21-x")[0].office == "Amt 61"
+        assert s.steps("M21") == []
+        assert s.steps("M21", include_done=True)[0].done_by == "Erika"
+
+
+def test_duplicate_content_is_not_counted_twice(store: Store) -> None:
+    first = store.add_delivery(file="a.csv", content_hash="h", office="", received=T0, rows=rows("i", 2))
+    again = store.add_delivery(file="a (1).csv", content_hash="h", office="", received=T0, rows=rows("i", 2))
+    assert first.delivery is not None and again.delivery is None
+    assert again.duplicate_of == first.delivery.id
+    assert store.observation_count == 2
+    assert len(store.deliveries()) == 1
+
+
+def test_correction_replaces_current_value_and_keeps_history(store: Store) -> None:
+    store.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=[("i", "", "2018", 5.0, "", 2)])
+    result = store.add_delivery(file="b.csv", content_hash="h2", office="", received=T0,
+                                rows=[("i", "", "2018", 6.0, "korrigiert", 2), ("i", "", "2019", 7.0, "", 3)])
+    assert (result.new, result.replaced, result.unchanged) == (1, 1, 0)
+    assert [o.value for o in store.observations("i")] == [6.0, 7.0]
+    assert [(o.value, o.file) for o in store.history("i", "", "2018")] == [(5.0, "a.csv"), (6.0, "b.csv")]
+
+
+def test_latest_gives_every_area_of_the_latest_period(store: Store) -> None:
+    store.add_delivery(file="a.csv", content_hash="h", office="", received=T0,
+                       rows=[("i", "Mitte", "2018", 1.0, "", 2), ("i", "Süd", "2018", 2.0, "", 3),
+                             ("i", "Mitte", "2017", 9.0, "", 4)])
+    assert [(o.area, o.value) for o in store.latest("i")] == [("Mitte", 1.0), ("Süd", 2.0)]
+    assert store.latest("unknown") == []
+
+
+def test_one_write_per_delivery(store: Store) -> None:
+    before = store.writes
+    store.add_delivery(file="a.csv", content_hash="h", office="", received=T0, rows=rows("i", 500))
+    assert store.writes == before + 1
+
+
+def test_protocol_replaced_after_signing_resets_signatures(store: Store) -> None:
+    p, reset = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 24), signatories=["A", "B"],
+                                     file="M21_2018-09-20.pdf", file_hash="x")
+    assert not reset
+    assert store.sign(p.id, "A", signed_on=date(2018, 9, 25), channel="telegram", at=T0)
+    assert not store.sign(p.id, "A", signed_on=date(2018, 9, 25), channel="telegram", at=T0)
+    same, reset = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 26), signatories=["A", "B"],
+                                        file="M21_2018-09-20.pdf", file_hash="x")
+    assert not reset and [s.person for s in store.signatures(same.id)] == ["A"]
+    changed, reset = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 27),
+                                           signatories=["A", "B"], file="M21_2018-09-20_v2.pdf", file_hash="y")
+    assert reset and changed.version == 2
+    assert store.signatures(changed.id) == []
+    assert [s.person for s in store.signatures(changed.id, all_versions=True)] == ["A"]
+
+
+def test_reminder_keys_are_recorded_once(store: Store) -> None:
+    store.mark_sent(["a", "b", "a"], at=T0)
+    store.mark_sent(["b", "c"], at=T0)
+    assert store.sent_keys() == {"a", "b", "c"}
+
+
+def test_meetings_sort_in_document_order(store: Store) -> None:
+    store.add_meeting("M11", date(2018, 9, 20))
+    store.add_meeting("M43", date(2018, 9, 20))
+    store.add_meeting("M14", date(2018, 6, 28))
+    store.add_meeting("M12", None)
+    assert [m.measure for m in store.meetings()] == ["M14", "M11", "M43", "M12"]
+
+
+def test_move_meeting_keeps_history(store: Store) -> None:
+    m = store.add_meeting("M12", None)
+    moved = store.move_meeting(m.id, date(2018, 11, 5), at=None, approach="Befragung", changed=T0, by="Fachstelle")
+    assert moved.day == date(2018, 11, 5) and moved.approach == "Befragung"
+    assert store.meetings("M12")[0].history[0]["day"] is None
+
+
+# ---------------------------------------------------------------- crash safety
+
+
+def test_failed_write_leaves_old_file_and_memory_consistent(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "s.json"
+    with Store(path) as s:
+        s.add_step("M21", "eins")
+        good = path.read_bytes()
+
+        def boom(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("storage.jsonstore.os.replace", boom)
+        with pytest.raises(OSError):
+            s.add_step("M21", "zwei")
+        monkeypatch.undo()
+        assert path.read_bytes() == good
+        # The failed change is not visible in memory either: the disk is the truth.
+        assert [x.text for x in s.steps("M21")] == ["eins"]
+        assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_truncated_store_never_loads_empty_or_half(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "daten" / "s.json"
+    with Store(path, backup_seconds=0) as s:
+        for k in range(20):
+            s.add_delivery(file=f"f{k}.csv", content_hash=f"h{k}", office="", received=T0, rows=rows(f"i{k}", 5))
+    full = path.read_bytes()
+    rng = random.Random(seed)
+    offsets = sorted({0, 1, len(full) - 1, *(rng.randrange(len(full)) for _ in range(40))})
+    for offset in offsets:
+        path.write_bytes(full[:offset])
+        with pytest.raises(StoreUnreadable) as exc:
+            Store(path, backup_seconds=0)
+        # The message can point at a good backup to restore from.
+        assert exc.value.backup is not None and exc.value.backup.exists()
+        assert orjson.loads(exc.value.backup.read_bytes())["lieferungen"]
+    path.write_bytes(full)
+    with Store(path) as s:
+        assert s.observation_count == 100
+
+
+def test_backups_are_kept_and_rotated(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    with Store(path, backups=3, backup_seconds=0) as s:
+        for k in range(6):
+            s.add_step("M21", f"Schritt {k}")
+    backups = backup_files(path)
+    assert len(backups) == 3
+    # The newest backup is the state before the last write: complete and readable.
+    newest = orjson.loads(backups[0].read_bytes())
+    assert len(newest["schritte"]) == 5
+
+
+def test_backup_interval_limits_backups(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    clock = [1000.0]
+    storage = AtomicJSONStorage(path, backups=5, backup_seconds=600, clock=lambda: clock[0])
+    storage.write({"a": {}})
+    for _ in range(5):
+        storage.write({"a": {"1": {"x": 1}}})
+    assert len(backup_files(path)) == 1
+    clock[0] += 601
+    storage.write({"a": {}})
+    assert len(backup_files(path)) == 2
+
+
+def test_two_threads_writing_concurrently_lose_nothing(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def deliver(prefix: str) -> None:
+        try:
+            for k in range(40):
+                store.add_delivery(file=f"{prefix}{k}.csv", content_hash=f"{prefix}{k}", office="", received=T0,
+                                   rows=[(f"{prefix}-ind", "", str(1900 + k), float(k), "", 2)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def steps() -> None:
+        try:
+            for k in range(40):
+                store.add_step("M21", f"Schritt {k}")
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=("a",)), threading.Thread(target=deliver, args=("b",)),
+               threading.Thread(target=steps)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert store.observation_count == 80
+    assert sorted(s.number for s in store.steps("M21")) == list(range(1, 41))
+    reopened = Store(store.path)
+    try:
+        assert reopened.observation_count == 80
+        assert len(reopened.steps("M21")) == 40
+    finally:
+        reopened.close()
