@@ -15,7 +15,7 @@ def run(monitor: Monitor, *, console: bool = False) -> int:
     chat = ConsoleChat(monitor)
     stop = threading.Event()
 
-    def on_signal(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):
         stop.set()
         raise KeyboardInterrupt
 

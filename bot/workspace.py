@@ -43,7 +43,8 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
         folder.mkdir(parents=True, exist_ok=True)
     header = "# Sozialmonitor – Katalog der Fachstelle Sozialplanung. Wird bei jeder Änderung neu gelesen.\n"
     if demo_data:
-        header += "# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, keine echten Zahlen.\n"
+        header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "
+                   "keine echten Zahlen.\n")
         catalogue_text = render_catalogue(offices=demo.OFFICES, indicators=demo.INDICATORS, persons=demo.PERSONS,
                                           header=header)
     else:

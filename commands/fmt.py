@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-__all__ = ["day", "number", "short", "clock"]
+__all__ = ["clock", "day", "number", "short"]
 
 
 def day(value: date | None, lang: str = "de") -> str:

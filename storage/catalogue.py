@@ -250,7 +250,8 @@ def render_catalogue(
     for o in offices:
         out += ["[[amt]]", f"id = {_toml_str(o.id)}", f"name = {_toml_str(o.name)}", ""]
     out.append("# Die 14 Maßnahmen (Handlungsempfehlungen), Titel wörtlich aus der Dokumentation vom 21.09.2018.")
-    out.append("# feld: Pflege | Wohnen | Soziale Lage | Bildung; phase: 1 = verwaltungsintern, 2 = mit externen Stellen")
+    out.append("# feld: Pflege | Wohnen | Soziale Lage | Bildung;")
+    out.append("# phase: 1 = verwaltungsintern, 2 = mit externen Stellen")
     for m in measures:
         out += [
             "[[massnahme]]",

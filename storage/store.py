@@ -92,27 +92,39 @@ class Store:
             raise StoreError("store_schema", path=str(self.path), found=version, expected=SCHEMA_VERSION)
 
     def _build_indexes(self) -> None:
-        # indicator -> (area, period) -> row of the delivery that currently holds the value
-        self._current: dict[str, dict[tuple[str, str], tuple[int, list]]] = {}
+        # indicator -> period -> area -> (delivery id, row): the current value of every key.
+        self._current: dict[str, dict[str, dict[str, tuple[int, list]]]] = {}
+        self._latest: dict[str, str] = {}  # indicator -> latest period held
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
-        intern = sys.intern
         table = self._raw(DELIVERIES)
         for doc_id in sorted(table, key=int):
             doc = table[doc_id]
             did = int(doc_id)
             self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
-            current = self._current
-            for row in doc["rows"]:
-                # Interning shares the few distinct ids/areas/periods across a million rows.
-                row[R_INDICATOR] = ind = intern(row[R_INDICATOR])
-                row[R_AREA] = area = intern(row[R_AREA])
-                row[R_PERIOD] = period = intern(row[R_PERIOD])
-                by_key = current.get(ind)
-                if by_key is None:
-                    by_key = current[ind] = {}
-                by_key[(area, period)] = (did, row)
+            self._index_rows(did, doc["rows"])
+
+    def _index_rows(self, did: int, rows: list[list]) -> None:
+        intern = sys.intern
+        current, latest = self._current, self._latest
+        for row in rows:
+            # Interning shares the few distinct ids/areas/periods across a million rows.
+            row[R_INDICATOR] = ind = intern(row[R_INDICATOR])
+            row[R_AREA] = area = intern(row[R_AREA])
+            row[R_PERIOD] = period = intern(row[R_PERIOD])
+            by_period = current.get(ind)
+            if by_period is None:
+                by_period = current[ind] = {}
+            by_area = by_period.get(period)
+            if by_area is None:
+                by_area = by_period[period] = {}
+                if period > latest.get(ind, ""):
+                    latest[ind] = period
+            by_area[area] = (did, row)
+
+    def _held(self, ind: str, area: str, period: str) -> tuple[int, list] | None:
+        return self._current.get(ind, {}).get(period, {}).get(area)
 
     def _raw(self, name: str) -> dict[str, dict]:
         data = self._storage.read() or {}
@@ -354,7 +366,7 @@ class Store:
                       for ind, area, period, value, note, rowno in rows]
             new = replaced = unchanged = 0
             for row in packed:
-                old = self._current.get(row[R_INDICATOR], {}).get((row[R_AREA], row[R_PERIOD]))
+                old = self._held(row[R_INDICATOR], row[R_AREA], row[R_PERIOD])
                 if old is None:
                     new += 1
                 elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
@@ -369,8 +381,7 @@ class Store:
             stored = self._raw(DELIVERIES)[str(did)]
             self._hashes[content_hash] = did
             delivery = self._deliveries[did] = self._delivery(did, stored)
-            for row in stored["rows"]:
-                self._current.setdefault(row[R_INDICATOR], {})[(row[R_AREA], row[R_PERIOD])] = (did, row)
+            self._index_rows(did, stored["rows"])
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
     def _observation(self, did: int, row: list) -> Observation:
@@ -383,22 +394,21 @@ class Store:
         """Current values of one indicator, by period then area. Reads the index only."""
         with self._lock:
             held = self._current.get(indicator, {})
-            return [self._observation(did, row) for (_, _), (did, row) in
-                    sorted(held.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+            return [self._observation(did, row) for period in sorted(held)
+                    for _, (did, row) in sorted(held[period].items())]
 
     def latest(self, indicator: str) -> list[Observation]:
         """The current values of the latest period delivered for an indicator (one per area)."""
         with self._lock:
-            held = self._current.get(indicator)
-            if not held:
+            period = self._latest.get(indicator)
+            if period is None:
                 return []
-            last = max(period for _, period in held)
-            return sorted((self._observation(did, row) for (area, period), (did, row) in held.items()
-                           if period == last), key=lambda o: o.area)
+            by_area = self._current[indicator][period]
+            return [self._observation(did, row) for _, (did, row) in sorted(by_area.items())]
 
     def periods(self, indicator: str) -> set[str]:
         with self._lock:
-            return {period for _, period in self._current.get(indicator, {})}
+            return set(self._current.get(indicator, {}))
 
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""
@@ -416,7 +426,7 @@ class Store:
     @property
     def observation_count(self) -> int:
         with self._lock:
-            return sum(len(v) for v in self._current.values())
+            return sum(len(areas) for periods in self._current.values() for areas in periods.values())
 
     # ---------------------------------------------------------------- reminders sent
     def sent_keys(self) -> set[str]:
