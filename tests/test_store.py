@@ -189,9 +189,9 @@ def test_backups_are_kept_and_rotated(tmp_path: Path) -> None:
             s.add_step("M21", f"Schritt {k}")
     backups = backup_files(path)
     assert len(backups) == 3
-    # The newest backup is the state before the last write: complete and readable.
-    newest = orjson.loads(backups[0].read_bytes())
-    assert len(newest["schritte"]) == 5
+    # A clean close leaves the final state as the newest backup; the one before is the state before the last write.
+    assert len(orjson.loads(backups[0].read_bytes())["schritte"]) == 6
+    assert len(orjson.loads(backups[1].read_bytes())["schritte"]) == 5
 
 
 def test_backup_interval_limits_backups(tmp_path: Path) -> None:
