@@ -1,0 +1,74 @@
+"""The command line through the real process: init, ask, check, exit codes, German errors, docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.cli import build_parser
+from commands.registry import all_commands
+
+from .conftest import ROOT, run_cli
+
+
+def test_init_ask_check_round_trip(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    result = run_cli("init", str(ws))
+    assert result.returncode == 0, result.stderr
+    again = run_cli("init", str(ws))
+    assert again.returncode == 1
+    assert "schon einen Arbeitsbereich" in again.stderr and "Traceback" not in again.stderr
+
+    status = run_cli("--workspace", str(ws), "ask", "/status M21")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith("M 21 · Wohnen")
+
+    env_status = run_cli("ask", "/status", "m 21", env={"SOZIALMONITOR_WORKSPACE": str(ws)})
+    assert env_status.stdout == status.stdout
+
+    check = run_cli("check", "--workspace", str(ws))
+    assert check.returncode == 0 and "14 Maßnahmen" in check.stdout
+
+
+def test_ask_exit_codes_and_errors_are_one_german_sentence(workspace: Path) -> None:
+    unknown = run_cli("--workspace", str(workspace), "ask", "/gibtsnicht")
+    assert unknown.returncode == 2 and "kenne ich nicht" in unknown.stderr
+    bad_measure = run_cli("--workspace", str(workspace), "ask", "/status M99")
+    assert bad_measure.returncode == 2 and "gibt es nicht" in bad_measure.stderr
+    bad_args = run_cli("--workspace", str(workspace), "ask")
+    assert bad_args.returncode == 2
+    assert "Traceback" not in bad_args.stderr and len(bad_args.stderr.strip().splitlines()) == 1
+    missing = run_cli("--workspace", str(workspace / "nirgends"), "ask", "/status")
+    assert missing.returncode == 1 and "keinen Arbeitsbereich" in missing.stderr
+
+
+def test_ask_as_a_stranger_gives_no_data(workspace: Path) -> None:
+    result = run_cli("--workspace", str(workspace), "ask", "--as", "4711", "/status M21")
+    assert "4711" in result.stdout and "Wohnen" not in result.stdout
+
+
+def test_check_reports_problems_with_file_and_line(workspace: Path) -> None:
+    catalogue = workspace / "katalog.toml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + '\n[[indikator]]\nid = "x"\nmassnahme = "M77"\n',
+                         encoding="utf-8")
+    result = run_cli("--workspace", str(workspace), "check")
+    assert result.returncode == 1
+    line = len(catalogue.read_text(encoding="utf-8").splitlines()) - 2
+    assert re.search(rf"katalog\.toml:{line}: .*M77", result.stdout), result.stdout
+
+
+def test_console_chat_answers_until_end_of_input(workspace: Path) -> None:
+    result = run_cli("--workspace", str(workspace), "run", "--console", input="/status M23\n/termine\n")
+    assert result.returncode == 0, result.stderr
+    assert "Zuständigkeit der Umsetzung liegt beim Land" in result.stdout
+    assert "Noch nicht terminiert" in result.stdout
+
+
+def test_every_cli_command_and_chat_command_is_documented() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in subcommands:
+        assert f"sozialmonitor {name}" in readme, f"README lacks `sozialmonitor {name}`"
+    for cmd in all_commands():
+        for alias in cmd.names():
+            assert f"/{alias}" in readme, f"README lacks /{alias}"
