@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import texts_core
+from . import texts_bot, texts_core
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -29,3 +29,4 @@ def text(lang: str, key: str, **params: object) -> str:
 
 
 register(texts_core.DE, texts_core.EN)
+register(texts_bot.DE, texts_bot.EN)
