@@ -126,7 +126,37 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    raise CliError("report: noch nicht verfügbar.")
+    """The committee report as of today: md/html to -o FILE or stdout; xlsx to -o FILE or ./bericht_JJJJ-MM-TT.xlsx.
+
+    A workbook is binary, so without -o it is written into the current folder and its path printed.
+    """
+    from commands.render_report import render
+    from commands.report import build_report
+
+    monitor = _open(args)
+    try:
+        lang = monitor.settings.language
+        today = monitor.now().date()
+        report = build_report(monitor.state, today, charts=args.format == "html")
+        data, _ = render(report, args.format)
+    finally:
+        monitor.close()
+    if args.output:
+        path = Path(args.output)
+    elif args.format == "xlsx":
+        path = Path.cwd() / f"bericht_{today.isoformat()}.xlsx"
+    else:
+        # Bytes, not text: the report is UTF-8 whatever the console's locale says.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        path.write_bytes(data)
+    except OSError:
+        raise CliError(text(lang, "cli.report_write_failed", path=path)) from None
+    print(text(lang, "cli.report_written", path=path))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

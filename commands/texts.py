@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import texts_bot, texts_core
+from . import texts_report
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -30,3 +31,4 @@ def text(lang: str, key: str, **params: object) -> str:
 
 register(texts_core.DE, texts_core.EN)
 register(texts_bot.DE, texts_bot.EN)
+register(texts_report.DE, texts_report.EN)
