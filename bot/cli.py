@@ -118,7 +118,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    raise CliError("ingest: noch nicht verfügbar.")
+    from watchers.pipeline import DUPLICATE, GONE, IMPORTED, REJECTED, Pipeline, render_finding
+
+    monitor = _open(args)
+    try:
+        lang = monitor.settings.language
+        # Same pipeline as the watcher, but the originals stay: copies are archived or rejected.
+        pipeline = Pipeline(monitor, sink=None)
+        failed = False
+        for name in args.files:
+            path = Path(name)
+            if not path.is_file():
+                print(text(lang, "ingest.cli.missing", file=name))
+                failed = True
+                continue
+            result = pipeline.process(path, pipeline.office_hint(path), keep_original=True)
+            if result.status == IMPORTED:
+                print(text(lang, "ingest.cli.imported", file=name, rows=result.rows, new=result.new,
+                           replaced=result.replaced, unchanged=result.unchanged))
+            elif result.status == DUPLICATE:
+                print(text(lang, "ingest.cli.duplicate", file=name, delivery=result.duplicate_of))
+            elif result.status == REJECTED:
+                failed = True
+                print(text(lang, "ingest.cli.rejected", file=name, n=len(result.findings),
+                           report=result.report or monitor.settings.rejected))
+                for finding in result.findings[:3]:
+                    print(text(lang, "ingest.cli.first", problem=render_finding(finding, lang)))
+            else:
+                failed = True
+                print(text(lang, "ingest.cli.missing" if result.status == GONE else "ingest.cli.retry", file=name))
+        return 1 if failed else 0
+    finally:
+        monitor.close()
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:

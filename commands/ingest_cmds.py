@@ -1,0 +1,81 @@
+"""The delivery commands: /indikatoren (indicators of a measure) and /lieferungen (completeness per office)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import fmt
+from .deliveries import completeness, next_due
+from .registry import Caller, command, take_measure
+from .reply import Reply, ReplyBuilder, b, i
+from .state import State
+
+__all__ = ["MAX_COMPLETE"]
+
+MAX_COMPLETE = 12  # complete periods listed by /lieferungen; older ones are only counted
+
+
+@command("indikatoren", en="indicators", usage="Mxx")
+def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
+    """Indikatoren einer Maßnahme: Einheit, Turnus, lieferndes Amt, letzter Wert, nächste Fälligkeit."""
+    measure, _ = take_measure(state, args, "indikatoren")
+    lang = state.lang
+    today = state.local(now).date()
+    indicators = state.catalogue.indicators_of(measure.id)
+    if not indicators:
+        return ReplyBuilder().line(state.t("indicators.none", measure=measure.number)).build()
+    out = ReplyBuilder().line(b(state.t("indicators.title", measure=measure.number)))
+    for ind in indicators:
+        out.blank().line("• ", b(ind.name), f" ({ind.id})")
+        out.line("  ", state.t("indicators.meta", unit=ind.unit or "—", frequency=ind.frequency,
+                               office=ind.office or "—"))
+        latest = state.store.latest(ind.id)
+        if latest:
+            whole = [o for o in latest if not o.area]
+            obs = whole[0] if whole else latest[0]
+            area = f", {obs.area}" if obs.area else ""
+            if len(latest) > 1:
+                area = state.t("indicators.areas", n=len(latest) - len(whole))
+            out.line("  ", state.t("indicators.latest", value=f"{fmt.number(obs.value, lang)} {ind.unit}".strip(),
+                                   period=obs.period, area=area))
+        else:
+            out.line("  ", state.t("indicators.no_value"))
+        due = next_due(state, ind, today)
+        if due is not None:
+            key = "indicators.overdue" if due.due <= today else "indicators.next_due"
+            line = state.t(key, period=due.label or due.period, due=fmt.day(due.due, lang))
+            out.line("  ", b(line) if due.due <= today else line)
+    return out.build()
+
+
+@command("lieferungen", en="deliveries", usage="[Mxx]")
+def lieferungen(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
+    """Vollständigkeit der Lieferungen je Amt und Zeitraum; überfällige zuerst."""
+    lang = state.lang
+    today = state.local(now).date()
+    measure = take_measure(state, args, "lieferungen")[0].id if args else None
+    groups = completeness(state, today, measure)
+    out = ReplyBuilder().line(b(state.t("deliveries.title", day=fmt.day(today, lang))))
+    if not groups:
+        return out.line(state.t("deliveries.none_expected")).build()
+    incomplete = [g for g in groups if not g.complete]
+    complete = [g for g in groups if g.complete]
+    if incomplete:
+        out.line(b(state.t("deliveries.overdue")))
+        for g in incomplete:
+            out.line("• ", b(state.t("deliveries.group", office=g.office or state.t("deliveries.no_office"),
+                                     period=g.period.label(lang), delivered=g.delivered, expected=g.expected)))
+            for d in g.missing:
+                ind = state.catalogue.indicators.get(d.indicator)
+                out.line("  ", state.t("deliveries.missing", indicator=ind.name if ind else d.indicator,
+                                       measure=d.measure, due=fmt.day(d.due, lang)))
+    else:
+        out.line(state.t("deliveries.none_overdue"))
+    if complete:
+        out.blank().line(b(state.t("deliveries.complete")))
+        for g in complete[:MAX_COMPLETE]:
+            out.line("• ", state.t("deliveries.group", office=g.office or state.t("deliveries.no_office"),
+                                   period=g.period.label(lang), delivered=g.delivered, expected=g.expected))
+        if len(complete) > MAX_COMPLETE:
+            out.line(i(state.t("deliveries.more", n=len(complete) - MAX_COMPLETE)))
+    return out.build()

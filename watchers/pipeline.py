@@ -1,0 +1,383 @@
+"""The ingest pipeline: one delivered file checked, stored once, then archived or rejected — in this one place."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from commands import fmt
+from commands.reply import Reply, ReplyBuilder, b
+from commands.texts import text
+
+from .validate import Checked, Finding, Limits, check_delivery
+
+__all__ = [
+    "DUPLICATE",
+    "GONE",
+    "HELD",
+    "IMPORTED",
+    "REJECTED",
+    "RETRY",
+    "IngestResult",
+    "Pipeline",
+    "is_ignored",
+    "render_findings",
+]
+
+log = logging.getLogger(__name__)
+
+IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
+RETRY = "retry"  # the file changed while it was read: still being written
+HELD = "held"  # would be rejected, but the caller asked to look again before rejecting
+GONE = "gone"  # vanished (or is no regular file) before it could be read
+
+REPORT_SUFFIX = ".fehler.txt"
+REPORT_LIMIT = 1000  # problems listed per report; a 200,000-row file with one wrong column would be unreadable
+
+
+def is_ignored(name: str) -> bool:
+    """Office temp and lock files, partial downloads, hidden files and our own reports are never deliveries."""
+    lower = name.casefold()
+    return (name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", REPORT_SUFFIX))
+            or (lower.startswith(".~lock.") and lower.endswith("#")))
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one file."""
+
+    file: str
+    status: str
+    office: str = ""
+    rows: int = 0
+    measures: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    delivery: int | None = None
+    duplicate_of: int | None = None
+    new: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    moved_to: Path | None = None
+    report: Path | None = None
+    content_hash: str = ""
+    signature: tuple[int, int] | None = field(default=None, compare=False)  # (size, mtime_ns) that was read
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (IMPORTED, DUPLICATE)
+
+
+def _signature(st: os.stat_result) -> tuple[int, int]:
+    return st.st_size, st.st_mtime_ns
+
+
+def _unique(folder: Path, name: str) -> Path:
+    """`name`, or `stem_2.ext`, `stem_3.ext`, … — archives are never overwritten."""
+    target = folder / name
+    if not target.exists() and not (folder / (name + REPORT_SUFFIX)).exists():
+        return target
+    stem, dot, ext = name.rpartition(".")
+    if not stem:
+        stem, dot, ext = name, "", ""
+    n = 2
+    while True:
+        candidate = folder / f"{stem}_{n}{dot}{ext}"
+        if not candidate.exists() and not (folder / (candidate.name + REPORT_SUFFIX)).exists():
+            return candidate
+        n += 1
+
+
+def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool) -> Path:
+    """Move `source` (or copy it: `data`, or the file when None) into `folder` under a free name; never overwrites."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(1000):
+        target = _unique(folder, name)
+        if move:
+            try:
+                # link + unlink refuses to overwrite a file that appeared meanwhile; rename would replace it.
+                os.link(source, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                if target.exists():
+                    continue
+                shutil.move(str(source), str(target))  # shares without hard links, or another file system
+                return target
+            os.unlink(source)
+            return target
+        tmp = folder / f".{target.name}.{os.getpid()}.part"
+        if data is None:
+            shutil.copyfile(source, tmp)
+        else:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            continue
+        except OSError:
+            if target.exists():
+                continue
+            os.replace(tmp, target)
+            return target
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return target
+    raise OSError(f"no free name for {name} in {folder}")
+
+
+def _write_text(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    # utf-8-sig: Windows Notepad of the offices shows umlauts right only with the BOM.
+    tmp.write_text(content, encoding="utf-8-sig", newline="\r\n")
+    os.replace(tmp, path)
+
+
+def render_finding(finding: Finding, lang: str) -> str:
+    where = []
+    if finding.sheet:
+        where.append(text(lang, "ingest.where.sheet", sheet=finding.sheet))
+    if finding.row is not None:
+        where.append(text(lang, "ingest.where.row", row=finding.row))
+    if finding.column:
+        where.append(text(lang, "ingest.where.column", column=finding.column))
+    parts = [", ".join(where) or text(lang, "ingest.where.file")]
+    parts.append(finding.message)
+    if finding.found:
+        parts.append(text(lang, "ingest.found", found=finding.found))
+    if finding.expected:
+        parts.append(text(lang, "ingest.expected", expected=finding.expected))
+    if finding.suggestion:
+        parts.append(text(lang, "ingest.suggestion", suggestion=finding.suggestion))
+    return ": ".join(parts[:2]) + "".join(f" – {p}" for p in parts[2:])
+
+
+def render_findings(findings: tuple[Finding, ...] | list[Finding], lang: str, limit: int = REPORT_LIMIT) -> list[str]:
+    lines = [f"{n}. {render_finding(f, lang)}" for n, f in enumerate(findings[:limit], 1)]
+    if len(findings) > limit:
+        lines.append(text(lang, "ingest.report.more", n=len(findings) - limit))
+    return lines
+
+
+class Pipeline:
+    """Check, store, archive: the only code that moves delivered files and writes deliveries to the store.
+
+    `monitor` is anything with `settings`, `store` and `catalogue` (re-read on every file, so a reloaded
+    catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate or rejected file.
+    The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
+    recognised by its content hash as a duplicate and archived — each file counts exactly once.
+    """
+
+    def __init__(self, monitor: Any, sink: Callable[[Any], None] | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.monitor = monitor
+        self.sink = sink
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> Any:
+        return self.monitor.settings
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock()
+        return datetime.now(ZoneInfo(self.settings.timezone))
+
+    def office_hint(self, path: Path) -> str | None:
+        """The sub-folder of eingang/ a file was dropped into names the delivering office."""
+        try:
+            rel = path.resolve().relative_to(self.settings.inbox.resolve())
+        except (ValueError, OSError):
+            return None
+        return rel.parts[0] if len(rel.parts) > 1 else None
+
+    # ------------------------------------------------------------------ the one place
+    def process(self, path: Path, office_hint: str | None = None, *, keep_original: bool = False,
+                may_reject: bool = True, notify: bool = True) -> IngestResult:
+        """Import one file whole, or reject it whole. Never raises for anything in the file."""
+        path = Path(path)
+        with self._lock:
+            result = self._process(path, office_hint, keep_original, may_reject)
+        if notify and result.status in (IMPORTED, DUPLICATE, REJECTED):
+            self._notify(result)
+        return result
+
+    def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
+        name = path.name
+        limits = Limits.from_settings(self.settings.watcher)
+        try:
+            st = path.stat()
+        except OSError:
+            return IngestResult(name, GONE)
+        if not stat.S_ISREG(st.st_mode):
+            return IngestResult(name, GONE)
+        catalogue = self.monitor.catalogue
+        lang = self.lang
+        if st.st_size > limits.max_file_bytes:
+            # Not read at all: a huge file is rejected on its size alone.
+            checked = Checked([], findings=(Finding(text(
+                lang, "ingest.problem.too_big", size=f"{st.st_size / 2**20:.1f}",
+                limit=f"{limits.max_file_bytes / 2**20:g}"), code="too_big"),))
+            if not may_reject:
+                return IngestResult(name, HELD, findings=checked.findings, signature=_signature(st))
+            return self._reject(path, None, "", office_hint or "", checked, keep_original, _signature(st))
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(limits.max_file_bytes + 1)
+            after = path.stat()
+        except FileNotFoundError:
+            return IngestResult(name, GONE)
+        except OSError as exc:
+            # Locked by the writer (SMB) or unreadable for now: try again later, do not reject.
+            log.info("cannot read %s yet: %s", path, exc)
+            return IngestResult(name, RETRY, signature=_signature(st))
+        if _signature(after) != _signature(st) or len(data) != after.st_size:
+            return IngestResult(name, RETRY, signature=_signature(after))
+        signature = _signature(after)
+        digest = hashlib.sha256(data).hexdigest()
+
+        known = self.monitor.store.delivery_by_hash(digest)
+        if known is not None:
+            return self._archive_duplicate(path, data, known, keep_original, digest, signature)
+
+        checked = check_delivery(data, name, catalogue, office_hint=office_hint, limits=limits, lang=lang)
+        if not checked.ok:
+            if not may_reject:
+                return IngestResult(name, HELD, findings=checked.findings, content_hash=digest, signature=signature)
+            return self._reject(path, data, digest, checked.office or office_hint or "", checked, keep_original,
+                                signature)
+
+        received = self.now()
+        stored = self.monitor.store.add_delivery(
+            file=self._display_name(path), content_hash=digest, office=checked.office, received=received,
+            rows=checked.rows, measures=checked.measures)
+        if stored.duplicate_of is not None:
+            return self._archive_duplicate(path, data, self.monitor.store.delivery_by_hash(digest), keep_original,
+                                           digest, signature)
+        moved = self._archive(path, data, received, keep_original)
+        return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
+                            indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
+                            new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
+                            content_hash=digest, signature=signature)
+
+    def _display_name(self, path: Path) -> str:
+        hint = self.office_hint(path)
+        return f"{hint}/{path.name}" if hint else path.name
+
+    def _archive(self, path: Path, data: bytes, received: datetime, keep_original: bool) -> Path | None:
+        folder = self.settings.processed / f"{received:%Y}" / f"{received:%m}"
+        try:
+            return _place(path, data, folder, path.name, move=not keep_original)
+        except OSError as exc:
+            # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
+            log.warning("could not archive %s: %s", path, exc)
+            self._send_error(text(self.lang, "ingest.notice.move_failed", file=path.name, detail=exc.strerror or exc))
+            return None
+
+    def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
+                           signature: tuple[int, int]) -> IngestResult:
+        moved = self._archive(path, data, self.now(), keep_original)
+        return IngestResult(path.name, DUPLICATE, office=getattr(known, "office", ""),
+                            rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
+                            duplicate_of=getattr(known, "id", None), moved_to=moved, content_hash=digest,
+                            signature=signature)
+
+    def _reject(self, path: Path, data: bytes | None, digest: str, office: str, checked: Checked,
+                keep_original: bool, signature: tuple[int, int]) -> IngestResult:
+        lang = self.lang
+        folder = self.settings.rejected
+        when = self.now()
+        report_lines = [text(lang, "ingest.report.title", file=self._display_name(path),
+                             when=f"{fmt.day(when.date(), lang)} {when:%H:%M}")]
+        if office:
+            report_lines.append(text(lang, "ingest.report.office", office=office))
+        report_lines += [text(lang, "ingest.report.whole"), "", text(lang, "ingest.report.count",
+                                                                     n=len(checked.findings))]
+        report_lines += render_findings(checked.findings, lang)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # The report goes first: a crash before the move leaves the file waiting (rejected again later),
+            # never a rejected file without its reason.
+            target = _unique(folder, path.name)
+            report = folder / (target.name + REPORT_SUFFIX)
+            _write_text(report, "\n".join(report_lines) + "\n")
+            placed = _place(path, data, folder, target.name, move=not keep_original)
+            if placed.name != target.name:
+                os.replace(report, folder / (placed.name + REPORT_SUFFIX))
+                report = folder / (placed.name + REPORT_SUFFIX)
+        except OSError as exc:
+            log.warning("could not move rejected %s: %s", path, exc)
+            self._send_error(text(lang, "ingest.notice.move_failed", file=path.name, detail=exc.strerror or exc))
+            placed, report = None, None
+        return IngestResult(path.name, REJECTED, office=office, findings=checked.findings, moved_to=placed,
+                            report=report, content_hash=digest, signature=signature)
+
+    # ------------------------------------------------------------------ notices
+    def recipients(self, office: str) -> tuple[str, ...]:
+        from bot.runtime import ADMINS
+
+        names = [p.name for p in self.monitor.catalogue.office_persons(office)] if office else []
+        return (ADMINS, *dict.fromkeys(names))
+
+    def notice(self, result: IngestResult) -> Reply:
+        lang = self.lang
+        office = result.office or text(lang, "ingest.notice.no_office")
+        out = ReplyBuilder()
+        if result.status == IMPORTED:
+            out.line(b(text(lang, "ingest.notice.imported", file=result.file, office=office, rows=result.rows,
+                            measures=", ".join(result.measures) or "—")))
+            out.line(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
+                          unchanged=result.unchanged))
+        elif result.status == DUPLICATE:
+            earlier = next((d for d in self.monitor.store.deliveries() if d.id == result.duplicate_of), None)
+            out.line(text(lang, "ingest.notice.duplicate", file=result.file, office=office,
+                          earlier=earlier.file if earlier else "?",
+                          day=fmt.day(earlier.received.date(), lang) if earlier else "?"))
+        else:
+            out.line(b(text(lang, "ingest.notice.rejected", file=result.file, office=office,
+                            n=len(result.findings))))
+            for line in render_findings(result.findings, lang, limit=3):
+                out.line(line)
+            if result.report is not None:
+                out.line(text(lang, "ingest.notice.report", report=result.report.name))
+        return out.build()
+
+    def _notify(self, result: IngestResult) -> None:
+        if self.sink is None:
+            return
+        from bot.runtime import Outgoing
+
+        try:
+            self.sink(Outgoing(self.recipients(result.office), self.notice(result), kind="notice"))
+        except Exception:  # a failing chat must not stop the import
+            log.exception("notice for %s not delivered", result.file)
+
+    def _send_error(self, message: str) -> None:
+        if self.sink is None:
+            return
+        from bot.runtime import ADMINS, Outgoing
+
+        try:
+            self.sink(Outgoing((ADMINS,), ReplyBuilder().line(message).build(), kind="error"))
+        except Exception:
+            log.exception("error notice not delivered")
