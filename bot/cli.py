@@ -153,7 +153,59 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_reminders(args: argparse.Namespace) -> int:
-    raise CliError("reminders: noch nicht verfügbar.")
+    """List (and with --send deliver) the reminders due at --at; informational lines go to stderr.
+
+    stdout carries one line per reminder: recipient, kind, measure, text (tab-separated). Items for the admins
+    are listed even when the catalogue names no admin yet: the operator running the command is the Fachstelle.
+    Without a Telegram token, --send records them as sent and the listing is the delivery (console mode).
+    """
+    from datetime import datetime
+
+    from commands.reminders import ADMINS, blocked_reason, due_reminders, next_slot, reminder_line
+
+    from .reminders import deliver_reminders, send_via_telegram
+    from .runtime import Outgoing
+
+    monitor = _open(args)
+    try:
+        state = monitor.state
+        lang = state.lang
+        if args.at:
+            try:
+                now = datetime.fromisoformat(args.at.strip())
+            except ValueError:
+                raise CliError(text(lang, "cli.bad_datetime", found=args.at)) from None
+            now = state.local(now)
+        else:
+            now = monitor.now()
+        due = due_reminders(state, now)
+        for reminder in due:
+            print(reminder_line(state, reminder))
+        reason = blocked_reason(state, now)
+        if reason is not None:
+            slot = next_slot(state, now)
+            sys.stderr.write(reason + " " + state.t("rem.next_slot", weekday=state.t(f"weekday.{slot.weekday()}"),
+                                                    day=slot.strftime("%d.%m.%Y"), time=slot.strftime("%H:%M"))
+                             + "\n")
+        elif not due:
+            sys.stderr.write(state.t("rem.cli_none") + "\n")
+        admins_reachable = any(p.telegram_id for p in monitor.catalogue.admins) or monitor.settings.access.admin_chat
+        if not admins_reachable and any(r.recipient == ADMINS for r in due):
+            sys.stderr.write(state.t("rem.cli_no_admins") + "\n")
+        if args.send and due:
+            outgoing: list[Outgoing] = []
+            bundles = deliver_reminders(monitor, outgoing.append, now)
+            token = monitor.settings.telegram.token
+            if token:
+                for problem in send_via_telegram(monitor, outgoing, token=token,
+                                                 api_url=monitor.settings.telegram.api_url):
+                    sys.stderr.write(state.t("rem.unreachable", name=problem, reason=state.t("rem.not_started"),
+                                             text="") + "\n")
+            sys.stderr.write(state.t("rem.cli_sent", n=sum(len(b.reminders) for b in bundles),
+                                     messages=len(bundles)) + "\n")
+        return 0
+    finally:
+        monitor.close()
 
 
 def cmd_report(args: argparse.Namespace) -> int:

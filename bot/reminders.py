@@ -1,0 +1,134 @@
+"""Delivering reminders: exactly-once hand-over to a sink, the console ticker, and a one-shot Telegram send."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from commands.reminders import ADMINS, Bundle, bundle, bundle_reply, claim, due_reminders
+
+from .runtime import Outgoing, Sink
+
+__all__ = ["ReminderService", "deliver_reminders", "send_via_telegram"]
+
+log = logging.getLogger(__name__)
+
+# Ticker, JobQueue job and CLI may run at once in one process; claim() already prevents duplicates,
+# this lock only keeps the messages of one run together.
+_RUN_LOCK = threading.Lock()
+
+
+def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> list[Bundle]:
+    """Send what is due at `now`: one message per recipient, each recorded as sent BEFORE the sink gets it.
+
+    A crash after recording loses at most the message in hand; it is never sent twice. Reminders missed
+    while the process was down come out on the first call after start, if they are still relevant.
+    Returns the bundles handed to the sink.
+    """
+    state = monitor.state
+    now = now or monitor.now()
+    delivered: list[Bundle] = []
+    with _RUN_LOCK:
+        for item in bundle(due_reminders(state, now)):
+            claimed = claim(state, item, now)
+            if claimed is None:
+                continue
+            message = Outgoing((claimed.recipient,), bundle_reply(state, claimed), kind="reminder", key=claimed.key)
+            try:
+                sink(message)
+            except Exception:  # one failing recipient must not hold up the others
+                log.exception("reminder for %s not handed over", claimed.recipient)
+            delivered.append(claimed)
+    return delivered
+
+
+class ReminderService:
+    """Service: asks the engine every `check_minutes` (and once at start, to catch up) and delivers to `sink`.
+
+    Used by the console mode; under Telegram the JobQueue calls `deliver_reminders` instead.
+    """
+
+    def __init__(self, monitor: Any, sink: Sink, *, interval: float | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.monitor = monitor
+        self.sink = sink
+        self.interval = interval if interval is not None else monitor.settings.reminders.check_minutes * 60
+        self.clock = clock or monitor.now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="erinnerungen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def tick(self) -> list[Bundle]:
+        try:
+            return deliver_reminders(self.monitor, self.sink, self.clock())
+        except Exception:
+            log.exception("reminder run failed")
+            return []
+        finally:
+            self.runs += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(max(self.interval, 0.01))
+
+
+def _chats(monitor: Any, recipient: str) -> list[int]:
+    catalogue = monitor.catalogue
+    if recipient == ADMINS:
+        ids = [p.telegram_id for p in catalogue.admins if p.telegram_id]
+        if monitor.settings.access.admin_chat:
+            ids.append(monitor.settings.access.admin_chat)
+        return list(dict.fromkeys(ids))
+    person = catalogue.person(recipient)
+    return [person.telegram_id] if person is not None and person.telegram_id else []
+
+
+def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str, api_url: str = "") -> list[str]:
+    """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
+
+    Returns one problem line per recipient that could not be reached; never retries a message that may
+    have arrived (the reminder is already recorded as sent).
+    """
+    import asyncio
+
+    from telegram import Bot
+    from telegram.constants import ParseMode
+    from telegram.error import TelegramError
+
+    from .render import render_html
+
+    async def send() -> list[str]:
+        problems: list[str] = []
+        kwargs = {"base_url": api_url} if api_url else {}
+        async with Bot(token, **kwargs) as bot:
+            for message in messages:
+                for recipient in message.recipients:
+                    chats = _chats(monitor, recipient)
+                    if not chats:
+                        problems.append(recipient)
+                    for chat in chats:
+                        try:
+                            for part in render_html(message.reply):
+                                await bot.send_message(chat, part, parse_mode=ParseMode.HTML)
+                        except TelegramError as exc:
+                            problems.append(f"{recipient} ({type(exc).__name__})")
+        return problems
+
+    return asyncio.run(send())

@@ -1,0 +1,293 @@
+"""Texts of meetings, protocols, signatures, steps, the protocol folder and the reminders."""
+
+DE = {
+    # help lines (German = the docstrings; listed so both languages hold the same keys)
+    "help.termin": "Besprechung einer Maßnahme ansetzen oder verlegen.",
+    "help.protokoll": "Festhalten, dass das Protokoll einer Besprechung zur Unterschrift versandt wurde.",
+    "help.unterschrieben": "Die eigene Unterschrift unter das Protokoll einer Maßnahme festhalten (Datum: Standard heute).",
+    "help.protokolle": "Protokolle mit fehlenden Unterschriften, mit Namen.",
+    "help.kalender": "Die Besprechungen als Kalenderdatei (.ics).",
+    "help.schritte": "Die ausstehenden Schritte, nummeriert, mit Frist und Zuständigkeit (alle oder einer Maßnahme).",
+    "help.schritt": "Einen ausstehenden Schritt anlegen oder als erledigt markieren (bleibt in der Historie).",
+    "help.erinnerungen": "Die jetzt fälligen Erinnerungen; mit „senden“ werden sie sofort verschickt.",
+    # weekdays
+    "weekday.0": "Montag",
+    "weekday.1": "Dienstag",
+    "weekday.2": "Mittwoch",
+    "weekday.3": "Donnerstag",
+    "weekday.4": "Freitag",
+    "weekday.5": "Samstag",
+    "weekday.6": "Sonntag",
+    # reminders
+    "rem.title": "Erinnerung für {name}:",
+    "rem.title_admins": "Erinnerungen für die Fachstelle:",
+    "rem.admins": "Fachstelle (Admins)",
+    "rem.all_measures": "alle Maßnahmen",
+    "rem.tomorrow": "morgen",
+    "rem.in_days": "in {n} Tagen",
+    "rem.at_time": " um {time} Uhr",
+    "rem.meeting": "Besprechung zu {measure} {when}, am {weekday}, {day}{time}. Vorgehensweise: {approach}",
+    "rem.protocol": (
+        "Das Protokoll der Besprechung zu {measure} vom {day} (versandt am {sent}) ist von Ihnen noch nicht "
+        "unterschrieben. Bitte unterschreiben und mit /unterschrieben {command} bestätigen."
+    ),
+    "rem.protocol_admins": (
+        "Protokoll {measure} vom {day}: seit {days} Tagen (versandt am {sent}) fehlt die Unterschrift von {names}."
+    ),
+    "rem.delivery_soon": "Lieferung fällig am {due}: {indicator} für {period} ({measure}).",
+    "rem.delivery_late": "Lieferung überfällig seit {due}: {indicator} für {period} ({measure}).",
+    "rem.summary": "Wochenübersicht: {n} überfällige Lieferungen – {items}",
+    "rem.summary_item": "{measure} {indicator} {period} (fällig {due}, {office})",
+    "rem.summary_more": " … und {n} weitere (/lieferungen zeigt alle)",
+    "rem.step": "Schritt {measure} Nr. {number} ist seit {due} überfällig: {text}{who}",
+    "rem.unscheduled": "Die Besprechung zu {measure} ist noch nicht terminiert (/termin {command} TT.MM.JJJJ).",
+    "rem.unreachable": "Nicht zustellbar an {name} ({reason}): {text}",
+    "rem.no_person": "nicht im Katalog",
+    "rem.no_telegram_id": "keine Telegram-ID im Katalog",
+    "rem.not_started": "hat den Chat mit dem Bot noch nicht gestartet",
+    "rem.blocked_holiday": "Heute ({day}) ist Feiertag ({name}); Erinnerungen gehen nur an Arbeitstagen hinaus.",
+    "rem.blocked_weekend": "Heute ist {weekday}, der {day}; Erinnerungen gehen nur an Arbeitstagen hinaus.",
+    "rem.blocked_hours": "Erinnerungen gehen nur zwischen {hours} Uhr hinaus.",
+    "rem.next_slot": "Nächster Versand: {weekday}, {day} ab {time} Uhr.",
+    "rem.none_due": "Zurzeit ist keine Erinnerung fällig.",
+    "rem.due_title": "Fällige Erinnerungen ({n}):",
+    "rem.send_hint": "Mit /erinnerungen senden gehen sie sofort hinaus.",
+    "rem.sent_title": "Versandt: {n} Erinnerungen an {recipients} Empfänger.",
+    "rem.bad_args": "„{found}“ verstehe ich nicht; erlaubt ist nur /erinnerungen oder /erinnerungen senden.",
+    "rem.cli_none": "Keine Erinnerung fällig.",
+    "rem.cli_no_admins": (
+        "Hinweis: Im Katalog ist keine Person mit rolle = \"admin\" eingetragen und kein admin_chat gesetzt; "
+        "Erinnerungen an die Fachstelle werden nur in der Konsole angezeigt."
+    ),
+    "rem.cli_sent": "Versandt: {n} Erinnerungen in {messages} Nachrichten.",
+    # meetings
+    "mt.bad_date": "„{found}“ ist kein gültiges Datum; bitte TT.MM.JJJJ schreiben, z. B. 20.09.2018.",
+    "mt.bad_time": "„{found}“ ist keine gültige Uhrzeit; bitte HH:MM schreiben, z. B. 10:00.",
+    "mt.missing_date": "Bitte das Datum der Besprechung angeben, z. B. /termin M12 15.10.2018 10:00.",
+    "mt.past_meeting": "Der {day} liegt in der Vergangenheit (heute ist der {today}); eine Besprechung kann nur heute oder später angesetzt werden.",
+    "mt.scheduled": "Besprechung zu {measure} angesetzt: {when}, Vorgehensweise: {approach}.",
+    "mt.moved": "Besprechung zu {measure} verlegt vom {before} auf den {when}, Vorgehensweise: {approach}.",
+    "mt.unchanged": "Die Besprechung zu {measure} ist bereits auf den {when} angesetzt; nichts geändert.",
+    "mt.notice_new": "Neue Besprechung zu {measure}: {when}. Vorgehensweise: {approach}",
+    "mt.notice_moved": "Die Besprechung zu {measure} wurde vom {before} auf den {when} verlegt. Vorgehensweise: {approach}",
+    "mt.not_working_day": "Hinweis: Der {day} ist kein Arbeitstag ({what}).",
+    "mt.participants": "Teilnehmende: {names}",
+    "mt.no_participants": "Für {measure} ist im Katalog noch niemand als teilnehmend eingetragen (massnahmen = [...] bei [[person]]).",
+    "mt.operator": "Fachstelle",
+    "mt.no_meeting_on": "Zu {measure} gibt es keine Besprechung am {day}; eingetragen: {known}.",
+    "mt.protocol_args": "Bitte so angeben: /protokoll M21 20.09.2018 versandt (Datum der Besprechung).",
+    "mt.protocol_future": "Die Besprechung am {day} hat noch nicht stattgefunden; ihr Protokoll kann noch nicht versandt sein.",
+    "mt.protocol_known": "Das Protokoll zu {measure} vom {day} ist bereits am {sent} versandt worden; es fehlen: {missing}.",
+    "mt.protocol_recorded": "Protokoll zu {measure} vom {day} als am {sent} zur Unterschrift versandt erfasst.",
+    "mt.signatories": "Unterschreiben müssen: {names}",
+    "mt.notice_protocol": (
+        "Das Protokoll der Besprechung zu {measure} vom {day} ist Ihnen zur Unterschrift zugegangen. "
+        "Bitte unterschreiben und mit /unterschrieben {command} bestätigen."
+    ),
+    "mt.sign_args": "Bitte so angeben: /unterschrieben M21 oder /unterschrieben M21 24.09.2018 (Datum der Unterschrift).",
+    "mt.sign_future": "Der {day} liegt in der Zukunft; bitte das Datum angeben, an dem Sie unterschrieben haben.",
+    "mt.sign_no_person": "Die Unterschrift wird für die Person erfasst, die fragt; hier ist keine Person aus dem Katalog angemeldet (z. B. sozialmonitor ask --as TELEGRAM_ID).",
+    "mt.no_protocol": "Für {measure} ist noch kein Protokoll zur Unterschrift versandt.",
+    "mt.not_signatory": "Sie stehen nicht auf der Liste der Unterzeichnenden des Protokolls zu {measure} vom {day} (unterschreiben müssen: {names}).",
+    "mt.already_signed": "Ihre Unterschrift unter das Protokoll zu {measure} vom {day} ist bereits erfasst (am {signed}).",
+    "mt.sign_before_sent": "Am {day} war das Protokoll noch nicht versandt (versandt am {sent}); bitte das Datum prüfen.",
+    "mt.signed": "Danke, {name}: Ihre Unterschrift unter das Protokoll zu {measure} vom {day} ist erfasst (unterschrieben am {signed}).",
+    "mt.signed_progress": "{n} von {total} haben unterschrieben; es fehlen: {names}.",
+    "mt.signed_complete": "Damit haben alle unterschrieben.",
+    "mt.notice_complete": "Das Protokoll zu {measure} vom {day} ist jetzt von allen unterschrieben.",
+    "mt.protocols_none": "Es ist noch kein Protokoll zur Unterschrift versandt.",
+    "mt.protocols_complete": "Alle {n} versandten Protokolle sind vollständig unterschrieben.",
+    "mt.protocols_title": "Protokolle mit fehlenden Unterschriften:",
+    "mt.protocols_row": "vom {day} (versandt {sent}): {n}/{total} unterschrieben, es fehlen {names}",
+    "mt.protocols_by_person": "Nach Person:",
+    "mt.calendar_name": "Sozialmonitor – Besprechungen",
+    "mt.calendar_summary": "Besprechung {measure}: {approach}",
+    "mt.calendar_approach": "Vorgehensweise: {approach}",
+    "mt.calendar_reply": "Die {n} angesetzten Besprechungen als Kalenderdatei:",
+    # steps
+    "st.title": "Ausstehende Schritte ({n}):",
+    "st.none": "Es stehen keine Schritte aus.",
+    "st.none_of": "Für {measure} stehen keine Schritte aus.",
+    "st.due_late": " (bis {day}, überfällig)",
+    "st.too_many": "„{found}“ verstehe ich nicht; bitte nur eine Maßnahme angeben, z. B. /schritte M21.",
+    "st.missing_action": "Bitte „neu TEXT“ oder „erledigt N“ angeben, z. B. /schritt M21 erledigt 1.",
+    "st.bad_action": "„{found}“ verstehe ich nicht; möglich sind „neu“ und „erledigt“.",
+    "st.missing_text": "Bitte den Text des Schritts angeben, z. B. /schritt M21 neu Daten anfragen bis 30.11.2018.",
+    "st.past_due": "Die Frist {day} liegt in der Vergangenheit; bitte ein Datum ab heute angeben.",
+    "st.added": "Schritt {number} zu {measure} angelegt:",
+    "st.bad_number": "„{found}“ ist keine Schrittnummer; /schritte zeigt die Nummern.",
+    "st.no_such_step": "Einen offenen Schritt {number} gibt es zu {measure} nicht; offen sind: {open}.",
+    "st.done": "Schritt {number} zu {measure} ist erledigt: {text}",
+    # protocol folder
+    "pf.announce": (
+        "Das Protokoll der Besprechung zu {measure} vom {day} liegt zur Unterschrift bereit "
+        "(Ablage: protokolle/{file}). Bitte unterschreiben und mit /unterschrieben {command} bestätigen."
+    ),
+    "pf.updated": (
+        "Das Protokoll der Besprechung zu {measure} vom {day} wurde durch eine neue Fassung ersetzt "
+        "(protokolle/{file}). Bitte die neue Fassung unterschreiben und mit /unterschrieben {command} bestätigen."
+    ),
+    "pf.reset": (
+        "Das Protokoll der Besprechung zu {measure} vom {day} wurde geändert (neue Datei protokolle/{file}). "
+        "Ein geändertes Protokoll muss neu unterschrieben werden; die bisherigen Unterschriften gelten nicht mehr. "
+        "Bitte die neue Fassung unterschreiben und mit /unterschrieben {command} bestätigen."
+    ),
+    "pf.recorded_admins": "Protokoll zu {measure} vom {day} aus protokolle/{file} erfasst und an {n} Unterzeichnende gemeldet.",
+    "pf.reset_admins": (
+        "Protokoll zu {measure} vom {day} wurde durch protokolle/{file} ersetzt; die Unterschriften von {names} "
+        "wurden zurückgesetzt und alle Unterzeichnenden benachrichtigt."
+    ),
+    "pf.no_signatories": "Protokoll zu {measure} vom {day} erfasst, aber im Katalog ist niemand als teilnehmend eingetragen.",
+    "pf.bad_name": (
+        "Die Datei protokolle/{file} passt nicht zum Namensschema Mxx_JJJJ-MM-TT….pdf|.docx|.odt "
+        "(z. B. M21_2018-09-20_Protokoll.pdf) und wurde nicht als Protokoll erfasst."
+    ),
+    "pf.unknown_measure": "Die Datei protokolle/{file} nennt die Maßnahme {found}, die es nicht gibt; bekannt sind: {known}.",
+    "pf.no_meeting": (
+        "Die Datei protokolle/{file} passt zu keiner Besprechung: zu {measure} gibt es keine Besprechung am {day} "
+        "(eingetragen: {known}). Bitte die Datei umbenennen oder den Termin mit /termin eintragen."
+    ),
+    "pf.unreadable": "Die Datei protokolle/{file} lässt sich nicht lesen ({detail}).",
+}
+
+EN = {
+    "help.termin": "Schedule or move a measure's meeting.",
+    "help.protokoll": "Record that a meeting's protocol went out for signature.",
+    "help.unterschrieben": "Record your signature on a measure's protocol (date: today by default).",
+    "help.protokolle": "Protocols with outstanding signatures, by name.",
+    "help.kalender": "The meetings as a calendar file (.ics).",
+    "help.schritte": "The outstanding steps, numbered, with due date and who (all, or of one measure).",
+    "help.schritt": "Add an outstanding step or mark one done (kept in the history).",
+    "help.erinnerungen": "The reminders due now; with “send” they go out at once.",
+    "weekday.0": "Monday",
+    "weekday.1": "Tuesday",
+    "weekday.2": "Wednesday",
+    "weekday.3": "Thursday",
+    "weekday.4": "Friday",
+    "weekday.5": "Saturday",
+    "weekday.6": "Sunday",
+    "rem.title": "Reminder for {name}:",
+    "rem.title_admins": "Reminders for the social planning unit:",
+    "rem.admins": "admins",
+    "rem.all_measures": "all measures",
+    "rem.tomorrow": "tomorrow",
+    "rem.in_days": "in {n} days",
+    "rem.at_time": " at {time}",
+    "rem.meeting": "Meeting on {measure} {when}, {weekday}, {day}{time}. Approach: {approach}",
+    "rem.protocol": (
+        "You have not yet signed the protocol of the meeting on {measure} of {day} (sent on {sent}). "
+        "Please sign it and confirm with /signed {command}."
+    ),
+    "rem.protocol_admins": "Protocol {measure} of {day}: for {days} days (sent on {sent}) the signature of {names} is missing.",
+    "rem.delivery_soon": "Delivery due on {due}: {indicator} for {period} ({measure}).",
+    "rem.delivery_late": "Delivery overdue since {due}: {indicator} for {period} ({measure}).",
+    "rem.summary": "Weekly summary: {n} overdue deliveries – {items}",
+    "rem.summary_item": "{measure} {indicator} {period} (due {due}, {office})",
+    "rem.summary_more": " … and {n} more (/deliveries lists them all)",
+    "rem.step": "Step {measure} no. {number} is overdue since {due}: {text}{who}",
+    "rem.unscheduled": "The meeting on {measure} is not yet scheduled (/schedule {command} DD.MM.YYYY).",
+    "rem.unreachable": "Could not reach {name} ({reason}): {text}",
+    "rem.no_person": "not in the catalogue",
+    "rem.no_telegram_id": "no Telegram id in the catalogue",
+    "rem.not_started": "has not yet started a chat with the bot",
+    "rem.blocked_holiday": "Today ({day}) is a public holiday ({name}); reminders go out on working days only.",
+    "rem.blocked_weekend": "Today is {weekday}, {day}; reminders go out on working days only.",
+    "rem.blocked_hours": "Reminders go out only between {hours}.",
+    "rem.next_slot": "Next sending: {weekday}, {day} from {time}.",
+    "rem.none_due": "No reminder is due right now.",
+    "rem.due_title": "Reminders due ({n}):",
+    "rem.send_hint": "/reminders send sends them now.",
+    "rem.sent_title": "Sent: {n} reminders to {recipients} recipients.",
+    "rem.bad_args": "I do not understand “{found}”; use /reminders or /reminders send.",
+    "rem.cli_none": "No reminder due.",
+    "rem.cli_no_admins": (
+        "Note: the catalogue lists no person with rolle = \"admin\" and no admin_chat is set; "
+        "reminders for the admins are only shown on the console."
+    ),
+    "rem.cli_sent": "Sent: {n} reminders in {messages} messages.",
+    "mt.bad_date": "“{found}” is not a valid date; please write DD.MM.YYYY, e.g. 20.09.2018.",
+    "mt.bad_time": "“{found}” is not a valid time; please write HH:MM, e.g. 10:00.",
+    "mt.missing_date": "Please give the meeting's date, e.g. /schedule M12 15.10.2018 10:00.",
+    "mt.past_meeting": "{day} is in the past (today is {today}); a meeting can only be scheduled for today or later.",
+    "mt.scheduled": "Meeting on {measure} scheduled: {when}, approach: {approach}.",
+    "mt.moved": "Meeting on {measure} moved from {before} to {when}, approach: {approach}.",
+    "mt.unchanged": "The meeting on {measure} is already set for {when}; nothing changed.",
+    "mt.notice_new": "New meeting on {measure}: {when}. Approach: {approach}",
+    "mt.notice_moved": "The meeting on {measure} was moved from {before} to {when}. Approach: {approach}",
+    "mt.not_working_day": "Note: {day} is not a working day ({what}).",
+    "mt.participants": "Participants: {names}",
+    "mt.no_participants": "The catalogue lists nobody as taking part in {measure} yet (massnahmen = [...] under [[person]]).",
+    "mt.operator": "admins",
+    "mt.no_meeting_on": "{measure} has no meeting on {day}; recorded: {known}.",
+    "mt.protocol_args": "Please write: /protocol M21 20.09.2018 sent (the meeting's date).",
+    "mt.protocol_future": "The meeting on {day} has not taken place yet; its protocol cannot have been sent.",
+    "mt.protocol_known": "The protocol on {measure} of {day} was already sent on {sent}; missing: {missing}.",
+    "mt.protocol_recorded": "Protocol on {measure} of {day} recorded as sent for signature on {sent}.",
+    "mt.signatories": "To sign: {names}",
+    "mt.notice_protocol": (
+        "The protocol of the meeting on {measure} of {day} has been sent to you for signature. "
+        "Please sign it and confirm with /signed {command}."
+    ),
+    "mt.sign_args": "Please write: /signed M21 or /signed M21 24.09.2018 (the day you signed).",
+    "mt.sign_future": "{day} is in the future; please give the day you signed.",
+    "mt.sign_no_person": "The signature is recorded for the person asking; no catalogue person is signed in here (e.g. sozialmonitor ask --as TELEGRAM_ID).",
+    "mt.no_protocol": "No protocol on {measure} has been sent for signature yet.",
+    "mt.not_signatory": "You are not on the list of signatories of the protocol on {measure} of {day} (to sign: {names}).",
+    "mt.already_signed": "Your signature on the protocol on {measure} of {day} is already recorded (on {signed}).",
+    "mt.sign_before_sent": "On {day} the protocol had not been sent yet (sent on {sent}); please check the date.",
+    "mt.signed": "Thank you, {name}: your signature on the protocol on {measure} of {day} is recorded (signed on {signed}).",
+    "mt.signed_progress": "{n} of {total} have signed; missing: {names}.",
+    "mt.signed_complete": "Everyone has signed now.",
+    "mt.notice_complete": "The protocol on {measure} of {day} is now signed by everyone.",
+    "mt.protocols_none": "No protocol has been sent for signature yet.",
+    "mt.protocols_complete": "All {n} protocols sent are fully signed.",
+    "mt.protocols_title": "Protocols with outstanding signatures:",
+    "mt.protocols_row": "of {day} (sent {sent}): {n}/{total} signed, missing {names}",
+    "mt.protocols_by_person": "By person:",
+    "mt.calendar_name": "Sozialmonitor – meetings",
+    "mt.calendar_summary": "Meeting {measure}: {approach}",
+    "mt.calendar_approach": "Approach: {approach}",
+    "mt.calendar_reply": "The {n} scheduled meetings as a calendar file:",
+    "st.title": "Outstanding steps ({n}):",
+    "st.none": "No steps are outstanding.",
+    "st.none_of": "No steps are outstanding for {measure}.",
+    "st.due_late": " (by {day}, overdue)",
+    "st.too_many": "I do not understand “{found}”; please name one measure only, e.g. /steps M21.",
+    "st.missing_action": "Please write “new TEXT” or “done N”, e.g. /step M21 done 1.",
+    "st.bad_action": "I do not understand “{found}”; use “new” or “done”.",
+    "st.missing_text": "Please give the step's text, e.g. /step M21 new request data by 30.11.2018.",
+    "st.past_due": "The due date {day} is in the past; please give a date from today on.",
+    "st.added": "Step {number} of {measure} added:",
+    "st.bad_number": "“{found}” is not a step number; /steps shows the numbers.",
+    "st.no_such_step": "{measure} has no open step {number}; open are: {open}.",
+    "st.done": "Step {number} of {measure} is done: {text}",
+    "pf.announce": (
+        "The protocol of the meeting on {measure} of {day} is ready for signature (shared folder: "
+        "protokolle/{file}). Please sign it and confirm with /signed {command}."
+    ),
+    "pf.updated": (
+        "The protocol of the meeting on {measure} of {day} was replaced by a new version (protokolle/{file}). "
+        "Please sign the new version and confirm with /signed {command}."
+    ),
+    "pf.reset": (
+        "The protocol of the meeting on {measure} of {day} has changed (new file protokolle/{file}). A changed "
+        "protocol must be signed again; earlier signatures no longer count. Please sign the new version and "
+        "confirm with /signed {command}."
+    ),
+    "pf.recorded_admins": "Protocol on {measure} of {day} recorded from protokolle/{file} and announced to {n} signatories.",
+    "pf.reset_admins": (
+        "Protocol on {measure} of {day} was replaced by protokolle/{file}; the signatures of {names} were reset "
+        "and all signatories told."
+    ),
+    "pf.no_signatories": "Protocol on {measure} of {day} recorded, but the catalogue lists nobody as taking part.",
+    "pf.bad_name": (
+        "The file protokolle/{file} does not fit the naming scheme Mxx_YYYY-MM-DD….pdf|.docx|.odt "
+        "(e.g. M21_2018-09-20_Protokoll.pdf) and was not recorded as a protocol."
+    ),
+    "pf.unknown_measure": "The file protokolle/{file} names the measure {found}, which does not exist; known: {known}.",
+    "pf.no_meeting": (
+        "The file protokolle/{file} fits no meeting: {measure} has no meeting on {day} (recorded: {known}). "
+        "Please rename the file or schedule the meeting with /schedule."
+    ),
+    "pf.unreadable": "The file protokolle/{file} cannot be read ({detail}).",
+}

@@ -1,0 +1,310 @@
+"""The protocols folder: a file `Mxx_JJJJ-MM-TT*.pdf|.docx|.odt` dropped there is recorded as sent for signature."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from commands import fmt
+from commands.reminders import ADMINS, measure_label, participants
+from commands.reply import ReplyBuilder
+from storage.catalogue import normalize_measure
+from storage.models import Protocol
+
+__all__ = [
+    "PROTOCOL_EXTENSIONS",
+    "ProtocolFolderWatcher",
+    "ProtocolName",
+    "ProtocolResult",
+    "handle_protocol_file",
+    "is_ignored",
+    "parse_protocol_name",
+]
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_EXTENSIONS = ("pdf", "docx", "odt")
+_NAME = re.compile(r"^(M\s?\d{2})_(\d{4})-(\d{2})-(\d{2})(?:[^/\\]*)\.(pdf|docx|odt)$", re.IGNORECASE)
+_MAX_BYTES = 200 * 1024 * 1024  # a protocol is hashed, never parsed; the cap only keeps memory bounded
+
+
+@dataclass(frozen=True)
+class ProtocolName:
+    measure: str  # normalised, "M21"
+    day: date
+    extension: str
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """status: recorded | attached | updated | reset | unchanged | rejected | ignored."""
+
+    file: str
+    status: str
+    protocol: Protocol | None = None
+    reason: str = ""
+
+
+def is_ignored(name: str) -> bool:
+    """Office lock and temp files, hidden files and partial downloads are never protocols."""
+    lower = name.lower()
+    return (name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#"))
+            or lower.startswith(".~lock."))
+
+
+def parse_protocol_name(name: str) -> ProtocolName | None:
+    """'M21_2018-09-20_Protokoll.pdf' -> ProtocolName('M21', 2018-09-20, 'pdf'); None if it does not fit."""
+    match = _NAME.match(name.strip())
+    if not match:
+        return None
+    measure = normalize_measure(match.group(1).replace(" ", ""))
+    try:
+        day = date(int(match.group(2)), int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        return None
+    return ProtocolName(measure or match.group(1), day, match.group(5).lower()) if measure else None
+
+
+def _send(sink: Callable[[Any], None] | None, recipients: list[str] | tuple[str, ...], message: str,
+          kind: str = "notice", key: str = "") -> None:
+    if sink is None or not recipients:
+        return
+    from bot.runtime import Outgoing
+
+    try:
+        sink(Outgoing(tuple(recipients), ReplyBuilder().line(message).build(), kind=kind, key=key))
+    except Exception:  # a failing chat must not stop the folder handling
+        log.exception("protocol notice not delivered")
+
+
+def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] | None,
+                         now: datetime | None = None) -> ProtocolResult:
+    """Record one file of the protocols folder and tell the signatories (or the admins, if it fits no meeting).
+
+    `monitor` needs `.state` (commands.State) and `.now()`. The store is the memory: the same content again
+    changes nothing, a different file for a protocol already being signed resets its signatures.
+    """
+    state = monitor.state
+    store = state.store
+    lang = state.lang
+    name = path.name
+    if is_ignored(name) or not path.is_file():
+        return ProtocolResult(name, "ignored")
+    try:
+        if path.stat().st_size > _MAX_BYTES:
+            raise OSError("zu groß")
+        data = path.read_bytes()
+    except OSError as exc:
+        _send(sink, [ADMINS], state.t("pf.unreadable", file=name, detail=exc.strerror or str(exc)), "error")
+        return ProtocolResult(name, "rejected", reason="unreadable")
+    digest = hashlib.sha256(data).hexdigest()
+    now = now or monitor.now()
+    today = state.local(now).date()
+
+    def reject(reason: str, message: str) -> ProtocolResult:
+        # Rescans find the same file again and again: tell the admins once per file content and name.
+        key = f"protokoll-datei-abgelehnt:{digest[:16]}:{name}"
+        with store.locked():
+            if key in store.sent_keys():
+                return ProtocolResult(name, "rejected", reason=reason)
+            store.mark_sent([key], at=now, recipient=ADMINS)
+        _send(sink, [ADMINS], message, "error", key)
+        return ProtocolResult(name, "rejected", reason=reason)
+
+    parsed = parse_protocol_name(name)
+    if parsed is None:
+        return reject("name", state.t("pf.bad_name", file=name))
+    measure = state.catalogue.measures.get(parsed.measure)
+    if measure is None:
+        return reject("measure", state.t("pf.unknown_measure", file=name, found=parsed.measure,
+                                         known=", ".join(state.catalogue.measures)))
+    meetings = store.meetings(measure.id)
+    meeting = next((m for m in meetings if m.day == parsed.day), None)
+    if meeting is None:
+        known = ", ".join(fmt.day(m.day, lang) for m in meetings if m.day) or state.t("none")
+        return reject("meeting", state.t("pf.no_meeting", file=name, measure=measure.number,
+                                         day=fmt.day(parsed.day, lang), known=known))
+
+    with store.locked():
+        existing = store.protocol(measure.id, parsed.day)
+        if existing is not None and existing.file_hash == digest:
+            return ProtocolResult(name, "unchanged", existing)
+        signers_before = [s.person for s in store.signatures(existing.id)] if existing else []
+        people = list(existing.signatories) if existing and existing.signatories else participants(state, meeting)
+        # A protocol first recorded with /protokoll keeps its date sent; its file merely arrives now.
+        attach = existing is not None and not existing.file_hash
+        protocol, reset = store.record_protocol(
+            measure.id, parsed.day, sent_on=existing.sent_on if attach and existing else today,
+            signatories=people, file=name, file_hash=digest)
+
+    label = measure_label(state, measure.id)
+    params = {"measure": label, "day": fmt.day(parsed.day, lang), "file": name, "command": measure.id}
+    if reset:
+        status, text = "reset", state.t("pf.reset", **params)
+        _send(sink, [ADMINS], state.t("pf.reset_admins", names=", ".join(signers_before), **params))
+    elif existing is not None and not attach:
+        status, text = "updated", state.t("pf.updated", **params)
+    else:
+        status, text = ("attached" if attach else "recorded"), state.t("pf.announce", **params)
+        if people:
+            _send(sink, [ADMINS], state.t("pf.recorded_admins", n=len(people), **params))
+    if people:
+        _send(sink, people, text, "notice", f"protokoll-datei:{protocol.id}:v{protocol.version}:{digest[:16]}")
+    else:
+        _send(sink, [ADMINS], state.t("pf.no_signatories", **params))
+    return ProtocolResult(name, status, protocol)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, watcher: ProtocolFolderWatcher) -> None:
+        self.watcher = watcher
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self.watcher.note(Path(os.fsdecode(event.src_path)))
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        self.on_created(event)
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        self.on_created(event)
+
+    def on_moved(self, event: FileSystemEvent) -> None:
+        # Office programs save by renaming a temp file to the real name: only the move is reported.
+        if not event.is_directory:
+            self.watcher.note(Path(os.fsdecode(event.dest_path)))
+
+
+class ProtocolFolderWatcher:
+    """Service: watches `ablage/protokolle/` (watchdog + periodic rescan) and records the protocols dropped there.
+
+    A file is handled once its size and modification time have been stable for `stable_seconds`; files
+    already waiting at start are handled too. The handling itself is `handle_protocol_file`.
+    """
+
+    def __init__(self, monitor: Any, sink: Callable[[Any], None] | None, *, folder: Path | None = None,
+                 polling: bool | None = None, stable_seconds: float | None = None,
+                 rescan_seconds: float | None = None) -> None:
+        settings = monitor.settings
+        self.monitor = monitor
+        self.sink = sink
+        self.folder = Path(folder or settings.protocols)
+        self.polling = settings.watcher.polling if polling is None else polling
+        self.stable = settings.watcher.stable_seconds if stable_seconds is None else stable_seconds
+        self.rescan = settings.watcher.rescan_minutes * 60 if rescan_seconds is None else rescan_seconds
+        self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
+        self._seen: dict[Path, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer: Any = None
+        self.handled: list[ProtocolResult] = []  # for tests and the operator's log
+
+    def note(self, path: Path) -> None:
+        """A file may have appeared or changed (called from watchdog's thread)."""
+        if is_ignored(path.name) or path.parent != self.folder:
+            return
+        with self._lock:
+            self._pending.setdefault(path, ((-1, -1), 0.0))
+        self._wake.set()
+
+    def scan(self) -> None:
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_file() and not is_ignored(entry.name):
+                path = Path(entry.path)
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if self._seen.get(path) != (st.st_size, st.st_mtime_ns):
+                    self.note(path)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        observer = PollingObserver(timeout=1.0) if self.polling else Observer()
+        try:
+            observer.schedule(_Handler(self), str(self.folder), recursive=False)
+            observer.start()
+            self._observer = observer
+        except OSError:
+            # Watch limits reached: the periodic rescan still finds every protocol, only later.
+            log.exception("watching %s failed; relying on rescans", self.folder)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="protokolle-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=10)
+            self._observer = None
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        next_scan = 0.0
+        while not self._stop.is_set():
+            if time.monotonic() >= next_scan:
+                self.scan()
+                next_scan = time.monotonic() + max(self.rescan, 1.0)
+            wait = self._work()
+            self._wake.wait(timeout=min(wait, max(next_scan - time.monotonic(), 0.0)))
+            self._wake.clear()
+
+    def _work(self) -> float:
+        """Handle every pending file that has been stable long enough; returns seconds until the next look."""
+        now = time.monotonic()
+        with self._lock:
+            pending = list(self._pending.items())
+        wait = 3600.0
+        for path, (signature, since) in pending:
+            if self._stop.is_set():
+                break
+            try:
+                st = path.stat()
+            except OSError:
+                with self._lock:
+                    self._pending.pop(path, None)
+                continue
+            current = (st.st_size, st.st_mtime_ns)
+            if current != signature:
+                with self._lock:
+                    self._pending[path] = (current, now)
+                wait = min(wait, self.stable)
+                continue
+            if now - since < self.stable:
+                wait = min(wait, self.stable - (now - since))
+                continue
+            with self._lock:
+                self._pending.pop(path, None)
+            try:
+                result = handle_protocol_file(self.monitor, path, self.sink)
+            except Exception:
+                log.exception("protocol file %s not handled", path)
+                continue
+            self._seen[path] = current
+            self.handled.append(result)
+        return max(wait, 0.05)
