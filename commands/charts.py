@@ -18,7 +18,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import fmt
 
-__all__ = ["MAX_LINES", "ChartWords", "Line", "Panel", "line_chart", "small_multiples"]
+__all__ = ["MAX_LINES", "ChartWords", "Line", "Panel", "line_chart", "line_figure", "number_formatter",
+           "small_multiples"]
 
 # More areas than this in one panel become a min–max band and a median: 30 coloured lines read as noise.
 MAX_LINES = 10
@@ -56,9 +57,14 @@ class ChartWords:
     no_data: str
 
 
+def number_formatter(lang: str) -> FuncFormatter:
+    """Axis numbers as people here read them: 1.234,5 (de) or 1,234.5 (en)."""
+    return FuncFormatter(lambda v, _pos: fmt.number(v, lang, 2))
+
+
 def _number_axis(ax, lang: str) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.number(v, lang, 2)))
+    ax.yaxis.set_major_formatter(number_formatter(lang))
 
 
 def _x_ticks(ax, labels: Sequence[str], fontsize: float) -> None:
@@ -132,6 +138,12 @@ def line_chart(panel: Panel, words: ChartWords, *, lang: str = "de", width: floa
 
     The image is exactly width×dpi by height×dpi pixels (no tight bounding box), so callers can rely on it.
     """
+    return _png(line_figure(panel, words, lang=lang, width=width, height=height, dpi=dpi))
+
+
+def line_figure(panel: Panel, words: ChartWords, *, lang: str = "de", width: float = 8.0, height: float = 4.5,
+                dpi: int = 100) -> Figure:
+    """The figure behind `line_chart` (a Figure of its own, no pyplot state)."""
     fig = Figure(figsize=(width, height), dpi=dpi)
     many = sum(1 for line in panel.lines if not line.emphasis) > MAX_LINES
     legend = len(panel.lines) > 1 or many
@@ -142,13 +154,13 @@ def line_chart(panel: Panel, words: ChartWords, *, lang: str = "de", width: floa
     if not panel.has_data:
         ax.set_axis_off()
         ax.text(0.5, 0.5, words.no_data, ha="center", va="center", transform=ax.transAxes)
-        return _png(fig)
+        return fig
     _draw(ax, panel, words, lang, _colours([panel]), fontsize=8.5)
     if legend:
         ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     ax.set_xlabel(words.x_label, fontsize=9)
     ax.set_ylabel(words.y_label.format(unit=panel.unit or "–"), fontsize=9)
-    return _png(fig)
+    return fig
 
 
 def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = "", lang: str = "de",

@@ -24,7 +24,8 @@ from storage.models import Indicator, Measure, Meeting
 
 from . import fmt
 from .charts import MAX_LINES, ChartWords, Line, Panel, line_chart, small_multiples
-from .deliveries import overdue
+from .deliveries import Due, Expected, expected_deliveries
+from .periods import Period, PeriodError
 from .registry import Caller, UsageError, command, take_measure
 from .reply import Attachment, Reply, ReplyBuilder
 from .state import State
@@ -168,14 +169,10 @@ def long_day(state: State, day: date) -> str:
 
 
 def period_label(key: str, lang: str = "de") -> str:
-    """'2018-Q3' -> '3. Quartal 2018' through commands.periods once it exists; the key itself until then."""
-    try:
-        from .periods import Period  # a colleague's module; the report must not break while it is missing
-    except ImportError:
-        return key
+    """'2018-Q3' -> '3. Quartal 2018'; a key that is no canonical period is shown as it is."""
     try:
         return Period.from_key(key).label(lang)
-    except ValueError:  # PeriodError: an unknown key is still shown, as it is
+    except PeriodError:
         return key
 
 
@@ -317,7 +314,10 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
             more = t("charts.more", measure=m.number, names=", ".join(left_out), id=mid) if left_out else ""
             groups.append(ChartGroup(mid, t("charts.title", measure=m.number), tuple(panels), more))
 
-    late = overdue(state, None, today)
+    expected = expected_deliveries(state, None, today)
+    # The same rule as /lieferungen: an expected delivery not delivered by its due date is overdue.
+    late = [Due(e.indicator, e.measure, e.office, e.period.key, e.due, e.period.label(lang))
+            for e in expected if not e.delivered]
     stand = long_day(state, today)
     p1 = sum(1 for m in measures.values() if m.phase == 1)
     intro = (t("report.intro", n=len(measures)), t("report.phases", p1=p1, p2=len(measures) - p1))
@@ -330,7 +330,7 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
         _protocols_section(state, protocols),
         _indicators_section(state, ind_rows),
         *([_charts_section(state, bool(groups))] if charts else []),
-        _deliveries_section(state, late),
+        _deliveries_section(state, expected),
         _overdue_section(state, late, today),
         _steps_section(state),
     )
@@ -431,7 +431,9 @@ def _charts_section(state: State, any_chart: bool) -> Section:
                    empty="" if any_chart else t("charts.none"), html_only=True)
 
 
-def _deliveries_section(state: State, late: list) -> Section:
+def _deliveries_section(state: State, expected: list[Expected]) -> Section:
+    """Per office: deliveries expected by the report date (due-date rules of commands.deliveries), how many
+    came, how many are overdue, the share complete and the last receipt."""
     t = state.t
     catalogue, store = state.catalogue, state.store
     offices: dict[str, list[Indicator]] = {}
@@ -441,35 +443,35 @@ def _deliveries_section(state: State, late: list) -> Section:
     for d in store.deliveries():
         if d.office not in last or d.received > last[d.office]:
             last[d.office] = d.received
-    late_by_office: dict[str, set[str]] = {}
-    late_count: dict[str, int] = {}
-    for d in late:
-        late_by_office.setdefault(d.office, set()).add(d.indicator)
-        late_count[d.office] = late_count.get(d.office, 0) + 1
+    counts: dict[str, list[int]] = {}
+    for e in expected:
+        c = counts.setdefault(e.office, [0, 0])
+        c[0] += 1
+        c[1] += e.delivered
     rows = []
     for office in sorted(offices, key=lambda o: (o == "", o.casefold())):
         inds = offices[office]
-        with_values = sum(1 for i in inds if store.periods(i.id))
-        behind = len(late_by_office.get(office, set()) & {i.id for i in inds})
-        share = round(100 * (len(inds) - behind) / len(inds)) if inds else None
+        n_expected, n_delivered = counts.get(office, [0, 0])
+        share = round(100 * n_delivered / n_expected) if n_expected else None
         name = catalogue.offices[office].name if office in catalogue.offices else ""
         received = last.get(office)
-        rows.append((office or t("report.no_office"), name, len(inds), with_values, late_count.get(office, 0), share,
-                     received.date() if received else None))
-    cols = (_col(state, "office", width=16), _col(state, "office_name", width=50),
-            _col(state, "indicators", "number", 11), _col(state, "with_values", "number", 11),
-            _col(state, "overdue", "number", 12), _col(state, "complete", "number", 12),
-            _col(state, "last_received", "date", 14))
+        rows.append((office or t("report.no_office"), name, len(inds), n_expected, n_delivered,
+                     n_expected - n_delivered, share, received.date() if received else None))
+    cols = (_col(state, "office", width=16), _col(state, "office_name", width=44),
+            _col(state, "indicators", "number", 11), _col(state, "expected", "number", 11),
+            _col(state, "delivered", "number", 11), _col(state, "overdue", "number", 12),
+            _col(state, "complete", "number", 12), _col(state, "last_received", "date", 14))
     return Section("deliveries", t("sec.deliveries"), t("sheet.deliveries"), Table(cols, tuple(rows)),
                    before=(t("deliveries.intro"),), empty=t("deliveries.none"))
 
 
-def _overdue_section(state: State, late: list, today: date) -> Section:
+def _overdue_section(state: State, late: list[Due], today: date) -> Section:
     t = state.t
     names = state.catalogue.indicators
     rows = tuple((d.office or t("report.no_office"), _number(d.measure),
-                  names[d.indicator].name if d.indicator in names else d.indicator, period_label(d.period, state.lang),
-                  d.due) for d in sorted(late, key=lambda d: (d.office, d.due, d.measure, d.indicator)))
+                  names[d.indicator].name if d.indicator in names else d.indicator,
+                  d.label or period_label(d.period, state.lang), d.due)
+                 for d in sorted(late, key=lambda d: (d.office.casefold(), d.due, d.measure, d.indicator)))
     cols = (_col(state, "office", width=16), _col(state, "measure", width=10), _col(state, "indicator", width=40),
             _col(state, "period", width=16), _col(state, "due", "date", 12))
     return Section("overdue", t("sec.overdue"), t("sheet.overdue"), Table(cols, rows),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from . import texts_bot, texts_core, texts_ingest_notices, texts_reminders
-from . import texts_report
+from . import texts_bot, texts_core, texts_ingest_notices, texts_reminders, texts_report
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 

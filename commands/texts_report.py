@@ -101,14 +101,17 @@ DE = {
     "sec.deliveries": "Vollständigkeit der Lieferungen je Amt",
     "sheet.deliveries": "Lieferungen",
     "deliveries.intro": (
-        "Vollständig sind die Indikatoren eines Amtes, für die keine fällige Lieferung aussteht."
+        "Erwartet sind die Lieferungen, deren Frist bis zum Berichtstag abgelaufen ist (vom ersten gelieferten "
+        "Zeitraum an); vollständig heißt: keine davon steht aus."
     ),
     "deliveries.none": "Im Katalog ist noch kein Indikator einem liefernden Amt zugeordnet.",
     "col.office": "Amt",
     "col.office_name": "Bezeichnung",
     "col.indicators": "Indikatoren",
     "col.with_values": "mit Werten",
-    "col.overdue": "überfällige Lieferungen",
+    "col.expected": "erwartet",
+    "col.delivered": "geliefert",
+    "col.overdue": "überfällig",
     "col.complete": "vollständig (%)",
     "col.last_received": "letzte Lieferung",
     "sec.overdue": "Überfällige Lieferungen",
@@ -229,13 +232,18 @@ EN = {
     "chart.no_data": "no values yet",
     "sec.deliveries": "Delivery completeness per office",
     "sheet.deliveries": "Deliveries",
-    "deliveries.intro": "An office's indicators are complete when no delivery that is due is outstanding.",
+    "deliveries.intro": (
+        "Expected are the deliveries whose deadline passed by the report date (from the first period delivered); "
+        "complete means none of them is outstanding."
+    ),
     "deliveries.none": "No indicator in the catalogue is assigned to a delivering office yet.",
     "col.office": "Office",
     "col.office_name": "Name",
     "col.indicators": "Indicators",
     "col.with_values": "with values",
-    "col.overdue": "overdue deliveries",
+    "col.expected": "expected",
+    "col.delivered": "delivered",
+    "col.overdue": "overdue",
     "col.complete": "complete (%)",
     "col.last_received": "last delivery",
     "sec.overdue": "Overdue deliveries",
