@@ -24,11 +24,6 @@ DE = {
         "und webhook_url setzen, oder in sozialmonitor.toml mode = \"polling\" eintragen."
     ),
     "bot.undelivered_at_stop": "{n} Nachricht(en) konnten vor dem Beenden nicht mehr zugestellt werden.",
-    "run.missing_service": (
-        "{what} ist in dieser Installation nicht vorhanden; der Sozialmonitor läuft ohne diesen Teil."
-    ),
-    "run.service_watcher": "Der Ablage-Watcher",
-    "run.service_reminders": "Der Erinnerungsdienst",
 }
 
 EN = {
@@ -55,7 +50,4 @@ EN = {
         "or set mode = \"polling\" in sozialmonitor.toml."
     ),
     "bot.undelivered_at_stop": "{n} message(s) could not be delivered before the stop.",
-    "run.missing_service": "{what} is not part of this installation; the Sozialmonitor runs without it.",
-    "run.service_watcher": "The shared-folder watcher",
-    "run.service_reminders": "The reminder service",
 }

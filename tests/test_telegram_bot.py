@@ -1,0 +1,318 @@
+"""Tests for bot/telegram_bot.py: the real PTB Application against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.runtime import ADMINS, Outgoing
+from bot.telegram_bot import Limits, TelegramBot, client_language, file_url_for
+from bot.workspace import Monitor
+from commands.reply import Attachment, ReplyBuilder, Span
+from commands.texts import text
+from storage.config import AccessSettings
+from tests.fakebotapi import FakeBotAPI, SentMessage
+
+ADMIN_ID, MEMBER_ID, STRANGER_ID = 100000001, 100000002, 555000111
+GROUP, OTHER_GROUP = -1001234567890, -1009876543210
+FAST = Limits(chat_rate=20, chat_period=1, backoff_start=0.05, backoff_max=0.2, reply_patience=5,
+              drain_seconds=3, poll_timeout=1, max_retries=2)
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+
+
+class RunningBot:
+    """Runs TelegramBot.serve in its own thread and event loop, like `sozialmonitor run` does."""
+
+    def __init__(self, bot: TelegramBot) -> None:
+        self.bot = bot
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop_event: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._main, name="test-bot")
+
+    def _main(self) -> None:
+        async def go() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.stop_event = asyncio.Event()
+            await self.bot.serve(self.stop_event, ready=lambda username: self.ready.set())
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.ready.set()
+
+    def start(self, wait: bool = True) -> RunningBot:
+        self.thread.start()
+        if wait:
+            assert self.ready.wait(15), "bot did not come up"
+            if self.error:
+                raise self.error
+        return self
+
+    def stop(self) -> None:
+        deadline = time.monotonic() + 5
+        while self.stop_event is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.loop is not None and self.stop_event is not None
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(20)
+        assert not self.thread.is_alive(), "bot did not stop"
+        if self.error:
+            raise self.error
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def team(demo_monitor: Monitor) -> Monitor:
+    demo_monitor.settings = replace(demo_monitor.settings, access=AccessSettings(group_chats=(GROUP,)))
+    return demo_monitor
+
+
+@pytest.fixture
+def running(api: FakeBotAPI, team: Monitor) -> Iterator[Callable[..., RunningBot]]:
+    bots: list[RunningBot] = []
+
+    def start(limits: Limits = FAST, **kwargs: Any) -> RunningBot:
+        bot = TelegramBot(team, token=api.token, api_url=api.base_url, limits=limits, **kwargs)
+        bots.append(RunningBot(bot).start())
+        return bots[-1]
+
+    yield start
+    for bot in bots:
+        if bot.thread.is_alive():
+            bot.stop()
+
+
+def ask(api: FakeBotAPI, chat_id: int, said: str, user_id: int | None = None, timeout: float = 10,
+        **kwargs: Any) -> SentMessage:
+    since = api.mark()
+    api.send_user_message(chat_id, user_id, said, **kwargs)
+    return api.wait_for_sent(lambda m: m.chat_id == chat_id, timeout, since=since)
+
+
+def sent_to(api: FakeBotAPI, chat_id: int) -> list[SentMessage]:
+    return [m for m in api.sent if m.chat_id == chat_id]
+
+
+def test_member_gets_status_and_stranger_gets_only_the_refusal(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    reply = ask(api, MEMBER_ID, "/status M21")
+    assert reply.parse_mode == "HTML"
+    assert "M 21" in reply.visible_text or "M21" in reply.visible_text
+    assert "Federführung" in reply.visible_text
+
+    for said in ("/status M21", "/start", "Hallo, was ist mit M21?"):
+        reply = ask(api, STRANGER_ID, said)
+        assert str(STRANGER_ID) in reply.visible_text
+        assert "Federführung" not in reply.visible_text and "Wohnraum" not in reply.visible_text
+    assert len(sent_to(api, STRANGER_ID)) == 3  # one refusal each, nothing else
+
+
+def test_admin_commands_refuse_members(api: FakeBotAPI, running: Callable, team: Monitor) -> None:
+    running()
+    reply = ask(api, MEMBER_ID, "/erinnerungen")
+    assert reply.visible_text == text("de", "denied.admin", command="erinnerungen")
+    reply = ask(api, ADMIN_ID, "/erinnerungen")
+    assert reply.visible_text != text("de", "denied.admin", command="erinnerungen")
+
+
+def test_english_client_gets_english(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    assert client_language("en-GB") == "en" and client_language("de") is None and client_language(None) is None
+    reply = ask(api, STRANGER_ID, "/status", language_code="en")
+    assert reply.visible_text == text("en", "denied.unknown", user_id=STRANGER_ID)
+    reply = ask(api, MEMBER_ID, "/help", language_code="en")
+    assert "/measures" in reply.visible_text
+
+
+def test_command_menus_in_german_and_english_admins_see_more(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    api.wait_for_call("setMyCommands", lambda p: p.get("language_code") == "en" and "scope" in p)
+    german = dict(api.commands_for("default"))
+    english = dict(api.commands_for("default", "en"))
+    admin = dict(api.commands_for(f"chat:{ADMIN_ID}"))
+    assert {"status", "hilfe", "massnahmen", "kalender"} <= set(german)
+    assert {"status", "help", "measures", "calendar"} <= set(english)
+    assert "termin" not in german and "schedule" not in english
+    assert {"termin", "erinnerungen", "status"} <= set(admin)
+    assert german["hilfe"].startswith("Alle Befehle")
+
+
+def test_groups_listed_answered_others_refused_foreign_bots_ignored(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    # Anyone in a listed team group is a member; /cmd@botname works there.
+    reply = ask(api, GROUP, "/status@sozialmonitor_bot M21", user_id=STRANGER_ID)
+    assert "Federführung" in reply.visible_text
+    since = api.mark()
+    api.send_user_message(GROUP, STRANGER_ID, "/status@some_other_bot")
+    api.send_user_message(GROUP, STRANGER_ID, "Nur ein Gespräch unter Menschen")
+    api.send_user_message(GROUP, STRANGER_ID, "/start")
+    api.wait_for_sent(lambda m: m.chat_id == GROUP, since=since)
+    time.sleep(0.3)  # give a wrong second answer the chance to show up
+    assert len([m for m in api.sent[since:] if m.chat_id == GROUP]) == 1
+    # A group nobody enabled gets its chat id to hand to the Fachstelle, and no data.
+    reply = ask(api, OTHER_GROUP, "/status M21", user_id=MEMBER_ID)
+    assert reply.visible_text == text("de", "bot.group_not_enabled", chat_id=OTHER_GROUP)
+
+
+def test_notices_from_another_thread_reach_admins_and_named_persons(api: FakeBotAPI, running: Callable) -> None:
+    bot = running().bot
+    notice = ReplyBuilder().line("Datei <M21_Sozialwohnungen_2018.xlsx> importiert & archiviert").build()
+    thread = threading.Thread(target=lambda: [
+        bot.sink(Outgoing((ADMINS, "Beispiel: Erika Muster"), notice)),
+        bot.sink(Outgoing(("Beispiel: Paula Probe",), notice)),  # no telegram_id in the catalogue
+    ])
+    thread.start()
+    thread.join()
+    wanted = "Datei <M21_Sozialwohnungen_2018.xlsx> importiert & archiviert"
+    api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and m.visible_text == wanted)
+    api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == wanted)
+    api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and "Paula Probe" in (m.visible_text or ""))
+
+
+def test_long_notices_are_split_and_files_go_out_as_documents_and_photos(api: FakeBotAPI, running: Callable) -> None:
+    bot = running().bot
+    builder = ReplyBuilder()
+    for n in range(300):
+        builder.line(Span(f"Zeile {n}: "), Span("<fett> & " * 3, "b"))
+    builder.attach(Attachment("trend_M21.png", tiny_png(), "photo", "Trend M21 <Beispiel>", "image/png"))
+    builder.attach(Attachment("termine.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "document", "", "text/calendar"))
+    bot.sink(Outgoing(("Beispiel: Erika Muster",), builder.build()))
+    document = api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.method == "sendDocument")
+    assert document.filename == "termine.ics" and document.data.startswith(b"BEGIN:VCALENDAR")
+    texts = [m.visible_text for m in sent_to(api, MEMBER_ID) if m.method == "sendMessage"]
+    assert len(texts) > 1
+    assert "\n".join(texts).count("Zeile") == 300
+    photo = next(m for m in sent_to(api, MEMBER_ID) if m.method == "sendPhoto")
+    assert photo.visible_text == "Trend M21 <Beispiel>"
+    methods = [m.method for m in sent_to(api, MEMBER_ID)]
+    assert methods.index("sendPhoto") > methods.index("sendMessage")  # text first, then the files, in order
+
+
+def test_calendar_command_sends_a_document(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    reply = ask(api, MEMBER_ID, "/kalender")
+    files = [m for m in sent_to(api, MEMBER_ID) if m.method == "sendDocument"]
+    if not files:
+        files = [api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.method == "sendDocument")]
+    assert files[0].filename.endswith(".ics") and b"VCALENDAR" in files[0].data
+    assert reply is not None
+
+
+def test_flood_control_is_retried_and_the_message_arrives_once(api: FakeBotAPI, running: Callable) -> None:
+    bot = running(replace(FAST, max_retries=1)).bot
+    api.fail_next("sendMessage", 429, retry_after=1)
+    reply = ask(api, MEMBER_ID, "/status M21")
+    assert "Federführung" in reply.visible_text
+    # More 429s than the rate limiter retries: the outbox keeps the notice and sends it later.
+    api.fail_next("sendMessage", 429, retry_after=1, count=2)
+    since = api.mark()
+    bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("Hinweis nach Flutkontrolle").build()))
+    api.wait_for_sent(lambda m: m.visible_text == "Hinweis nach Flutkontrolle", timeout=15, since=since)
+    time.sleep(0.2)
+    assert [m.visible_text for m in api.sent[since:]].count("Hinweis nach Flutkontrolle") == 1
+    assert [m.visible_text for m in sent_to(api, MEMBER_ID)].count(reply.visible_text) == 1
+
+
+def test_network_errors_are_retried_but_a_timed_out_reminder_is_never_sent_twice(
+        api: FakeBotAPI, running: Callable) -> None:
+    bot = running(replace(FAST, read_timeout=0.5)).bot
+    api.fail_next("sendMessage", 502, count=2)  # Telegram's front end: nothing was carried out
+    bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("Hinweis trotz 502").build()))
+    api.wait_for_sent(lambda m: m.visible_text == "Hinweis trotz 502")
+    # The answer comes too late for the client, but the message did arrive: no second copy.
+    api.delay_next("sendMessage", 1.5)
+    bot.sink(Outgoing(("Beispiel: Erika Muster",), ReplyBuilder().line("Erinnerung: Protokoll M21").build(),
+                      "reminder", key="protocol:M21:1"))
+    api.wait_for_sent(lambda m: m.visible_text == "Erinnerung: Protokoll M21")
+    bot.sink(Outgoing(("Beispiel: Erika Muster",), ReplyBuilder().line("danach").build()))
+    api.wait_for_sent(lambda m: m.visible_text == "danach", timeout=10)
+    assert [m.visible_text for m in api.sent].count("Erinnerung: Protokoll M21") == 1
+    assert [m.visible_text for m in api.sent].count("Hinweis trotz 502") == 1
+
+
+def test_per_chat_limit_spaces_messages_in_one_chat_only(api: FakeBotAPI, running: Callable) -> None:
+    bot = running(replace(FAST, chat_rate=1, chat_period=0.4)).bot
+    for n in range(4):
+        bot.sink(Outgoing(("Beispiel: Erika Muster",), ReplyBuilder().line(f"Nachricht {n}").build()))
+    for n in range(3):
+        bot.sink(Outgoing((ADMINS,), ReplyBuilder().line(f"Admin {n}").build()))
+    api.wait_for_sent(lambda m: m.visible_text == "Nachricht 3")
+    api.wait_for_sent(lambda m: m.visible_text == "Admin 2")
+    stamps = [m.received_at for m in sent_to(api, MEMBER_ID)]
+    assert stamps[-1] - stamps[0] >= 3 * 0.4 * 0.9
+    assert [m.visible_text for m in sent_to(api, MEMBER_ID)] == [f"Nachricht {n}" for n in range(4)]
+
+
+def test_a_failing_command_tells_user_and_admins_without_details(api: FakeBotAPI, running: Callable) -> None:
+    def broken_clock() -> Any:
+        raise RuntimeError(f"secret {api.token}")
+
+    running(clock=broken_clock)
+    reply = ask(api, MEMBER_ID, "/status")
+    assert reply.visible_text == text("de", "internal_error")
+    notice = api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID)
+    assert notice.visible_text == text("de", "bot.error_notice", what="RuntimeError")
+    assert all(api.token not in (m.text or "") and "Traceback" not in (m.text or "") for m in api.sent)
+
+
+def test_reminder_job_runs_and_its_messages_are_delivered(api: FakeBotAPI, running: Callable) -> None:
+    calls: list[Any] = []
+
+    def deliver(monitor: Monitor, sink: Callable[[Outgoing], None], now: Any) -> None:
+        calls.append(now)
+        sink(Outgoing(("Beispiel: Erika Muster",), ReplyBuilder().line("Erinnerung aus dem Job").build(),
+                      "reminder", key=f"job:{len(calls)}"))
+
+    running(reminders=deliver)
+    api.wait_for_sent(lambda m: m.visible_text == "Erinnerung aus dem Job", timeout=10)
+    assert calls and calls[0].tzinfo is not None
+
+
+def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(team: Monitor) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeBotAPI(port=port)
+    bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
+    bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("vor dem Start").build()))  # before the loop runs
+    runner = RunningBot(bot).start(wait=False)
+    time.sleep(0.3)  # Telegram is down for a while
+    assert not runner.ready.is_set()
+    with fake:
+        assert runner.ready.wait(10)
+        fake.wait_for_sent(lambda m: m.visible_text == "vor dem Start" and m.chat_id == ADMIN_ID)
+        runner.stop()
+    # Stopped while unreachable: no hang, nothing raised.
+    runner = RunningBot(TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)).start(wait=False)
+    time.sleep(0.2)
+    runner.stop()
+
+
+def test_file_url_follows_the_api_url() -> None:
+    assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+    assert file_url_for("http://127.0.0.1:8081/custom/") is None
