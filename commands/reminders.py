@@ -248,7 +248,8 @@ def _office_recipients(state: State, office: str) -> list[str]:
 
 def _delivery_items(state: State, cal: WorkCalendar, today: date, weekly: bool) -> Iterable[Reminder]:
     ahead = max(state.settings.reminders.delivery_days_before, 0)
-    late = overdue(state, None, today)
+    # overdue() counts a delivery due today as due; a reminder calls it late only from the next day on.
+    late = [d for d in overdue(state, None, today) if d.due < today]
     late_ids = {(d.indicator, d.period) for d in late}
     # Ask the deliveries module what will be overdue just after the horizon: what is not late yet is "soon".
     soon = [d for d in overdue(state, None, today + timedelta(days=ahead + 1))
@@ -259,19 +260,19 @@ def _delivery_items(state: State, cal: WorkCalendar, today: date, weekly: bool) 
         return ind.name if ind else d.indicator
 
     for d in soon:
-        text = state.t("rem.delivery_soon", indicator=name(d), period=d.period, due=fmt.day(d.due, state.lang),
-                       measure=measure_label(state, d.measure))
+        text = state.t("rem.delivery_soon", indicator=name(d), period=d.label or d.period,
+                       due=fmt.day(d.due, state.lang), measure=measure_label(state, d.measure))
         for person in _office_recipients(state, d.office):
             yield Reminder(person, "lieferung", d.measure, text, f"lieferung-bald:{d.indicator}:{d.period}:{person}")
     for d in late:
-        text = state.t("rem.delivery_late", indicator=name(d), period=d.period, due=fmt.day(d.due, state.lang),
-                       measure=measure_label(state, d.measure))
+        text = state.t("rem.delivery_late", indicator=name(d), period=d.label or d.period,
+                       due=fmt.day(d.due, state.lang), measure=measure_label(state, d.measure))
         for person in _office_recipients(state, d.office):
             yield Reminder(person, "lieferung", d.measure, text,
                            f"lieferung-ueberfaellig:{d.indicator}:{d.period}:{person}")
     if weekly and late:
         items = [state.t("rem.summary_item", measure=measure_label(state, d.measure), indicator=name(d),
-                         period=d.period, due=fmt.day(d.due, state.lang), office=d.office or "—")
+                         period=d.label or d.period, due=fmt.day(d.due, state.lang), office=d.office or "—")
                  for d in sorted(late, key=lambda d: (d.due, d.measure, d.indicator, d.period))]
         more = len(items) - _SUMMARY_LIMIT
         listed = "; ".join(items[:_SUMMARY_LIMIT]) + (state.t("rem.summary_more", n=more) if more > 0 else "")
