@@ -55,7 +55,21 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
         seed_store(store, today=today or date.today())
     (path / CATALOGUE_FILE).write_text(catalogue_text, encoding="utf-8")
     if demo_data:
-        demo.write_example_files(settings.inbox)
+        files = demo.write_example_files(settings.inbox)
+        _import_demo(path, files)
+
+
+def _import_demo(path: Path, files: list[Path]) -> None:
+    """Import the example files through the real pipeline, so `/status M21` shows values right after init."""
+    from watchers.pipeline import Pipeline
+
+    monitor = Monitor.open(path, env={})
+    try:
+        pipeline = Pipeline(monitor, sink=None)
+        for file in files:
+            pipeline.process(file)
+    finally:
+        monitor.close()
 
 
 def seed_store(store: Store, *, today: date) -> None:

@@ -32,12 +32,19 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
         latest = state.store.latest(ind.id)
         if latest:
             whole = [o for o in latest if not o.area]
-            obs = whole[0] if whole else latest[0]
-            area = f", {obs.area}" if obs.area else ""
-            if len(latest) > 1:
-                area = state.t("indicators.areas", n=len(latest) - len(whole))
-            out.line("  ", state.t("indicators.latest", value=f"{fmt.number(obs.value, lang)} {ind.unit}".strip(),
-                                   period=obs.period, area=area))
+            if whole or len(latest) == 1:
+                obs = (whole or latest)[0]
+                value = fmt.number(obs.value, lang)
+                area = f", {obs.area}" if obs.area else ""
+            else:
+                # Only area values: show their range rather than one district's figure as if it were the city's.
+                values = [o.value for o in latest if o.value is not None]
+                value = (f"{fmt.number(min(values), lang)} – {fmt.number(max(values), lang)}" if values
+                         else fmt.number(None, lang))
+                obs = latest[0]
+                area = state.t("indicators.areas", n=len(latest))
+            out.line("  ", state.t("indicators.latest", value=f"{value} {ind.unit}".strip(), period=obs.period,
+                                   area=area))
         else:
             out.line("  ", state.t("indicators.no_value"))
         due = next_due(state, ind, today)

@@ -60,10 +60,11 @@ def test_status_detail_shows_protocol_signatures_and_steps(state: State) -> None
 def test_status_detail_shows_latest_indicator_value(demo_monitor) -> None:
     state = demo_monitor.state
     state.store.add_delivery(file="x.csv", content_hash="h", office="Amt 61", received=NOW,
-                             rows=[("M21-sozialwohnungen", "", "2017", 30.0, "", 2),
-                                   ("M21-sozialwohnungen", "", "2018", 1234.5, "", 3)])
+                             rows=[("M21-sozialwohnungen", "", "2027", 30.0, "", 2),
+                                   ("M21-sozialwohnungen", "", "2028", 1234.5, "", 3)])
     text = ask(state, "/status M21").plain()
-    assert "Beispiel: Neu gebaute Sozialwohnungen: 1.234,5 Anzahl (2018)" in text
+    # Later than the demo deliveries that `init --demo` imports (2022-2025).
+    assert "Beispiel: Neu gebaute Sozialwohnungen: 1.234,5 Anzahl (2028)" in text
 
 
 def test_measures_by_field(state: State) -> None:

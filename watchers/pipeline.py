@@ -20,7 +20,7 @@ from commands import fmt
 from commands.reply import Reply, ReplyBuilder, b
 from commands.texts import text
 
-from .validate import Checked, Finding, Limits, check_delivery
+from .validate import Checked, Finding, Limits, check_delivery, finding
 
 __all__ = [
     "DUPLICATE",
@@ -149,22 +149,8 @@ def _write_text(path: Path, content: str) -> None:
 
 
 def render_finding(finding: Finding, lang: str) -> str:
-    where = []
-    if finding.sheet:
-        where.append(text(lang, "ingest.where.sheet", sheet=finding.sheet))
-    if finding.row is not None:
-        where.append(text(lang, "ingest.where.row", row=finding.row))
-    if finding.column:
-        where.append(text(lang, "ingest.where.column", column=finding.column))
-    parts = [", ".join(where) or text(lang, "ingest.where.file")]
-    parts.append(finding.message)
-    if finding.found:
-        parts.append(text(lang, "ingest.found", found=finding.found))
-    if finding.expected:
-        parts.append(text(lang, "ingest.expected", expected=finding.expected))
-    if finding.suggestion:
-        parts.append(text(lang, "ingest.suggestion", suggestion=finding.suggestion))
-    return ": ".join(parts[:2]) + "".join(f" – {p}" for p in parts[2:])
+    """One problem as one line: where – found – expected. Suggestion."""
+    return finding.line or finding.message
 
 
 def render_findings(findings: tuple[Finding, ...] | list[Finding], lang: str, limit: int = REPORT_LIMIT) -> list[str]:
@@ -235,9 +221,9 @@ class Pipeline:
         lang = self.lang
         if st.st_size > limits.max_file_bytes:
             # Not read at all: a huge file is rejected on its size alone.
-            checked = Checked([], findings=(Finding(text(
+            checked = Checked([], findings=(finding(lang, "too_big", text(
                 lang, "ingest.problem.too_big", size=f"{st.st_size / 2**20:.1f}",
-                limit=f"{limits.max_file_bytes / 2**20:g}"), code="too_big"),))
+                limit=f"{limits.max_file_bytes / 2**20:g}")),))
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, signature=_signature(st))
             return self._reject(path, None, "", office_hint or "", checked, keep_original, _signature(st))

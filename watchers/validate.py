@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import io
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from commands.texts import catalogue as text_catalogue
+from commands import texts_ingest
 from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
 
-__all__ = ["Checked", "Finding", "Limits", "check_delivery", "office_key", "resolve_office"]
+__all__ = ["Checked", "Finding", "Limits", "check_delivery", "finding", "office_key", "resolve_office"]
 
 MB = 1024 * 1024
 
@@ -32,6 +31,7 @@ class Finding:
     suggestion: str = ""
     sheet: str = ""
     code: str = ""
+    line: str = ""  # the whole problem as one line (where: found – expected. suggestion)
 
 
 @dataclass(frozen=True)
@@ -87,77 +87,74 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
     return by_key[match[0]] if match else None
 
 
-def zip_finding(data: bytes, limits: Limits, lang: str) -> Finding | None:
-    """XLSX and ODS are zip files: check the members' declared sizes before any engine unpacks them."""
-    if not data.startswith(b"PK"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        return Finding(text(lang, "ingest.problem.not_a_table", detail=type(exc).__name__), code="not_a_table")
-    total = sum(m.file_size for m in members)
-    if total > limits.max_unpacked_bytes or len(members) > 10_000:
-        return Finding(text(lang, "ingest.problem.zip_bomb", size=_mb(total), limit=_mb(limits.max_unpacked_bytes)),
-                       code="zip_bomb")
-    return None
+def _rt(lang: str, key: str, **params: object) -> str:
+    """A text of the reading layer (commands/texts_ingest.py), which watchers/read.py uses directly."""
+    texts = texts_ingest.EN if lang == "en" else texts_ingest.DE
+    template = texts.get(key) or texts_ingest.DE[key]
+    return template.format(**params) if params else template
 
 
-def _problem_finding(problem: object, lang: str) -> Finding:
-    """The parser's Problem as a Finding; its message comes from the parser's own text module when it has one."""
-    code = str(getattr(problem, "code", "") or "")
-    texts = text_catalogue(lang)
-    message = ""
-    for key in (code, f"ingest.{code}", f"read.{code}", f"problem.{code}", f"ingest.problem.{code}"):
-        if key and key in texts:
-            try:
-                message = text(lang, key, **{k: getattr(problem, k, "") for k in
-                                             ("row", "column", "found", "expected", "suggestion", "sheet")})
-            except (KeyError, IndexError, ValueError):
-                message = texts[key]
-            break
-    row = getattr(problem, "row", None)
-    return Finding(message=message or code, row=row if isinstance(row, int) else None,
-                   column=str(getattr(problem, "column", "") or ""), found=str(getattr(problem, "found", "") or ""),
-                   expected=str(getattr(problem, "expected", "") or ""),
-                   suggestion=str(getattr(problem, "suggestion", "") or ""),
-                   sheet=str(getattr(problem, "sheet", "") or ""), code=code)
+def _line(lang: str, message: str, row: int | None, column: str, found: str, expected: str, suggestion: str,
+          sheet: str) -> str:
+    """The parser's one-line form (watchers/read.py Problem.text), with our message in front."""
+    where = []
+    if sheet:
+        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
+    if row is not None:
+        where.append(_rt(lang, "read.where.row", row=row))
+    if column:
+        where.append(_rt(lang, "read.where.column", column=column))
+    parts = [message, _rt(lang, "read.found", found=found) if found else _rt(lang, "read.found_nothing")]
+    if expected:
+        parts.append(_rt(lang, "read.expected", expected=expected))
+    line = f"{', '.join(where) or _rt(lang, 'read.where.file')}: " + " – ".join(parts) + "."
+    if suggestion:
+        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
+    return line
+
+
+def finding(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
+            expected: str = "", suggestion: str = "", sheet: str = "") -> Finding:
+    found_text = "" if found is None else str(found)
+    return Finding(message, row, column, found_text, expected, suggestion, sheet, code,
+                   _line(lang, message, row, column, found_text, expected, suggestion, sheet))
+
+
+def _problem_finding(problem: Any, lang: str) -> Finding:
+    """The parser's Problem as a Finding, its texts in the workspace's language."""
+    return Finding(message="", row=problem.row, column=problem.column or "", found=problem.found or "",
+                   expected=problem.expected_text(lang), suggestion=problem.suggestion_text(lang),
+                   sheet=problem.sheet or "", code=problem.code, line=problem.text(lang))
 
 
 def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_hint: str | None = None,
                    limits: Limits | None = None, lang: str = "de") -> Checked:
     """Parse and validate one file. Never raises: anything unreadable becomes a finding."""
     limits = limits or Limits()
-    if len(data) > limits.max_file_bytes:
-        return Checked([], findings=(Finding(text(lang, "ingest.problem.too_big", size=_mb(len(data)),
-                                                  limit=_mb(limits.max_file_bytes)), code="too_big"),))
-    bomb = zip_finding(data, limits, lang)
-    if bomb is not None:
-        return Checked([], findings=(bomb,))
     try:
-        records, problems = parse_records(data, filename, limits)
+        return _check(data, filename, catalogue, office_hint, limits, lang)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
-        return Checked([], findings=(Finding(text(lang, "ingest.problem.unreadable", detail=type(exc).__name__),
-                                             code="unreadable"),))
+        message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
+        return Checked([], findings=(Finding(message, code="unreadable", line=message),))
+
+
+def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | None, limits: Limits,
+           lang: str) -> Checked:
+    if len(data) > limits.max_file_bytes:
+        return Checked([], findings=(finding(lang, "too_big", text(lang, "ingest.problem.too_big", size=_mb(len(data)),
+                                                                   limit=_mb(limits.max_file_bytes))),))
+    records, problems = parse_records(data, filename, limits)
     findings = [_problem_finding(p, lang) for p in problems]
-    if len(records) > limits.max_rows:
-        findings.insert(0, Finding(text(lang, "ingest.problem.too_many_rows", rows=len(records),
-                                        limit=limits.max_rows), code="too_many_rows"))
-        return Checked([], findings=tuple(findings))
     if not records and not findings:
-        findings.append(Finding(text(lang, "ingest.problem.empty"), code="empty"))
-    try:
-        return _validate(records, findings, catalogue, office_hint, lang)
-    except Exception as exc:
-        return Checked([], findings=(*findings, Finding(text(lang, "ingest.problem.unreadable",
-                                                             detail=type(exc).__name__), code="unreadable")))
+        findings.append(finding(lang, "empty", text(lang, "ingest.problem.empty")))
+    return _validate(records, findings, catalogue, office_hint, lang)
 
 
 def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[list, list]:
     """The parser's records and problems (the parser lives in watchers/read.py)."""
-    from . import read
+    from .read import read_records
 
-    return read.parse_bytes(data, filename, max_rows=limits.max_rows)
+    return read_records(data, filename, max_rows=limits.max_rows, max_unpacked_bytes=limits.max_unpacked_bytes)
 
 
 _MISSING = object()
@@ -165,6 +162,7 @@ _MISSING = object()
 
 def _validate(records: list, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
               lang: str) -> Checked:
+    from commands.periods import example as period_example
     from commands.periods import fit_to_frequency
 
     hint = resolve_office(catalogue, office_hint)
@@ -180,18 +178,20 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
 
     def add(rec: object, column: str, found: object, expected: str, suggestion: str, message: str,
             code: str) -> None:
-        findings.append(Finding(message=message, row=rec.row, column=column, found=str(found if found is not None
-                                                                                        else ""),
-                                expected=expected, suggestion=suggestion, sheet=str(rec.sheet or ""), code=code))
+        findings.append(finding(lang, code, message, row=rec.row, column=column, found=found, expected=expected,
+                                suggestion=suggestion, sheet=str(rec.sheet or "")))
 
+    col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office")}
     for rec in records:
         mtext = str(rec.measure or "")
+        if not mtext or not rec.indicator:
+            continue  # the parser has reported the empty cell
         measure = measure_cache.get(mtext, _MISSING)
         if measure is _MISSING:
             measure = measure_cache[mtext] = catalogue.measure(mtext)
         if measure is None:
             near = _closest(mtext, catalogue.measures)
-            add(rec, "Maßnahme" if lang == "de" else "measure", mtext, t(lang, "ingest.expected.measure"),
+            add(rec, col["measure"], mtext, t(lang, "ingest.expected.measure"),
                 t(lang, "ingest.suggest.closest", name=near) if near else "",
                 t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure")
             continue
@@ -202,22 +202,22 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
             indicator = indicator_cache[ikey] = _find_indicator(catalogue, measure.id, itext, lang)
         if not isinstance(indicator, Indicator):
             message, suggestion, code = indicator
-            add(rec, "Indikator" if lang == "de" else "indicator", itext, t(lang, "ingest.expected.indicator"),
+            add(rec, col["indicator"], itext, t(lang, "ingest.expected.indicator"),
                 suggestion, message, code)
             continue
         measures.add(measure.id)
 
         period = rec.period
+        if period is None and rec.flawed:
+            continue  # the parser has reported this row's period
         pkey = (period, indicator.frequency)
         fitted = period_cache.get(pkey, _MISSING)
         if fitted is _MISSING:
             fitted = period_cache[pkey] = fit_to_frequency(period, indicator.frequency) if period is not None \
                 else None
         if fitted is None:
-            if period is None and any(f.row == rec.row and f.code for f in findings[-3:]):
-                continue  # the parser already reported this row's period
-            example = _period_example(indicator.frequency)
-            add(rec, "Zeitraum" if lang == "de" else "period", rec.period_text,
+            example = period_example(indicator.frequency)
+            add(rec, col["period"], rec.period_text,
                 t(lang, "ingest.expected.period", frequency=indicator.frequency, example=example), "",
                 t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency)
                 if period is not None else t(lang, "ingest.problem.no_period"),
@@ -232,11 +232,13 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
         else:
             office = hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
-            add(rec, "Amt" if lang == "de" else "office", raw_office or office_hint or office,
+            add(rec, col["office"], raw_office or office_hint or office,
                 t(lang, "ingest.expected.office", office=indicator.office), "",
                 t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
                 "office_not_allowed")
             continue
+        if rec.flawed:
+            continue  # its value problem is in the parser's list
         offices[office or indicator.office] += 1
 
         area = str(rec.area or "")
@@ -245,7 +247,7 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
         earlier = seen.get(key)
         if earlier is not None:
             if earlier[0] != value:
-                add(rec, "Wert" if lang == "de" else "value", value, "", "",
+                add(rec, col["value"], value, "", "",
                     t(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), "conflicting_values")
             continue
         seen[key] = (value, rec.row)
@@ -273,7 +275,3 @@ def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) ->
         ind = by_name[near]
         suggestion = text(lang, "ingest.suggest.closest", name=ind.name) + f" ({ind.id})"
     return text(lang, "ingest.problem.unknown_indicator", found=name, measure=measure), suggestion, "unknown_indicator"
-
-
-def _period_example(frequency: str) -> str:
-    return {"monatlich": "2018-09", "vierteljährlich": "2018-Q3", "halbjährlich": "2018-H2"}.get(frequency, "2018")

@@ -127,6 +127,7 @@ class FolderWatcher:
         self._observer: Any = None
         self._catalogue_due: float | None = None
         self._catalogue_hash = self._hash_file(self.catalogue_file)
+        self._skew: float | None = None  # share clock minus ours, when known to be small
         self.results: list = []  # every IngestResult, for tests and the console (bounded below)
         self.idle = threading.Event()  # set whenever nothing is pending
 
@@ -136,6 +137,7 @@ class FolderWatcher:
             return
         self.inbox.mkdir(parents=True, exist_ok=True)
         self._stop.clear()
+        self._probe_clock()
         self._start_observer()
         # The initial scan runs in the worker: files waiting since before the start are imported first.
         self._events.put(("", "rescan"))
@@ -223,6 +225,7 @@ class FolderWatcher:
                 now = time.monotonic()
                 if now >= next_rescan:
                     next_rescan = now + max(float(self.settings.rescan_minutes) * 60, 1.0)
+                    self._probe_clock()
                     self._scan(self.inbox)
                     self._check_observer()
                 if self._catalogue_due is not None and now >= self._catalogue_due:
@@ -312,18 +315,36 @@ class FolderWatcher:
                 continue
             signature = (st.st_size, st.st_mtime_ns)
             if signature != pending.signature:
-                # Changed since the last look (or first look): wait until it holds still.
                 pending.signature, pending.since = signature, now
-                if not pending.closed:
-                    pending.due = now + stable
-                    continue
-            quiet = now - pending.since
             if not pending.closed:
+                # Quiet for how long: since we first saw this size and mtime, or — when the share's clock
+                # agrees with ours — since its mtime, which spares a file already waiting a second look.
+                quiet = max(now - pending.since, self._mtime_age(st))
                 needed = OPEN_GRACE_SECONDS if pending.writing else stable
                 if quiet < needed:
-                    pending.due = pending.since + needed
+                    pending.due = now + (needed - quiet)
                     continue
             self._import(path, pending, signature)
+
+    def _mtime_age(self, st: os.stat_result) -> float:
+        if self._skew is None:
+            return 0.0
+        return max(time.time() + self._skew - st.st_mtime, 0.0)
+
+    def _probe_clock(self) -> None:
+        """Compare the share's clock with ours through a hidden probe file; mtimes are used only if they agree."""
+        probe = self.inbox / f".sozialmonitor-uhr-{os.getpid()}"
+        try:
+            before = time.time()
+            probe.write_bytes(b"")
+            skew = probe.stat().st_mtime - (before + time.time()) / 2
+        except OSError:
+            self._skew = None
+            return
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+        self._skew = skew if abs(skew) < 1.0 else None
 
     def _import(self, path: Path, pending: _Pending, signature: tuple[int, int]) -> None:
         # Reject at once only what is surely complete: closed by its writer, or seen unchanged across a

@@ -1,0 +1,178 @@
+"""Ingest benchmark: a 100,000-row office CSV into a store of 10^6 observations, and drop-to-queryable latency.
+
+Run: .venv/bin/python bench/ingest.py [--rows 100000] [--store 1000000] [--drops 50]
+Baselines measured in the same run: pandas.read_csv of the same file plus one orjson dump of the store
+(target: ingest <= 3x that); latency p50/p95 from "file closed" to "observation visible in the store" with
+the native observer on a store of 10^5 (target p95 < 300 ms) and with polling (target interval + 300 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+import pandas as pd  # noqa: E402
+from tabulate import tabulate  # noqa: E402
+
+from bot import demo  # noqa: E402
+from bot.workspace import Monitor, create_workspace  # noqa: E402
+from storage.catalogue import render_catalogue  # noqa: E402
+from storage.config import CATALOGUE_FILE  # noqa: E402
+from storage.models import Indicator  # noqa: E402
+from watchers.pipeline import IMPORTED, Pipeline  # noqa: E402
+from watchers.watcher import FolderWatcher  # noqa: E402
+
+BENCH = Indicator("M33-bench", "M33", "Bench: Werte je Baublock", "Anzahl", "monatlich", 60, "Amt 12")
+FILL = Indicator("M33-fill", "M33", "Bench: Füllwerte", "Anzahl", "monatlich", 60, "Amt 12")
+HEADER = "Maßnahme;Indikator;Zeitraum;Gebiet;Wert;Einheit;Amt;Bemerkung"
+
+
+def months(n: int, start: int = 1990) -> list[str]:
+    return [f"{start + k // 12}-{k % 12 + 1:02d}" for k in range(n)]
+
+
+def workspace(base: Path) -> Path:
+    path = base / "ws"
+    create_workspace(path, today=date(2026, 11, 25))
+    text = render_catalogue(offices=demo.OFFICES, indicators=[*demo.INDICATORS, BENCH, FILL], persons=demo.PERSONS)
+    (path / CATALOGUE_FILE).write_text(text, encoding="utf-8")
+    return path
+
+
+def fill(monitor: Monitor, n: int, batch: int = 200_000) -> None:
+    """n observations of FILL: 1,000 areas x monthly periods, stored in batches like real deliveries."""
+    periods = months(max(n // 1000 + 1, 1))
+    rows = [(FILL.id, f"Block {k % 1000:04d}", periods[k // 1000], float(k % 997), "", k + 2) for k in range(n)]
+    for start in range(0, n, batch):
+        chunk = rows[start:start + batch]
+        monitor.store.add_delivery(file=f"fill-{start}.csv", content_hash=f"fill-{n}-{start}", office="Amt 12",
+                                   received=datetime(2026, 1, 1), rows=chunk, measures=["M33"])
+
+
+def office_csv(rows: int, seed: int = 0) -> bytes:
+    """Written the way Excel saves "CSV (Trennzeichen-getrennt)": ;, decimal comma, Windows-1252, CRLF."""
+    periods = months(rows // 500 + 1, 2000)
+    lines = [HEADER]
+    for k in range(rows):
+        value = f"{(k * 7 + seed) % 100_000 / 10:.1f}".replace(".", ",")
+        lines.append(f"M33;{BENCH.id};{periods[k // 500]};Block {k % 500:03d} Süd;{value};Anzahl;Amt 12;")
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def timed(func, *args, **kwargs):
+    start = time.perf_counter()
+    out = func(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def bulk(base: Path, n_rows: int, n_store: int) -> list[list]:
+    monitor = Monitor.open(workspace(base / "bulk"), env={})
+    try:
+        fill(monitor, n_store)
+        csv = base / "lieferung.csv"
+        csv.write_bytes(office_csv(n_rows))
+        t_pandas, frame = timed(pd.read_csv, csv, sep=";", decimal=",", thousands=".", encoding="cp1252")
+        assert len(frame) == n_rows
+        data = monitor.store._storage.read()  # the whole store as the storage holds it
+        t_dump, payload = timed(orjson.dumps, data, option=orjson.OPT_NON_STR_KEYS)
+        pipeline = Pipeline(monitor, sink=None)
+        inbox_file = monitor.settings.inbox / csv.name
+        inbox_file.write_bytes(csv.read_bytes())
+        t_ingest, result = timed(pipeline.process, inbox_file)
+        assert result.status == IMPORTED, result.findings[:3]
+        observations = monitor.store.observation_count
+    finally:
+        monitor.close()
+    baseline = t_pandas + t_dump
+    return [
+        ["pandas.read_csv (baseline a)", f"{n_rows:,}", f"{t_pandas * 1000:.0f} ms", ""],
+        [f"orjson dump of the store, {len(payload) / 2**20:.0f} MB (baseline b)", f"{observations:,}",
+         f"{t_dump * 1000:.0f} ms", ""],
+        ["ingest: read, check, store (1 write, fsync), archive", f"{n_rows:,}", f"{t_ingest * 1000:.0f} ms",
+         f"{t_ingest / baseline:.2f}x (a+b), target <= 3x"],
+    ]
+
+
+def latency(base: Path, drops: int, n_store: int, polling: bool, interval: float, stable: float) -> list[float]:
+    path = workspace(base / ("poll" if polling else "native"))
+    monitor = Monitor.open(path, env={})
+    settings = monitor.settings
+    monitor.settings = replace(settings, watcher=replace(settings.watcher, polling=polling, poll_interval=interval,
+                                                         stable_seconds=stable, rescan_minutes=60))
+    out: list[float] = []
+    try:
+        fill(monitor, n_store)
+        pipeline = Pipeline(monitor, sink=None)
+        watcher = FolderWatcher(monitor, pipeline, monitor.settings.watcher)
+        watcher.start()
+        try:
+            time.sleep(0.3)
+            for k in range(drops):
+                data = (f"{HEADER}\r\nM33;{BENCH.id};2026-{k % 12 + 1:02d};Drop {k};{k},5;Anzahl;Amt 12;\r\n"
+                        ).encode("cp1252")
+                digest = hashlib.sha256(data).hexdigest()
+                target = monitor.settings.inbox / f"drop_{k:03d}.csv"
+                with open(target, "wb") as fh:
+                    fh.write(data)
+                start = time.perf_counter()
+                while monitor.store.delivery_by_hash(digest) is None:
+                    if time.perf_counter() - start > 30:
+                        raise TimeoutError(target)
+                    time.sleep(0.002)
+                out.append(time.perf_counter() - start)
+                # Let the archive move finish before the next drop, like files arriving one by one.
+                deadline = time.perf_counter() + 5
+                while target.exists() and time.perf_counter() < deadline:
+                    time.sleep(0.005)
+        finally:
+            watcher.stop()
+    finally:
+        monitor.close()
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--store", type=int, default=1_000_000)
+    parser.add_argument("--drops", type=int, default=50)
+    parser.add_argument("--latency-store", type=int, default=100_000)
+    parser.add_argument("--interval", type=float, default=0.5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        base = Path(tmp)
+        rows = bulk(base, args.rows, args.store)
+        print(tabulate(rows, headers=["step", "rows", "time", "ratio"], tablefmt="github"))
+        print()
+        native = latency(base, args.drops, args.latency_store, False, args.interval, 1.0)
+        poll = latency(base, args.drops, args.latency_store, True, args.interval, args.interval / 2)
+        table = [
+            ["native observer", f"{args.latency_store:,}", f"{pct(native, .5) * 1000:.0f} ms",
+             f"{pct(native, .95) * 1000:.0f} ms", "p95 < 300 ms"],
+            [f"polling, interval {args.interval:g} s", f"{args.latency_store:,}", f"{pct(poll, .5) * 1000:.0f} ms",
+             f"{pct(poll, .95) * 1000:.0f} ms", f"p95 < {(args.interval + 0.3) * 1000:.0f} ms"],
+        ]
+        print(tabulate(table, headers=[f"drop -> queryable ({args.drops} drops)", "store", "p50", "p95", "target"],
+                       tablefmt="github"))
+        print(f"(mean native {statistics.mean(native) * 1000:.0f} ms, polling {statistics.mean(poll) * 1000:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
