@@ -221,14 +221,10 @@ def chart_words(state: State) -> ChartWords:
 # ---------------------------------------------------------------- indicator data
 def _series(state: State, ind: Indicator) -> tuple[list[str], dict[str, list[tuple[str, float | None, str]]]]:
     """(sorted periods, area -> [(period, value, note)] in period order), whole city first."""
-    by_area: dict[str, list[tuple[str, float | None, str]]] = {}
-    periods: dict[str, None] = {}
-    # observations() is ordered by period, then area: each area's list comes out in period order.
-    for o in state.store.observations(ind.id):
-        periods[o.period] = None
-        by_area.setdefault(o.area, []).append((o.period, o.value, o.note))
+    by_area = state.store.series(ind.id)
+    periods = sorted({p for points in by_area.values() for p, _, _ in points})
     ordered = dict(sorted(by_area.items(), key=lambda kv: (kv[0] != "", kv[0].casefold())))
-    return list(periods), ordered
+    return periods, ordered
 
 
 def _panel(state: State, ind: Indicator, periods: list[str], by_area: dict, *, short_title: bool) -> Panel:

@@ -410,6 +410,24 @@ class Store:
         with self._lock:
             return set(self._current.get(indicator, {}))
 
+    # ---------------------------------------------------------------- report: lean series (issue 6)
+    def series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
+        """Current values of one indicator as area -> [(period, value, note)], each area in period order.
+
+        Plain tuples, not Observation records: the committee report reads every current value (336,000 at the
+        benchmark size), and building a frozen record per value cost more than the whole report.
+        """
+        with self._lock:
+            held = self._current.get(indicator, {})
+            out: dict[str, list[tuple[str, float | None, str]]] = {}
+            for period in sorted(held):
+                for area, (_, row) in held[period].items():
+                    points = out.get(area)
+                    if points is None:
+                        points = out[area] = []
+                    points.append((period, row[R_VALUE], row[R_NOTE]))
+            return out
+
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""
         with self._lock:
