@@ -7,6 +7,7 @@ import html
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +201,7 @@ class TelegramBot:
         self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: list[Outgoing] = []
+        self._handover = threading.Lock()  # sink() vs. serve() starting and ending
         self._outbox: asyncio.Queue[_Envelope] | None = None
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._error_reported: dict[str, float] = {}
@@ -210,10 +212,11 @@ class TelegramBot:
     # ------------------------------------------------------------------ thread-safe entry point
     def sink(self, message: Outgoing) -> None:
         """Hand a notice or reminder to the bot from any thread, through the application's update queue."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self._early.append(message)  # delivered once the bot runs
-            return
+        with self._handover:
+            loop = self._loop
+            if loop is None or loop.is_closed():
+                self._early.append(message)  # delivered once the bot runs
+                return
         try:
             loop.call_soon_threadsafe(self.application.update_queue.put_nowait, message)
         except RuntimeError:  # the loop closed between the check and the call
@@ -474,9 +477,10 @@ class TelegramBot:
         """Connect (retrying while Telegram is unreachable), poll or listen for webhooks, deliver, until
         `stop` is set; then stop fetching, finish the updates already fetched, drain the outbox, shut down.
         Raises BotStartError if Telegram refuses the token or the webhook cannot start."""
-        self._loop = asyncio.get_running_loop()
         app = self.application
-        early, self._early = self._early, []
+        with self._handover:
+            self._loop = asyncio.get_running_loop()
+            early, self._early = self._early, []
         for message in early:
             app.update_queue.put_nowait(message)
         outbox_task = None
@@ -575,7 +579,8 @@ class TelegramBot:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
-        self._loop = None
+        with self._handover:
+            self._loop = None
 
 
 def _addressed_to(said: str, username: str | None) -> bool:
