@@ -20,7 +20,7 @@ from commands import fmt
 from commands.reply import Reply, ReplyBuilder, b
 from commands.texts import text
 
-from .validate import Checked, Finding, Limits, check_delivery, finding
+from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
 
 __all__ = [
     "DUPLICATE",
@@ -83,10 +83,14 @@ def _signature(st: os.stat_result) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _unique(folder: Path, name: str) -> Path:
-    """`name`, or `stem_2.ext`, `stem_3.ext`, … — archives are never overwritten."""
+def _unique(folder: Path, name: str, *, reports: bool = True) -> Path:
+    """`name`, or `stem_2.ext`, `stem_3.ext`, … — archives are never overwritten (nor another file's report)."""
+
+    def free(candidate: Path) -> bool:
+        return not candidate.exists() and not (reports and (folder / (candidate.name + REPORT_SUFFIX)).exists())
+
     target = folder / name
-    if not target.exists() and not (folder / (name + REPORT_SUFFIX)).exists():
+    if free(target):
         return target
     stem, dot, ext = name.rpartition(".")
     if not stem:
@@ -94,16 +98,16 @@ def _unique(folder: Path, name: str) -> Path:
     n = 2
     while True:
         candidate = folder / f"{stem}_{n}{dot}{ext}"
-        if not candidate.exists() and not (folder / (candidate.name + REPORT_SUFFIX)).exists():
+        if free(candidate):
             return candidate
         n += 1
 
 
-def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool) -> Path:
+def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool, reports: bool = True) -> Path:
     """Move `source` (or copy it: `data`, or the file when None) into `folder` under a free name; never overwrites."""
     folder.mkdir(parents=True, exist_ok=True)
     for _ in range(1000):
-        target = _unique(folder, name)
+        target = _unique(folder, name, reports=reports)
         if move:
             try:
                 # link + unlink refuses to overwrite a file that appeared meanwhile; rename would replace it.
@@ -222,8 +226,8 @@ class Pipeline:
         if st.st_size > limits.max_file_bytes:
             # Not read at all: a huge file is rejected on its size alone.
             checked = Checked([], findings=(finding(lang, "too_big", text(
-                lang, "ingest.problem.too_big", size=f"{st.st_size / 2**20:.1f}",
-                limit=f"{limits.max_file_bytes / 2**20:g}")),))
+                lang, "ingest.problem.too_big", size=mb_text(st.st_size, lang),
+                limit=mb_text(limits.max_file_bytes, lang))),))
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, signature=_signature(st))
             return self._reject(path, None, "", office_hint or "", checked, keep_original, _signature(st))
@@ -307,7 +311,8 @@ class Pipeline:
             target = _unique(folder, path.name)
             report = folder / (target.name + REPORT_SUFFIX)
             _write_text(report, "\n".join(report_lines) + "\n")
-            placed = _place(path, data, folder, target.name, move=not keep_original)
+            # Its own report is already there: only another file may push it to a new name.
+            placed = _place(path, data, folder, target.name, move=not keep_original, reports=False)
             if placed.name != target.name:
                 os.replace(report, folder / (placed.name + REPORT_SUFFIX))
                 report = folder / (placed.name + REPORT_SUFFIX)

@@ -14,7 +14,7 @@ from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
 
-__all__ = ["Checked", "Finding", "Limits", "check_delivery", "finding", "office_key", "resolve_office"]
+__all__ = ["Checked", "Finding", "Limits", "check_delivery", "finding", "mb_text", "office_key", "resolve_office"]
 
 MB = 1024 * 1024
 
@@ -77,8 +77,12 @@ def resolve_office(catalogue: Catalogue, name: str | None) -> str:
     return " ".join(str(name).split())
 
 
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f}".rstrip("0").rstrip(".")
+def mb_text(size: float, lang: str) -> str:
+    """Bytes as megabytes the way people read them: 20, 0,5, 0,001 (de) or 0.001 (en)."""
+    from commands.fmt import number
+
+    value = size / MB
+    return number(round(value, 1 if value >= 1 else 3), lang, digits=3)
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:
@@ -104,7 +108,11 @@ def _line(lang: str, message: str, row: int | None, column: str, found: str, exp
         where.append(_rt(lang, "read.where.row", row=row))
     if column:
         where.append(_rt(lang, "read.where.column", column=column))
-    parts = [message, _rt(lang, "read.found", found=found) if found else _rt(lang, "read.found_nothing")]
+    parts = [message]
+    if found:
+        parts.append(_rt(lang, "read.found", found=found))
+    elif row is not None:
+        parts.append(_rt(lang, "read.found_nothing"))
     if expected:
         parts.append(_rt(lang, "read.expected", expected=expected))
     line = f"{', '.join(where) or _rt(lang, 'read.where.file')}: " + " – ".join(parts) + "."
@@ -141,8 +149,9 @@ def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_h
 def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | None, limits: Limits,
            lang: str) -> Checked:
     if len(data) > limits.max_file_bytes:
-        return Checked([], findings=(finding(lang, "too_big", text(lang, "ingest.problem.too_big", size=_mb(len(data)),
-                                                                   limit=_mb(limits.max_file_bytes))),))
+        message = text(lang, "ingest.problem.too_big", size=mb_text(len(data), lang),
+                       limit=mb_text(limits.max_file_bytes, lang))
+        return Checked([], findings=(finding(lang, "too_big", message),))
     records, problems = parse_records(data, filename, limits)
     findings = [_problem_finding(p, lang) for p in problems]
     if not records and not findings:
