@@ -137,12 +137,14 @@ class AtomicJSONStorage(Storage):
             return
         folder = self.path.parent / "sicherungen"
         folder.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{now % 1:.3f}"[1:].replace(".", "")
-        target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
-        n = 0
-        while target.exists():
-            n += 1
-            target = folder / f"{self.path.stem}.{stamp}-{n}{self.path.suffix}"
+        # Names sort in time order: seconds, then microseconds, bumped while taken.
+        micro = int(now % 1 * 1_000_000)
+        while True:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{micro:07d}"
+            target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
+            if not target.exists():
+                break
+            micro += 1
         try:
             os.link(self.path, target)
         except OSError:
