@@ -161,7 +161,14 @@ def cmd_reminders(args: argparse.Namespace) -> int:
     """
     from datetime import datetime
 
-    from commands.reminders import ADMINS, blocked_reason, due_reminders, next_slot, reminder_line
+    from commands.reminders import (
+        ADMINS,
+        blocked_reason,
+        due_reminders,
+        next_slot,
+        recipient_label,
+        reminder_line,
+    )
 
     from .reminders import deliver_reminders, send_via_telegram
     from .runtime import Outgoing
@@ -197,10 +204,10 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             bundles = deliver_reminders(monitor, outgoing.append, now)
             token = monitor.settings.telegram.token
             if token:
-                for problem in send_via_telegram(monitor, outgoing, token=token,
-                                                 api_url=monitor.settings.telegram.api_url):
-                    sys.stderr.write(state.t("rem.unreachable", name=problem, reason=state.t("rem.not_started"),
-                                             text="") + "\n")
+                for name, detail in send_via_telegram(monitor, outgoing, token=token,
+                                                      api_url=monitor.settings.telegram.api_url):
+                    sys.stderr.write(state.t("rem.cli_undelivered", name=recipient_label(state, name),
+                                             detail=detail) + "\n")
             sys.stderr.write(state.t("rem.cli_sent", n=sum(len(b.reminders) for b in bundles),
                                      messages=len(bundles)) + "\n")
         return 0

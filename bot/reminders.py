@@ -100,11 +100,12 @@ def _chats(monitor: Any, recipient: str) -> list[int]:
     return [person.telegram_id] if person is not None and person.telegram_id else []
 
 
-def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str, api_url: str = "") -> list[str]:
+def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
+                      api_url: str = "") -> list[tuple[str, str]]:
     """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
 
-    Returns one problem line per recipient that could not be reached; never retries a message that may
-    have arrived (the reminder is already recorded as sent).
+    Returns (recipient, reason) for each recipient that could not be reached; never retries a message that
+    may have arrived (the reminder is already recorded as sent).
     """
     import asyncio
 
@@ -114,21 +115,21 @@ def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str, api
 
     from .render import render_html
 
-    async def send() -> list[str]:
-        problems: list[str] = []
+    async def send() -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
         kwargs = {"base_url": api_url} if api_url else {}
         async with Bot(token, **kwargs) as bot:
             for message in messages:
                 for recipient in message.recipients:
                     chats = _chats(monitor, recipient)
                     if not chats:
-                        problems.append(recipient)
+                        problems.append((recipient, "keine Telegram-ID"))
                     for chat in chats:
                         try:
                             for part in render_html(message.reply):
                                 await bot.send_message(chat, part, parse_mode=ParseMode.HTML)
                         except TelegramError as exc:
-                            problems.append(f"{recipient} ({type(exc).__name__})")
+                            problems.append((recipient, f"{type(exc).__name__}: {exc}"))
         return problems
 
     return asyncio.run(send())

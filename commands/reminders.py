@@ -33,6 +33,7 @@ __all__ = [
     "measure_label",
     "next_slot",
     "participants",
+    "recipient_label",
     "reminder_line",
     "signatories",
 ]

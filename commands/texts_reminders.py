@@ -44,7 +44,6 @@ DE = {
     "rem.unreachable": "Nicht zustellbar an {name} ({reason}): {text}",
     "rem.no_person": "nicht im Katalog",
     "rem.no_telegram_id": "keine Telegram-ID im Katalog",
-    "rem.not_started": "hat den Chat mit dem Bot noch nicht gestartet",
     "rem.blocked_holiday": "Heute ({day}) ist Feiertag ({name}); Erinnerungen gehen nur an Arbeitstagen hinaus.",
     "rem.blocked_weekend": "Heute ist {weekday}, der {day}; Erinnerungen gehen nur an Arbeitstagen hinaus.",
     "rem.blocked_hours": "Erinnerungen gehen nur zwischen {hours} Uhr hinaus.",
@@ -60,6 +59,10 @@ DE = {
         "Erinnerungen an die Fachstelle werden nur in der Konsole angezeigt."
     ),
     "rem.cli_sent": "Versandt: {n} Erinnerungen in {messages} Nachrichten.",
+    "rem.cli_undelivered": (
+        "Nicht zugestellt an {name} ({detail}): Telegram-ID im Katalog prüfen; die Person muss den Chat mit dem "
+        "Bot einmal mit /start eröffnen."
+    ),
     # meetings
     "mt.bad_date": "„{found}“ ist kein gültiges Datum; bitte TT.MM.JJJJ schreiben, z. B. 20.09.2018.",
     "mt.bad_time": "„{found}“ ist keine gültige Uhrzeit; bitte HH:MM schreiben, z. B. 10:00.",
@@ -189,7 +192,6 @@ EN = {
     "rem.unreachable": "Could not reach {name} ({reason}): {text}",
     "rem.no_person": "not in the catalogue",
     "rem.no_telegram_id": "no Telegram id in the catalogue",
-    "rem.not_started": "has not yet started a chat with the bot",
     "rem.blocked_holiday": "Today ({day}) is a public holiday ({name}); reminders go out on working days only.",
     "rem.blocked_weekend": "Today is {weekday}, {day}; reminders go out on working days only.",
     "rem.blocked_hours": "Reminders go out only between {hours}.",
@@ -205,6 +207,10 @@ EN = {
         "reminders for the admins are only shown on the console."
     ),
     "rem.cli_sent": "Sent: {n} reminders in {messages} messages.",
+    "rem.cli_undelivered": (
+        "Not delivered to {name} ({detail}): check the Telegram id in the catalogue; the person must open the "
+        "chat with the bot once with /start."
+    ),
     "mt.bad_date": "“{found}” is not a valid date; please write DD.MM.YYYY, e.g. 20.09.2018.",
     "mt.bad_time": "“{found}” is not a valid time; please write HH:MM, e.g. 10:00.",
     "mt.missing_date": "Please give the meeting's date, e.g. /schedule M12 15.10.2018 10:00.",
