@@ -62,14 +62,14 @@ def number_formatter(lang: str) -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: fmt.number(v, lang, 2))
 
 
-def _number_axis(ax, lang: str) -> None:
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+def _number_axis(ax, lang: str, bins: int) -> None:
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=bins))
     ax.yaxis.set_major_formatter(number_formatter(lang))
 
 
-def _x_ticks(ax, labels: Sequence[str], fontsize: float) -> None:
+def _x_ticks(ax, labels: Sequence[str], fontsize: float, most: int) -> None:
     n = len(labels)
-    step = max(1, math.ceil(n / MAX_TICKS))
+    step = max(1, math.ceil(n / most))
     ticks = list(range(0, n, step))
     ax.set_xticks(ticks)
     ax.set_xticklabels([labels[k] for k in ticks], rotation=30 if n > 4 else 0, ha="right" if n > 4 else "center",
@@ -92,7 +92,8 @@ def _points(line: Line) -> tuple[list[int], list[float]]:
     return xs, [line.values[x] for x in xs]  # type: ignore[misc]
 
 
-def _draw(ax, panel: Panel, words: ChartWords, lang: str, colours: dict[str, str], *, fontsize: float) -> None:
+def _draw(ax, panel: Panel, words: ChartWords, lang: str, colours: dict[str, str], *, fontsize: float,
+          small: bool = False) -> None:
     n = len(panel.x_labels)
     emphasised = [line for line in panel.lines if line.emphasis]
     others = [line for line in panel.lines if not line.emphasis]
@@ -116,8 +117,9 @@ def _draw(ax, panel: Panel, words: ChartWords, lang: str, colours: dict[str, str
         xs, ys = _points(line)
         if xs:
             ax.plot(xs, ys, color="#222222", linewidth=2.2, marker=marker, markersize=3.5, label=line.label)
-    _x_ticks(ax, panel.x_labels, fontsize)
-    _number_axis(ax, lang)
+    # Small panels get fewer ticks: every tick label is a text to lay out, the bulk of a panel's cost.
+    _x_ticks(ax, panel.x_labels, fontsize, MAX_TICKS // 2 if small else MAX_TICKS)
+    _number_axis(ax, lang, 4 if small else 5)
     ax.tick_params(axis="y", labelsize=fontsize)
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -175,13 +177,13 @@ def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = 
     legend: dict[str, object] = {}
     for k, panel in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
-        ax.set_title(fmt.short(panel.title, 44), fontsize=8, loc="left")
+        # The unit goes into the title: a rotated y label per panel costs time and room.
+        ax.set_title(f"{fmt.short(panel.title, 40)} ({panel.unit or '–'})", fontsize=8, loc="left")
         if not panel.has_data:
             ax.set_axis_off()
             ax.text(0.5, 0.5, words.no_data, ha="center", va="center", fontsize=7, transform=ax.transAxes)
             continue
-        _draw(ax, panel, words, lang, colours, fontsize=6.5)
-        ax.set_ylabel(words.y_label.format(unit=panel.unit or "–"), fontsize=6.5)
+        _draw(ax, panel, words, lang, colours, fontsize=6.5, small=True)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
     ncol = min(6, max(1, len(legend)))

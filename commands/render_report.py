@@ -204,8 +204,22 @@ def xlsx_safe(text: str) -> tuple[str, bool]:
     return text, text.startswith(_INJECTION)
 
 
+def _number_format(kind: str, value: object) -> str:
+    # Whole numbers without a decimal separator: Excel prints "38." for 38 under "#,##0.##".
+    if kind == "date":
+        return "DD.MM.YYYY"
+    if kind not in ("number", "change") or not isinstance(value, int | float):
+        return ""
+    whole = float(value).is_integer()
+    if kind == "number":
+        return "#,##0" if whole else "#,##0.0###"
+    return "+#,##0;-#,##0;0" if whole else "+#,##0.0###;-#,##0.0###;0"
+
+
 def render_xlsx(report: ReportData) -> bytes:
     """One sheet per section; header row frozen, column widths set, every text cell written as text."""
+    from copy import copy
+
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -214,10 +228,37 @@ def render_xlsx(report: ReportData) -> bytes:
     wb = Workbook(write_only=True)
     wb.properties.title = report.title
     wb.properties.creator = "Sozialmonitor"
-    bold, italic = Font(bold=True), Font(italic=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
-    formats = {"date": "DD.MM.YYYY", "number": "#,##0.############", "change": "+#,##0.####;-#,##0.####;0"}
+    fonts = {"bold": Font(bold=True), "italic": Font(italic=True)}
+    aligns = {"wrap": Alignment(wrap_text=True, vertical="top"), "top": Alignment(vertical="top")}
+    # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
+    # style one prototype per combination and copy its style array instead.
+    prototypes: dict[tuple[str, str, str, bool], WriteOnlyCell] = {}
+
+    def style_of(ws, font: str, align: str, number_format: str, quote: bool) -> object:
+        key = (font, align, number_format, quote)
+        proto = prototypes.get(key)
+        if proto is None:
+            proto = prototypes[key] = WriteOnlyCell(ws)
+            if font:
+                proto.font = fonts[font]
+            if align:
+                proto.alignment = aligns[align]
+            if number_format:
+                proto.number_format = number_format
+            if quote:
+                proto.quotePrefix = True
+        return proto._style
+
+    def cell(ws, value: object, kind: str = "text", font: str = "", align: str = "top") -> WriteOnlyCell:
+        forced = False
+        if isinstance(value, str):
+            value, forced = xlsx_safe(value)
+        c = WriteOnlyCell(ws, value=value)
+        if forced:
+            # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
+            c.data_type = "s"
+        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced))
+        return c
 
     for section in report.sections:
         if section.html_only or section.table is None:
@@ -227,37 +268,16 @@ def render_xlsx(report: ReportData) -> bytes:
         for k, col in enumerate(cols, 1):
             ws.column_dimensions[get_column_letter(k)].width = col.width
         ws.freeze_panes = "A2"
-
-        def cell(value: object, ws=ws, font: Font | None = None, align: Alignment = top, number_format: str = "",
-                 ) -> WriteOnlyCell:
-            forced = False
-            if isinstance(value, str):
-                value, forced = xlsx_safe(value)
-            c = WriteOnlyCell(ws, value=value)
-            if forced:
-                # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
-                c.data_type = "s"
-                c.quotePrefix = True
-            if font is not None:
-                c.font = font
-            if align is not None:
-                c.alignment = align
-            if number_format:
-                c.number_format = number_format
-            return c
-
-        ws.append([cell(c.title, font=bold, align=wrap) for c in cols])
-        specs = [(italic if c.kind == "italic" else None, wrap if c.width >= 40 else top, formats.get(c.kind, ""))
-                 for c in cols]
+        ws.append([cell(ws, c.title, font="bold", align="wrap") for c in cols])
+        specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= 40 else "top") for c in cols]
         for row in section.table.rows:
-            ws.append([cell(v, font=f, align=a, number_format=nf if v is not None else "")
-                       for v, (f, a, nf) in zip(row, specs, strict=True)])
+            ws.append([cell(ws, v, kind, font, align) for v, (kind, font, align) in zip(row, specs, strict=True)])
         notes = [*section.after, *(() if section.table.rows else (section.empty,))]
         if notes:
             ws.append([])
             for note in notes:
                 if note:
-                    ws.append([cell(note, font=bold, align=None)])
+                    ws.append([cell(ws, note, font="bold", align="")])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
