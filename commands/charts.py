@@ -178,7 +178,8 @@ def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = 
     for k, panel in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
         # The unit goes into the title: a rotated y label per panel costs time and room.
-        ax.set_title(f"{fmt.short(panel.title, 40)} ({panel.unit or '–'})", fontsize=8, loc="left")
+        ax.set_title(f"{fmt.short(panel.title, 38 - len(panel.unit))} ({panel.unit or '–'})", fontsize=8,
+                     loc="left")
         if not panel.has_data:
             ax.set_axis_off()
             ax.text(0.5, 0.5, words.no_data, ha="center", va="center", fontsize=7, transform=ax.transAxes)
@@ -186,13 +187,14 @@ def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = 
         _draw(ax, panel, words, lang, colours, fontsize=6.5, small=True)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             legend.setdefault(label, handle)
-    ncol = min(6, max(1, len(legend)))
+    width = max(cols * panel_width, 6.6)  # a lone panel still gets room for its legend
+    ncol = max(1, min(len(legend), int(width / 1.6)))
     # Room above the panels for the title and the legend rows, in inches.
     title_h = 0.35 if title else 0.0
     legend_h = 0.2 * math.ceil(len(legend) / ncol) + 0.1 if len(legend) > 1 else 0.0
     head = 0.15 + title_h + legend_h
     height = rows * panel_height + head
-    fig.set_size_inches(cols * panel_width, height)
+    fig.set_size_inches(width, height)
     fig.subplots_adjust(left=0.09, right=0.98, bottom=0.5 / height, top=1 - (head + 0.25) / height,
                         wspace=0.32, hspace=0.75)
     if title:
