@@ -19,6 +19,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from commands import fmt
 from commands.reply import ReplyBuilder
 from commands.texts import text
 
@@ -191,7 +192,7 @@ class FolderWatcher:
             with contextlib.suppress(Exception):
                 observer.stop()
             self._error(text(self.pipeline.lang, key, path=self.inbox, detail=exc.strerror or str(exc),
-                             interval=f"{float(self.settings.poll_interval):g}"))
+                             interval=fmt.number(float(self.settings.poll_interval), self.pipeline.lang)))
             self.polling = True
             observer = self._make_observer(True)
             self._schedule(observer)
