@@ -393,3 +393,14 @@ def _max_step(store: Store, measure: str) -> int:
 @pytest.mark.parametrize("when", ["2018-10-03 10:00", "2018-09-22 10:00", "2018-09-19 07:59", "2018-09-19 17:00"])
 def test_nothing_is_due_outside_working_days_and_hours(demo_monitor: Monitor, when: str) -> None:
     assert due_reminders(demo_monitor.state, at(when)) == []
+
+
+def test_texts_exist_in_both_languages_and_english_works(demo_monitor: Monitor) -> None:
+    from commands import texts_reminders
+
+    assert set(texts_reminders.DE) == set(texts_reminders.EN)
+    english = demo_monitor.state.for_language("en")
+    meeting = of_kind(collect(english, date(2018, 9, 19)), "termin", "M21")[0]
+    assert meeting.text.startswith("Meeting on M 21 tomorrow, Thursday, 2018-09-20")
+    # The key does not depend on the language: switching it never re-sends a reminder.
+    assert meeting.key in keys(collect(demo_monitor.state, date(2018, 9, 19)))
