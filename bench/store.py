@@ -21,20 +21,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-AREAS = 30
+AREAS = 1000  # statistical blocks: 10^6 values then span ~60 periods per indicator, as a real history would
 INDICATORS = 17  # as many as the demo catalogue has
 RECEIVED = "2026-11-25T09:00:00"
 
 
-def _keys(n: int):
-    """n distinct (indicator index, area, period) keys, spread over indicators, areas and months."""
+def _period_back(frequency: str, steps: int) -> str:
+    """The period `steps` periods before 2025 (the last complete year) in the indicator's frequency."""
+    if frequency == "jährlich":
+        return f"{2025 - steps}"
+    if frequency == "halbjährlich":
+        return f"{2025 - steps // 2}-H{2 - steps % 2}"
+    if frequency == "vierteljährlich":
+        return f"{2025 - steps // 4}-Q{4 - steps % 4}"
+    return f"{2025 - steps // 12}-{12 - steps % 12:02d}"
+
+
+def _keys(n: int, frequencies: list[str]):
+    """n distinct (indicator index, area, period) keys, spread over indicators, areas and periods."""
     for k in range(n):
         ind, rest = k % INDICATORS, k // INDICATORS
-        area, month = rest % AREAS, rest // AREAS
-        yield ind, f"Gebiet {area}", f"{1000 + month // 12:04d}-{month % 12 + 1:02d}"
+        area, step = rest % AREAS, rest // AREAS
+        yield ind, f"Block {area:04d}", _period_back(frequencies[ind], step)
 
 
-def build_ours(path: Path, n: int, indicator_ids: list[str]) -> None:
+def build_ours(path: Path, n: int, indicator_ids: list[str], frequencies: list[str]) -> None:
     """Write a store file in our format directly (1,000 rows per delivery, as files would bring them)."""
     import orjson
 
@@ -45,7 +56,7 @@ def build_ours(path: Path, n: int, indicator_ids: list[str]) -> None:
     data = orjson.loads(path.read_bytes())
     deliveries: dict[str, dict] = {}
     rows: list[list] = []
-    for k, (ind, area, period) in enumerate(_keys(n)):
+    for k, (ind, area, period) in enumerate(_keys(n, frequencies)):
         rows.append([indicator_ids[ind], area, period, float(k % 997), "", k % 1000 + 2])
         if len(rows) == 1000:
             did = str(len(deliveries) + 1)
@@ -63,7 +74,7 @@ def build_ours(path: Path, n: int, indicator_ids: list[str]) -> None:
     path.write_bytes(orjson.dumps(data))
 
 
-def build_plain(path: Path, n: int, indicator_ids: list[str]) -> None:
+def build_plain(path: Path, n: int, indicator_ids: list[str], frequencies: list[str]) -> None:
     """Plain TinyDB: one document per observation, written once with insert_multiple."""
     from tinydb import TinyDB
 
@@ -72,7 +83,7 @@ def build_plain(path: Path, n: int, indicator_ids: list[str]) -> None:
             {"measure": indicator_ids[ind][:3], "indicator": indicator_ids[ind], "area": area, "period": period,
              "value": float(k % 997), "note": "", "file": f"lieferung_{k // 1000 + 1}.csv",
              "hash": f"h{k // 1000 + 1}", "row": k % 1000 + 2, "office": "Amt 61", "received": RECEIVED}
-            for k, (ind, area, period) in enumerate(_keys(n)))
+            for k, (ind, area, period) in enumerate(_keys(n, frequencies)))
 
 
 def peak_mb() -> float:
@@ -108,7 +119,7 @@ def worker(side: str, path: Path, reps: int) -> dict:
             times.append(time.perf_counter() - t0)
         assert reply.ok and "Beispiel" in reply.plain()
         result["status"] = statistics.median(times)
-        new_rows = [("M21-wohnungen", "Neu", f"{3000 + k}", float(k), "", k + 2) for k in range(1000)]
+        new_rows = [("M21-wohnungen", f"Neu {k}", "2026", float(k), "", k + 2) for k in range(1000)]
         t0 = time.perf_counter()
         monitor.store.add_delivery(file="neu.csv", content_hash="neu", office="Amt 61", received=now, rows=new_rows)
         result["write"] = time.perf_counter() - t0
@@ -135,7 +146,7 @@ def worker(side: str, path: Path, reps: int) -> dict:
             max((d["period"] for d in found), default=None)
             times.append(time.perf_counter() - t0)
         result["status"] = statistics.median(times)
-        docs = [{"measure": "M21", "indicator": "M21-wohnungen", "area": "Neu", "period": f"{3000 + k}",
+        docs = [{"measure": "M21", "indicator": "M21-wohnungen", "area": f"Neu {k}", "period": "2026",
                  "value": float(k), "note": "", "file": "neu.csv", "hash": "neu", "row": k + 2, "office": "Amt 61",
                  "received": RECEIVED} for k in range(1000)]
         t0 = time.perf_counter()
@@ -171,6 +182,7 @@ def main() -> None:
     from bot.workspace import create_workspace
 
     ids = [i.id for i in DEMO_INDICATORS]
+    freqs = [i.frequency for i in DEMO_INDICATORS]
     table = []
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -180,9 +192,9 @@ def main() -> None:
                 f.unlink()
             ours_path = ws / "daten" / "sozialmonitor.json"
             ours_path.unlink()
-            build_ours(ours_path, n, ids)
+            build_ours(ours_path, n, ids, freqs)
             plain_path = Path(tmp) / "plain.json"
-            build_plain(plain_path, n, ids)
+            build_plain(plain_path, n, ids, freqs)
             ours = run_side("ours", ours_path, args.reps)
             plain_reps = args.plain_reps or (args.reps if n <= 100_000 else 5)
             plain = run_side("plain", plain_path, plain_reps)

@@ -8,11 +8,19 @@ from storage.models import Measure
 
 from . import fmt
 from .deliveries import overdue
+from .periods import Period, PeriodError
 from .registry import ANYONE, Caller, all_commands, command, take_measure
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
 
 __all__ = ["measure_title"]
+
+
+def _period_label(key: str, lang: str) -> str:
+    try:
+        return Period.from_key(key).label(lang)
+    except PeriodError:
+        return key
 
 
 def measure_title(state: State, measure: Measure) -> str:
@@ -119,17 +127,15 @@ def _detail(state: State, m: Measure, today) -> Reply:
     if indicators:
         out.line(b(state.t("detail.indicators")))
         for ind in indicators:
-            latest = state.store.latest(ind.id)
-            if not latest:
+            obs, n_areas = state.store.latest_summary(ind.id)
+            if obs is None:
                 out.line("• ", state.t("detail.indicator_no_value", name=ind.name))
                 continue
-            whole = [o for o in latest if not o.area] or latest
-            obs = whole[0]
-            area = "" if not obs.area else f", {obs.area}"
-            if len(latest) > 1 and not obs.area:
-                area = f", +{len(latest) - 1} Gebiete" if lang == "de" else f", +{len(latest) - 1} areas"
+            area = f", {obs.area}" if obs.area else ""
+            if n_areas > 1:
+                area += state.t("detail.more_areas", n=n_areas - 1)
             out.line("• ", state.t("detail.indicator_value", name=ind.name, value=fmt.number(obs.value, lang),
-                                   unit=ind.unit, period=obs.period, area=area))
+                                   unit=ind.unit, period=_period_label(obs.period, lang), area=area))
     else:
         out.line(state.t("detail.indicators_none"))
 

@@ -406,6 +406,16 @@ class Store:
             by_area = self._current[indicator][period]
             return [self._observation(did, row) for _, (did, row) in sorted(by_area.items())]
 
+    def latest_summary(self, indicator: str) -> tuple[Observation | None, int]:
+        """The latest period's whole-city value (else its first area) and how many areas that period has."""
+        with self._lock:
+            period = self._latest.get(indicator)
+            if period is None:
+                return None, 0
+            by_area = self._current[indicator][period]
+            area = "" if "" in by_area else min(by_area)
+            return self._observation(*by_area[area]), len(by_area)
+
     def periods(self, indicator: str) -> set[str]:
         with self._lock:
             return set(self._current.get(indicator, {}))

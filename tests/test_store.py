@@ -240,3 +240,15 @@ def test_two_threads_writing_concurrently_lose_nothing(store: Store) -> None:
         assert len(reopened.steps("M21")) == 40
     finally:
         reopened.close()
+
+
+def test_latest_summary_prefers_the_whole_city(store: Store) -> None:
+    store.add_delivery(file="a.csv", content_hash="h", office="", received=T0,
+                       rows=[("i", "Süd", "2018", 2.0, "", 2), ("i", "", "2018", 9.0, "", 3),
+                             ("i", "Mitte", "2018", 1.0, "", 4), ("j", "Süd", "2019", 5.0, "", 5),
+                             ("j", "Mitte", "2019", 4.0, "", 6)])
+    obs, n = store.latest_summary("i")
+    assert (obs.area, obs.value, n) == ("", 9.0, 3)
+    obs, n = store.latest_summary("j")
+    assert (obs.area, obs.value, n) == ("Mitte", 4.0, 2)
+    assert store.latest_summary("k") == (None, 0)
