@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from dataclasses import replace
@@ -266,3 +267,24 @@ def test_no_input_makes_the_pipeline_raise(pipe: Pipeline, demo_monitor: Monitor
     assert not path.exists()
     if result.status == REJECTED:
         assert result.findings and all(f.line for f in result.findings)
+
+
+def test_recovery_after_a_crash_between_store_write_and_move(pipe: Pipeline, demo_monitor: Monitor) -> None:
+    """The store write comes first; a file found still waiting after a crash is a duplicate and gets archived."""
+    data = office_csv([["M21", "M21-bauland", "2030", "", "1", "", "", ""]])
+    path = drop(demo_monitor, "nach_absturz.csv", data)
+    checked_rows = [("M21-bauland", "", "2030", 1.0, "", 2)]
+    stored = demo_monitor.store.add_delivery(file="nach_absturz.csv", content_hash=hashlib.sha256(data).hexdigest(),
+                                             office="Amt 61", received=NOW, rows=checked_rows)
+    result = pipe.process(path)
+    assert (result.status, result.duplicate_of) == (DUPLICATE, stored.delivery.id)
+    assert not path.exists() and result.moved_to.read_bytes() == data
+    assert len(demo_monitor.store.history("M21-bauland", "", "2030")) == 1
+
+
+def test_orphaned_report_is_replaced_not_duplicated(pipe: Pipeline, demo_monitor: Monitor) -> None:
+    orphan = demo_monitor.settings.rejected / "x.csv.fehler.txt"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_text("alt", encoding="utf-8")  # a crash after the report, before the move
+    _, report = rejected(pipe, demo_monitor, "x.csv", office_csv([["M99", "x", "2026", "", "1", "", "", ""]]))
+    assert "M99" in report

@@ -308,7 +308,8 @@ class Pipeline:
             folder.mkdir(parents=True, exist_ok=True)
             # The report goes first: a crash before the move leaves the file waiting (rejected again later),
             # never a rejected file without its reason.
-            target = _unique(folder, path.name)
+            # An orphaned report (its file deleted, or a crash before the move) is simply replaced.
+            target = _unique(folder, path.name, reports=False)
             report = folder / (target.name + REPORT_SUFFIX)
             _write_text(report, "\n".join(report_lines) + "\n")
             # Its own report is already there: only another file may push it to a new name.
