@@ -270,7 +270,9 @@ class TelegramBot:
                     reply = await self._answer(said, caller, name)
                 if reply.status == "denied":
                     log.info("refused /%s for user %s in chat %s", name, user.id, chat.id)
-            await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), False),
+            # A reply twice is harmless, a lost one leaves someone waiting: replies are resent even when an
+            # ambiguous network error (a reset connection, a read timeout) means the first may have arrived.
+            await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), True),
                                 patience=self.limits.reply_patience)
         for person, note in reply.notices:
             self._enqueue(Outgoing((person,), ReplyBuilder().line(note).build(), "notice"))
@@ -376,13 +378,13 @@ class TelegramBot:
                 return self._undeliverable(envelope, exc)
             except NetworkError as exc:
                 if maybe_delivered(exc) and not envelope.at_least_once:
-                    log.warning("%s for %s timed out and may have arrived; not sent again (no duplicates)",
-                                envelope.kind, envelope.label)
+                    log.warning("%s for %s failed (%s) and may have arrived; not sent again (no duplicates)",
+                                envelope.kind, envelope.label, _describe(exc))
                     envelope.parts.pop(0)
                     continue
                 wait, delay = delay, min(delay * 2, self.limits.backoff_max)
-                log.warning("sending a %s to %s failed (%s); retrying in %.0f s",
-                            envelope.kind, envelope.label, type(exc).__name__, wait)
+                log.warning("sending a %s to %s failed (%s); retrying in %.1f s",
+                            envelope.kind, envelope.label, _describe(exc), wait)
             except TelegramError as exc:  # Forbidden (bot blocked), InvalidToken, ...
                 return self._undeliverable(envelope, exc)
             else:
@@ -588,6 +590,12 @@ def _addressed_to(said: str, username: str | None) -> bool:
     head = said.strip().split(maxsplit=1)[0]
     _, at, target = head.partition("@")
     return not at or (username is not None and target.casefold() == username.casefold())
+
+
+def _describe(exc: BaseException) -> str:
+    """The kind of error and its network cause, for logs (never the request URL: it holds the token)."""
+    cause = exc.__cause__
+    return type(exc).__name__ + (f"/{type(cause).__name__}" if cause is not None else "")
 
 
 def _strip_html(markup: str) -> str:

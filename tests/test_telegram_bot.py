@@ -253,6 +253,15 @@ def test_network_errors_are_retried_but_a_timed_out_reminder_is_never_sent_twice
     api.wait_for_sent(lambda m: m.visible_text == "danach", timeout=10)
     assert [m.visible_text for m in api.sent].count("Erinnerung: Protokoll M21") == 1
     assert [m.visible_text for m in api.sent].count("Hinweis trotz 502") == 1
+    # A connection closed without an answer: a reply is sent again (a lost answer leaves someone waiting) ...
+    api.fail_next("sendMessage", close_connection=True)
+    assert "Federführung" in ask(api, MEMBER_ID, "/status M21").visible_text
+    # ... a reminder is not (it may have arrived, and it is recorded as sent).
+    api.fail_next("sendMessage", close_connection=True)
+    bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("Erinnerung ohne Antwort").build(), "reminder", key="k2"))
+    bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("Hinweis danach").build()))
+    api.wait_for_sent(lambda m: m.visible_text == "Hinweis danach")
+    assert "Erinnerung ohne Antwort" not in [m.visible_text for m in api.sent]
 
 
 def test_per_chat_limit_spaces_messages_in_one_chat_only(api: FakeBotAPI, running: Callable) -> None:
