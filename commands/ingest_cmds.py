@@ -23,11 +23,11 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
     today = state.local(now).date()
     indicators = state.catalogue.indicators_of(measure.id)
     if not indicators:
-        return ReplyBuilder().line(state.t("indicators.none", measure=measure.number)).build()
-    out = ReplyBuilder().line(b(state.t("indicators.title", measure=measure.number)))
+        return ReplyBuilder().line(state.t("ingest.indicators.none", measure=measure.number)).build()
+    out = ReplyBuilder().line(b(state.t("ingest.indicators.title", measure=measure.number)))
     for ind in indicators:
         out.blank().line("• ", b(ind.name), f" ({ind.id})")
-        out.line("  ", state.t("indicators.meta", unit=ind.unit or "—", frequency=ind.frequency,
+        out.line("  ", state.t("ingest.indicators.meta", unit=ind.unit or "—", frequency=ind.frequency,
                                office=ind.office or "—"))
         latest = state.store.latest(ind.id)
         if latest:
@@ -42,14 +42,14 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
                 value = (f"{fmt.number(min(values), lang)} – {fmt.number(max(values), lang)}" if values
                          else fmt.number(None, lang))
                 obs = latest[0]
-                area = state.t("indicators.areas", n=len(latest))
-            out.line("  ", state.t("indicators.latest", value=f"{value} {ind.unit}".strip(), period=obs.period,
+                area = state.t("ingest.indicators.areas", n=len(latest))
+            out.line("  ", state.t("ingest.indicators.latest", value=f"{value} {ind.unit}".strip(), period=obs.period,
                                    area=area))
         else:
-            out.line("  ", state.t("indicators.no_value"))
+            out.line("  ", state.t("ingest.indicators.no_value"))
         due = next_due(state, ind, today)
         if due is not None:
-            key = "indicators.overdue" if due.due <= today else "indicators.next_due"
+            key = "ingest.indicators.overdue" if due.due <= today else "ingest.indicators.next_due"
             line = state.t(key, period=due.label or due.period, due=fmt.day(due.due, lang))
             out.line("  ", b(line) if due.due <= today else line)
     return out.build()
@@ -62,27 +62,28 @@ def lieferungen(state: State, args: list[str], caller: Caller, now: datetime) ->
     today = state.local(now).date()
     measure = take_measure(state, args, "lieferungen")[0].id if args else None
     groups = completeness(state, today, measure)
-    out = ReplyBuilder().line(b(state.t("deliveries.title", day=fmt.day(today, lang))))
+    out = ReplyBuilder().line(b(state.t("ingest.deliveries.title", day=fmt.day(today, lang))))
     if not groups:
-        return out.line(state.t("deliveries.none_expected")).build()
+        return out.line(state.t("ingest.deliveries.none_expected")).build()
     incomplete = [g for g in groups if not g.complete]
     complete = [g for g in groups if g.complete]
     if incomplete:
-        out.line(b(state.t("deliveries.overdue")))
+        out.line(b(state.t("ingest.deliveries.overdue")))
         for g in incomplete:
-            out.line("• ", b(state.t("deliveries.group", office=g.office or state.t("deliveries.no_office"),
-                                     period=g.period.label(lang), delivered=g.delivered, expected=g.expected)))
+            office = g.office or state.t("ingest.deliveries.no_office")
+            out.line("• ", b(state.t("ingest.deliveries.group", office=office, period=g.period.label(lang),
+                                     delivered=g.delivered, expected=g.expected)))
             for d in g.missing:
                 ind = state.catalogue.indicators.get(d.indicator)
-                out.line("  ", state.t("deliveries.missing", indicator=ind.name if ind else d.indicator,
+                out.line("  ", state.t("ingest.deliveries.missing", indicator=ind.name if ind else d.indicator,
                                        measure=d.measure, due=fmt.day(d.due, lang)))
     else:
-        out.line(state.t("deliveries.none_overdue"))
+        out.line(state.t("ingest.deliveries.none_overdue"))
     if complete:
-        out.blank().line(b(state.t("deliveries.complete")))
+        out.blank().line(b(state.t("ingest.deliveries.complete")))
         for g in complete[:MAX_COMPLETE]:
-            out.line("• ", state.t("deliveries.group", office=g.office or state.t("deliveries.no_office"),
+            out.line("• ", state.t("ingest.deliveries.group", office=g.office or state.t("ingest.deliveries.no_office"),
                                    period=g.period.label(lang), delivered=g.delivered, expected=g.expected))
         if len(complete) > MAX_COMPLETE:
-            out.line(i(state.t("deliveries.more", n=len(complete) - MAX_COMPLETE)))
+            out.line(i(state.t("ingest.deliveries.more", n=len(complete) - MAX_COMPLETE)))
     return out.build()
