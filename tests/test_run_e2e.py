@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -12,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.run import setup_logging
 from bot.workspace import Monitor
 from commands.texts import text
 from tests.conftest import ROOT
 from tests.fakebotapi import FakeBotAPI, SentMessage
-
-pytestmark = pytest.mark.slow
 
 ADMIN_ID, MEMBER_ID, STRANGER_ID = 100000001, 100000002, 555000222
 
@@ -86,6 +87,28 @@ def ask(api: FakeBotAPI, chat_id: int, said: str, expect: Callable[[str], bool],
     return api.wait_for_sent(lambda m: m.chat_id == chat_id and expect(m.visible_text or ""), timeout, since=since)
 
 
+def test_log_lines_never_show_the_token() -> None:
+    token = "123456:SECRET-token"
+    stream = io.StringIO()
+    levels = {name: logging.getLogger(name).level for name in ("", "httpx", "httpcore", "apscheduler", "watchdog")}
+    handler = setup_logging([token], stream)
+    try:
+        log = logging.getLogger("httpx")
+        log.info("HTTP Request: POST http://127.0.0.1/bot%s/getMe", token)  # httpx's own INFO line: silenced
+        try:
+            raise RuntimeError(f"The token `{token}` was rejected by the server.")
+        except RuntimeError:
+            logging.getLogger("sozialmonitor.test").exception("start failed for bot%s", token)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    out = stream.getvalue()
+    assert "start failed for bot<token>" in out and "was rejected" in out
+    assert "SECRET" not in out and "HTTP Request" not in out
+
+
+@pytest.mark.slow
 def test_real_process_talks_imports_survives_429_and_stops_on_sigterm(
         demo_workspace: Path, start: Callable[..., Process]) -> None:
     inbox = demo_workspace / "ablage" / "eingang"
@@ -142,6 +165,7 @@ def test_real_process_talks_imports_survives_429_and_stops_on_sigterm(
         monitor.close()
 
 
+@pytest.mark.slow
 def test_rejected_token_exits_1_with_one_sentence_and_never_prints_it(
         demo_workspace: Path, start: Callable[..., Process]) -> None:
     with FakeBotAPI() as api:
@@ -154,6 +178,7 @@ def test_rejected_token_exits_1_with_one_sentence_and_never_prints_it(
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_console_mode_answers_and_stops_on_sigint(demo_workspace: Path, start: Callable[..., Process]) -> None:
     proc = start(demo_workspace, stdin=subprocess.PIPE)
     assert proc.proc.stdin is not None

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.runtime import ADMINS, Outgoing
-from bot.telegram_bot import Limits, TelegramBot, client_language, file_url_for
+from bot.telegram_bot import BotStartError, Limits, TelegramBot, client_language, file_url_for
 from bot.workspace import Monitor
 from commands.reply import Attachment, ReplyBuilder, Span
 from commands.texts import text
@@ -138,6 +138,14 @@ def test_admin_commands_refuse_members(api: FakeBotAPI, running: Callable, team:
     assert reply.visible_text == text("de", "denied.admin", command="erinnerungen")
     reply = ask(api, ADMIN_ID, "/erinnerungen")
     assert reply.visible_text != text("de", "denied.admin", command="erinnerungen")
+
+
+def test_notices_of_a_command_reach_the_persons_it_names(api: FakeBotAPI, running: Callable) -> None:
+    running()
+    since = api.mark()
+    ask(api, ADMIN_ID, "/termin M21 02.12.2026 10:00 Nachbesprechung")
+    notice = api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID, since=since)
+    assert "02.12.2026" in notice.visible_text
 
 
 def test_english_client_gets_english(api: FakeBotAPI, running: Callable) -> None:
@@ -287,6 +295,25 @@ def test_a_failing_command_tells_user_and_admins_without_details(api: FakeBotAPI
     notice = api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID)
     assert notice.visible_text == text("de", "bot.error_notice", what="RuntimeError")
     assert all(api.token not in (m.text or "") and "Traceback" not in (m.text or "") for m in api.sent)
+
+
+def test_errors_outside_commands_reach_the_error_handler_and_the_admins_briefly(
+        api: FakeBotAPI, running: Callable) -> None:
+    bot = running().bot
+    bot.sink(Outgoing((ADMINS,), None))  # type: ignore[arg-type]  # a broken notice: the handler raises
+    notice = api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID)
+    assert notice.visible_text == text("de", "bot.error_notice", what="AttributeError")
+    # The bot carries on.
+    assert "Federführung" in ask(api, MEMBER_ID, "/status M21").visible_text
+
+
+def test_webhook_mode_without_its_extra_fails_with_one_sentence(api: FakeBotAPI, team: Monitor) -> None:
+    team.settings = replace(team.settings, telegram=replace(team.settings.telegram, mode="webhook",
+                                                            webhook_url="https://example.org/hook"))
+    runner = RunningBot(TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)).start(wait=False)
+    runner.thread.join(20)
+    assert isinstance(runner.error, BotStartError)
+    assert str(runner.error).startswith("Der Webhook-Modus ist nicht verfügbar")
 
 
 def test_reminder_job_runs_and_its_messages_are_delivered(api: FakeBotAPI, running: Callable) -> None:
