@@ -124,6 +124,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         lang = monitor.settings.language
         # Same pipeline as the watcher, but the originals stay: copies are archived or rejected.
+        if monitor.store.read_only:
+            raise CliError(text(lang, "store_locked", path=monitor.store.path, pid=monitor.store.holder))
         pipeline = Pipeline(monitor, sink=None)
         failed = False
         for name in args.files:
@@ -200,6 +202,9 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         if not admins_reachable and any(r.recipient == ADMINS for r in due):
             sys.stderr.write(state.t("rem.cli_no_admins") + "\n")
         if args.send and due:
+            if monitor.store.read_only:
+                # The running monitor sends reminders itself; a second sender would send them twice.
+                raise CliError(text(lang, "store_locked", path=monitor.store.path, pid=monitor.store.holder))
             outgoing: list[Outgoing] = []
             bundles = deliver_reminders(monitor, outgoing.append, now)
             token = monitor.settings.telegram.token

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.catalogue import normalize_measure
+from storage.jsonstore import StoreError
 from storage.models import Measure, Person
 
 from .reply import Reply, ReplyBuilder
@@ -177,6 +178,9 @@ def dispatch(state: State, text: str, caller: Caller, now: datetime) -> Reply:
     scoped = state.for_language(lang)
     try:
         return cmd.func(scoped, args, caller, now)
+    except StoreError as exc:
+        # e.g. the store is held by the running monitor: say so instead of failing.
+        return ReplyBuilder().line(scoped.t(exc.code, **exc.params)).build("error")
     except UsageError as exc:
         builder = ReplyBuilder().line(scoped.t(exc.key, **{"command": name, **exc.params}))
         if exc.key not in ("unknown_measure",) and cmd.usage:

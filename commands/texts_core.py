@@ -123,6 +123,7 @@ DE = {
     ),
     "store_schema": "Die Datenbank {path} hat das Format {found}, dieses Programm kennt Format {expected}. Bitte die passende Version des Sozialmonitors verwenden.",
     "store_no_schema": "Die Datei {path} ist keine Sozialmonitor-Datenbank (Formatangabe fehlt).",
+    "store_locked": "Die Datenbank {path} wird gerade vom laufenden Sozialmonitor (Prozess {pid}) benutzt; Änderungen gehen nur über ihn – im Chat oder über die Ablage. Lesen ist weiterhin möglich.",
     "store_write_failed": "Die Datenbank {path} konnte nicht geschrieben werden ({detail}); die Änderung ist nicht gespeichert.",
 }
 
@@ -240,5 +241,6 @@ EN = {
     ),
     "store_schema": "The database {path} has format {found}; this program knows format {expected}. Use the matching Sozialmonitor version.",
     "store_no_schema": "The file {path} is not a Sozialmonitor database (no format marker).",
+    "store_locked": "The database {path} is in use by the running Sozialmonitor (process {pid}); changes go through it only – in the chat or through the shared folder. Reading still works.",
     "store_write_failed": "The database {path} could not be written ({detail}); the change is not saved.",
 }

@@ -12,7 +12,55 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-__all__ = ["AtomicJSONStorage", "StoreUnreadable", "backup_files"]
+__all__ = ["AtomicJSONStorage", "ProcessLock", "StoreError", "StoreUnreadable", "backup_files"]
+
+
+class StoreError(Exception):
+    """A store that cannot be used; `code` names the German/English message."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+class ProcessLock:
+    """An advisory lock file beside the store: one process writes, others may only read.
+
+    TinyDB is not safe across processes: a second writer would overwrite the first one's changes with its own
+    in-memory copy. A second process (`ask`, `report` while `run` is up) opens the store read-only instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(f".{path.name}.lock")
+        self._fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on Linux/macOS: no cross-process protection
+            self.acquired = True
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            self.acquired = False
+            return
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        self.acquired = True
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
 
 
 class StoreUnreadable(Exception):
@@ -72,6 +120,7 @@ class AtomicJSONStorage(Storage):
         self.fsync = fsync
         self._clock = clock
         self._data: dict[str, Any] | None = None
+        self.read_only = False
         self._last_backup = 0.0
         self._written_since_backup = False
         self.writes = 0
@@ -107,6 +156,9 @@ class AtomicJSONStorage(Storage):
         return None
 
     def write(self, data: dict[str, Any]) -> None:
+        if self.read_only:
+            self._data = None  # TinyDB already changed the in-memory copy: drop it, the file is the truth
+            raise StoreError("store_locked", path=str(self.path), pid=self._holder)
         payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -156,9 +208,11 @@ class AtomicJSONStorage(Storage):
             with contextlib.suppress(OSError):
                 old.unlink()
 
+    _holder = "?"
+
     def close(self) -> None:
         # A clean shutdown leaves its final state among the backups too.
-        if self._written_since_backup:
+        if self._written_since_backup and not self.read_only:
             with contextlib.suppress(OSError):
                 self._maybe_backup(force=True)
         self._data = None

@@ -14,7 +14,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from .jsonstore import AtomicJSONStorage, StoreUnreadable
+from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
 
 __all__ = ["SCHEMA_VERSION", "DeliveryResult", "Store", "StoreError", "StoreUnreadable"]
@@ -28,15 +28,6 @@ META, MEETINGS, PROTOCOLS, SIGNATURES, STEPS, DELIVERIES, SENT = (
 
 # Row layout inside a delivery document: compact lists, not dicts, because a store holds millions of them.
 R_INDICATOR, R_AREA, R_PERIOD, R_VALUE, R_NOTE, R_ROW = range(6)
-
-
-class StoreError(Exception):
-    """A store that cannot be used; `code` names the German/English message."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code, params)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -74,9 +65,17 @@ class Store:
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, backups=backups,
                           backup_seconds=backup_seconds, fsync=fsync)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        with self._lock:
-            self._check_schema()
-            self._build_indexes()
+        self._process_lock = ProcessLock(self.path)
+        if not self._process_lock.acquired:
+            self._storage.read_only = True
+            self._storage._holder = self._process_lock.holder()
+        try:
+            with self._lock:
+                self._check_schema()
+                self._build_indexes()
+        except BaseException:
+            self._process_lock.release()
+            raise
 
     # ---------------------------------------------------------------- lifecycle
     def _check_schema(self) -> None:
@@ -130,9 +129,20 @@ class Store:
         data = self._storage.read() or {}
         return data.get(name, {})
 
+    @property
+    def read_only(self) -> bool:
+        """True when another process holds the store: reads work, writes raise StoreError('store_locked')."""
+        return self._storage.read_only
+
+    @property
+    def holder(self) -> str:
+        """The process id holding the store when this one is read-only."""
+        return self._storage._holder
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._process_lock.release()
 
     def __enter__(self) -> Store:
         return self

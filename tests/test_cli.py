@@ -72,3 +72,21 @@ def test_every_cli_command_and_chat_command_is_documented() -> None:
     for cmd in all_commands():
         for alias in cmd.names():
             assert f"/{alias}" in readme, f"README lacks /{alias}"
+
+
+def test_second_process_reads_but_does_not_write_while_the_monitor_runs(workspace: Path, tmp_path: Path) -> None:
+    from bot.workspace import Monitor
+
+    running = Monitor.open(workspace, env={})  # holds the store like `sozialmonitor run` does
+    try:
+        status = run_cli("--workspace", str(workspace), "ask", "/status M21")
+        assert status.returncode == 0 and "Wohnen" in status.stdout
+        change = run_cli("--workspace", str(workspace), "ask", "/schritt M21 neu Zahlen prüfen")
+        assert "laufenden Sozialmonitor" in change.stdout + change.stderr and "Traceback" not in change.stderr
+        data = tmp_path / "x.csv"
+        data.write_text("Maßnahme;Indikator;Zeitraum;Wert\nM21;x;2018;1\n", encoding="utf-8")
+        ingest = run_cli("--workspace", str(workspace), "ingest", str(data))
+        assert ingest.returncode == 1 and "laufenden Sozialmonitor" in ingest.stderr
+        assert not any("Zahlen prüfen" in s.text for s in running.store.steps("M21"))
+    finally:
+        running.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from datetime import date, datetime
@@ -252,3 +253,26 @@ def test_latest_summary_prefers_the_whole_city(store: Store) -> None:
     obs, n = store.latest_summary("j")
     assert (obs.area, obs.value, n) == ("Mitte", 4.0, 2)
     assert store.latest_summary("k") == (None, 0)
+
+
+def test_a_second_store_on_the_same_file_is_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    first = Store(path)
+    first.add_step("M21", "eins")
+    second = Store(path)
+    try:
+        assert not first.read_only and second.read_only
+        assert [s.text for s in second.steps("M21")] == ["eins"]
+        with pytest.raises(StoreError) as exc:
+            second.add_step("M21", "zwei")
+        assert exc.value.code == "store_locked" and exc.value.params["pid"] == str(os.getpid())
+        assert [s.text for s in second.steps("M21")] == ["eins"]
+    finally:
+        second.close()
+        first.close()
+    third = Store(path)  # the lock is gone with the first store
+    try:
+        assert not third.read_only
+        third.add_step("M21", "zwei")
+    finally:
+        third.close()
