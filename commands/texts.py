@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import texts_bot, texts_core, texts_ingest_notices, texts_reminders, texts_report
+from . import texts_bot, texts_core, texts_ingest, texts_ingest_notices, texts_reminders, texts_report
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -30,6 +30,7 @@ def text(lang: str, key: str, **params: object) -> str:
 
 register(texts_core.DE, texts_core.EN)
 register(texts_bot.DE, texts_bot.EN)
+register(texts_ingest.DE, texts_ingest.EN)
 register(texts_ingest_notices.DE, texts_ingest_notices.EN)
 register(texts_reminders.DE, texts_reminders.EN)
 register(texts_report.DE, texts_report.EN)
