@@ -18,8 +18,9 @@ MEASURES: dict[str, tuple[str, str]] = {
         "für Pflegeberufe geworben.",
         "",
     ),
-    "M12": ("", "Das Gespräch steht noch aus und wird zurzeit terminiert."),
-    "M13": ("", "Das Gespräch steht noch aus und wird zurzeit terminiert."),
+    # That their meetings are still being scheduled is data (an unscheduled meeting in the store), not a hint.
+    "M12": ("", ""),
+    "M13": ("", ""),
     "M14": ("Es werden Modelle zur Kindertagesbetreuung bzw. Betriebskitas in Pflegeeinrichtungen eingerichtet.", ""),
     "M21": (
         "Zur Schaffung zusätzlichen Wohnraums weist die Stadt, soweit dies ökologisch vertretbar ist, "
