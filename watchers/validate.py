@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -166,106 +165,94 @@ def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[list, lis
     return read_records(data, filename, max_rows=limits.max_rows, max_unpacked_bytes=limits.max_unpacked_bytes)
 
 
-_MISSING = object()
+_OK, _SKIP, _PROBLEM = 0, 1, 2
 
 
 def _validate(records: list, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
               lang: str) -> Checked:
-    from commands.periods import example as period_example
-    from commands.periods import fit_to_frequency
-
+    """Records against the catalogue. Rows repeat a few (measure, indicator, period, office) combinations
+    thousands of times: each combination is judged once, then every row costs two dict look-ups."""
     hint = resolve_office(catalogue, office_hint)
-    measure_cache: dict[str, object] = {}
-    indicator_cache: dict[tuple[str, str], object] = {}
-    period_cache: dict[tuple[object, str], object] = {}
-    office_cache: dict[str, str] = {}
+    verdicts: dict[tuple, tuple] = {}
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
     rows: list[tuple[str, str, str, float | None, str, int]] = []
-    measures: set[str] = set()
-    offices: Counter[str] = Counter()
-    t = text
-
-    def add(rec: object, column: str, found: object, expected: str, suggestion: str, message: str,
-            code: str) -> None:
-        findings.append(finding(lang, code, message, row=rec.row, column=column, found=found, expected=expected,
-                                suggestion=suggestion, sheet=str(rec.sheet or "")))
-
     col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office")}
+    judge = _Judge(catalogue, hint, office_hint, lang, col)
+
     for rec in records:
-        mtext = str(rec.measure or "")
-        if not mtext or not rec.indicator:
-            continue  # the parser has reported the empty cell
-        measure = measure_cache.get(mtext, _MISSING)
-        if measure is _MISSING:
-            measure = measure_cache[mtext] = catalogue.measure(mtext)
-        if measure is None:
-            near = _closest(mtext, catalogue.measures)
-            add(rec, col["measure"], mtext, t(lang, "ingest.expected.measure"),
-                t(lang, "ingest.suggest.closest", name=near) if near else "",
-                t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure")
-            continue
-        itext = str(rec.indicator or "")
-        ikey = (measure.id, itext)
-        indicator = indicator_cache.get(ikey, _MISSING)
-        if indicator is _MISSING:
-            indicator = indicator_cache[ikey] = _find_indicator(catalogue, measure.id, itext, lang)
-        if not isinstance(indicator, Indicator):
-            message, suggestion, code = indicator
-            add(rec, col["indicator"], itext, t(lang, "ingest.expected.indicator"),
-                suggestion, message, code)
-            continue
-        measures.add(measure.id)
-
-        period = rec.period
-        if period is None and rec.flawed:
-            continue  # the parser has reported this row's period
-        pkey = (period, indicator.frequency)
-        fitted = period_cache.get(pkey, _MISSING)
-        if fitted is _MISSING:
-            fitted = period_cache[pkey] = fit_to_frequency(period, indicator.frequency) if period is not None \
-                else None
-        if fitted is None:
-            example = period_example(indicator.frequency)
-            add(rec, col["period"], rec.period_text,
-                t(lang, "ingest.expected.period", frequency=indicator.frequency, example=example), "",
-                t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency)
-                if period is not None else t(lang, "ingest.problem.no_period"),
-                "period_frequency" if period is not None else "no_period")
-            continue
-
-        raw_office = rec.office or ""
-        if raw_office:
-            office = office_cache.get(raw_office)
-            if office is None:
-                office = office_cache[raw_office] = resolve_office(catalogue, raw_office)
-        else:
-            office = hint
-        if office and indicator.office and office_key(office) != office_key(indicator.office):
-            add(rec, col["office"], raw_office or office_hint or office,
-                t(lang, "ingest.expected.office", office=indicator.office), "",
-                t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
-                "office_not_allowed")
-            continue
-        if rec.flawed:
-            continue  # its value problem is in the parser's list
-        offices[office or indicator.office] += 1
-
-        area = str(rec.area or "")
-        key = (indicator.id, area, fitted.key)
-        value = rec.value
-        earlier = seen.get(key)
-        if earlier is not None:
-            if earlier[0] != value:
-                add(rec, col["value"], value, "", "",
-                    t(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), "conflicting_values")
-            continue
-        seen[key] = (value, rec.row)
-        rows.append((indicator.id, area, fitted.key, value, str(rec.note or ""), int(rec.row or 0)))
+        key = (rec.measure, rec.indicator, rec.period_text, rec.office, rec.flawed)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = judge(rec)
+        if verdict[0] == _OK:
+            area = rec.area or ""
+            ind, period = verdict[1], verdict[2]
+            value = rec.value
+            earlier = seen.get((ind, area, period))
+            if earlier is None:
+                seen[(ind, area, period)] = (value, rec.row)
+                rows.append((ind, area, period, value, rec.note or "", rec.row))
+            elif earlier[0] != value:
+                findings.append(finding(lang, "conflicting_values", text(
+                    lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
+                    column=col["value"], found="" if value is None else value, sheet=rec.sheet or ""))
+        elif verdict[0] == _PROBLEM:
+            _, column, found, expected, suggestion, message, code = verdict
+            findings.append(finding(lang, code, message, row=rec.row, column=column, found=found, expected=expected,
+                                    suggestion=suggestion, sheet=rec.sheet or ""))
 
     if findings:
         return Checked([], findings=tuple(findings))
-    office = hint or (offices.most_common(1)[0][0] if offices else "")
-    return Checked(rows, tuple(sorted(measures)), tuple(sorted({r[0] for r in rows})), office, ())
+    good = [v for v in verdicts.values() if v[0] == _OK]
+    offices = sorted({v[3] for v in good if v[3]})
+    office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
+    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted({r[0] for r in rows})), office, ())
+
+
+class _Judge:
+    """Judges one combination of measure, indicator, period and office against the catalogue."""
+
+    def __init__(self, catalogue: Catalogue, hint: str, office_hint: str | None, lang: str,
+                 col: dict[str, str]) -> None:
+        self.catalogue, self.hint, self.office_hint, self.lang, self.col = catalogue, hint, office_hint, lang, col
+
+    def __call__(self, rec: Any) -> tuple:
+        from commands.periods import example as period_example
+        from commands.periods import fit_to_frequency
+
+        catalogue, lang, col, t = self.catalogue, self.lang, self.col, text
+        mtext = str(rec.measure or "")
+        if not mtext or not rec.indicator:
+            return (_SKIP,)  # the parser has reported the empty cell
+        measure = catalogue.measure(mtext)
+        if measure is None:
+            near = _closest(mtext, catalogue.measures)
+            return (_PROBLEM, col["measure"], mtext, t(lang, "ingest.expected.measure"),
+                    t(lang, "ingest.suggest.closest", name=near) if near else "",
+                    t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure")
+        itext = str(rec.indicator)
+        indicator = _find_indicator(catalogue, measure.id, itext, lang)
+        if not isinstance(indicator, Indicator):
+            message, suggestion, code = indicator
+            return (_PROBLEM, col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion, message, code)
+        if rec.period is None:
+            return (_SKIP,)  # the parser has reported this row's period
+        fitted = fit_to_frequency(rec.period, indicator.frequency)
+        if fitted is None:
+            return (_PROBLEM, col["period"], rec.period_text,
+                    t(lang, "ingest.expected.period", frequency=indicator.frequency,
+                      example=period_example(indicator.frequency)), "",
+                    t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
+                    "period_frequency")
+        office = resolve_office(catalogue, rec.office) if rec.office else self.hint
+        if office and indicator.office and office_key(office) != office_key(indicator.office):
+            return (_PROBLEM, col["office"], rec.office or self.office_hint or office,
+                    t(lang, "ingest.expected.office", office=indicator.office), "",
+                    t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
+                    "office_not_allowed")
+        if rec.flawed:
+            return (_SKIP,)  # its value problem is in the parser's list
+        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id)
 
 
 def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) -> Indicator | tuple[str, str, str]:
