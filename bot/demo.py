@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.models import ADMIN, MEMBER, Indicator, Office, Person
+from storage.models import ADMIN, MEMBER, Indicator, Measure, Office, Person
+from storage.seed import FIELDS, MEASURES
 
-__all__ = ["INDICATORS", "OFFICES", "PERSONS", "write_example_files"]
+__all__ = ["INDICATORS", "OFFICES", "PERSONS", "measures", "write_example_files"]
 
 OFFICES = [
     Office("Amt 50", "Beispiel: Amt für Jugend, Familie, Senioren und Soziales (Fachstelle Sozialplanung)"),
@@ -56,6 +57,15 @@ PERSONS = [
     Person("Beispiel: Paula Probe", "Amt 40", None, MEMBER, ("M41", "M42")),
     Person("Beispiel: Jonas Test", "Amt 12", 100000005, MEMBER, ("M33",)),
 ]
+
+def measures() -> list[Measure]:
+    """The 14 measures, with the example offices that deliver their indicators as lead offices."""
+    out = []
+    for mid, (title, hint) in MEASURES.items():
+        lead = tuple(sorted({i.office for i in INDICATORS if i.measure == mid})) or ("Amt 50",)
+        out.append(Measure(mid, FIELDS[mid[1]], title, lead_offices=lead, hint=hint))
+    return out
+
 
 _AREAS = ["Altstadt", "Mitte", "Süd", "Goldgrube", "Lützel", "Metternich", "Karthause-Nord"]
 

@@ -45,8 +45,8 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
     if demo_data:
         header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "
                    "keine echten Zahlen.\n")
-        catalogue_text = render_catalogue(offices=demo.OFFICES, indicators=demo.INDICATORS, persons=demo.PERSONS,
-                                          header=header)
+        catalogue_text = render_catalogue(demo.measures(), offices=demo.OFFICES, indicators=demo.INDICATORS,
+                                          persons=demo.PERSONS, header=header)
     else:
         catalogue_text = render_catalogue(header=header)
     # The catalogue goes last: its presence is what marks a workspace, so a crash leaves none half made.

@@ -105,8 +105,15 @@ def command(name: str, *, en: str | None = None, access: str = MEMBER, usage: st
     return register
 
 
+# The order of the contract's command table: what people look for first comes first in /hilfe and the menu.
+_HELP_ORDER = ("start", "hilfe", "status", "massnahmen", "termine", "protokolle", "unterschrieben", "indikatoren",
+               "lieferungen", "trend", "bericht", "kalender", "schritte", "termin", "protokoll", "schritt",
+               "erinnerungen")
+
+
 def all_commands() -> list[Command]:
-    return list(_ORDER)
+    rank = {name: n for n, name in enumerate(_HELP_ORDER)}
+    return sorted(_ORDER, key=lambda c: rank.get(c.name, len(rank)))
 
 
 def find(name: str) -> Command | None:
