@@ -363,9 +363,12 @@ class FolderWatcher:
             return
         now = time.monotonic()
         if result.status == RETRY:
+            # Changing while read, or not readable yet (locked by the writer): look again, backing off
+            # for a file that stays unreadable so that it cannot keep the worker busy.
+            pending.attempts = pending.attempts + 1 if result.signature == pending.signature else 0
             pending.signature, pending.since = result.signature, now
             pending.closed = False
-            pending.due = now + float(self.settings.stable_seconds)
+            pending.due = now + min(float(self.settings.stable_seconds) * 2 ** pending.attempts, 300.0)
             return
         if result.status == HELD:
             pending.held, pending.closed = result.signature, False
