@@ -61,18 +61,22 @@ class ConsoleChat:
     def answer(self, line: str) -> Reply:
         return dispatch(self.monitor.state, line, self.caller, self.clock())
 
-    def loop(self, stop: threading.Event | None = None) -> None:
+    def loop(self, stop: threading.Event | None = None) -> int:
+        """Answer lines until end of input, /ende or `stop`; returns how many lines were read."""
         lang = self.monitor.settings.language
         from commands.texts import text
 
         self.say(text(lang, "cli.console_intro"))
+        read = 0
         while stop is None or not stop.is_set():
             line = self.stdin.readline()
             if not line:
                 break
+            read += 1
             line = line.strip()
             if not line:
                 continue
             if line in ("/exit", "/quit", "/ende"):
                 break
             self.say(self.render(self.answer(line)))
+        return read

@@ -17,7 +17,8 @@ from .console import ConsoleChat
 from .runtime import Service, Sink
 from .workspace import Monitor
 
-__all__ = ["RedactingFormatter", "reminder_delivery", "reminder_ticker", "run", "setup_logging", "watcher"]
+__all__ = ["RedactingFormatter", "protocol_watcher", "reminder_delivery", "reminder_ticker", "run", "setup_logging",
+           "watcher"]
 
 log = logging.getLogger("sozialmonitor.run")
 
@@ -56,6 +57,13 @@ def watcher(monitor: Monitor, sink: Sink) -> Service:
     from watchers import build_watcher
 
     return build_watcher(monitor, sink)
+
+
+def protocol_watcher(monitor: Monitor, sink: Sink) -> Service:
+    """The protocols folder: a protocol dropped there counts as sent for signature and is announced."""
+    from watchers.protocols import ProtocolFolderWatcher
+
+    return ProtocolFolderWatcher(monitor, sink)
 
 
 def reminder_ticker(monitor: Monitor, sink: Sink) -> Service:
@@ -131,7 +139,8 @@ async def _serve(monitor: Monitor, bot: Any) -> None:
     stop_bot = asyncio.Event()
     bot_task = asyncio.create_task(bot.serve(stop_bot, ready=ready))
     # Services start at once: notices they hand over while Telegram is still unreachable wait in the bot.
-    services = await loop.run_in_executor(None, _start, [watcher(monitor, bot.sink)])
+    services = await loop.run_in_executor(
+        None, _start, [watcher(monitor, bot.sink), protocol_watcher(monitor, bot.sink)])
     try:
         signal_task = asyncio.create_task(stop_requested.wait())
         await asyncio.wait({bot_task, signal_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -173,6 +182,13 @@ def _signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
             signal.signal(s, h)
 
 
+def _interactive(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _run_console(monitor: Monitor) -> int:
     stop = threading.Event()
     stdin = _WatchedStdin(sys.stdin, stop)
@@ -187,9 +203,15 @@ def _run_console(monitor: Monitor) -> int:
     services: list[Service] = []
     with _signals(on_signal):
         try:
-            services = _start([watcher(monitor, chat.sink), reminder_ticker(monitor, chat.sink)])
+            services = _start([watcher(monitor, chat.sink), protocol_watcher(monitor, chat.sink),
+                               reminder_ticker(monitor, chat.sink)])
             if not stop.is_set():
-                chat.loop(stop)
+                lines = chat.loop(stop)
+                if lines == 0 and not _interactive(sys.stdin):
+                    # No one is typing (stdin is /dev/null, as under a service manager): keep the watcher
+                    # and the reminders running headless until a signal, as `run` promises.
+                    while not stop.wait(0.5):
+                        pass
         except KeyboardInterrupt:
             pass
         finally:

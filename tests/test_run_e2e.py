@@ -189,3 +189,24 @@ def test_console_mode_answers_and_stops_on_sigint(demo_workspace: Path, start: C
     assert proc.stop(signal.SIGINT) == 0
     assert text("de", "cli.stopped") in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_console_mode_without_input_keeps_watching_until_sigterm(
+        workspace: Path, start: Callable[..., Process]) -> None:
+    """Under a service manager stdin is /dev/null: the monitor must go on importing until a signal."""
+    catalogue = workspace / "katalog.toml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + (
+        '\n[[indikator]]\nid = "M21-sozialwohnungen"\nmassnahme = "M21"\nname = "Neu gebaute Sozialwohnungen"\n'
+        'einheit = "Anzahl"\nturnus = "jährlich"\nfrist_tage = 60\n'), encoding="utf-8")
+    proc = start(workspace)  # stdin = /dev/null
+    proc.wait_for_output("Konsolen-Chat")
+    (workspace / "ablage" / "eingang" / "M21_2018.csv").write_bytes(
+        "Maßnahme;Indikator;Zeitraum;Wert\r\nM21;Neu gebaute Sozialwohnungen;2018;64\r\n".encode("cp1252"))
+    proc.wait_for_output("M21_2018.csv")
+    (workspace / "ablage" / "protokolle" / "M21_2018-09-20_Protokoll.pdf").write_bytes(b"%PDF-1.4 protokoll")
+    proc.wait_for_output("Protokoll zu M 21 vom 20.09.2018")
+    assert proc.proc.poll() is None
+    assert proc.stop(signal.SIGTERM) == 0
+    assert "Traceback" not in proc.stderr
+    assert list((workspace / "ablage" / "verarbeitet").rglob("M21_2018.csv"))
