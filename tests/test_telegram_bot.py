@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import struct
 import threading
 import time
+import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -307,9 +309,33 @@ def test_errors_outside_commands_reach_the_error_handler_and_the_admins_briefly(
     assert "Federführung" in ask(api, MEMBER_ID, "/status M21").visible_text
 
 
-def test_webhook_mode_without_its_extra_fails_with_one_sentence(api: FakeBotAPI, team: Monitor) -> None:
-    team.settings = replace(team.settings, telegram=replace(team.settings.telegram, mode="webhook",
-                                                            webhook_url="https://example.org/hook"))
+def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: FakeBotAPI, team: Monitor) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    team.settings = replace(team.settings, telegram=replace(
+        team.settings.telegram, mode="webhook", webhook_url="https://bot.example.org/hook",
+        webhook_listen="127.0.0.1", webhook_port=port))
+    runner = RunningBot(TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)).start()
+    try:
+        hook = api.wait_for_call("setWebhook")
+        assert hook.params["url"] == "https://bot.example.org/hook/telegram"
+        update = {"update_id": 7, "message": {
+            "message_id": 1, "date": int(time.time()), "chat": {"id": MEMBER_ID, "type": "private"},
+            "from": {"id": MEMBER_ID, "is_bot": False, "first_name": "Erika"}, "text": "/status M21",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 7}]}}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        reply = api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID)
+        assert "Federführung" in reply.visible_text
+    finally:
+        runner.stop()
+
+
+def test_webhook_mode_without_a_public_url_fails_with_one_sentence(api: FakeBotAPI, team: Monitor) -> None:
+    team.settings = replace(team.settings, telegram=replace(team.settings.telegram, mode="webhook", webhook_url=""))
     runner = RunningBot(TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)).start(wait=False)
     runner.thread.join(20)
     assert isinstance(runner.error, BotStartError)
