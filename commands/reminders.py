@@ -14,6 +14,7 @@ from storage.models import Meeting, Protocol
 
 from . import fmt
 from .deliveries import overdue
+from .outgoing import ADMINS
 from .registry import ADMIN, Caller, UsageError, command
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
@@ -38,8 +39,6 @@ __all__ = [
     "signatories",
 ]
 
-# Same value as bot.runtime.ADMINS (commands/ must not import bot/; a test keeps the two equal).
-ADMINS = "@admins"
 
 KINDS = ("termin", "protokoll", "lieferung", "schritt", "terminierung", "zusammenfassung", "ohne_telegram")
 _KIND_ORDER = {k: n for n, k in enumerate(KINDS)}

@@ -17,7 +17,7 @@ def build_pipeline(monitor: Any, sink: Callable[[Any], None] | None = None) -> A
 
 def build_watcher(monitor: Any, sink: Callable[[Any], None] | None = None) -> Any:
     """The folder watcher as a Service (start/stop): imports what waits in eingang/ and whatever arrives,
-    re-reads katalog.toml on change, and sends every notice as a `bot.runtime.Outgoing` to `sink`."""
+    re-reads katalog.toml on change, and sends every notice as a `commands.outgoing.Outgoing` to `sink`."""
     from .pipeline import Pipeline
     from .watcher import FolderWatcher
 

@@ -326,7 +326,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ notices
     def recipients(self, office: str) -> tuple[str, ...]:
-        from bot.runtime import ADMINS
+        from commands.outgoing import ADMINS
 
         names = [p.name for p in self.monitor.catalogue.office_persons(office)] if office else []
         return (ADMINS, *dict.fromkeys(names))
@@ -357,7 +357,7 @@ class Pipeline:
     def _notify(self, result: IngestResult) -> None:
         if self.sink is None:
             return
-        from bot.runtime import Outgoing
+        from commands.outgoing import Outgoing
 
         try:
             self.sink(Outgoing(self.recipients(result.office), self.notice(result), kind="notice"))
@@ -367,7 +367,7 @@ class Pipeline:
     def _send_error(self, message: str) -> None:
         if self.sink is None:
             return
-        from bot.runtime import ADMINS, Outgoing
+        from commands.outgoing import ADMINS, Outgoing
 
         try:
             self.sink(Outgoing((ADMINS,), ReplyBuilder().line(message).build(), kind="error"))

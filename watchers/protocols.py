@@ -82,7 +82,7 @@ def _send(sink: Callable[[Any], None] | None, recipients: list[str] | tuple[str,
           kind: str = "notice", key: str = "") -> None:
     if sink is None or not recipients:
         return
-    from bot.runtime import Outgoing
+    from commands.outgoing import Outgoing
 
     try:
         sink(Outgoing(tuple(recipients), ReplyBuilder().line(message).build(), kind=kind, key=key))

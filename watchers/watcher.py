@@ -420,7 +420,7 @@ class FolderWatcher:
         log.warning("%s", message)
         if self.sink is None:
             return
-        from bot.runtime import ADMINS, Outgoing
+        from commands.outgoing import ADMINS, Outgoing
 
         lang = self.pipeline.lang
         out = ReplyBuilder().line(message)
