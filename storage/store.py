@@ -104,9 +104,11 @@ class Store:
             self._deliveries[did] = self._delivery(did, doc)
             self._index_rows(did, doc["rows"])
 
-    def _index_rows(self, did: int, rows: list[list]) -> None:
+    def _index_rows(self, did: int, rows: list[list], *, count: bool = False) -> tuple[int, int, int]:
+        """Make `rows` the current values of their keys; with `count`, say how many were new/replaced/same."""
         intern = sys.intern
         current, latest = self._current, self._latest
+        new = replaced = unchanged = 0
         for row in rows:
             # Interning shares the few distinct ids/areas/periods across a million rows.
             row[R_INDICATOR] = ind = intern(row[R_INDICATOR])
@@ -120,10 +122,16 @@ class Store:
                 by_area = by_period[period] = {}
                 if period > latest.get(ind, ""):
                     latest[ind] = period
+            if count:
+                old = by_area.get(area)
+                if old is None:
+                    new += 1
+                elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
+                    unchanged += 1
+                else:
+                    replaced += 1
             by_area[area] = (did, row)
-
-    def _held(self, ind: str, area: str, period: str) -> tuple[int, list] | None:
-        return self._current.get(ind, {}).get(period, {}).get(area)
+        return new, replaced, unchanged
 
     def _raw(self, name: str) -> dict[str, dict]:
         data = self._storage.read() or {}
@@ -374,24 +382,16 @@ class Store:
                 return DeliveryResult(None, duplicate_of=self._hashes[content_hash])
             packed = [[ind, area or "", period, value, note or "", rowno]
                       for ind, area, period, value, note, rowno in rows]
-            new = replaced = unchanged = 0
-            for row in packed:
-                old = self._held(row[R_INDICATOR], row[R_AREA], row[R_PERIOD])
-                if old is None:
-                    new += 1
-                elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
-                    unchanged += 1
-                else:
-                    replaced += 1
             indicators = sorted({r[R_INDICATOR] for r in packed})
             doc = {"file": file, "hash": content_hash, "office": office,
                    "received": received.isoformat(timespec="seconds"), "measures": sorted(set(measures)),
                    "indicators": indicators, "rows": packed}
             did = self._db.table(DELIVERIES).insert(doc)
+            # Only now that the write succeeded do the indexes learn the rows (one pass: count and index).
             stored = self._raw(DELIVERIES)[str(did)]
             self._hashes[content_hash] = did
             delivery = self._deliveries[did] = self._delivery(did, stored)
-            self._index_rows(did, stored["rows"])
+            new, replaced, unchanged = self._index_rows(did, stored["rows"], count=True)
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
     def _observation(self, did: int, row: list) -> Observation:
