@@ -98,9 +98,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             for path in save_attachments(reply, monitor.settings.workspace / "ausgaben"):
                 out += f"\n{path}"
-        if reply.status == "usage":
+        if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
-            return 2
+            return 2 if reply.status == "usage" else 1
         print(out)
         return 0
     finally:
