@@ -90,3 +90,10 @@ def test_second_process_reads_but_does_not_write_while_the_monitor_runs(workspac
         assert not any("Zahlen prüfen" in s.text for s in running.store.steps("M21"))
     finally:
         running.close()
+
+
+def test_ask_shows_what_a_command_tells_other_people(demo_workspace: Path) -> None:
+    result = run_cli("--workspace", str(demo_workspace), "ask", "/termin M12 15.12.2099 10:00 Befragung")
+    assert result.returncode == 0, result.stderr
+    assert "[notice → Beispiel: Fachstelle Sozialplanung]" in result.stdout
+    assert "15.12.2099" in result.stdout.split("[notice")[1]
