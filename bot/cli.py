@@ -311,6 +311,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(text(_lang(), "cli.interrupted") + "\n")
         return 130
+    except Exception as exc:
+        # Never a traceback for the user: it goes to a log file, the user gets one sentence saying where.
+        log_file = _crash_log(args)
+        sys.stderr.write(text(_lang(), "cli.unexpected", what=type(exc).__name__, log=log_file) + "\n")
+        return 1
+
+
+def _crash_log(args: argparse.Namespace) -> Path:
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    folder = _workspace(args) / "daten"
+    if not folder.is_dir():
+        folder = Path(tempfile.gettempdir())
+    path = folder / "sozialmonitor-fehler.log"
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat(timespec='seconds')} sozialmonitor {args.command}\n")
+            fh.write(traceback.format_exc())
+    except OSError:
+        pass
+    return path
 
 
 if __name__ == "__main__":

@@ -91,6 +91,7 @@ DE = {
     "cli.stopped": "Sozialmonitor beendet.",
     "cli.file_missing": "Die Datei {path} gibt es nicht.",
     "cli.interrupted": "Abgebrochen.",
+    "cli.unexpected": "Unerwarteter Fehler ({what}); nichts wurde halb gespeichert. Die Einzelheiten stehen in {log} – bitte an die Betreuung des Sozialmonitors weitergeben.",
     # settings and catalogue problems
     "file_missing": "Die Datei {path} fehlt.",
     "file_unreadable": "Die Datei {path} lässt sich nicht lesen ({detail}).",
@@ -212,6 +213,7 @@ EN = {
     "cli.stopped": "Sozialmonitor stopped.",
     "cli.file_missing": "The file {path} does not exist.",
     "cli.interrupted": "Interrupted.",
+    "cli.unexpected": "Unexpected error ({what}); nothing was half saved. The details are in {log} – please pass them on to whoever looks after Sozialmonitor.",
     "file_missing": "The file {path} is missing.",
     "file_unreadable": "The file {path} cannot be read ({detail}).",
     "toml_syntax": "The file is not valid TOML: {detail}",

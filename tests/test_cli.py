@@ -97,3 +97,19 @@ def test_ask_shows_what_a_command_tells_other_people(demo_workspace: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "[notice → Beispiel: Fachstelle Sozialplanung]" in result.stdout
     assert "15.12.2099" in result.stdout.split("[notice")[1]
+
+
+def test_an_unexpected_error_is_one_sentence_and_a_log_file(workspace: Path, monkeypatch, capsys) -> None:
+    from bot import cli
+    from bot.workspace import Monitor
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault no check foresaw")
+
+    monkeypatch.setattr(Monitor, "open", broken)  # fault injection: the failure itself is the subject
+    assert cli.main(["--workspace", str(workspace), "ask", "/status"]) == 1
+    err = capsys.readouterr().err
+    log = workspace / "daten" / "sozialmonitor-fehler.log"
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "RuntimeError" in err and str(log) in err
+    assert "a fault no check foresaw" in log.read_text(encoding="utf-8")
