@@ -46,6 +46,7 @@ from commands import Caller, all_commands, dispatch
 from commands.registry import ADMIN, split_command
 from commands.reply import Attachment, Reply, ReplyBuilder
 from commands.texts import text
+from storage.outbox import Outbox
 
 from .render import render_caption, render_html
 from .runtime import ADMINS, Outgoing
@@ -163,6 +164,15 @@ class _Envelope:
     kind: str  # reply | notice | reminder | error
     label: str  # for logs: person name or chat id, never message content
     at_least_once: bool  # retry even when a timed-out request may have arrived
+    item: int | None = None  # its message in the persistent outbox, if it has one
+
+
+@dataclass(frozen=True)
+class _Persisted:
+    """An Outgoing already written to the outbox (item id), on its way through the update queue."""
+
+    message: Outgoing
+    item: int | None
 
 
 class TelegramBot:
@@ -195,12 +205,16 @@ class TelegramBot:
         self.application: Application = builder.build()
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         self.application.add_handler(TypeHandler(Outgoing, self._on_outgoing))
+        self.application.add_handler(TypeHandler(_Persisted, self._on_persisted))
+        # Notices and reminders wait here until every recipient has them: a stop or crash loses none.
+        self.outbox = Outbox(settings.data / "postausgang.json")
+        self._open_items: dict[int, int] = {}  # outbox item -> envelopes still on their way
         self.application.add_error_handler(self._on_error)
         # Commands and reminders run here, one at a time: the event loop stays free for sending,
         # and nothing that renders charts or writes the store runs twice at once.
         self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._early: list[Outgoing] = []
+        self._early: list[_Persisted] = []
         self._handover = threading.Lock()  # sink() vs. serve() starting and ending
         self._outbox: asyncio.Queue[_Envelope] | None = None
         self._chat_locks: dict[int, asyncio.Lock] = {}
@@ -211,16 +225,30 @@ class TelegramBot:
 
     # ------------------------------------------------------------------ thread-safe entry point
     def sink(self, message: Outgoing) -> None:
-        """Hand a notice or reminder to the bot from any thread, through the application's update queue."""
+        """Hand a notice or reminder to the bot from any thread, through the application's update queue.
+
+        It is written to the outbox first, in the caller's thread: from then on a stop or crash cannot lose it.
+        """
+        persisted = _Persisted(message, self._persist(message))
         with self._handover:
             loop = self._loop
             if loop is None or loop.is_closed():
-                self._early.append(message)  # delivered once the bot runs
+                self._early.append(persisted)  # delivered once the bot runs
                 return
         try:
-            loop.call_soon_threadsafe(self.application.update_queue.put_nowait, message)
+            loop.call_soon_threadsafe(self.application.update_queue.put_nowait, persisted)
         except RuntimeError:  # the loop closed between the check and the call
-            self._early.append(message)
+            self._early.append(persisted)
+
+    def _persist(self, message: Outgoing) -> int | None:
+        if message.reply is None or message.reply.attachments:
+            return None  # files are answers to someone asking, not notices that must survive a restart
+        try:
+            return self.outbox.add(kind=message.kind, key=message.key, recipients=message.recipients,
+                                   messages=render_html(message.reply), created=self.clock())
+        except Exception:  # an unwritable outbox must not stop the notice itself
+            log.exception("outbox not writable; the %s is kept in memory only", message.kind)
+            return None
 
     # ------------------------------------------------------------------ access
     def caller_for(self, user_id: int, chat_id: int, language_code: str | None, *, group: bool) -> Caller:
@@ -275,7 +303,8 @@ class TelegramBot:
             await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), True),
                                 patience=self.limits.reply_patience)
         for person, note in reply.notices:
-            self._enqueue(Outgoing((person,), ReplyBuilder().line(note).build(), "notice"))
+            notice = Outgoing((person,), ReplyBuilder().line(note).build(), "notice")
+            self._enqueue(notice, item=self._persist(notice))
 
     async def _answer(self, said: str, caller: Caller, name: str) -> Reply:
         try:
@@ -287,6 +316,9 @@ class TelegramBot:
 
     async def _on_outgoing(self, update: Outgoing, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._enqueue(update)
+
+    async def _on_persisted(self, update: _Persisted, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._enqueue(update.message, item=update.item)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         exc = context.error
@@ -311,10 +343,14 @@ class TelegramBot:
     def _parts(self, reply: Reply) -> list[_Text | Attachment]:
         return [*(_Text(m) for m in render_html(reply)), *reply.attachments]
 
-    def _enqueue(self, message: Outgoing) -> None:
-        """Resolve recipients to chats and queue one envelope per chat (called on the event loop)."""
-        parts = self._parts(message.reply)
+    def _enqueue(self, message: Outgoing, *, item: int | None = None, delivered: tuple[int, ...] = (),
+                 parts: list[_Text | Attachment] | None = None) -> None:
+        """Resolve recipients to chats and queue one envelope per chat (called on the event loop).
+
+        `item` is the message's outbox entry; chats in `delivered` already have it (a restart resumes)."""
+        parts = self._parts(message.reply) if parts is None else parts
         if not parts:
+            self._finish_item(item)
             return
         targets: list[tuple[int, str]] = []
         for recipient in message.recipients:
@@ -335,8 +371,46 @@ class TelegramBot:
             log.warning("%s without any reachable recipient (%s)", message.kind, ", ".join(message.recipients))
         # A reminder carries an idempotency key: it was recorded as sent, so it must not arrive twice.
         at_least_once = not message.key
-        for chat_id, label in dict(targets).items():
-            self._outbox_queue().put_nowait(_Envelope(chat_id, list(parts), message.kind, label, at_least_once))
+        envelopes = [_Envelope(chat_id, list(parts), message.kind, label, at_least_once, item)
+                     for chat_id, label in dict(targets).items() if chat_id not in delivered]
+        if item is not None:
+            if not envelopes:
+                self._finish_item(item)
+                return
+            self._open_items[item] = len(envelopes)
+        for envelope in envelopes:
+            self._outbox_queue().put_nowait(envelope)
+
+    def _settle(self, envelope: _Envelope) -> None:
+        """The envelope reached its chat (or never can): remember it, and drop the item once all are done."""
+        if envelope.item is None:
+            return
+        try:
+            self.outbox.delivered(envelope.item, envelope.chat_id)
+        except Exception:
+            log.exception("outbox not writable")
+        left = self._open_items.get(envelope.item, 1) - 1
+        self._open_items[envelope.item] = left
+        if left <= 0:
+            self._finish_item(envelope.item)
+
+    def _finish_item(self, item: int | None) -> None:
+        if item is None:
+            return
+        self._open_items.pop(item, None)
+        try:
+            self.outbox.finish(item)
+        except Exception:
+            log.exception("outbox not writable")
+
+    def _resume_outbox(self, skip: set[int]) -> None:
+        """Queue what a previous run left in the outbox, to the chats that do not have it yet."""
+        for pending in self.outbox.pending():
+            if pending.id in skip:
+                continue
+            log.info("resending a %s left from before the restart", pending.kind)
+            self._enqueue(Outgoing(pending.recipients, None, pending.kind, pending.key),  # type: ignore[arg-type]
+                          item=pending.id, delivered=pending.delivered, parts=[_Text(m) for m in pending.messages])
 
     def _outbox_queue(self) -> asyncio.Queue[_Envelope]:
         if self._outbox is None:
@@ -349,6 +423,7 @@ class TelegramBot:
             envelope = await queue.get()
             try:
                 await self._deliver(envelope, patience=None)
+                self._settle(envelope)  # delivered, or refused for good (the admins were told)
             except Exception:
                 log.exception("delivering a %s failed", envelope.kind)
             finally:
@@ -483,6 +558,8 @@ class TelegramBot:
         with self._handover:
             self._loop = asyncio.get_running_loop()
             early, self._early = self._early, []
+        # What waits in the outbox (from before a restart, or handed over before now) goes out first.
+        self._resume_outbox(skip={p.item for p in early if p.item is not None})
         for message in early:
             app.update_queue.put_nowait(message)
         outbox_task = None
@@ -558,6 +635,8 @@ class TelegramBot:
         else:
             while not app.update_queue.empty():  # never started: notices handed over meanwhile
                 item = app.update_queue.get_nowait()
+                if isinstance(item, _Persisted):
+                    item = item.message
                 if isinstance(item, Outgoing):
                     self.undelivered.append(_Envelope(0, [], item.kind, ", ".join(item.recipients), False))
         if outbox_task is not None:

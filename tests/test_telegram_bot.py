@@ -375,6 +375,45 @@ def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(team: Monitor
     runner.stop()
 
 
+def test_notices_left_at_a_stop_are_delivered_once_after_the_restart(team: Monitor) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeBotAPI(port=port)
+    # Telegram is unreachable: the notice cannot go out before the stop.
+    bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
+    runner = RunningBot(bot).start(wait=False)
+    bot.sink(Outgoing((ADMINS, "Beispiel: Erika Muster"), ReplyBuilder().line("Datei übernommen").build()))
+    runner.stop()
+    [pending] = bot.outbox.pending()
+    assert pending.messages == ("Datei übernommen",) and pending.delivered == ()
+    with fake:
+        restarted = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
+        runner = RunningBot(restarted).start()
+        fake.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and m.visible_text == "Datei übernommen")
+        fake.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Datei übernommen")
+        deadline = time.monotonic() + 5
+        while restarted.outbox.pending() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert restarted.outbox.pending() == []
+        runner.stop()
+        assert sum(m.visible_text == "Datei übernommen" for m in fake.sent) == 2
+
+
+def test_a_restart_does_not_resend_to_chats_that_have_the_notice(api: FakeBotAPI, team: Monitor) -> None:
+    bot = TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)
+    item = bot.outbox.add(kind="notice", key="", recipients=[ADMINS, "Beispiel: Erika Muster"],
+                          messages=["Nur an Erika"])
+    bot.outbox.delivered(item, ADMIN_ID)  # the admin got it before the crash
+    runner = RunningBot(bot).start()
+    try:
+        api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Nur an Erika")
+    finally:
+        runner.stop()
+    assert not any(m.chat_id == ADMIN_ID and m.visible_text == "Nur an Erika" for m in api.sent)
+    assert bot.outbox.pending() == []
+
+
 def test_file_url_follows_the_api_url() -> None:
     assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
     assert file_url_for("http://127.0.0.1:8081/custom/") is None
