@@ -104,11 +104,13 @@ p { margin: 4pt 0; }
 table { border-collapse: collapse; width: 100%; margin: 5pt 0 8pt; font-size: 8.5pt; }
 th, td { border: 1px solid #888; padding: 2.5pt 4pt; vertical-align: top; text-align: left; }
 th { background: #e8e8e8; }
+table.wide { font-size: 7pt; }
+table.wide th, table.wide td { padding: 2pt 2.5pt; }
 td.num { text-align: right; white-space: nowrap; }
 td.date { white-space: nowrap; }
 td.italic { font-style: italic; }
 figure { margin: 8pt 0 12pt; }
-figure img { width: 100%; height: auto; }
+figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 8.5pt; color: #333; }
 footer { margin-top: 16pt; font-size: 8pt; color: #555; }
 @media print {
@@ -131,7 +133,9 @@ def _html_table(section: Section, lang: str) -> list[str]:
     table = section.table
     assert table is not None
     cols: tuple[Column, ...] = table.columns
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{_e(c.title)}</th>" for c in cols) + "</tr></thead>", "<tbody>"]
+    # Many columns (the indicator table) must still fit the A4 text width: a smaller type then.
+    opening = '<table class="wide">' if len(cols) > 8 else "<table>"
+    out = [opening, "<thead><tr>" + "".join(f"<th>{_e(c.title)}</th>" for c in cols) + "</tr></thead>", "<tbody>"]
     classes = [f' class="{_CLASS[c.kind]}"' if c.kind in _CLASS else "" for c in cols]
     kinds = [c.kind for c in cols]
     for row in table.rows:
@@ -144,6 +148,14 @@ def _html_table(section: Section, lang: str) -> list[str]:
     return out
 
 
+_FULL_CHART_PX = 891  # small_multiples: three panels of 3.3 in at 90 dpi
+
+
+def _png_width(png: bytes) -> int:
+    """Pixel width from the PNG header (IHDR), without decoding the image."""
+    return int.from_bytes(png[16:20], "big")
+
+
 def _charts_html(report: ReportData) -> list[str]:
     out = []
     words = report.chart_words
@@ -151,7 +163,9 @@ def _charts_html(report: ReportData) -> list[str]:
     for group in report.charts:
         png = small_multiples(group.panels, words, title=group.title, lang=report.lang)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        out.append(f'<figure><img src="{uri}" alt="{_e(group.title)}">')
+        # Every chart at the same scale: a one-panel chart is not blown up to the width of a three-panel one.
+        share = min(100, round(100 * _png_width(png) / _FULL_CHART_PX))
+        out.append(f'<figure><img src="{uri}" alt="{_e(group.title)}" style="width: {share}%">')
         if group.more:
             out.append(f"<figcaption>{_e(group.more)}</figcaption>")
         out.append("</figure>")

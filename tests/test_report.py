@@ -301,6 +301,21 @@ def test_html_embeds_one_png_per_measure_with_data(data_state: State) -> None:
     assert ("h2", "Verlauf der Indikatoren") in page.headings
 
 
+def test_html_charts_share_one_scale_and_wide_tables_use_small_type(data_state: State) -> None:
+    html_text = render_html(build_report(data_state, date(2018, 9, 25)))
+    widths = []
+    for chunk in html_text.split("<img ")[1:]:
+        src = chunk.split('src="', 1)[1].split('"', 1)[0]
+        share = int(chunk.split('style="width: ', 1)[1].split("%", 1)[0])
+        pixels, _ = png_size(base64.b64decode(src.split(",", 1)[1]))
+        widths.append((pixels, share))
+    assert widths and all(0 < share <= 100 for _, share in widths)
+    # Same scale: percent per pixel is the same for every chart (up to rounding).
+    ratios = [share / pixels for pixels, share in widths]
+    assert max(ratios) - min(ratios) < 0.002
+    assert '<table class="wide">' in html_text  # the indicator table has more than 8 columns
+
+
 def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> None:
     measures = dict(data_state.catalogue.measures)
     measures["M21"] = replace(measures["M21"], title=INJECTION)
