@@ -98,8 +98,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             for path in save_attachments(reply, monitor.settings.workspace / "ausgaben"):
                 out += f"\n{path}"
-        for person, note in reply.notices:
-            out += f"\n[notice → {person}]\n{note}"
+        for notice in reply.notices:
+            out += f"\n[{notice.kind} → {notice.person}]\n{notice.text}"
         if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
             return 2 if reply.status == "usage" else 1

@@ -57,8 +57,8 @@ class ConsoleChat:
         for path in save_attachments(reply, self.outputs):
             text += f"\n📎 {path}"
         # What a command tells other people (e.g. a moved meeting) is shown here: no chat to deliver it to.
-        for person, note in reply.notices:
-            text += f"\n[notice → {person}]\n{note}"
+        for notice in reply.notices:
+            text += f"\n[{notice.kind} → {notice.person}]\n{notice.text}"
         return text
 
     def answer(self, line: str) -> Reply:

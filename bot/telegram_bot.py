@@ -302,9 +302,9 @@ class TelegramBot:
             # ambiguous network error (a reset connection, a read timeout) means the first may have arrived.
             await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), True),
                                 patience=self.limits.reply_patience)
-        for person, note in reply.notices:
-            notice = Outgoing((person,), ReplyBuilder().line(note).build(), "notice")
-            self._enqueue(notice, item=self._persist(notice))
+        for notice in reply.notices:
+            message = Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
+            self._enqueue(message, item=self._persist(message))
 
     async def _answer(self, said: str, caller: Caller, name: str) -> Reply:
         try:

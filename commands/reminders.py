@@ -416,7 +416,7 @@ def erinnerungen(state: State, args: list[str], caller: Caller, now: datetime) -
         sent.append(claimed)
         # The bot layer delivers notices; recording the keys first means a crash never repeats one.
         text = "\n".join("".join(s.text for s in line) for line in bundle_reply(state, claimed).lines)
-        out.notify(claimed.recipient, text)
+        out.notify(claimed.recipient, text, kind="reminder", key=claimed.key)
     if not sent:
         return out.line(state.t("rem.none_due")).build()
     out.line(b(state.t("rem.sent_title", n=sum(len(x.reminders) for x in sent), recipients=len(sent))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Attachment", "Reply", "ReplyBuilder", "Span", "b", "code", "i"]
+__all__ = ["Attachment", "Notice", "Reply", "ReplyBuilder", "Span", "b", "code", "i"]
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,23 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What a command tells someone else (a moved meeting, a reminder sent now); `key` makes it a reminder."""
+
+    person: str  # a catalogue name, or the admins
+    text: str
+    kind: str = "notice"  # notice | reminder
+    key: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """status: ok | usage (unknown command, bad arguments) | denied | error."""
 
     lines: tuple[tuple[Span, ...], ...] = ()
     attachments: tuple[Attachment, ...] = ()
     status: str = "ok"
-    notices: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (recipient person, text) to tell
+    notices: tuple[Notice, ...] = field(default=(), compare=False)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +67,7 @@ class ReplyBuilder:
     def __init__(self) -> None:
         self._lines: list[tuple[Span, ...]] = []
         self._attachments: list[Attachment] = []
-        self._notices: list[tuple[str, str]] = []
+        self._notices: list[Notice] = []
 
     def line(self, *parts: str | Span) -> ReplyBuilder:
         self._lines.append(tuple(p if isinstance(p, Span) else Span(str(p)) for p in parts if p != ""))
@@ -72,8 +82,8 @@ class ReplyBuilder:
         self._attachments.append(attachment)
         return self
 
-    def notify(self, person: str, text: str) -> ReplyBuilder:
-        self._notices.append((person, text))
+    def notify(self, person: str, text: str, *, kind: str = "notice", key: str = "") -> ReplyBuilder:
+        self._notices.append(Notice(person, text, kind, key))
         return self
 
     def build(self, status: str = "ok") -> Reply:

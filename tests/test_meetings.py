@@ -45,7 +45,7 @@ def test_termin_moves_an_upcoming_meeting_and_keeps_its_hour(demo_monitor: Monit
     reply = ask(state, "/schedule m 21 27.09.2018", now=now)
     assert reply.ok
     assert "verlegt vom 20.09.2018 um 14:30 Uhr auf den 27.09.2018 um 14:30 Uhr" in reply.plain()
-    assert {p for p, _ in reply.notices} == {ADMIN, ERIKA}
+    assert {n.person for n in reply.notices} == {ADMIN, ERIKA}
     meeting = demo_monitor.store.meetings("M21")[0]
     assert meeting.day == date(2018, 9, 27) and meeting.approach.startswith("Übersicht")
     assert len(meeting.history) == 2
@@ -87,7 +87,7 @@ def test_protokoll_versandt_and_signing(demo_monitor: Monitor) -> None:
     reply = ask(state, "/protokoll M21 20.09.2018 versandt")
     assert reply.ok, reply.plain()
     assert "versandt erfasst" in reply.plain()
-    assert {p for p, _ in reply.notices} == {ADMIN, ERIKA}
+    assert {n.person for n in reply.notices} == {ADMIN, ERIKA}
     protocol = demo_monitor.store.protocol("M21", date(2018, 9, 20))
     assert protocol.sent_on == date(2018, 9, 21) and set(protocol.signatories) == {ADMIN, ERIKA}
     assert "bereits am 21.09.2018 versandt" in ask(state, "/protokoll M21 20.09.2018 versandt").plain()
@@ -104,7 +104,7 @@ def test_protokoll_versandt_and_signing(demo_monitor: Monitor) -> None:
 
     last = ask(state, "/unterschrieben M21 24.09.2018", person(demo_monitor, ADMIN), at("2018-09-25 09:00"))
     assert "alle unterschrieben" in last.plain()
-    assert [p for p, _ in last.notices] == ["@admins"]
+    assert [n.person for n in last.notices] == ["@admins"]
     assert "vollständig unterschrieben" in ask(state, "/protokolle").plain()
 
 

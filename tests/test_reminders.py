@@ -272,7 +272,10 @@ def test_erinnerungen_lists_and_sends(demo_monitor: Monitor) -> None:
     assert not listing.notices
     sent = dispatch(state, "/erinnerungen senden", admin, at("2018-09-19 09:00"))
     assert sent.ok and "Versandt" in sent.plain()
-    assert {person for person, _ in sent.notices} >= {ERIKA, ADMIN, ADMINS}
+    assert {n.person for n in sent.notices} >= {ERIKA, ADMIN, ADMINS}
+    # Sent as reminders with their bundle key: the bot then never delivers them twice.
+    assert all(n.kind == "reminder" and n.key for n in sent.notices)
+    assert len({n.key for n in sent.notices}) == len(sent.notices)
     assert dispatch(state, "/reminders send", admin, at("2018-09-19 09:10")).plain() == (
         "Zurzeit ist keine Erinnerung fällig.")
     sunday = dispatch(state, "/erinnerungen", admin, at("2018-09-23 10:00")).plain()
