@@ -14,13 +14,16 @@ Latin-1), .xlsx/.xlsm and .ods (python-calamine, after a zip-bomb and grid-size 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from itertools import repeat
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -43,6 +46,7 @@ __all__ = [
     "detect_number_style",
     "find_columns",
     "format_report",
+    "gc_paused",
     "iter_records",
     "normalize_measure_id",
     "parse_number",
@@ -1047,6 +1051,169 @@ def _records_of(table: Table, cmap: ColumnMap, records: list[Record], out: _Coll
     finish()
 
 
+# --- fast path -----------------------------------------------------------------------------------
+# The common case – a long-layout table without a single problem – is read column by column: each
+# column's distinct values are converted once and mapped back, numbers in bulk once the style is
+# known. It yields exactly the records of _records_of; the moment anything would be reported (or
+# anything unusual turns up) it gives up and the exact row-by-row path reads the table instead, so
+# every problem report comes from one place. tests/test_read_fast.py checks the two agree.
+FAST_PATH = True  # tests switch it off to compare with the exact path
+_SIMPLE_NUMBERS = {
+    # style: (every line an int or a plain decimal of that style, a line decisive for that style)
+    "de": (re.compile(r"\d*,?\d+(?:\n\d*,?\d+)*", re.ASCII),
+           re.compile(r"^(?![1-9]\d{0,2},\d{3}$)\d*,\d+$", re.ASCII | re.MULTILINE)),
+    "en": (re.compile(r"\d*\.?\d+(?:\n\d*\.?\d+)*", re.ASCII),
+           re.compile(r"^(?![1-9]\d{0,2}\.\d{3}$)\d*\.\d+$", re.ASCII | re.MULTILINE)),
+}
+
+
+class _Irregular(Exception):
+    """Something the exact path would report or treat specially: read the table row by row."""
+
+
+def _mapped(column: Sequence[object], convert) -> list:
+    """convert(cell) for every cell, computed once per distinct cell (by type and value unless all text)."""
+    distinct = set(column)  # a text never equals a non-text, so the types show here already
+    if all(cell.__class__ is str for cell in distinct):
+        if len(distinct) == 1:
+            return [convert(next(iter(distinct)))] * len(column)
+        known = {cell: convert(cell) for cell in distinct}
+        return list(map(known.__getitem__, column))
+    keys = list(zip(map(type, column), column, strict=True))
+    known = {key: convert(key[1]) for key in dict.fromkeys(keys)}
+    return list(map(known.__getitem__, keys))
+
+
+def _stripped(cell: object) -> str:
+    return cell.strip() if cell.__class__ is str else _cell_text(cell).strip()
+
+
+def _required(cell: object) -> str:
+    text = _stripped(cell)
+    if not text:
+        raise _Irregular
+    return text
+
+
+def _simple_floats(texts: Sequence[str]) -> list[float] | None:
+    """The floats of number texts when every one is a plain integer or decimal (no sign, no
+    grouping, no blanks) and at least one decides the style; else None (then _classify decides)."""
+    joined = "\n".join(texts)
+    for style, (whole, decisive) in _SIMPLE_NUMBERS.items():
+        if whole.fullmatch(joined) and decisive.search(joined):
+            body = joined.replace(",", ".") if style == "de" else joined
+            return list(map(float, body.split("\n")))
+    return None
+
+
+def _fast_numbers(column: Sequence[object]) -> list[float | None]:
+    """The value column as floats, exactly as _value_checker would give them, or _Irregular."""
+    distinct = set(column)
+    text_only = set(map(type, distinct)) == {str}
+    if text_only:
+        if len(distinct) * 2 > len(column) and MISSING.isdisjoint(distinct):
+            # Mostly distinct values (the usual measurement column): convert the column in one go.
+            floats = _simple_floats(column)
+            if floats is not None:
+                return floats
+        texts = list(distinct)
+    else:
+        texts = list(dict.fromkeys(c for c in column if c.__class__ is str))
+    known: dict[str, float | None] = dict.fromkeys(MISSING.intersection(texts))
+    rest = [t for t in texts if t not in known] if known else texts
+    floats = _simple_floats(rest) if rest else None
+    if floats is not None:
+        known.update(zip(rest, floats, strict=True))
+    elif rest:
+        classified = {t: _classify(t) for t in rest}
+        style = _style_of(_style_counts(c for c, _, _ in classified.values()))
+        for t, parts in classified.items():
+            try:
+                known[t] = _number(*parts, style, t)
+            except NumberError:
+                raise _Irregular from None
+    if text_only:
+        return list(map(known.__getitem__, column))
+    out: list[float | None] = []
+    for cell in column:
+        if cell.__class__ is str:
+            out.append(known[cell])
+        elif cell is None:
+            out.append(None)
+        elif isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
+            out.append(float(cell))
+        else:
+            raise _Irregular
+    return out
+
+
+def _fast_records(table: Table, cmap: ColumnMap) -> list[Record] | None:
+    """The records of a long-layout table with no problem at all, or None (then read it row by row)."""
+    if cmap.layout != "long" or not table.rows:
+        return None
+    try:
+        return _fast_long(table, cmap)
+    except _Irregular:
+        return None
+
+
+def _fast_long(table: Table, cmap: ColumnMap) -> list[Record]:
+    f = cmap.fields
+    width = len(table.columns)
+    numbers, rows = zip(*table.rows, strict=True)
+    lengths = set(map(len, rows))
+    if lengths == {width}:
+        columns = list(zip(*rows, strict=True))
+    else:
+        if table.delimiter is not None and max(lengths) > width:
+            for cells in rows:
+                if len(cells) > width and any(c.strip() for c in cells[width:]):
+                    raise _Irregular  # read.extra_cells
+        # A short row reads "" where the exact path finds no cell: the same record either way.
+        columns = [tuple(cells[c] if c < len(cells) else "" for cells in rows) for c in range(width)]
+    n = len(rows)
+
+    def column(name: str) -> Sequence[object] | None:
+        index = f.get(name)
+        return None if index is None or index >= width else columns[index]
+
+    def texts(name: str, convert) -> list:
+        cells = column(name)
+        return [convert("")] * n if cells is None else _mapped(cells, convert)
+
+    measures = texts("measure", lambda c: (lambda t: normalize_measure_id(t) or t)(_required(c)))
+    indicators = texts("indicator", _required)
+    areas = texts("area", lambda c: (lambda t: None if t.casefold() in WHOLE_CITY else t)(_stripped(c)))
+    units = texts("unit", lambda c: _stripped(c) or None)
+    offices = texts("office", lambda c: _stripped(c) or None)
+    notes = texts("note", lambda c: _stripped(c) or None)
+
+    cells = column("period")
+    if cells is None:
+        raise _Irregular  # read.required_empty
+    period_texts = _mapped(cells, lambda c: c.strip() if c.__class__ is str else _display(c))
+    if "" in period_texts:
+        raise _Irregular
+    # The exact path caches parse_period by the stripped text, or by the cell itself (first one wins).
+    if all(c.__class__ is str for c in set(cells)):  # no 1/True/1.0 mix-ups then
+        keys = period_texts
+    else:
+        keys = [t if c.__class__ is str else c for t, c in zip(period_texts, cells, strict=True)]
+    parsed: dict[object, Period] = {}
+    for key in dict.fromkeys(keys):
+        try:
+            parsed[key] = parse_period(key)
+        except PeriodError:
+            raise _Irregular from None
+    periods = list(map(parsed.__getitem__, keys))
+
+    values_cells = column("value")
+    values = [None] * n if values_cells is None else _fast_numbers(values_cells)
+    sheet = table.sheet
+    return list(map(Record, numbers, repeat(sheet), measures, indicators, areas, period_texts, periods, values,
+                    units, offices, notes, repeat(None), repeat(False)))
+
+
 def iter_records(
     tables: ReadResult | Iterable[Table], *, max_problems: int = 1000
 ) -> tuple[list[Record], list[Problem]]:
@@ -1067,6 +1234,10 @@ def iter_records(
         if isinstance(cmap, list):
             problems.extend(cmap)
             continue
+        fast = _fast_records(table, cmap) if FAST_PATH else None
+        if fast is not None:
+            records.extend(fast)
+            continue
         collector = _Collector(table)
         _records_of(table, cmap, records, collector)
         problems.extend(collector.problems)
@@ -1078,6 +1249,21 @@ def iter_records(
     return records, problems
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading a big file makes few cycles but hundreds of
+    thousands of tuples, and every collection those trigger walks every object of the process (a
+    store of 10^6 observations makes one such pass cost more than the whole parse)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_records(data: bytes, filename: str, **limits: int) -> tuple[list[Record], list[Problem]]:
     """read_table + iter_records in one step; the file may be stored only if problems is empty."""
-    return iter_records(read_table(data, filename, **limits))
+    with gc_paused():
+        return iter_records(read_table(data, filename, **limits))

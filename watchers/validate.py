@@ -137,9 +137,12 @@ def _problem_finding(problem: Any, lang: str) -> Finding:
 def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_hint: str | None = None,
                    limits: Limits | None = None, lang: str = "de") -> Checked:
     """Parse and validate one file. Never raises: anything unreadable becomes a finding."""
+    from .read import gc_paused
+
     limits = limits or Limits()
     try:
-        return _check(data, filename, catalogue, office_hint, limits, lang)
+        with gc_paused():
+            return _check(data, filename, catalogue, office_hint, limits, lang)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
         message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
         return Checked([], findings=(Finding(message, code="unreadable", line=message),))
