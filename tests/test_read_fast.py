@@ -198,3 +198,78 @@ def test_generated_csv_files_agree(rows: list[tuple], sep: str, newline: str, en
     if clean and result.ok:
         assert iter_records(result)[1] == []
         assert fast_taken(data, "g.csv")
+
+
+# --- the CSV row loop: max_rows and blank rows as before --------------------------------------------
+def _reference_rows(text: str, header_index: int, max_rows: int) -> tuple | str:
+    """The row loop watchers/read.py used before the fast path, as the reference."""
+    import csv
+
+    out = []
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=";"), start=1):
+        if number <= header_index + 1:
+            continue
+        if number > max_rows:
+            return "read.too_many_rows"
+        if row.count("") != len(row):
+            out.append((number, tuple(row)))
+    return tuple(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    title=st.booleans(),
+    lines=st.lists(st.sampled_from(["M21;A;2017;1", "", ";;;", " ; ;;", "M21;A;2018"]), max_size=12),
+    max_rows=st.integers(0, 16),
+)
+def test_csv_rows_and_the_row_limit_as_before(title: bool, lines: list[str], max_rows: int) -> None:
+    head = ["Lieferung Amt 50"] if title else []
+    text = "\r\n".join([*head, "Maßnahme;Indikator;Zeitraum;Wert", *lines]) + "\r\n"
+    result = read_table(text.encode("cp1252"), "r.csv", max_rows=max_rows)
+    expected = _reference_rows(text, len(head), max_rows)
+    if expected == "read.too_many_rows":
+        assert [p.code for p in result.problems] == ["read.too_many_rows"]
+    else:
+        assert result.ok and result.tables[0].rows == expected
+
+
+# --- the catalogue check: the bulk path agrees with the row-by-row loop -------------------------------
+CATALOGUE_INDICATORS = ["M21-wohnungen", "Beispiel: Fertiggestellte Wohnungen", "M21-bauland", "M33-sgb2-quote",
+                        "M21-wohnungn", "M22-mehrgenerationen"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(
+        st.sampled_from(["M21", "M 21", "M33", "M22", "M99"]), st.sampled_from(CATALOGUE_INDICATORS),
+        st.sampled_from(["", "Lützel", "Gesamtstadt"]), st.sampled_from(["2017", "2018", "30.06.2018", "2018-Q2"]),
+        st.sampled_from(["1", "2,5", "", "3"]), st.sampled_from(["", "Amt 61", "Amt 12", "amt61"]),
+    ), min_size=1, max_size=25),
+    office_hint=st.sampled_from([None, "Amt 61", "Amt 50"]),
+    lang=st.sampled_from(["de", "en"]),
+)
+def test_catalogue_check_agrees_with_the_row_loop(rows: list[tuple], office_hint: str | None, lang: str,
+                                                  demo_monitor) -> None:
+    from watchers import validate
+
+    text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
+    data = text.encode("cp1252")
+    catalogue = demo_monitor.catalogue
+    fast = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validate, "_all_good", lambda records, judge: None)
+        exact = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang)
+    assert fast == exact
+
+
+def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchers import validate
+
+    text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt\r\n" + "".join(
+        f"M21;M21-wohnungen;Block {k};{2000 + k % 20};{k},5;Amt 61\r\n" for k in range(200))
+    data = text.encode("cp1252")
+    fast = validate.check_delivery(data, "v.csv", demo_monitor.catalogue)
+    assert fast.ok and len(fast.rows) == 200
+    monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
+    assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -218,7 +218,8 @@ def read_table(
 ) -> ReadResult:
     """Read every table of a delivered file; never raises for bad content (problems instead)."""
     try:
-        return _read_table(bytes(data), str(filename), max_rows, max_unpacked_bytes)
+        with gc_paused():
+            return _read_table(bytes(data), str(filename), max_rows, max_unpacked_bytes)
     except Exception as exc:  # the last line of defence: a bad file must never stop the watcher
         return _fail("read.damaged", detail=f"{type(exc).__name__}: {exc}"[:200])
 
@@ -421,22 +422,23 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
         return _fail("read.no_header", found=_first_text(rows[skip:]) or "", search=HEADER_SEARCH_ROWS)
     _, delimiter, header_index = best
 
-    out: list[tuple[int, tuple[object, ...]]] = []
     columns: tuple[str, ...] = ()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for number, row in enumerate(reader, start=1):
-            if number <= header_index:
-                continue
-            if number == header_index + 1:
-                columns = tuple(c.strip() for c in row)
-                continue
-            if number > max_rows:
-                return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
-            if row.count("") != len(row):
-                out.append((number, tuple(row)))
+        for _ in range(header_index):  # the lines above the header (e.g. a "sep=;" line, a title)
+            if next(reader, None) is None:
+                break
+        header = next(reader, None)
+        if header is not None:
+            columns = tuple(c.strip() for c in header)
+        # Rows are numbered from 1; the file may have data rows up to row number max_rows.
+        body = list(islice(reader, max(0, max_rows - header_index - 1)))
+        if next(reader, None) is not None:
+            return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
     except csv.Error as exc:
         return _fail("read.damaged", detail=str(exc)[:200])
+    # any(row): not a line of nothing but delimiters (nor an empty line, which csv reads as []).
+    out = [(number, tuple(row)) for number, row in enumerate(body, start=header_index + 2) if any(row)]
     table = Table(None, header_index + 1, columns, tuple(out), delimiter, encoding)
     return ReadResult((table,), ())
 
@@ -1222,6 +1224,11 @@ def iter_records(
     Accepts a ReadResult (its problems come first) or tables. Never stops at the first problem;
     past `max_problems` the rest is summarised in one read.too_many_problems problem.
     """
+    with gc_paused():
+        return _iter_records(tables, max_problems)
+
+
+def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tuple[list[Record], list[Problem]]:
     problems: list[Problem] = []
     if isinstance(tables, ReadResult):
         problems.extend(tables.problems)

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from commands import texts_ingest
@@ -182,6 +183,10 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
     col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office")}
     judge = _Judge(catalogue, hint, office_hint, lang, col)
 
+    fast = None if findings else _all_good(records, judge)
+    if fast is not None:
+        verdicts, rows = fast
+        records = ()  # nothing left to check row by row
     for rec in records:
         key = (rec.measure, rec.indicator, rec.period_text, rec.office, rec.flawed)
         verdict = verdicts.get(key)
@@ -209,7 +214,28 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
     good = [v for v in verdicts.values() if v[0] == _OK]
     offices = sorted({v[3] for v in good if v[3]})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
-    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted({r[0] for r in rows})), office, ())
+    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted(set(map(itemgetter(0), rows)))), office, ())
+
+
+_KEY = itemgetter(2, 3, 5, 9, 12)  # Record: measure, indicator, period_text, office, flawed
+_ROW_KEY = itemgetter(0, 1, 2)  # store row: indicator, area, period
+
+
+def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tuple]] | None:
+    """The common case in bulk: every combination fine and no (indicator, area, period) twice.
+
+    The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
+    the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
+    keys = list(map(_KEY, records))
+    first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
+    verdicts = {key: judge(first[key]) for key in dict.fromkeys(keys)}
+    if any(v[0] != _OK for v in verdicts.values()):
+        return None
+    rows = [(v[1], rec.area or "", v[2], rec.value, rec.note or "", rec.row)
+            for v, rec in zip(map(verdicts.__getitem__, keys), records, strict=True)]
+    if len(set(map(_ROW_KEY, rows))) != len(rows):
+        return None  # a repeated value (same or conflicting): the loop sorts it out
+    return verdicts, rows
 
 
 class _Judge:
