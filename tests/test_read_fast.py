@@ -269,7 +269,10 @@ def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monke
     text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt\r\n" + "".join(
         f"M21;M21-wohnungen;Block {k};{2000 + k % 20};{k},5;Amt 61\r\n" for k in range(200))
     data = text.encode("cp1252")
+    taken = []
+    real = validate._all_good
+    monkeypatch.setattr(validate, "_all_good", lambda records, judge: taken.append(real(records, judge)) or taken[-1])
     fast = validate.check_delivery(data, "v.csv", demo_monitor.catalogue)
-    assert fast.ok and len(fast.rows) == 200
+    assert fast.ok and len(fast.rows) == 200 and taken and taken[0] is not None
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
     assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast

@@ -1212,8 +1212,9 @@ def _fast_long(table: Table, cmap: ColumnMap) -> list[Record]:
     values_cells = column("value")
     values = [None] * n if values_cells is None else _fast_numbers(values_cells)
     sheet = table.sheet
-    return list(map(Record, numbers, repeat(sheet), measures, indicators, areas, period_texts, periods, values,
-                    units, offices, notes, repeat(None), repeat(False)))
+    fields = zip(numbers, repeat(sheet), measures, indicators, areas, period_texts, periods, values, units, offices,
+                 notes, repeat(None), repeat(False))
+    return list(map(tuple.__new__, repeat(Record), fields))  # Record(*fields) without a Python call each
 
 
 def iter_records(

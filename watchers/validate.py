@@ -218,7 +218,9 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
 
 
 _KEY = itemgetter(2, 3, 5, 9, 12)  # Record: measure, indicator, period_text, office, flawed
-_ROW_KEY = itemgetter(0, 1, 2)  # store row: indicator, area, period
+_ROW, _AREA, _VALUE, _NOTE = itemgetter(0), itemgetter(4), itemgetter(7), itemgetter(10)
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
 
 
 def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tuple]] | None:
@@ -231,10 +233,15 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     verdicts = {key: judge(first[key]) for key in dict.fromkeys(keys)}
     if any(v[0] != _OK for v in verdicts.values()):
         return None
-    rows = [(v[1], rec.area or "", v[2], rec.value, rec.note or "", rec.row)
-            for v, rec in zip(map(verdicts.__getitem__, keys), records, strict=True)]
-    if len(set(map(_ROW_KEY, rows))) != len(rows):
+    # Column by column: indicator and period from the verdicts, None area/note as "".
+    indicator_period = list(map({k: (v[1], v[2]) for k, v in verdicts.items()}.__getitem__, keys))
+    indicators = list(map(_FIRST, indicator_period))
+    periods = list(map(_SECOND, indicator_period))
+    areas = list(map(_EMPTY_NONE.get, map(_AREA, records), map(_AREA, records)))
+    if len(set(zip(indicators, areas, periods, strict=True))) != len(records):
         return None  # a repeated value (same or conflicting): the loop sorts it out
+    notes = map(_EMPTY_NONE.get, map(_NOTE, records), map(_NOTE, records))
+    rows = list(zip(indicators, areas, periods, map(_VALUE, records), notes, map(_ROW, records), strict=True))
     return verdicts, rows
 
 
