@@ -276,3 +276,35 @@ def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monke
     assert fast.ok and len(fast.rows) == 200 and taken and taken[0] is not None
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
     assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast
+
+
+# --- CSV without quotes is split by str.split: the same table as the csv module reads ----------------
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(st.lists(st.sampled_from(["M21", "A", "2017", "1,5", "", " ", "x\x0by", "ä\x85", "\u2028"]),
+                            max_size=6), max_size=10),
+    breaks=st.lists(st.sampled_from(["\r\n", "\n", "\r", "\r\r\n", "\n\r"]), min_size=1, max_size=4),
+    sep=st.sampled_from([";", "\t", ","]),
+    title=st.booleans(),
+    final_break=st.booleans(),
+    max_rows=st.sampled_from([3, 6, 200_000]),
+)
+def test_unquoted_csv_split_equals_the_csv_module(lines: list[list[str]], breaks: list[str], sep: str, title: bool,
+                                                  final_break: bool, max_rows: int) -> None:
+    head = ["sep=" + sep] if title else []
+    rows = [*head, sep.join(["Maßnahme", "Indikator", "Zeitraum", "Wert"]), *(sep.join(r) for r in lines)]
+    text = "".join(row + breaks[k % len(breaks)] for k, row in enumerate(rows))
+    if not final_break:
+        text = text.rstrip("\r\n")
+    data = text.encode("utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(read, "FAST_PATH", False)
+        exact = read_table(data, "s.csv", max_rows=max_rows)
+    assert read_table(data, "s.csv", max_rows=max_rows) == exact
+
+
+def test_a_huge_unquoted_field_is_still_reported_by_the_csv_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = ("Maßnahme;Indikator;Zeitraum;Wert\r\nM21;A;2017;" + "1" * 200_000 + "\r\n").encode("utf-8")
+    fast = read_table(data, "h.csv")
+    monkeypatch.setattr(read, "FAST_PATH", False)
+    assert fast == read_table(data, "h.csv") and [p.code for p in fast.problems] == ["read.damaged"]
