@@ -1137,15 +1137,16 @@ def _simple_floats(texts: Sequence[str]) -> list[float] | None:
 
 def _fast_numbers(column: Sequence[object]) -> list[float | None]:
     """The value column as floats, exactly as _value_checker would give them, or _Irregular."""
-    distinct = set(column)
-    text_only = set(map(type, distinct)) == {str}
+    text_only = set(map(type, column)) == {str}
     if text_only:
-        if len(distinct) * 2 > len(column) and MISSING.isdisjoint(distinct):
+        head = column[:1000]
+        if len(set(head)) * 2 > len(head):
             # Mostly distinct values (the usual measurement column): convert the column in one go.
+            # (A line of the simple form is never one of MISSING, so those need no look here.)
             floats = _simple_floats(column)
             if floats is not None:
                 return floats
-        texts = list(distinct)
+        texts = list(set(column))
     else:
         texts = list(dict.fromkeys(c for c in column if c.__class__ is str))
     known: dict[str, float | None] = dict.fromkeys(MISSING.intersection(texts))

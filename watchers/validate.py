@@ -230,7 +230,8 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
     keys = list(map(_KEY, records))
     first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
-    verdicts = {key: judge(first[key]) for key in dict.fromkeys(keys)}
+    # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
+    verdicts = {key: judge(rec) for key, rec in first.items()}
     if any(v[0] != _OK for v in verdicts.values()):
         return None
     # Column by column: indicator and period from the verdicts, None area/note as "".
