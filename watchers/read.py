@@ -14,13 +14,16 @@ Latin-1), .xlsx/.xlsm and .ods (python-calamine, after a zip-bomb and grid-size 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from itertools import islice, repeat
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -43,6 +46,7 @@ __all__ = [
     "detect_number_style",
     "find_columns",
     "format_report",
+    "gc_paused",
     "iter_records",
     "normalize_measure_id",
     "parse_number",
@@ -214,7 +218,8 @@ def read_table(
 ) -> ReadResult:
     """Read every table of a delivered file; never raises for bad content (problems instead)."""
     try:
-        return _read_table(bytes(data), str(filename), max_rows, max_unpacked_bytes)
+        with gc_paused():
+            return _read_table(bytes(data), str(filename), max_rows, max_unpacked_bytes)
     except Exception as exc:  # the last line of defence: a bad file must never stop the watcher
         return _fail("read.damaged", detail=f"{type(exc).__name__}: {exc}"[:200])
 
@@ -417,24 +422,52 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
         return _fail("read.no_header", found=_first_text(rows[skip:]) or "", search=HEADER_SEARCH_ROWS)
     _, delimiter, header_index = best
 
-    out: list[tuple[int, tuple[object, ...]]] = []
+    if FAST_PATH and '"' not in text:  # no quoting at all (the usual export): a line is a row, split at the delimiter
+        table = _split_csv(text, delimiter, header_index, max_rows, encoding)
+        if table is not None:
+            return table
     columns: tuple[str, ...] = ()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for number, row in enumerate(reader, start=1):
-            if number <= header_index:
-                continue
-            if number == header_index + 1:
-                columns = tuple(c.strip() for c in row)
-                continue
-            if number > max_rows:
-                return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
-            if row.count("") != len(row):
-                out.append((number, tuple(row)))
+        for _ in range(header_index):  # the lines above the header (e.g. a "sep=;" line, a title)
+            if next(reader, None) is None:
+                break
+        header = next(reader, None)
+        if header is not None:
+            columns = tuple(c.strip() for c in header)
+        # Rows are numbered from 1; the file may have data rows up to row number max_rows.
+        body = list(islice(reader, max(0, max_rows - header_index - 1)))
+        if next(reader, None) is not None:
+            return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
     except csv.Error as exc:
         return _fail("read.damaged", detail=str(exc)[:200])
+    # any(row): not a line of nothing but delimiters (nor an empty line, which csv reads as []).
+    out = [(number, tuple(row)) for number, row in enumerate(body, start=header_index + 2) if any(row)]
     table = Table(None, header_index + 1, columns, tuple(out), delimiter, encoding)
     return ReadResult((table,), ())
+
+
+def _split_csv(text: str, delimiter: str, header_index: int, max_rows: int, encoding: str) -> ReadResult | None:
+    """_read_csv's rows for a text without a quote character, by str.split: exactly what the csv
+    module reads then (it ends a row at \r\n, \r or \n; an empty line is a row of nothing, dropped
+    like a row of empty cells). None for a line too long for the csv module's field limit: then
+    the csv module reads it and reports it as before."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the last line's own line break
+    if max(map(len, lines), default=0) >= csv.field_size_limit():
+        return None
+    columns = tuple(c.strip() for c in lines[header_index].split(delimiter)) if header_index < len(lines) else ()
+    body = lines[header_index + 1 :]
+    if len(body) > max(0, max_rows - header_index - 1):
+        return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
+    rows = map(tuple, map(str.split, body, repeat(delimiter)))  # no Python call per row (100,000s of them)
+    numbers = range(header_index + 2, header_index + 2 + len(body))
+    if "" in set(map(str.strip, body, repeat(delimiter))):  # some line holds nothing but delimiters
+        out = [(number, row) for number, row, line in zip(numbers, rows, body, strict=True) if line.strip(delimiter)]
+    else:
+        out = list(zip(numbers, rows, strict=True))
+    return ReadResult((Table(None, header_index + 1, columns, tuple(out), delimiter, encoding),), ())
 
 
 # --- spreadsheets ----------------------------------------------------------------------------
@@ -1047,6 +1080,171 @@ def _records_of(table: Table, cmap: ColumnMap, records: list[Record], out: _Coll
     finish()
 
 
+# --- fast path -----------------------------------------------------------------------------------
+# The common case – a long-layout table without a single problem – is read column by column: each
+# column's distinct values are converted once and mapped back, numbers in bulk once the style is
+# known. It yields exactly the records of _records_of; the moment anything would be reported (or
+# anything unusual turns up) it gives up and the exact row-by-row path reads the table instead, so
+# every problem report comes from one place. tests/test_read_fast.py checks the two agree.
+FAST_PATH = True  # tests switch it off to compare with the exact path
+_SIMPLE_NUMBERS = {
+    # style: (every line an int or a plain decimal of that style, a line decisive for that style)
+    "de": (re.compile(r"\d*,?\d+(?:\n\d*,?\d+)*", re.ASCII),
+           re.compile(r"^(?![1-9]\d{0,2},\d{3}$)\d*,\d+$", re.ASCII | re.MULTILINE)),
+    "en": (re.compile(r"\d*\.?\d+(?:\n\d*\.?\d+)*", re.ASCII),
+           re.compile(r"^(?![1-9]\d{0,2}\.\d{3}$)\d*\.\d+$", re.ASCII | re.MULTILINE)),
+}
+
+
+class _Irregular(Exception):
+    """Something the exact path would report or treat specially: read the table row by row."""
+
+
+def _mapped(column: Sequence[object], convert) -> list:
+    """convert(cell) for every cell, computed once per distinct cell (by type and value unless all text)."""
+    distinct = set(column)  # a text never equals a non-text, so the types show here already
+    if all(cell.__class__ is str for cell in distinct):
+        if len(distinct) == 1:
+            return [convert(next(iter(distinct)))] * len(column)
+        known = {cell: convert(cell) for cell in distinct}
+        return list(map(known.__getitem__, column))
+    keys = list(zip(map(type, column), column, strict=True))
+    known = {key: convert(key[1]) for key in dict.fromkeys(keys)}
+    return list(map(known.__getitem__, keys))
+
+
+def _stripped(cell: object) -> str:
+    return cell.strip() if cell.__class__ is str else _cell_text(cell).strip()
+
+
+def _required(cell: object) -> str:
+    text = _stripped(cell)
+    if not text:
+        raise _Irregular
+    return text
+
+
+def _simple_floats(texts: Sequence[str]) -> list[float] | None:
+    """The floats of number texts when every one is a plain integer or decimal (no sign, no
+    grouping, no blanks) and at least one decides the style; else None (then _classify decides)."""
+    joined = "\n".join(texts)
+    for style, (whole, decisive) in _SIMPLE_NUMBERS.items():
+        if whole.fullmatch(joined) and decisive.search(joined):
+            body = joined.replace(",", ".") if style == "de" else joined
+            return list(map(float, body.split("\n")))
+    return None
+
+
+def _fast_numbers(column: Sequence[object]) -> list[float | None]:
+    """The value column as floats, exactly as _value_checker would give them, or _Irregular."""
+    text_only = set(map(type, column)) == {str}
+    if text_only:
+        head = column[:1000]
+        if len(set(head)) * 2 > len(head):
+            # Mostly distinct values (the usual measurement column): convert the column in one go.
+            # (A line of the simple form is never one of MISSING, so those need no look here.)
+            floats = _simple_floats(column)
+            if floats is not None:
+                return floats
+        texts = list(set(column))
+    else:
+        texts = list(dict.fromkeys(c for c in column if c.__class__ is str))
+    known: dict[str, float | None] = dict.fromkeys(MISSING.intersection(texts))
+    rest = [t for t in texts if t not in known] if known else texts
+    floats = _simple_floats(rest) if rest else None
+    if floats is not None:
+        known.update(zip(rest, floats, strict=True))
+    elif rest:
+        classified = {t: _classify(t) for t in rest}
+        style = _style_of(_style_counts(c for c, _, _ in classified.values()))
+        for t, parts in classified.items():
+            try:
+                known[t] = _number(*parts, style, t)
+            except NumberError:
+                raise _Irregular from None
+    if text_only:
+        return list(map(known.__getitem__, column))
+    out: list[float | None] = []
+    for cell in column:
+        if cell.__class__ is str:
+            out.append(known[cell])
+        elif cell is None:
+            out.append(None)
+        elif isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
+            out.append(float(cell))
+        else:
+            raise _Irregular
+    return out
+
+
+def _fast_records(table: Table, cmap: ColumnMap) -> list[Record] | None:
+    """The records of a long-layout table with no problem at all, or None (then read it row by row)."""
+    if cmap.layout != "long" or not table.rows:
+        return None
+    try:
+        return _fast_long(table, cmap)
+    except _Irregular:
+        return None
+
+
+def _fast_long(table: Table, cmap: ColumnMap) -> list[Record]:
+    f = cmap.fields
+    width = len(table.columns)
+    numbers, rows = zip(*table.rows, strict=True)
+    lengths = set(map(len, rows))
+    if lengths == {width}:
+        columns = list(zip(*rows, strict=True))
+    else:
+        if table.delimiter is not None and max(lengths) > width:
+            for cells in rows:
+                if len(cells) > width and any(c.strip() for c in cells[width:]):
+                    raise _Irregular  # read.extra_cells
+        # A short row reads "" where the exact path finds no cell: the same record either way.
+        columns = [tuple(cells[c] if c < len(cells) else "" for cells in rows) for c in range(width)]
+    n = len(rows)
+
+    def column(name: str) -> Sequence[object] | None:
+        index = f.get(name)
+        return None if index is None or index >= width else columns[index]
+
+    def texts(name: str, convert) -> list:
+        cells = column(name)
+        return [convert("")] * n if cells is None else _mapped(cells, convert)
+
+    measures = texts("measure", lambda c: (lambda t: normalize_measure_id(t) or t)(_required(c)))
+    indicators = texts("indicator", _required)
+    areas = texts("area", lambda c: (lambda t: None if t.casefold() in WHOLE_CITY else t)(_stripped(c)))
+    units = texts("unit", lambda c: _stripped(c) or None)
+    offices = texts("office", lambda c: _stripped(c) or None)
+    notes = texts("note", lambda c: _stripped(c) or None)
+
+    cells = column("period")
+    if cells is None:
+        raise _Irregular  # read.required_empty
+    period_texts = _mapped(cells, lambda c: c.strip() if c.__class__ is str else _display(c))
+    if "" in period_texts:
+        raise _Irregular
+    # The exact path caches parse_period by the stripped text, or by the cell itself (first one wins).
+    if all(c.__class__ is str for c in set(cells)):  # no 1/True/1.0 mix-ups then
+        keys = period_texts
+    else:
+        keys = [t if c.__class__ is str else c for t, c in zip(period_texts, cells, strict=True)]
+    parsed: dict[object, Period] = {}
+    for key in dict.fromkeys(keys):
+        try:
+            parsed[key] = parse_period(key)
+        except PeriodError:
+            raise _Irregular from None
+    periods = list(map(parsed.__getitem__, keys))
+
+    values_cells = column("value")
+    values = [None] * n if values_cells is None else _fast_numbers(values_cells)
+    sheet = table.sheet
+    fields = zip(numbers, repeat(sheet), measures, indicators, areas, period_texts, periods, values, units, offices,
+                 notes, repeat(None), repeat(False))
+    return list(map(tuple.__new__, repeat(Record), fields))  # Record(*fields) without a Python call each
+
+
 def iter_records(
     tables: ReadResult | Iterable[Table], *, max_problems: int = 1000
 ) -> tuple[list[Record], list[Problem]]:
@@ -1055,6 +1253,11 @@ def iter_records(
     Accepts a ReadResult (its problems come first) or tables. Never stops at the first problem;
     past `max_problems` the rest is summarised in one read.too_many_problems problem.
     """
+    with gc_paused():
+        return _iter_records(tables, max_problems)
+
+
+def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tuple[list[Record], list[Problem]]:
     problems: list[Problem] = []
     if isinstance(tables, ReadResult):
         problems.extend(tables.problems)
@@ -1067,6 +1270,10 @@ def iter_records(
         if isinstance(cmap, list):
             problems.extend(cmap)
             continue
+        fast = _fast_records(table, cmap) if FAST_PATH else None
+        if fast is not None:
+            records.extend(fast)
+            continue
         collector = _Collector(table)
         _records_of(table, cmap, records, collector)
         problems.extend(collector.problems)
@@ -1078,6 +1285,21 @@ def iter_records(
     return records, problems
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading a big file makes few cycles but hundreds of
+    thousands of tuples, and every collection those trigger walks every object of the process (a
+    store of 10^6 observations makes one such pass cost more than the whole parse)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_records(data: bytes, filename: str, **limits: int) -> tuple[list[Record], list[Problem]]:
     """read_table + iter_records in one step; the file may be stored only if problems is empty."""
-    return iter_records(read_table(data, filename, **limits))
+    with gc_paused():
+        return iter_records(read_table(data, filename, **limits))

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from commands import texts_ingest
@@ -137,9 +138,12 @@ def _problem_finding(problem: Any, lang: str) -> Finding:
 def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_hint: str | None = None,
                    limits: Limits | None = None, lang: str = "de") -> Checked:
     """Parse and validate one file. Never raises: anything unreadable becomes a finding."""
+    from .read import gc_paused
+
     limits = limits or Limits()
     try:
-        return _check(data, filename, catalogue, office_hint, limits, lang)
+        with gc_paused():
+            return _check(data, filename, catalogue, office_hint, limits, lang)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
         message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
         return Checked([], findings=(Finding(message, code="unreadable", line=message),))
@@ -179,6 +183,10 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
     col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office")}
     judge = _Judge(catalogue, hint, office_hint, lang, col)
 
+    fast = None if findings else _all_good(records, judge)
+    if fast is not None:
+        verdicts, rows = fast
+        records = ()  # nothing left to check row by row
     for rec in records:
         key = (rec.measure, rec.indicator, rec.period_text, rec.office, rec.flawed)
         verdict = verdicts.get(key)
@@ -206,7 +214,36 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
     good = [v for v in verdicts.values() if v[0] == _OK]
     offices = sorted({v[3] for v in good if v[3]})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
-    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted({r[0] for r in rows})), office, ())
+    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted(set(map(itemgetter(0), rows)))), office, ())
+
+
+_KEY = itemgetter(2, 3, 5, 9, 12)  # Record: measure, indicator, period_text, office, flawed
+_ROW, _AREA, _VALUE, _NOTE = itemgetter(0), itemgetter(4), itemgetter(7), itemgetter(10)
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
+
+
+def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tuple]] | None:
+    """The common case in bulk: every combination fine and no (indicator, area, period) twice.
+
+    The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
+    the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
+    keys = list(map(_KEY, records))
+    first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
+    # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
+    verdicts = {key: judge(rec) for key, rec in first.items()}
+    if any(v[0] != _OK for v in verdicts.values()):
+        return None
+    # Column by column: indicator and period from the verdicts, None area/note as "".
+    indicator_period = list(map({k: (v[1], v[2]) for k, v in verdicts.items()}.__getitem__, keys))
+    indicators = list(map(_FIRST, indicator_period))
+    periods = list(map(_SECOND, indicator_period))
+    areas = list(map(_EMPTY_NONE.get, map(_AREA, records), map(_AREA, records)))
+    if len(set(zip(indicators, areas, periods, strict=True))) != len(records):
+        return None  # a repeated value (same or conflicting): the loop sorts it out
+    notes = map(_EMPTY_NONE.get, map(_NOTE, records), map(_NOTE, records))
+    rows = list(zip(indicators, areas, periods, map(_VALUE, records), notes, map(_ROW, records), strict=True))
+    return verdicts, rows
 
 
 class _Judge:
