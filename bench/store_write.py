@@ -7,6 +7,7 @@ Usage: python bench/store_write.py [--store 1000000] [--reps 5]
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -32,7 +33,7 @@ def main() -> None:
     parser.add_argument("--store", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=ROOT.parent if False else None) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "daten" / "sozialmonitor.json"
         with Store(path, backup_seconds=600) as s:
             t = time.perf_counter()
@@ -56,8 +57,11 @@ def main() -> None:
             t = time.perf_counter()
             s.add_step("M21", f"Schritt {rep}", due=date(2026, 2, 1))
             out["step"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        gc.collect()
+        full_gc = time.perf_counter() - t
         s.close()
-    print(f"fill {args.store:,}: {fill:.2f} s, open: {opened:.2f} s")
+    print(f"fill {args.store:,}: {fill:.2f} s, open: {opened:.2f} s, one full gc.collect(): {full_gc * 1000:.0f} ms")
     for key, values in out.items():
         print(f"{key:>5}: median {statistics.median(values) * 1000:7.1f} ms  "
               f"min {min(values) * 1000:7.1f} ms  max {max(values) * 1000:7.1f} ms")

@@ -58,7 +58,8 @@ def _segment_pattern(path: Path) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(path.stem)}\.\d+\.[0-9a-f]{{8}}\.json")
 
 
-def write_segment(path: Path, did: int, content_hash: str, rows: list[list], *, fsync: bool = True) -> dict[str, Any]:
+def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequence[Any]], *,
+                  fsync: bool = True) -> dict[str, Any]:
     """Write one delivery's rows to a new segment beside the store `path`; returns the reference fields.
 
     The name carries a random token: after a backup of the main file is restored, delivery ids are handed out
@@ -193,12 +194,12 @@ class Store:
         self._latest: dict[str, str] = {}  # indicator -> latest period held
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
-        self._rows: dict[int, list[list]] = {}  # delivery id -> its rows, as stored in its segment
+        self._rows: dict[int, list[tuple]] = {}  # delivery id -> its rows, as stored in its segment
         table = self._raw(DELIVERIES)
         for doc_id in sorted(table, key=int):
             doc = table[doc_id]
             did = int(doc_id)
-            rows = doc["rows"] if "rows" in doc else self._read_segment(did, doc)
+            rows = self._pack(doc["rows"] if "rows" in doc else self._read_segment(did, doc))
             self._rows[did] = rows
             self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
@@ -273,16 +274,26 @@ class Store:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
-    def _index_rows(self, did: int, rows: list[list], *, count: bool = False) -> tuple[int, int, int]:
-        """Make `rows` the current values of their keys; with `count`, say how many were new/replaced/same."""
+    @staticmethod
+    def _pack(rows: list[list]) -> list[tuple]:
+        """Rows as read from a segment (lists) -> interned tuples, in place.
+
+        Interning shares the few distinct ids/areas/periods across a million rows. Tuples of strings and numbers
+        drop out of the cyclic garbage collector's tracking; lists would keep 10^6 objects in every full
+        collection (about a second each at that size, at random moments in the bot).
+        """
         intern = sys.intern
+        for k, r in enumerate(rows):
+            rows[k] = (intern(r[0]), intern(r[1]), intern(r[2]), r[3], r[4], r[5])
+        return rows  # type: ignore[return-value]
+
+    def _index_rows(self, did: int, rows: list[tuple], *, count: bool = False) -> tuple[int, int, int]:
+        """Make `rows` (packed tuples) the current values of their keys; with `count`, say how many were
+        new/replaced/same."""
         current, latest = self._current, self._latest
         new = replaced = unchanged = 0
         for row in rows:
-            # Interning shares the few distinct ids/areas/periods across a million rows.
-            row[R_INDICATOR] = ind = intern(row[R_INDICATOR])
-            row[R_AREA] = area = intern(row[R_AREA])
-            row[R_PERIOD] = period = intern(row[R_PERIOD])
+            ind, area, period = row[R_INDICATOR], row[R_AREA], row[R_PERIOD]
             by_period = current.get(ind)
             if by_period is None:
                 by_period = current[ind] = {}
@@ -554,7 +565,8 @@ class Store:
                 return DeliveryResult(None, duplicate_of=self._hashes[content_hash])
             if self.read_only:
                 raise StoreError("store_locked", path=str(self.path), pid=self._storage._holder)
-            packed = [[ind, area or "", period, value, note or "", rowno]
+            intern = sys.intern
+            packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
                       for ind, area, period, value, note, rowno in rows]
             indicators = sorted({r[R_INDICATOR] for r in packed})
             did = max(map(int, self._raw(DELIVERIES)), default=0) + 1
