@@ -29,7 +29,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable, backup_files
+from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable, _fsync_dir, backup_files
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
 
 __all__ = ["SCHEMA_VERSION", "DeliveryResult", "Store", "StoreError", "StoreUnreadable", "segment_folder",
@@ -66,7 +66,10 @@ def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequen
     again, and a new delivery must never overwrite a segment that a kept backup still references.
     """
     folder = segment_folder(path)
-    folder.mkdir(exist_ok=True)
+    if not folder.is_dir():
+        folder.mkdir(exist_ok=True)
+        if fsync:
+            _fsync_dir(folder.parent)  # the folder's entry must be durable before the main file names a segment
     name = f"{path.stem}.{did}.{secrets.token_hex(4)}.json"
     storage = AtomicJSONStorage(folder / name, backups=0, fsync=fsync, checksum=True)
     storage.write({SEGMENT_TABLE: {"1": {"delivery": did, "hash": content_hash, "rows": rows}}})
