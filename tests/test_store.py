@@ -420,3 +420,18 @@ def test_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
     with Store(path) as s:
         assert s.observation_count == 2 and s.add_delivery(
             file="c.csv", content_hash="h1", office="", received=T0, rows=[]).duplicate_of == 1
+
+
+def test_read_only_second_store_sees_deliveries_and_writes_no_segment(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    first = Store(path)
+    first.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+    second = Store(path)
+    try:
+        assert second.read_only and [o.value for o in second.observations("i")] == [1.0, 2.0, 3.0]
+        with pytest.raises(StoreError) as exc:
+            second.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 2))
+        assert exc.value.code == "store_locked" and len(_segments(path)) == 1
+    finally:
+        second.close()
+        first.close()
