@@ -86,7 +86,11 @@ def bulk(base: Path, n_rows: int, n_store: int) -> list[list]:
         t_pandas, frame = timed(pd.read_csv, csv, sep=";", decimal=",", thousands=".", encoding="cp1252")
         assert len(frame) == n_rows
         observations = monitor.store.observation_count
-        data = monitor.store._storage.read()  # the whole store as the storage holds it
+        # The whole store as one document, as schema 1 held it in one file: main file plus every segment's rows.
+        store = monitor.store
+        main = store._storage.read() or {}
+        data = {**main, "lieferungen": {k: {**doc, "rows": store._rows[int(k)]}
+                                        for k, doc in main.get("lieferungen", {}).items()}}
         t_dump, payload = timed(orjson.dumps, data, option=orjson.OPT_NON_STR_KEYS)
         raw = csv.read_bytes()
         limits = Limits.from_settings(monitor.settings.watcher)

@@ -46,29 +46,34 @@ def _keys(n: int, frequencies: list[str]):
 
 
 def build_ours(path: Path, n: int, indicator_ids: list[str], frequencies: list[str]) -> None:
-    """Write a store file in our format directly (1,000 rows per delivery, as files would bring them)."""
+    """Write a store in our format directly (1,000 rows per delivery, as files would bring them).
+
+    Schema 2: one segment file per delivery (daten/lieferungen/), then the main file referencing them.
+    """
     import orjson
 
-    from storage.store import SCHEMA_VERSION, Store
+    from storage.store import SCHEMA_VERSION, Store, write_segment
 
     with Store(path):  # creates the schema marker
         pass
     data = orjson.loads(path.read_bytes())
     deliveries: dict[str, dict] = {}
+
+    def flush(rows: list[list]) -> None:
+        did = len(deliveries) + 1
+        ref = write_segment(path, did, f"h{did}", rows, fsync=False)
+        deliveries[str(did)] = {"file": f"lieferung_{did}.csv", "hash": f"h{did}", "office": "Amt 61",
+                                "received": RECEIVED, "measures": [], "indicators": sorted({r[0] for r in rows}),
+                                **ref}
+
     rows: list[list] = []
     for k, (ind, area, period) in enumerate(_keys(n, frequencies)):
         rows.append([indicator_ids[ind], area, period, float(k % 997), "", k % 1000 + 2])
         if len(rows) == 1000:
-            did = str(len(deliveries) + 1)
-            deliveries[did] = {"file": f"lieferung_{did}.csv", "hash": f"h{did}", "office": "Amt 61",
-                               "received": RECEIVED, "measures": [], "indicators": [], "rows": rows}
+            flush(rows)
             rows = []
     if rows:
-        did = str(len(deliveries) + 1)
-        deliveries[did] = {"file": f"lieferung_{did}.csv", "hash": f"h{did}", "office": "Amt 61",
-                           "received": RECEIVED, "measures": [], "indicators": [], "rows": rows}
-    for doc in deliveries.values():
-        doc["indicators"] = sorted({r[0] for r in doc["rows"]})
+        flush(rows)
     data["lieferungen"] = deliveries
     assert data["meta"]["1"]["schema"] == SCHEMA_VERSION
     path.write_bytes(orjson.dumps(data))
@@ -155,6 +160,10 @@ def worker(side: str, path: Path, reps: int) -> dict:
         db.close()
     result["peak_mb"] = peak_mb()
     result["file_mb"] = path.stat().st_size / 2**20
+    if side == "ours":  # the whole store: main file and its delivery segments
+        from storage.store import segment_folder
+
+        result["file_mb"] += sum(f.stat().st_size for f in segment_folder(path).glob("*.json")) / 2**20
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -64,13 +65,18 @@ class ProcessLock:
 
 
 class StoreUnreadable(Exception):
-    """The store file exists but is not a complete JSON document."""
+    """The store file exists but is not a complete JSON document, or a file it references is damaged.
 
-    def __init__(self, path: Path, backup: Path | None, reason: str) -> None:
+    `path` is the file to restore (the main store file), `backup` the newest backup that is usable as a whole,
+    `segment` the damaged or missing delivery file if that is the cause.
+    """
+
+    def __init__(self, path: Path, backup: Path | None, reason: str, *, segment: Path | None = None) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.backup = backup
         self.reason = reason
+        self.segment = segment
 
 
 def backup_files(path: Path) -> list[Path]:
@@ -113,8 +119,15 @@ class AtomicJSONStorage(Storage):
         backup_seconds: float = 600.0,
         fsync: bool = True,
         clock: Callable[[], float] = time.time,
+        validate: Callable[[dict[str, Any]], bool] | None = None,
+        checksum: bool = False,
     ) -> None:
         self.path = Path(path)
+        # `validate` decides whether a parsed backup is usable as a whole (e.g. the files it references exist).
+        self._validate = validate
+        # With `checksum`, every write records (size, sha256) of what it wrote in `last_write`.
+        self.checksum = checksum
+        self.last_write: tuple[int, str] | None = None
         self.backups = backups
         self.backup_seconds = backup_seconds
         self.fsync = fsync
@@ -149,10 +162,11 @@ class AtomicJSONStorage(Storage):
     def _newest_backup(self) -> Path | None:
         for candidate in backup_files(self.path):
             try:
-                if isinstance(orjson.loads(candidate.read_bytes()), dict):
-                    return candidate
+                data = orjson.loads(candidate.read_bytes())
             except (OSError, orjson.JSONDecodeError):
                 continue
+            if isinstance(data, dict) and (self._validate is None or self._validate(data)):
+                return candidate
         return None
 
     def write(self, data: dict[str, Any]) -> None:
@@ -160,6 +174,8 @@ class AtomicJSONStorage(Storage):
             self._data = None  # TinyDB already changed the in-memory copy: drop it, the file is the truth
             raise StoreError("store_locked", path=str(self.path), pid=self._holder)
         payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+        if self.checksum:
+            self.last_write = (len(payload), hashlib.sha256(payload).hexdigest())
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as fh:

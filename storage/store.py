@@ -1,7 +1,21 @@
-"""The store: TinyDB behind one lock, typed records out, in-memory indexes for the hot queries."""
+"""The store: TinyDB behind one lock, typed records out, in-memory indexes for the hot queries.
+
+Layout (schema 2): the main file (daten/sozialmonitor.json) holds meetings, protocols, signatures, steps, reminders
+sent and one small document per delivery. Each delivery's rows live in their own immutable segment,
+daten/lieferungen/<stem>.<id>.<token>.json, itself a TinyDB file written once through AtomicJSONStorage. A delivery
+is written segment first (temp file, fsync, rename), then the main file that references it (size and sha256), so a
+write costs the new rows plus the small main file instead of the whole database. A segment not referenced by the main
+file (a crash between the two writes) is ignored and deleted on the next open unless a kept backup references it;
+referenced segments are never deleted, so every backup of the main file stays restorable.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
+import re
+import secrets
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -11,15 +25,18 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable
+from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable, _fsync_dir, backup_files
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
 
-__all__ = ["SCHEMA_VERSION", "DeliveryResult", "Store", "StoreError", "StoreUnreadable"]
+__all__ = ["SCHEMA_VERSION", "DeliveryResult", "Store", "StoreError", "StoreUnreadable", "segment_folder",
+           "write_segment"]
 
-SCHEMA_VERSION = 1
+# 1: rows inside the main file's delivery documents; 2: rows in one segment file per delivery (migrated on open).
+SCHEMA_VERSION = 2
 
 # Table names are part of the file format.
 META, MEETINGS, PROTOCOLS, SIGNATURES, STEPS, DELIVERIES, SENT = (
@@ -29,6 +46,37 @@ META, MEETINGS, PROTOCOLS, SIGNATURES, STEPS, DELIVERIES, SENT = (
 # Row layout inside a delivery document: compact lists, not dicts, because a store holds millions of them.
 R_INDICATOR, R_AREA, R_PERIOD, R_VALUE, R_NOTE, R_ROW = range(6)
 
+# Segment files: a folder beside the main file; inside, one TinyDB table with one document holding the rows.
+SEGMENT_FOLDER, SEGMENT_TABLE = "lieferungen", "zeilen"
+
+
+def segment_folder(path: Path) -> Path:
+    return path.parent / SEGMENT_FOLDER
+
+
+def _segment_pattern(path: Path) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(path.stem)}\.\d+\.[0-9a-f]{{8}}\.json")
+
+
+def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequence[Any]], *,
+                  fsync: bool = True) -> dict[str, Any]:
+    """Write one delivery's rows to a new segment beside the store `path`; returns the reference fields.
+
+    The name carries a random token: after a backup of the main file is restored, delivery ids are handed out
+    again, and a new delivery must never overwrite a segment that a kept backup still references.
+    """
+    folder = segment_folder(path)
+    if not folder.is_dir():
+        folder.mkdir(exist_ok=True)
+        if fsync:
+            _fsync_dir(folder.parent)  # the folder's entry must be durable before the main file names a segment
+    name = f"{path.stem}.{did}.{secrets.token_hex(4)}.json"
+    storage = AtomicJSONStorage(folder / name, backups=0, fsync=fsync, checksum=True)
+    storage.write({SEGMENT_TABLE: {"1": {"delivery": did, "hash": content_hash, "rows": rows}}})
+    assert storage.last_write is not None
+    size, digest = storage.last_write
+    return {"count": len(rows), "segment": name, "segment_bytes": size, "segment_sha256": digest}
+
 
 @dataclass(frozen=True)
 class DeliveryResult:
@@ -37,6 +85,22 @@ class DeliveryResult:
     new: int = 0
     replaced: int = 0
     unchanged: int = 0
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many row lists.
+
+    Each row is a list, which the collector tracks: with 10^6 rows held, the full collections that allocating
+    another 100,000 rows triggers cost more than the write itself. Rows hold no cycles; nothing is lost.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _d(value: str | None) -> date | None:
@@ -62,17 +126,22 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._fsync = fsync
+        self._segments = segment_folder(self.path)
+        self._verified: dict[str, bool] = {}  # segment name -> matches its reference (checked for backups)
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, backups=backups,
-                          backup_seconds=backup_seconds, fsync=fsync)
+                          backup_seconds=backup_seconds, fsync=fsync, validate=self._backup_usable)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._process_lock = ProcessLock(self.path)
         if not self._process_lock.acquired:
             self._storage.read_only = True
             self._storage._holder = self._process_lock.holder()
         try:
-            with self._lock:
+            with self._lock, _no_cyclic_gc():
                 self._check_schema()
                 self._build_indexes()
+                if not self.read_only:
+                    self._collect_orphans()
         except BaseException:
             self._process_lock.release()
             raise
@@ -87,8 +156,40 @@ class Store:
                 {"schema": SCHEMA_VERSION, "created": datetime.now().isoformat(timespec="seconds")})
             return
         version = meta.get("schema")
+        if version == 1:
+            # A second process reads a version-1 file as it is; the one holding the store migrates it.
+            if not self.read_only:
+                self._migrate_v1()
+            return
         if version != SCHEMA_VERSION:
             raise StoreError("store_schema", path=str(self.path), found=version, expected=SCHEMA_VERSION)
+
+    def _migrate_v1(self) -> None:
+        """Schema 1 -> 2: write a segment per delivery, then the main file without rows (one write).
+
+        The version-1 file is kept among the backups first; restoring it later simply migrates it again
+        (new segment names, so nothing a kept backup references is overwritten).
+        """
+        data = self._storage.read() or {}
+        with contextlib.suppress(OSError):
+            self._storage._maybe_backup(force=True)
+        written: list[Path] = []
+        try:
+            deliveries = {}
+            for doc_id, doc in data.get(DELIVERIES, {}).items():
+                if "rows" not in doc:
+                    deliveries[doc_id] = doc
+                    continue
+                ref = write_segment(self.path, int(doc_id), doc["hash"], doc["rows"], fsync=self._fsync)
+                written.append(self._segments / ref["segment"])
+                deliveries[doc_id] = {k: v for k, v in doc.items() if k != "rows"} | ref
+            meta = dict(data[META]["1"], schema=SCHEMA_VERSION, migrated=datetime.now().isoformat(timespec="seconds"))
+            self._storage.write({**data, DELIVERIES: deliveries, META: {**data[META], "1": meta}})
+        except BaseException:
+            for segment in written:
+                with contextlib.suppress(OSError):
+                    segment.unlink()
+            raise
 
     def _build_indexes(self) -> None:
         # indicator -> period -> area -> (delivery id, row): the current value of every key.
@@ -96,24 +197,106 @@ class Store:
         self._latest: dict[str, str] = {}  # indicator -> latest period held
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
+        self._rows: dict[int, list[tuple]] = {}  # delivery id -> its rows, as stored in its segment
         table = self._raw(DELIVERIES)
         for doc_id in sorted(table, key=int):
             doc = table[doc_id]
             did = int(doc_id)
+            rows = self._pack(doc["rows"] if "rows" in doc else self._read_segment(did, doc))
+            self._rows[did] = rows
             self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
-            self._index_rows(did, doc["rows"])
+            self._index_rows(did, rows)
 
-    def _index_rows(self, did: int, rows: list[list], *, count: bool = False) -> tuple[int, int, int]:
-        """Make `rows` the current values of their keys; with `count`, say how many were new/replaced/same."""
+    def _read_segment(self, did: int, doc: dict) -> list[list]:
+        """The rows of a referenced segment; a missing or damaged one makes the whole store unreadable."""
+        path = self._segments / doc["segment"]
+
+        def unreadable(problem: str) -> StoreUnreadable:
+            reason = f"Lieferung {did} ({doc.get('file', '?')}): Segment {path} {problem}"
+            return StoreUnreadable(self.path, self._storage._newest_backup(), reason, segment=path)
+
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise unreadable("fehlt") from None
+        except OSError as exc:
+            raise unreadable(f"nicht lesbar: {exc}") from None
+        if len(raw) != doc["segment_bytes"]:
+            raise unreadable(f"hat {len(raw)} statt {doc['segment_bytes']} Bytes") from None
+        if hashlib.sha256(raw).hexdigest() != doc["segment_sha256"]:
+            raise unreadable("hat nicht den gespeicherten Inhalt (Prüfsumme)") from None
+        try:
+            rows = orjson.loads(raw)[SEGMENT_TABLE]["1"]["rows"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise unreadable(f"ist kein Segment: {exc}") from None
+        self._verified[doc["segment"]] = True
+        return rows
+
+    def _segment_ok(self, doc: dict) -> bool:
+        name = doc.get("segment")
+        if name is None:
+            return "rows" in doc  # schema 1: the rows are inside
+        if name not in self._verified:
+            try:
+                raw = (self._segments / name).read_bytes()
+            except OSError:
+                self._verified[name] = False
+            else:
+                self._verified[name] = (len(raw) == doc.get("segment_bytes")
+                                        and hashlib.sha256(raw).hexdigest() == doc.get("segment_sha256"))
+        return self._verified[name]
+
+    def _backup_usable(self, data: dict) -> bool:
+        """A backup of the main file is only offered for restoring if every segment it references is intact."""
+        deliveries = data.get(DELIVERIES, {})
+        return isinstance(deliveries, dict) and all(
+            isinstance(doc, dict) and self._segment_ok(doc) for doc in deliveries.values())
+
+    def _collect_orphans(self) -> None:
+        """Delete segments neither the main file nor a kept backup references (a crash between the two writes
+        of a delivery), and temp files of interrupted segment writes. Only the process holding the store does.
+        """
+        if not self._segments.is_dir():
+            return
+        pattern = _segment_pattern(self.path)
+        referenced = {doc.get("segment") for doc in self._raw(DELIVERIES).values()}
+        orphans = [p for p in self._segments.iterdir() if pattern.fullmatch(p.name) and p.name not in referenced]
+        if orphans:
+            for backup in backup_files(self.path):
+                try:
+                    data = orjson.loads(backup.read_bytes())
+                    referenced.update(doc.get("segment") for doc in data.get(DELIVERIES, {}).values())
+                except (OSError, orjson.JSONDecodeError, AttributeError, TypeError):
+                    continue
+        for path in orphans:
+            if path.name not in referenced:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        for tmp in self._segments.glob(f".{self.path.stem}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    @staticmethod
+    def _pack(rows: list[list]) -> list[tuple]:
+        """Rows as read from a segment (lists) -> interned tuples, in place.
+
+        Interning shares the few distinct ids/areas/periods across a million rows. Tuples of strings and numbers
+        drop out of the cyclic garbage collector's tracking; lists would keep 10^6 objects in every full
+        collection (about a second each at that size, at random moments in the bot).
+        """
         intern = sys.intern
+        for k, r in enumerate(rows):
+            rows[k] = (intern(r[0]), intern(r[1]), intern(r[2]), r[3], r[4], r[5])
+        return rows  # type: ignore[return-value]
+
+    def _index_rows(self, did: int, rows: list[tuple], *, count: bool = False) -> tuple[int, int, int]:
+        """Make `rows` (packed tuples) the current values of their keys; with `count`, say how many were
+        new/replaced/same."""
         current, latest = self._current, self._latest
         new = replaced = unchanged = 0
         for row in rows:
-            # Interning shares the few distinct ids/areas/periods across a million rows.
-            row[R_INDICATOR] = ind = intern(row[R_INDICATOR])
-            row[R_AREA] = area = intern(row[R_AREA])
-            row[R_PERIOD] = period = intern(row[R_PERIOD])
+            ind, area, period = row[R_INDICATOR], row[R_AREA], row[R_PERIOD]
             by_period = current.get(ind)
             if by_period is None:
                 by_period = current[ind] = {}
@@ -357,7 +540,8 @@ class Store:
     @staticmethod
     def _delivery(doc_id: int, doc: dict) -> Delivery:
         return Delivery(id=doc_id, file=doc["file"], content_hash=doc["hash"], office=doc.get("office", ""),
-                        received=datetime.fromisoformat(doc["received"]), rows=len(doc["rows"]),
+                        received=datetime.fromisoformat(doc["received"]),
+                        rows=doc["count"] if "count" in doc else len(doc["rows"]),
                         measures=tuple(doc.get("measures", ())), indicators=tuple(doc.get("indicators", ())))
 
     def delivery_by_hash(self, content_hash: str) -> Delivery | None:
@@ -376,22 +560,34 @@ class Store:
 
         Identical content (same hash) is a duplicate and stores nothing. A value for an indicator, area and
         period already held replaces it; the earlier delivery keeps the old value as history.
+        The rows go to a new segment file first; the delivery exists once the main file references it (that
+        write is the one counted in `writes`). If that fails, the segment is removed again (or on the next open).
         """
-        with self._lock:
+        with self._lock, _no_cyclic_gc():
             if content_hash in self._hashes:
                 return DeliveryResult(None, duplicate_of=self._hashes[content_hash])
-            packed = [[ind, area or "", period, value, note or "", rowno]
+            if self.read_only:
+                raise StoreError("store_locked", path=str(self.path), pid=self._storage._holder)
+            intern = sys.intern
+            packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
                       for ind, area, period, value, note, rowno in rows]
             indicators = sorted({r[R_INDICATOR] for r in packed})
+            did = max(map(int, self._raw(DELIVERIES)), default=0) + 1
+            ref = write_segment(self.path, did, content_hash, packed, fsync=self._fsync)
             doc = {"file": file, "hash": content_hash, "office": office,
                    "received": received.isoformat(timespec="seconds"), "measures": sorted(set(measures)),
-                   "indicators": indicators, "rows": packed}
-            did = self._db.table(DELIVERIES).insert(doc)
+                   "indicators": indicators, **ref}
+            try:
+                self._db.table(DELIVERIES).insert(Document(doc, doc_id=did))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    (self._segments / ref["segment"]).unlink()
+                raise
             # Only now that the write succeeded do the indexes learn the rows (one pass: count and index).
-            stored = self._raw(DELIVERIES)[str(did)]
             self._hashes[content_hash] = did
-            delivery = self._deliveries[did] = self._delivery(did, stored)
-            new, replaced, unchanged = self._index_rows(did, stored["rows"], count=True)
+            self._rows[did] = packed
+            delivery = self._deliveries[did] = self._delivery(did, doc)
+            new, replaced, unchanged = self._index_rows(did, packed, count=True)
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
     def _observation(self, did: int, row: list) -> Observation:
@@ -452,11 +648,10 @@ class Store:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""
         with self._lock:
             out = []
-            table = self._raw(DELIVERIES)
             for did, delivery in self._deliveries.items():
                 if indicator not in delivery.indicators:
                     continue
-                for row in table[str(did)]["rows"]:
+                for row in self._rows[did]:
                     if row[R_INDICATOR] == indicator and row[R_AREA] == area and row[R_PERIOD] == period:
                         out.append(self._observation(did, row))
             return out

@@ -276,3 +276,162 @@ def test_a_second_store_on_the_same_file_is_read_only(tmp_path: Path) -> None:
         third.add_step("M21", "zwei")
     finally:
         third.close()
+
+
+# ---------------------------------------------------------------- delivery segments (schema 2)
+
+
+def _segments(path: Path) -> list[Path]:
+    return sorted((path.parent / "lieferungen").glob(f"{path.stem}.*.json"))
+
+
+def test_a_delivery_writes_its_own_segment_and_leaves_the_others_alone(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    with Store(path) as s:
+        s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+        (first,) = _segments(path)
+        inode = first.stat().st_ino
+        s.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 4))
+        assert len(_segments(path)) == 2 and first.stat().st_ino == inode
+    main = orjson.loads(path.read_bytes())
+    assert all("rows" not in doc for doc in main["lieferungen"].values())
+    assert [doc["count"] for doc in main["lieferungen"].values()] == [3, 4]
+    # Every segment is itself a TinyDB file.
+    with TinyDB(first, access_mode="r") as db:
+        assert len(db.table("zeilen").all()[0]["rows"]) == 3
+
+
+def test_orphan_segment_after_a_crash_between_the_two_writes_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    with Store(path, backups=0) as s:
+        s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+        before = path.read_bytes()
+        s.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 4))
+    # As if the process died after the segment's rename and before the main file's: the old main file stays.
+    path.write_bytes(before)
+    orphan = _segments(path)[-1]
+    (orphan.parent / f".{orphan.name}.123.tmp").write_bytes(b'{"zeilen": {"1": {"ro')  # an interrupted segment write
+    with Store(path) as s:
+        assert [d.file for d in s.deliveries()] == ["a.csv"]
+        assert s.observations("j") == []
+        assert not orphan.exists() and not list(orphan.parent.glob(".*.tmp"))
+        again = s.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 4))
+        assert again.delivery is not None and again.new == 4
+    with Store(path) as s:
+        assert s.observation_count == 7 and len(_segments(path)) == 2
+
+
+def test_failed_main_write_removes_the_new_segment(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "daten" / "s.json"
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == path:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    with Store(path) as s:
+        monkeypatch.setattr("storage.jsonstore.os.replace", replace)
+        with pytest.raises(OSError):
+            s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+        monkeypatch.undo()
+        assert s.deliveries() == [] and s.observations("i") == [] and _segments(path) == []
+        assert s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3)).new == 3
+
+
+def test_orphan_referenced_by_a_kept_backup_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    with Store(path, backup_seconds=0) as s:
+        s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+        before = path.read_bytes()
+        s.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 4))
+    # An older state restored by hand (a new file: the newest backup is a hard link to the current one and still
+    # references b.csv's rows).
+    path.unlink()
+    path.write_bytes(before)
+    with Store(path, backup_seconds=0) as s:
+        assert len(s.deliveries()) == 1
+        # A new delivery gets id 2 again, but never the name of the segment a backup references.
+        s.add_delivery(file="c.csv", content_hash="h3", office="", received=T0, rows=rows("k", 2))
+    assert len(_segments(path)) == 3
+    newest_with_b = next(b for b in backup_files(path)
+                         if "h2" in {d["hash"] for d in orjson.loads(b.read_bytes())["lieferungen"].values()})
+    path.unlink()
+    path.write_bytes(newest_with_b.read_bytes())
+    with Store(path) as s:
+        assert [o.value for o in s.observations("j")] == [1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "flip"])
+def test_damaged_segment_makes_the_store_unreadable_and_names_it(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "daten" / "s.json"
+    with Store(path, backup_seconds=0) as s:
+        for k in range(3):
+            s.add_delivery(file=f"f{k}.csv", content_hash=f"h{k}", office="", received=T0, rows=rows(f"i{k}", 5))
+    segment = _segments(path)[-1] if damage != "flip" else next(p for p in _segments(path) if ".3." in p.name)
+    raw = segment.read_bytes()
+    if damage == "truncate":
+        segment.write_bytes(raw[: len(raw) // 2])
+    elif damage == "delete":
+        segment.unlink()
+    else:  # still valid JSON, same size, other value: only the checksum notices
+        segment.write_bytes(raw.replace(b"5.0", b"6.0", 1))
+    with pytest.raises(StoreUnreadable) as exc:
+        Store(path, backup_seconds=0)
+    assert exc.value.segment == segment and segment.name in exc.value.reason and exc.value.path == path
+    # The backup offered references only intact segments: restoring it gives a working store without the
+    # damaged delivery, which can then be imported again.
+    backup = exc.value.backup
+    assert backup is not None
+    path.write_bytes(backup.read_bytes())
+    with Store(path, backup_seconds=0) as s:
+        assert [d.file for d in s.deliveries()] == ["f0.csv", "f1.csv"]
+        assert s.add_delivery(file="f2.csv", content_hash="h2", office="", received=T0, rows=rows("i2", 5)).new == 5
+
+
+def test_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    path.parent.mkdir()
+    old = {
+        "meta": {"1": {"schema": 1, "created": "2018-10-01T09:00:00"}},
+        "schritte": {"1": {"measure": "M21", "number": 1, "text": "eins", "due": None, "who": "", "created": None,
+                           "done_on": None, "done_by": ""}},
+        "lieferungen": {
+            "1": {"file": "a.csv", "hash": "h1", "office": "Amt 61", "received": "2018-10-01T09:00:00",
+                  "measures": ["M21"], "indicators": ["i"], "rows": [["i", "", "2018", 5.0, "", 2]]},
+            "2": {"file": "b.csv", "hash": "h2", "office": "Amt 61", "received": "2018-10-02T09:00:00",
+                  "measures": ["M21"], "indicators": ["i"],
+                  "rows": [["i", "", "2018", 6.0, "korrigiert", 2], ["i", "Süd", "2019", 7.0, "", 3]]},
+        },
+    }
+    path.write_bytes(orjson.dumps(old))
+    with Store(path) as s:
+        assert [o.value for o in s.observations("i")] == [6.0, 7.0]
+        assert [(o.value, o.file) for o in s.history("i", "", "2018")] == [(5.0, "a.csv"), (6.0, "b.csv")]
+        assert [d.rows for d in s.deliveries()] == [1, 2]
+        assert [x.text for x in s.steps("M21")] == ["eins"]
+        assert s.delivery_by_hash("h2").office == "Amt 61"
+    main = orjson.loads(path.read_bytes())
+    assert main["meta"]["1"]["schema"] == SCHEMA_VERSION == 2
+    assert all("rows" not in d and d["segment"] for d in main["lieferungen"].values())
+    assert len(_segments(path)) == 2
+    # The version-1 file is kept among the backups.
+    assert any(orjson.loads(b.read_bytes())["meta"]["1"]["schema"] == 1 for b in backup_files(path))
+    with Store(path) as s:
+        assert s.observation_count == 2 and s.add_delivery(
+            file="c.csv", content_hash="h1", office="", received=T0, rows=[]).duplicate_of == 1
+
+
+def test_read_only_second_store_sees_deliveries_and_writes_no_segment(tmp_path: Path) -> None:
+    path = tmp_path / "daten" / "s.json"
+    first = Store(path)
+    first.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
+    second = Store(path)
+    try:
+        assert second.read_only and [o.value for o in second.observations("i")] == [1.0, 2.0, 3.0]
+        with pytest.raises(StoreError) as exc:
+            second.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 2))
+        assert exc.value.code == "store_locked" and len(_segments(path)) == 1
+    finally:
+        second.close()
+        first.close()
