@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,7 +108,7 @@ class AtomicJSONStorage(Storage):
     TinyDB's JSONStorage rewrites the file in place and truncates afterwards: a crash in between leaves a
     file that no longer parses. Here every write goes to a temp file in the same folder, is fsynced and
     then replaces the store with os.replace, so a reader sees the old or the new file, never a mix.
-    Before the replace, the previous file is hard-linked into `sicherungen/` (cheap: no copy) at most once
+    Before the replace, the previous file is copied into `sicherungen/` (small: rows live in segments) at most once
     per `backup_seconds`, and only the newest `backups` are kept.
     """
 
@@ -213,11 +214,12 @@ class AtomicJSONStorage(Storage):
             if not target.exists():
                 break
             micro += 1
-        try:
-            os.link(self.path, target)
-        except OSError:
-            # Filesystems without hard links (some network shares): fall back to a copy.
-            target.write_bytes(self.path.read_bytes())
+        # A real copy, not a hard link: a link would share the live file's inode, so damage done to the file in
+        # place (or a restore by `cp` onto it) would hit the backup too. The main file holds metadata only (the
+        # rows are in their segments), so copying it is cheap.
+        partial = target.with_name(target.name + ".tmp")
+        shutil.copyfile(self.path, partial)
+        os.replace(partial, target)
         self._last_backup = now
         self._written_since_backup = False
         for old in backup_files(self.path)[self.backups :]:

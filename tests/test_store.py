@@ -435,3 +435,15 @@ def test_read_only_second_store_sees_deliveries_and_writes_no_segment(tmp_path: 
     finally:
         second.close()
         first.close()
+
+
+def test_backups_are_copies_not_links_of_the_live_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    with Store(path, backups=3, backup_seconds=0) as s:
+        s.add_step("M21", "eins")
+        s.add_step("M21", "zwei")
+    live = path.stat()
+    for backup in backup_files(path):
+        # Damage done to the live file in place must never reach a backup.
+        assert not backup.samefile(path)
+    assert live.st_nlink == 1
