@@ -154,6 +154,8 @@ def test_office_save_temp_then_rename_and_lock_files(running: FolderWatcher, dem
     temp.write_bytes(xlsx([row("M31-u3-plaetze", "2026-Q4", "91")]))
     os.replace(temp, inbox / "M31_U3.xlsx")
     wait_for(imported(demo_monitor, "M31-u3-plaetze", "2026-Q4"), what="renamed file")
+    # The result is recorded after the store write (and the move): wait for it too, not just for the value.
+    wait_for(lambda: running.results, what="result")
     assert lock.exists() and ods_lock.exists()
     assert [r.file for r in running.results] == ["M31_U3.xlsx"]
 
