@@ -29,7 +29,7 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/store.py
+	for b in store store_write ingest bot report; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
