@@ -32,8 +32,16 @@ from tinydb.table import Document
 from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable, _fsync_dir, backup_files
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
 
-__all__ = ["SCHEMA_VERSION", "DeliveryResult", "Store", "StoreError", "StoreUnreadable", "segment_folder",
-           "write_segment"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "DeliveryResult",
+    "Store",
+    "StoreError",
+    "StoreUnreadable",
+    "gc_paused",
+    "segment_folder",
+    "write_segment",
+]
 
 # 1: rows inside the main file's delivery documents; 2: rows in one segment file per delivery (migrated on open).
 SCHEMA_VERSION = 2
@@ -88,11 +96,11 @@ class DeliveryResult:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many row lists.
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for code that allocates hundreds of thousands of rows.
 
-    Each row is a list, which the collector tracks: with 10^6 rows held, the full collections that allocating
-    another 100,000 rows triggers cost more than the write itself. Rows hold no cycles; nothing is lost.
+    Rows (tuples and lists of plain values) make no cycles, but every collection their allocation triggers walks
+    every object of the process; with a store of 10^6 observations held, those passes cost more than the work.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -137,7 +145,7 @@ class Store:
             self._storage.read_only = True
             self._storage._holder = self._process_lock.holder()
         try:
-            with self._lock, _no_cyclic_gc():
+            with self._lock, gc_paused():
                 self._check_schema()
                 self._build_indexes()
                 if not self.read_only:
@@ -563,7 +571,7 @@ class Store:
         The rows go to a new segment file first; the delivery exists once the main file references it (that
         write is the one counted in `writes`). If that fails, the segment is removed again (or on the next open).
         """
-        with self._lock, _no_cyclic_gc():
+        with self._lock, gc_paused():
             if content_hash in self._hashes:
                 return DeliveryResult(None, duplicate_of=self._hashes[content_hash])
             if self.read_only:

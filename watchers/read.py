@@ -14,13 +14,11 @@ Latin-1), .xlsx/.xlsm and .ods (python-calamine, after a zip-bomb and grid-size 
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import islice, repeat
@@ -31,6 +29,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from commands import texts_ingest
 from commands.periods import Period, PeriodError, parse_period
+from storage.store import gc_paused
 
 __all__ = [
     "FIELDS",
@@ -1283,20 +1282,6 @@ def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tu
         rest = len(problems) - max_problems
         problems = [*problems[:max_problems], Problem.make("read.too_many_problems", count=rest)]
     return records, problems
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: reading a big file makes few cycles but hundreds of
-    thousands of tuples, and every collection those trigger walks every object of the process (a
-    store of 10^6 observations makes one such pass cost more than the whole parse)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_records(data: bytes, filename: str, **limits: int) -> tuple[list[Record], list[Problem]]:
