@@ -634,7 +634,7 @@ class Store:
         with self._lock:
             return set(self._current.get(indicator, {}))
 
-    # ---------------------------------------------------------------- report: lean series (issue 6)
+    # ---------------------------------------------------------------- report: lean series
     def series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
         """Current values of one indicator as area -> [(period, value, note)], each area in period order.
 

@@ -20,7 +20,7 @@ from storage.models import Indicator, Office
 
 from .conftest import at
 
-# The status document's table of 21.09.2018, written out here (not read from the seed module or ../shared).
+# The status document's table of 21.09.2018, written out here (not read from the seed module or the source document).
 DOCUMENT_TABLE = [
     ("M 14, „Es werden Modelle zur Kindertagesbetreuung bzw. Betriebskitas in Pflegeeinrichtungen eingerichtet.“",
      "28.06.2018", "Befragung"),
