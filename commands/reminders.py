@@ -276,8 +276,8 @@ def _delivery_items(state: State, cal: WorkCalendar, today: date, weekly: bool) 
                  for d in sorted(late, key=lambda d: (d.due, d.measure, d.indicator, d.period))]
         more = len(items) - _SUMMARY_LIMIT
         listed = "; ".join(items[:_SUMMARY_LIMIT]) + (state.t("rem.summary_more", n=more) if more > 0 else "")
-        yield Reminder(ADMINS, "zusammenfassung", "",
-                       state.t("rem.summary", n=len(items), items=listed), f"woche:{_week(today)}:lieferungen")
+        summary = state.t("rem.summary_one" if len(items) == 1 else "rem.summary", n=len(items), items=listed)
+        yield Reminder(ADMINS, "zusammenfassung", "", summary, f"woche:{_week(today)}:lieferungen")
 
 
 def _weekly_admin_items(state: State, today: date) -> Iterable[Reminder]:
