@@ -41,6 +41,7 @@ DE = {
     # notices for the chat
     "ingest.notice.imported": "Importiert: {file} ({office}) – {rows} Werte, Maßnahmen {measures}.",
     "ingest.notice.counts": "{new} neu, {replaced} ersetzt, {unchanged} unverändert.",
+    "ingest.notice.percent_hint": "Bitte prüfen: alle Werte für „{indicator}“ (Einheit %) liegen zwischen 0 und 1 – waren die Zellen als Prozent formatiert (12,5 % steht dann als 0,125 in der Datei)? Dann bitte als Zahl eintragen (12,5) und erneut liefern.",
     "ingest.notice.duplicate": "Schon vorhanden: {file} ({office}) hat denselben Inhalt wie „{earlier}“ vom {day}; archiviert, nicht doppelt gezählt.",
     "ingest.notice.rejected": "Abgelehnt: {file} ({office}) – {n} Problem(e), nichts übernommen.",
     "ingest.notice.report": "Alle Probleme: abgelehnt/{report}",
@@ -126,6 +127,7 @@ EN = {
     "ingest.suggestion": "suggestion: {suggestion}",
     "ingest.notice.imported": "Imported: {file} ({office}) – {rows} values, measures {measures}.",
     "ingest.notice.counts": "{new} new, {replaced} replaced, {unchanged} unchanged.",
+    "ingest.notice.percent_hint": "Please check: all values for “{indicator}” (unit %) lie between 0 and 1 – were the cells formatted as percent (12.5 % is then stored as 0.125)? If so, enter them as numbers (12.5) and deliver again.",
     "ingest.notice.duplicate": "Already there: {file} ({office}) has the same content as “{earlier}” of {day}; archived, not counted twice.",
     "ingest.notice.rejected": "Rejected: {file} ({office}) – {n} problem(s), nothing taken over.",
     "ingest.notice.report": "All problems: abgelehnt/{report}",

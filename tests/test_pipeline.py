@@ -112,6 +112,25 @@ def test_xlsx_with_title_row_and_ods_and_wide_layout(pipe: Pipeline, demo_monito
                       ("Süd", "2025"): None}
 
 
+def test_percent_cells_read_as_fractions_are_imported_with_a_hint(pipe: Pipeline, demo_monitor: Monitor,
+                                                                   notices: Notices) -> None:
+    # Excel stores a cell shown as "12,5 %" as 0.125; the readers see no number formats.
+    path = drop(demo_monitor, "M42_Prozent.xlsx", xlsx([["M42", "M42-barrierefrei", "2025", "Mitte", 0.125, "%",
+                                                         "Amt 40", None],
+                                                        ["M42", "M42-barrierefrei", "2025", "Süd", 0.2, "%",
+                                                         "Amt 40", None]]))
+    result = pipe.process(path)
+    assert result.status == IMPORTED and result.hints == ("M42-barrierefrei",)
+    assert "zwischen 0 und 1" in notices[-1].reply.plain()
+    # Whole percentages, or a CSV (where the text shows what was meant), give no hint.
+    path = drop(demo_monitor, "M42_ganz.xlsx", xlsx([["M42", "M42-barrierefrei", "2024", "Mitte", 12.5, "%",
+                                                      "Amt 40", None]]))
+    assert pipe.process(path).hints == ()
+    path = drop(demo_monitor, "M42.csv", office_csv([["M42", "M42-barrierefrei", "2023", "Mitte", "0,5", "%",
+                                                      "Amt 40", ""]]))
+    assert pipe.process(path).hints == ()
+
+
 def test_stichtag_fits_the_quarter(pipe: Pipeline, demo_monitor: Monitor) -> None:
     path = drop(demo_monitor, "u3.csv", office_csv([["M31", "M31-u3-plaetze", "30.09.2026", "", "80", "", "", ""]]))
     assert pipe.process(path).status == IMPORTED

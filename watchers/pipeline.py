@@ -73,10 +73,36 @@ class IngestResult:
     report: Path | None = None
     content_hash: str = ""
     signature: tuple[int, int] | None = field(default=None, compare=False)  # (size, mtime_ns) that was read
+    hints: tuple[str, ...] = ()  # imported, but worth a look (e.g. percent cells read as fractions)
 
     @property
     def ok(self) -> bool:
         return self.status in (IMPORTED, DUPLICATE)
+
+
+_SPREADSHEETS = (".xlsx", ".xlsm", ".ods")
+
+
+def percent_hints(filename: str, checked: Checked, catalogue: Any) -> tuple[str, ...]:
+    """Indicators in % whose values from a spreadsheet all lie between 0 and 1.
+
+    A cell formatted as percent holds the fraction (12,5 % is 0.125) and the readers see no number formats, so
+    such a file is imported as it is, but the notice asks to check it.
+    """
+    if not filename.casefold().endswith(_SPREADSHEETS):
+        return ()
+    values: dict[str, list[float]] = {}
+    for indicator, _area, _period, value, _note, _row in checked.rows:
+        if value is not None:
+            values.setdefault(indicator, []).append(value)
+    out = []
+    for indicator, found in values.items():
+        ind = catalogue.indicators.get(indicator)
+        if ind is None or ind.unit.strip() not in ("%", "Prozent", "Anteil %", "Anteil (%)"):
+            continue
+        if all(0 <= v <= 1 for v in found) and any(0 < v < 1 for v in found):
+            out.append(indicator)
+    return tuple(sorted(out))
 
 
 def _signature(st: os.stat_result) -> tuple[int, int]:
@@ -268,7 +294,7 @@ class Pipeline:
         return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
                             indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
                             new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
-                            content_hash=digest, signature=signature)
+                            content_hash=digest, signature=signature, hints=percent_hints(name, checked, catalogue))
 
     def _display_name(self, path: Path) -> str:
         hint = self.office_hint(path)
@@ -340,6 +366,9 @@ class Pipeline:
                             measures=", ".join(result.measures) or "—")))
             out.line(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
                           unchanged=result.unchanged))
+            for indicator in result.hints:
+                ind = self.monitor.catalogue.indicators.get(indicator)
+                out.line(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
         elif result.status == DUPLICATE:
             earlier = next((d for d in self.monitor.store.deliveries() if d.id == result.duplicate_of), None)
             out.line(text(lang, "ingest.notice.duplicate", file=result.file, office=office,
