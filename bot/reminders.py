@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from commands.reminders import ADMINS, Bundle, bundle, bundle_reply, claim, due_reminders
+from commands.outgoing import ADMIN_CHAT
+from commands.reminders import ADMINS, Bundle, bundle_reply, claim_all, due_reminders
 
 from .runtime import Outgoing, Sink
 
@@ -16,7 +17,7 @@ __all__ = ["ReminderService", "deliver_reminders", "send_via_telegram"]
 
 log = logging.getLogger(__name__)
 
-# Ticker, JobQueue job and CLI may run at once in one process; claim() already prevents duplicates,
+# Ticker, JobQueue job and CLI may run at once in one process; claim_all() already prevents duplicates,
 # this lock only keeps the messages of one run together.
 _RUN_LOCK = threading.Lock()
 
@@ -32,10 +33,7 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
     now = now or monitor.now()
     delivered: list[Bundle] = []
     with _RUN_LOCK:
-        for item in bundle(due_reminders(state, now)):
-            claimed = claim(state, item, now)
-            if claimed is None:
-                continue
+        for claimed in claim_all(state, due_reminders(state, now), now):
             message = Outgoing((claimed.recipient,), bundle_reply(state, claimed), kind="reminder", key=claimed.key)
             try:
                 sink(message)
@@ -91,6 +89,8 @@ class ReminderService:
 
 def _chats(monitor: Any, recipient: str) -> list[int]:
     catalogue = monitor.catalogue
+    if recipient == ADMIN_CHAT:
+        return [monitor.settings.access.admin_chat] if monitor.settings.access.admin_chat else []
     if recipient == ADMINS:
         ids = [p.telegram_id for p in catalogue.admins if p.telegram_id]
         if monitor.settings.access.admin_chat:

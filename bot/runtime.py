@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from commands.outgoing import ADMINS, Outgoing, Sink
+from commands.outgoing import ADMIN_CHAT, ADMINS, Outgoing, Sink
 
-__all__ = ["ADMINS", "Outgoing", "Service", "Sink"]
+__all__ = ["ADMINS", "ADMIN_CHAT", "Outgoing", "Service", "Sink"]
 
 
 class Service(Protocol):

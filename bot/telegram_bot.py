@@ -49,7 +49,7 @@ from commands.texts import text
 from storage.outbox import Outbox
 
 from .render import render_caption, render_html
-from .runtime import ADMINS, Outgoing
+from .runtime import ADMIN_CHAT, ADMINS, Outgoing
 from .workspace import Monitor
 
 __all__ = [
@@ -356,6 +356,10 @@ class TelegramBot:
         for recipient in message.recipients:
             if recipient == ADMINS:
                 targets += [(chat_id, "admins") for chat_id in self.admin_chats()]
+                continue
+            if recipient == ADMIN_CHAT:
+                if self.monitor.settings.access.admin_chat:
+                    targets.append((self.monitor.settings.access.admin_chat, "admin chat"))
                 continue
             person = self.monitor.catalogue.person(recipient)
             if person is not None and person.telegram_id:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from .reply import Reply
 
-__all__ = ["ADMINS", "Outgoing", "Sink"]
+__all__ = ["ADMINS", "ADMIN_CHAT", "Outgoing", "Sink"]
 
 ADMINS = "@admins"  # recipient meaning: every admin of the catalogue (and the admin chat, if set)
+ADMIN_CHAT = "@admin_chat"  # recipient meaning: only the admin chat of the settings (a group, not a person)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -14,7 +14,7 @@ from storage.models import Meeting, Protocol
 
 from . import fmt
 from .deliveries import overdue
-from .outgoing import ADMINS
+from .outgoing import ADMIN_CHAT, ADMINS
 from .registry import ADMIN, Caller, UsageError, command
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
@@ -342,15 +342,53 @@ def bundle(reminders: Iterable[Reminder]) -> list[Bundle]:
 
 
 def bundle_reply(state: State, item: Bundle) -> Reply:
-    """The one message a recipient gets: a greeting line and one bullet per reminder."""
+    """The one message a recipient gets: a greeting line and one bullet per reminder.
+
+    An admin's message carries the items for the whole Fachstelle too, under their own heading."""
     out = ReplyBuilder()
-    if item.recipient == ADMINS:
+    if item.recipient in (ADMINS, ADMIN_CHAT):
         out.line(b(state.t("rem.title_admins")))
     else:
         out.line(b(state.t("rem.title", name=item.recipient)))
-    for r in item.reminders:
+    own = [r for r in item.reminders if r.recipient != ADMINS or item.recipient in (ADMINS, ADMIN_CHAT)]
+    shared = [r for r in item.reminders if r not in own]
+    for r in own:
         out.line("• ", r.text)
+    if shared:
+        if own:
+            out.blank()
+        out.line(b(state.t("rem.title_admins")))
+        for r in shared:
+            out.line("• ", r.text)
     return out.build()
+
+
+def per_person(state: State, bundles: Sequence[Bundle]) -> list[Bundle]:
+    """One message per person and run: the items for the admins join each reachable admin's own bundle.
+
+    Without that an admin who also takes part in a measure would get two messages. The admin chat, if the
+    settings name one, gets the admins' items as well. Admins without a Telegram id keep them addressed to
+    the admins as a whole (shown in the console, listed by the bot)."""
+    shared = next((x for x in bundles if x.recipient == ADMINS), None)
+    reachable = [p.name for p in state.catalogue.admins if p.telegram_id]
+    if shared is None or not reachable:
+        return list(bundles)
+    out: list[Bundle] = []
+    for x in bundles:
+        if x.recipient == ADMINS:
+            continue
+        out.append(Bundle(x.recipient, x.reminders + shared.reminders) if x.recipient in reachable else x)
+    personal = {x.recipient for x in bundles}
+    out += [Bundle(name, shared.reminders) for name in reachable if name not in personal]
+    if state.settings.access.admin_chat:
+        out.append(Bundle(ADMIN_CHAT, shared.reminders))
+    return out
+
+
+def claim_all(state: State, due: Iterable[Reminder], now: datetime) -> list[Bundle]:
+    """Claim what is due (recorded as sent, once) and address it: one bundle per person."""
+    claimed = [c for c in (claim(state, item, now) for item in bundle(due)) if c is not None]
+    return per_person(state, claimed)
 
 
 def claim(state: State, bundle_: Bundle, now: datetime) -> Bundle | None:
@@ -369,6 +407,8 @@ def claim(state: State, bundle_: Bundle, now: datetime) -> Bundle | None:
 
 
 def recipient_label(state: State, recipient: str) -> str:
+    if recipient == ADMIN_CHAT:
+        return state.t("rem.admin_chat")
     return state.t("rem.admins") if recipient == ADMINS else recipient
 
 
@@ -408,18 +448,15 @@ def erinnerungen(state: State, args: list[str], caller: Caller, now: datetime) -
                 out.line("• ", i(r.kind), f" {r.measure or '—'}: {r.text}")
         out.blank().line(state.t("rem.send_hint"))
         return out.build()
-    sent: list[Bundle] = []
-    for item in bundle(due):
-        claimed = claim(state, item, now)
-        if claimed is None:
-            continue
-        sent.append(claimed)
-        # The bot layer delivers notices; recording the keys first means a crash never repeats one.
-        text = "\n".join("".join(s.text for s in line) for line in bundle_reply(state, claimed).lines)
-        out.notify(claimed.recipient, text, kind="reminder", key=claimed.key)
+    # Recording the keys first (claim_all) means a crash never repeats one; the bot layer delivers the notices.
+    sent = claim_all(state, due, now)
+    for item in sent:
+        text = "\n".join("".join(s.text for s in line) for line in bundle_reply(state, item).lines)
+        out.notify(item.recipient, text, kind="reminder", key=item.key)
     if not sent:
         return out.line(state.t("rem.none_due")).build()
-    out.line(b(state.t("rem.sent_title", n=sum(len(x.reminders) for x in sent), recipients=len(sent))))
+    n = len({r.key for item in sent for r in item.reminders})
+    out.line(b(state.t("rem.sent_title", n=n, recipients=len(sent))))
     for item in sent:
         out.line("• ", recipient_label(state, item.recipient), ": ",
                  ", ".join(dict.fromkeys(f"{r.kind} {r.measure}".strip() for r in item.reminders)))

@@ -21,6 +21,7 @@ DE = {
     # reminders
     "rem.title": "Erinnerung für {name}:",
     "rem.title_admins": "Erinnerungen für die Fachstelle:",
+    "rem.admin_chat": "Admin-Chat",
     "rem.admins": "Fachstelle (Admins)",
     "rem.all_measures": "alle Maßnahmen",
     "rem.tomorrow": "morgen",
@@ -172,6 +173,7 @@ EN = {
     "weekday.6": "Sunday",
     "rem.title": "Reminder for {name}:",
     "rem.title_admins": "Reminders for the social planning unit:",
+    "rem.admin_chat": "admin chat",
     "rem.admins": "admins",
     "rem.all_measures": "all measures",
     "rem.tomorrow": "tomorrow",

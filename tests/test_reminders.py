@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,18 +12,18 @@ import pytest
 
 from bot import runtime
 from bot.reminders import ReminderService, deliver_reminders
-from bot.runtime import Outgoing
+from bot.runtime import ADMIN_CHAT, Outgoing
 from bot.workspace import Monitor
 from commands import Caller, dispatch
 from commands.reminders import (
     ADMINS,
     WorkCalendar,
     blocked_reason,
-    bundle,
     collect,
     due_reminders,
     next_slot,
 )
+from storage.config import AccessSettings
 from storage.store import Store
 
 from .conftest import BERLIN, at
@@ -166,24 +167,44 @@ def test_person_without_telegram_id_is_listed_to_the_admins(demo_monitor: Monito
 
 def test_deliver_bundles_one_message_per_recipient_recorded_before_sending(demo_monitor: Monitor) -> None:
     store = demo_monitor.store
-    seen_sent: list[bool] = []
+    seen: list[tuple[Outgoing, set[str]]] = []
 
     def sink(message: Outgoing) -> None:
-        # By the time a message reaches the sink, its reminders are already recorded as sent.
-        seen_sent.append(all(k in store.sent_keys() for k in by_key[message.key]))
-        messages.append(message)
+        seen.append((message, set(store.sent_keys())))  # what was recorded when the message reached the sink
 
-    messages: list[Outgoing] = []
-    by_key: dict[str, tuple[str, ...]] = {}
     due = due_reminders(demo_monitor.state, at("2018-09-19 09:00"))
-    for b in bundle(due):
-        by_key[b.key] = b.keys
     delivered = deliver_reminders(demo_monitor, sink, at("2018-09-19 09:00"))
-    recipients = [m.recipients for m in messages]
+    keys = {b.key: b.keys for b in delivered}
+    recipients = [m.recipients for m, _ in seen]
     assert len(recipients) == len(set(recipients)) == len(delivered) > 1
-    assert all(seen_sent) and len(seen_sent) == len(messages)
-    assert all(m.kind == "reminder" and m.key for m in messages)
+    assert all(set(keys[m.key]) <= recorded for m, recorded in seen)
+    assert all(m.kind == "reminder" and m.key for m, _ in seen)
+    # Every due reminder went out, the admins' items inside the admins' own messages.
+    assert {k for ks in keys.values() for k in ks} == {r.key for r in due}
+    assert ADMINS not in {r for m, _ in seen for r in m.recipients}
     assert deliver_reminders(demo_monitor, sink, at("2018-09-19 09:05")) == []
+
+
+def test_an_admin_gets_one_message_with_their_own_and_the_fachstelle_items(demo_monitor: Monitor) -> None:
+    due = due_reminders(demo_monitor.state, at("2018-09-19 09:00"))
+    own = [r for r in due if r.recipient == ADMIN]
+    shared = [r for r in due if r.recipient == ADMINS]
+    assert own and shared  # the demo admin takes part in measures and is the Fachstelle
+    messages: list[Outgoing] = []
+    deliver_reminders(demo_monitor, messages.append, at("2018-09-19 09:00"))
+    (mine,) = [m for m in messages if m.recipients == (ADMIN,)]
+    text = mine.reply.plain()
+    assert all(r.text in text for r in own + shared)
+    assert text.index(own[0].text) < text.index("Erinnerungen für die Fachstelle:") < text.index(shared[0].text)
+
+
+def test_the_admin_chat_gets_the_fachstelle_items_too(demo_monitor: Monitor) -> None:
+    demo_monitor.settings = replace(demo_monitor.settings, access=AccessSettings(admin_chat=-100123))
+    messages: list[Outgoing] = []
+    deliver_reminders(demo_monitor, messages.append, at("2018-09-19 09:00"))
+    (group,) = [m for m in messages if m.recipients == (ADMIN_CHAT,)]
+    assert group.reply.plain().startswith("Erinnerungen für die Fachstelle:")
+    assert Counter(r for m in messages for r in m.recipients)[ADMIN] == 1
 
 
 def test_a_failing_sink_does_not_resend_or_block_others(demo_monitor: Monitor) -> None:
@@ -272,7 +293,8 @@ def test_erinnerungen_lists_and_sends(demo_monitor: Monitor) -> None:
     assert not listing.notices
     sent = dispatch(state, "/erinnerungen senden", admin, at("2018-09-19 09:00"))
     assert sent.ok and "Versandt" in sent.plain()
-    assert {n.person for n in sent.notices} >= {ERIKA, ADMIN, ADMINS}
+    assert {n.person for n in sent.notices} >= {ERIKA, ADMIN}
+    assert len({n.person for n in sent.notices}) == len(sent.notices)  # one message per person
     # Sent as reminders with their bundle key: the bot then never delivers them twice.
     assert all(n.kind == "reminder" and n.key for n in sent.notices)
     assert len({n.key for n in sent.notices}) == len(sent.notices)
