@@ -7,20 +7,14 @@ from datetime import datetime
 from storage.models import Measure
 
 from . import fmt
+from . import protocols as signing
 from .deliveries import overdue
-from .periods import Period, PeriodError
+from .periods import period_label
 from .registry import ANYONE, Caller, all_commands, command, take_measure
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
 
 __all__ = ["measure_title"]
-
-
-def _period_label(key: str, lang: str) -> str:
-    try:
-        return Period.from_key(key).label(lang)
-    except PeriodError:
-        return key
 
 
 def measure_title(state: State, measure: Measure) -> str:
@@ -33,8 +27,8 @@ def _protocol_counts(state: State, measure: str) -> tuple[int, int] | None:
     if not protocols:
         return None
     last = protocols[-1]
-    signed = {s.person for s in state.store.signatures(last.id)}
-    return len(signed & set(last.signatories)), len(last.signatories)
+    required = signing.signatories(state, last)
+    return len(required) - len(signing.missing(state, last)), len(required)
 
 
 @command("start", access=ANYONE)
@@ -113,11 +107,10 @@ def _detail(state: State, m: Measure, today) -> Reply:
     protocols = state.store.protocols(m.id)
     if protocols:
         for p in protocols:
-            signed = {s.person for s in state.store.signatures(p.id)}
-            missing = [name for name in p.signatories if name not in signed]
+            required, outstanding = signing.signatories(state, p), signing.missing(state, p)
             out.line(state.t("detail.protocol", day=fmt.day(p.meeting_day, lang), sent=fmt.day(p.sent_on, lang),
-                             signed=len(set(p.signatories) & signed), required=len(p.signatories)))
-            out.line("  ", state.t("detail.protocol_missing", names=", ".join(missing)) if missing
+                             signed=len(required) - len(outstanding), required=len(required)))
+            out.line("  ", state.t("detail.protocol_missing", names=", ".join(outstanding)) if outstanding
                      else state.t("detail.protocol_complete"))
     else:
         out.line(state.t("detail.protocol_none"))
@@ -135,7 +128,7 @@ def _detail(state: State, m: Measure, today) -> Reply:
             if n_areas > 1:
                 area += state.t("detail.more_areas", n=n_areas - 1)
             out.line("• ", state.t("detail.indicator_value", name=ind.name, value=fmt.number(obs.value, lang),
-                                   unit=ind.unit, period=_period_label(obs.period, lang), area=area))
+                                   unit=ind.unit, period=period_label(obs.period, lang), area=area))
     else:
         out.line(state.t("detail.indicators_none"))
 

@@ -10,8 +10,9 @@ from icalendar import Calendar, Event
 from storage.models import Meeting, Protocol
 
 from . import fmt
+from . import protocols as signing
 from .registry import ADMIN, PARTICIPANT, Caller, UsageError, command, take_measure
-from .reminders import ADMINS, WorkCalendar, measure_label, participants, signatories
+from .reminders import ADMINS, WorkCalendar, measure_label, participants
 from .reply import Attachment, Reply, ReplyBuilder, b, i
 from .state import State
 
@@ -133,11 +134,6 @@ def _meeting_on(state: State, measure: str, day: date) -> Meeting:
     return found
 
 
-def _missing(state: State, protocol: Protocol) -> list[str]:
-    signed = {s.person for s in state.store.signatures(protocol.id)}
-    return [n for n in signatories(state, protocol) if n not in signed]
-
-
 @command("protokoll", en="protocol", access=ADMIN, usage="Mxx TT.MM.JJJJ versandt", usage_en="Mxx DD.MM.YYYY sent")
 def protokoll(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Festhalten, dass das Protokoll einer Besprechung zur Unterschrift versandt wurde."""
@@ -152,7 +148,7 @@ def protokoll(state: State, args: list[str], caller: Caller, now: datetime) -> R
     label = measure.number
     existing = state.store.protocol(measure.id, day)
     if existing is not None:
-        missing = _missing(state, existing)
+        missing = signing.missing(state, existing)
         return ReplyBuilder().line(state.t(
             "mt.protocol_known", measure=label, day=fmt.day(day, state.lang),
             sent=fmt.day(existing.sent_on, state.lang), missing=", ".join(missing) or state.t("none"))).build()
@@ -195,7 +191,7 @@ def unterschrieben(state: State, args: list[str], caller: Caller, now: datetime)
         p = protocols[0]
         raise UsageError("mt.not_signatory", measure=label, day=fmt.day(p.meeting_day, state.lang),
                          names=", ".join(_signatory_names(state, p)) or state.t("none"))
-    open_ = [p for p in mine if name in _missing(state, p)]
+    open_ = [p for p in mine if name in signing.missing(state, p)]
     if not open_:
         p = mine[0]
         when = next((s.signed_on for s in state.store.signatures(p.id) if s.person == name), p.sent_on)
@@ -208,7 +204,7 @@ def unterschrieben(state: State, args: list[str], caller: Caller, now: datetime)
                          sent=fmt.day(protocol.sent_on, state.lang))
     channel = "telegram" if caller.user_id is not None else "konsole"
     state.store.sign(protocol.id, name, signed_on=signed_on, channel=channel, at=now)
-    missing = _missing(state, protocol)
+    missing = signing.missing(state, protocol)
     total = len(_signatory_names(state, protocol))
     out = ReplyBuilder().line(state.t("mt.signed", name=name, measure=label,
                                       day=fmt.day(protocol.meeting_day, state.lang),
@@ -223,7 +219,7 @@ def unterschrieben(state: State, args: list[str], caller: Caller, now: datetime)
 
 
 def _signatory_names(state: State, protocol: Protocol) -> list[str]:
-    return signatories(state, protocol)
+    return signing.signatories(state, protocol)
 
 
 # ---------------------------------------------------------------- /protokolle
@@ -239,7 +235,7 @@ def protokolle(state: State, args: list[str], caller: Caller, now: datetime) -> 
     by_person: dict[str, list[str]] = {}
     rows = []
     for p in protocols:
-        missing = _missing(state, p)
+        missing = signing.missing(state, p)
         if missing:
             rows.append((p, missing))
             for name in missing:

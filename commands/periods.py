@@ -25,6 +25,7 @@ __all__ = [
     "next",
     "parse_period",
     "period_containing",
+    "period_label",
     "periods_between",
     "previous",
 ]
@@ -337,3 +338,11 @@ def due_date(period: Period, frist_tage: int) -> date:
 def example(frequency: str) -> str:
     """An example key for messages: '2018-Q3' for vierteljährlich, '2018' for jährlich, …"""
     return _EXAMPLES[_kind(frequency)]
+
+
+def period_label(key: str, lang: str = "de") -> str:
+    """'2018-Q3' -> '3. Quartal 2018'; a key that is no canonical period is shown as it is."""
+    try:
+        return Period.from_key(key).label(lang)
+    except PeriodError:
+        return key

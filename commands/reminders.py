@@ -10,11 +10,12 @@ from functools import lru_cache
 
 import holidays
 
-from storage.models import Meeting, Protocol
+from storage.models import Meeting
 
 from . import fmt
 from .deliveries import overdue
 from .outgoing import ADMIN_CHAT, ADMINS
+from .protocols import signatories
 from .registry import ADMIN, Caller, UsageError, command
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
@@ -170,12 +171,6 @@ def participants(state: State, meeting: Meeting) -> list[str]:
     if meeting.participants:
         return list(meeting.participants)
     return [p.name for p in state.catalogue.participants(meeting.measure)]
-
-
-def signatories(state: State, protocol: Protocol) -> list[str]:
-    if protocol.signatories:
-        return list(protocol.signatories)
-    return [p.name for p in state.catalogue.participants(protocol.measure)]
 
 
 def _week(day: date) -> str:

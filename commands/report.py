@@ -23,9 +23,10 @@ from datetime import date, datetime
 from storage.models import Indicator, Measure, Meeting
 
 from . import fmt
+from . import protocols as signing
 from .charts import MAX_LINES, ChartWords, Line, Panel, line_chart, small_multiples
 from .deliveries import Due, Expected, expected_deliveries
-from .periods import Period, PeriodError
+from .periods import period_label
 from .registry import Caller, UsageError, command, take_measure
 from .reply import Attachment, Reply, ReplyBuilder
 from .state import State
@@ -168,14 +169,6 @@ def long_day(state: State, day: date) -> str:
     return state.t("report.long_day", d=day.day, month=month, y=day.year)
 
 
-def period_label(key: str, lang: str = "de") -> str:
-    """'2018-Q3' -> '3. Quartal 2018'; a key that is no canonical period is shown as it is."""
-    try:
-        return Period.from_key(key).label(lang)
-    except PeriodError:
-        return key
-
-
 def _and_join(state: State, items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -287,9 +280,8 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
     # Protocols: each with who has signed its current version and who is outstanding.
     protocols = []
     for p in store.protocols():
-        signed = {s.person for s in store.signatures(p.id)}
-        protocols.append(ProtocolRow(p.measure, p.meeting_day, p.sent_on, p.version, p.signatories,
-                                     tuple(n for n in p.signatories if n not in signed)))
+        protocols.append(ProtocolRow(p.measure, p.meeting_day, p.sent_on, p.version,
+                                     tuple(signing.signatories(state, p)), tuple(signing.missing(state, p))))
 
     # Indicators: rows and (for the HTML) one chart group per measure.
     ind_rows: list[IndicatorRow] = []

@@ -130,3 +130,19 @@ def test_command_parsing_handles_bot_suffix_and_case() -> None:
 def test_unknown_command_and_plain_text_are_usage_errors(state: State) -> None:
     assert ask(state, "/gibtsnicht").status == "usage"
     assert ask(state, "Hallo").status == "usage"
+
+
+def test_a_protocol_without_stored_signatories_counts_the_catalogue_participants(demo_monitor) -> None:
+    state = demo_monitor.state
+    expected = [p.name for p in state.catalogue.participants("M14")]
+    assert len(expected) == 2
+    state.store.record_protocol("M14", date(2018, 6, 28), sent_on=date(2018, 7, 2), signatories=[])
+    overview = next(line for line in ask(state, "/status").plain().splitlines() if line.startswith("M 14"))
+    assert "Protokoll 0/2" in overview
+    detail = ask(state, "/status M14").plain()
+    assert "0 von 2 unterschrieben" in detail and ", ".join(expected) in detail
+    assert all(name in ask(state, "/protokolle").plain() for name in expected)
+    from commands.report import build_report
+
+    (row,) = [p for p in build_report(state, date(2018, 7, 10), charts=False).protocols if p.measure == "M14"]
+    assert list(row.missing) == expected
