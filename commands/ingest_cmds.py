@@ -6,6 +6,7 @@ from datetime import datetime
 
 from . import fmt
 from .deliveries import completeness, next_due
+from .periods import period_label
 from .registry import Caller, command, take_measure
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
@@ -43,7 +44,8 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
                          else fmt.number(None, lang))
                 obs = latest[0]
                 area = state.t("ingest.indicators.areas", n=len(latest))
-            out.line("  ", state.t("ingest.indicators.latest", value=f"{value} {ind.unit}".strip(), period=obs.period,
+            out.line("  ", state.t("ingest.indicators.latest", value=f"{value} {ind.unit}".strip(),
+                                   period=period_label(obs.period, lang),
                                    area=area))
         else:
             out.line("  ", state.t("ingest.indicators.no_value"))

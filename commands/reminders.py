@@ -134,7 +134,8 @@ def blocked_reason(state: State, now: datetime) -> str | None:
         return state.t("rem.blocked_weekend", day=fmt.day(day, state.lang), weekday=_weekday(state, day))
     start, end = state.settings.reminders.window
     if not start <= local.time().replace(tzinfo=None) < end:
-        return state.t("rem.blocked_hours", hours=state.settings.reminders.hours)
+        start, end = state.settings.reminders.window
+        return state.t("rem.blocked_hours", start=fmt.clock(start), end=fmt.clock(end))
     return None
 
 

@@ -22,6 +22,8 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def text(lang: str, key: str, **params: object) -> str:
     """The text for `key` in `lang`, falling back to German; params are filled with str.format."""
+    if params.get("n") == 1 and f"{key}_one" in _CATALOGUE["de"]:
+        key = f"{key}_one"  # the singular form, where a text has one ("1 Schritt offen")
     template = catalogue(lang).get(key) or _CATALOGUE["de"].get(key)
     if template is None:
         raise KeyError(f"no text for {key!r}")

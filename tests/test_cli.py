@@ -27,7 +27,7 @@ def test_init_ask_check_round_trip(tmp_path: Path) -> None:
     assert env_status.stdout == status.stdout
 
     check = run_cli("check", "--workspace", str(ws))
-    assert check.returncode == 0 and "14 Maßnahmen" in check.stdout
+    assert check.returncode == 0 and "Maßnahmen: 14" in check.stdout
 
 
 def test_ask_exit_codes_and_errors_are_one_german_sentence(workspace: Path) -> None:

@@ -146,3 +146,10 @@ def test_a_protocol_without_stored_signatories_counts_the_catalogue_participants
 
     (row,) = [p for p in build_report(state, date(2018, 7, 10), charts=False).protocols if p.measure == "M14"]
     assert list(row.missing) == expected
+
+
+def test_one_open_step_is_singular(state: State) -> None:
+    line = next(x for x in ask(state, "/status").plain().splitlines() if x.startswith("M 11"))
+    assert line.endswith("1 Schritt offen")
+    line = next(x for x in ask(state, "/status").plain().splitlines() if x.startswith("M 12"))
+    assert line.endswith("2 Schritte offen")
