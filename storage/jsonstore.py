@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -16,6 +17,8 @@ from tinydb.storages import Storage
 
 __all__ = ["AtomicJSONStorage", "ProcessLock", "StoreError", "StoreUnreadable", "backup_files"]
 
+
+log = logging.getLogger(__name__)
 
 class StoreError(Exception):
     """A store that cannot be used; `code` names the German/English message."""
@@ -184,7 +187,11 @@ class AtomicJSONStorage(Storage):
                 fh.flush()
                 if self.fsync:
                     os.fsync(fh.fileno())
-            self._maybe_backup()
+            try:
+                self._maybe_backup()
+            except OSError:
+                # A backup is best effort: a full or read-only sicherungen/ must not fail the write itself.
+                log.warning("backup of %s not written", self.path, exc_info=True)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -192,11 +199,12 @@ class AtomicJSONStorage(Storage):
             # The in-memory copy already holds the failed change: forget it, the disk is the truth.
             self._data = None
             raise
-        if self.fsync:
-            _fsync_dir(self.path.parent)
+        # The new file is in place: record that before anything else can interrupt (e.g. Ctrl-C in the fsync).
         self._data = data
         self.writes += 1
         self._written_since_backup = True
+        if self.fsync:
+            _fsync_dir(self.path.parent)
 
     def _maybe_backup(self, *, force: bool = False) -> None:
         if self.backups <= 0 or not self.path.exists():

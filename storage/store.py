@@ -182,6 +182,7 @@ class Store:
         with contextlib.suppress(OSError):
             self._storage._maybe_backup(force=True)
         written: list[Path] = []
+        writes = self._storage.writes
         try:
             deliveries = {}
             for doc_id, doc in data.get(DELIVERIES, {}).items():
@@ -194,9 +195,10 @@ class Store:
             meta = dict(data[META]["1"], schema=SCHEMA_VERSION, migrated=datetime.now().isoformat(timespec="seconds"))
             self._storage.write({**data, DELIVERIES: deliveries, META: {**data[META], "1": meta}})
         except BaseException:
-            for segment in written:
-                with contextlib.suppress(OSError):
-                    segment.unlink()
+            if self._storage.writes == writes:  # the new main file is not in place: its segments are orphans
+                for segment in written:
+                    with contextlib.suppress(OSError):
+                        segment.unlink()
             raise
 
     def _build_indexes(self) -> None:
@@ -580,16 +582,20 @@ class Store:
             packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
                       for ind, area, period, value, note, rowno in rows]
             indicators = sorted({r[R_INDICATOR] for r in packed})
-            did = max(map(int, self._raw(DELIVERIES)), default=0) + 1
+            did = max(self._deliveries, default=0) + 1
             ref = write_segment(self.path, did, content_hash, packed, fsync=self._fsync)
             doc = {"file": file, "hash": content_hash, "office": office,
                    "received": received.isoformat(timespec="seconds"), "measures": sorted(set(measures)),
                    "indicators": indicators, **ref}
+            writes = self._storage.writes
             try:
                 self._db.table(DELIVERIES).insert(Document(doc, doc_id=did))
             except BaseException:
-                with contextlib.suppress(OSError):
-                    (self._segments / ref["segment"]).unlink()
+                # Only a segment the main file does not reference may go (an interrupt after the replace
+                # leaves it referenced); anything else is an orphan the next open removes.
+                if self._storage.writes == writes:
+                    with contextlib.suppress(OSError):
+                        (self._segments / ref["segment"]).unlink()
                 raise
             # Only now that the write succeeded do the indexes learn the rows (one pass: count and index).
             self._hashes[content_hash] = did

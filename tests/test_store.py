@@ -447,3 +447,35 @@ def test_backups_are_copies_not_links_of_the_live_file(tmp_path: Path) -> None:
         # Damage done to the live file in place must never reach a backup.
         assert not backup.samefile(path)
     assert live.st_nlink == 1
+
+
+def test_an_interrupt_after_the_replace_keeps_the_referenced_segment(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "s.json"
+    store = Store(path)
+
+    def interrupted(folder: Path) -> None:
+        if folder == tmp_path:  # the main file's folder: the segment is already written and synced
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("storage.jsonstore._fsync_dir", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.add_delivery(file="a.csv", content_hash="h", office="", received=T0, rows=rows("i", 3))
+    monkeypatch.undo()
+    store.close()
+    with Store(path) as again:  # the delivery that reached the disk is whole, segment included
+        assert again.observation_count == 3
+
+
+def test_a_backup_that_cannot_be_written_does_not_fail_the_write(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "s.json"
+    with Store(path, backup_seconds=0) as s:
+        s.add_step("M21", "eins")
+
+        def full(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("storage.jsonstore.shutil.copyfile", full)
+        s.add_step("M21", "zwei")
+        monkeypatch.undo()
+    with Store(path) as again:
+        assert [x.text for x in again.steps("M21")] == ["eins", "zwei"]
