@@ -307,3 +307,25 @@ def test_orphaned_report_is_replaced_not_duplicated(pipe: Pipeline, demo_monitor
     orphan.write_text("alt", encoding="utf-8")  # a crash after the report, before the move
     _, report = rejected(pipe, demo_monitor, "x.csv", office_csv([["M99", "x", "2026", "", "1", "", "", ""]]))
     assert "M99" in report
+
+
+def test_a_file_saved_again_while_it_is_imported_stays_for_its_new_content(pipe: Pipeline, demo_monitor: Monitor,
+                                                                           monkeypatch) -> None:
+    import watchers.pipeline as pipeline_module
+
+    path = drop(demo_monitor, "M21.csv", office_csv([["M21", "M21-bauland", "2030", "", "1,5", "ha", "Amt 61", ""]]))
+    original = pipeline_module.check_delivery
+
+    def office_saves_a_correction_meanwhile(*args, **kwargs):
+        checked = original(*args, **kwargs)
+        path.write_bytes(office_csv([["M21", "M21-bauland", "2030", "", "2,5", "ha", "Amt 61", ""]]))
+        return checked
+
+    monkeypatch.setattr(pipeline_module, "check_delivery", office_saves_a_correction_meanwhile)
+    first = pipe.process(path)
+    monkeypatch.undo()
+    assert first.status == IMPORTED and first.moved_to is None
+    assert path.exists() and not list(demo_monitor.settings.processed.rglob("M21.csv"))
+    second = pipe.process(path)  # the next pass reads the correction
+    assert second.status == IMPORTED and second.moved_to is not None
+    assert demo_monitor.store.latest("M21-bauland")[0].value == 2.5

@@ -129,8 +129,16 @@ def _unique(folder: Path, name: str, *, reports: bool = True) -> Path:
         n += 1
 
 
-def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool, reports: bool = True) -> Path:
-    """Move `source` (or copy it: `data`, or the file when None) into `folder` under a free name; never overwrites."""
+class ChangedMeanwhile(Exception):
+    """The file was saved again after it was read: it stays in the inbox, its new content is read next."""
+
+
+def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool, reports: bool = True,
+           expect: tuple[int, int] | None = None) -> Path:
+    """Move `source` (or copy it: `data`, or the file when None) into `folder` under a free name; never overwrites.
+
+    With `expect` (size, mtime of what was read), a file saved again since is not moved: what would be archived
+    must be what was stored or judged."""
     folder.mkdir(parents=True, exist_ok=True)
     for _ in range(1000):
         target = _unique(folder, name, reports=reports)
@@ -145,7 +153,14 @@ def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: b
                     continue
                 shutil.move(str(source), str(target))  # shares without hard links, or another file system
                 return target
-            os.unlink(source)
+            if expect is not None and _signature(os.stat(target)) != expect:
+                os.unlink(target)
+                raise ChangedMeanwhile(source)
+            try:
+                os.unlink(source)
+            except OSError:
+                os.unlink(target)  # not moved after all: no second copy in the archive on the next attempt
+                raise
             return target
         tmp = folder / f".{target.name}.{os.getpid()}.part"
         if data is None:
@@ -290,7 +305,7 @@ class Pipeline:
         if stored.duplicate_of is not None:
             return self._archive_duplicate(path, data, self.monitor.store.delivery_by_hash(digest), keep_original,
                                            digest, signature)
-        moved = self._archive(path, data, received, keep_original)
+        moved = self._archive(path, data, received, keep_original, signature)
         return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
                             indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
                             new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
@@ -300,10 +315,14 @@ class Pipeline:
         hint = self.office_hint(path)
         return f"{hint}/{path.name}" if hint else path.name
 
-    def _archive(self, path: Path, data: bytes, received: datetime, keep_original: bool) -> Path | None:
+    def _archive(self, path: Path, data: bytes, received: datetime, keep_original: bool,
+                 signature: tuple[int, int] | None = None) -> Path | None:
         folder = self.settings.processed / f"{received:%Y}" / f"{received:%m}"
         try:
-            return _place(path, data, folder, path.name, move=not keep_original)
+            return _place(path, data, folder, path.name, move=not keep_original, expect=signature)
+        except ChangedMeanwhile:
+            log.info("%s was saved again while it was imported; its new content is read next", path)
+            return None
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
@@ -312,7 +331,7 @@ class Pipeline:
 
     def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
                            signature: tuple[int, int]) -> IngestResult:
-        moved = self._archive(path, data, self.now(), keep_original)
+        moved = self._archive(path, data, self.now(), keep_original, signature)
         return IngestResult(path.name, DUPLICATE, office=getattr(known, "office", ""),
                             rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
                             duplicate_of=getattr(known, "id", None), moved_to=moved, content_hash=digest,
@@ -339,7 +358,13 @@ class Pipeline:
             report = folder / (target.name + REPORT_SUFFIX)
             _write_text(report, "\n".join(report_lines) + "\n")
             # Its own report is already there: only another file may push it to a new name.
-            placed = _place(path, data, folder, target.name, move=not keep_original, reports=False)
+            try:
+                placed = _place(path, data, folder, target.name, move=not keep_original, reports=False,
+                                expect=signature)
+            except ChangedMeanwhile:
+                # Saved again (perhaps corrected) while it was judged: judge the new content instead.
+                report.unlink()
+                return IngestResult(path.name, RETRY, signature=signature)
             if placed.name != target.name:
                 os.replace(report, folder / (placed.name + REPORT_SUFFIX))
                 report = folder / (placed.name + REPORT_SUFFIX)
