@@ -231,3 +231,24 @@ def test_rescan_catches_lost_events(demo_monitor: Monitor, notices: Notices) -> 
     with FolderWatcher(demo_monitor, pipeline, observer_factory=_DeafObserver, sink=notices):
         (demo_monitor.settings.inbox / "verloren.csv").write_bytes(office_csv([row("M21-bauland", "2029", "2")]))
         wait_for(imported(demo_monitor, "M21-bauland", "2029"), what="import by rescan")
+
+
+def test_reading_the_catalogue_does_not_trigger_reloads(demo_monitor: Monitor, notices: Notices) -> None:
+    tune(demo_monitor, polling=False)
+    pipeline = Pipeline(demo_monitor, notices)
+    reloads: list[int] = []
+    with FolderWatcher(demo_monitor, pipeline, sink=notices) as watcher:
+        original = watcher.catalogue_changed
+
+        def counted() -> None:
+            reloads.append(1)
+            original()
+
+        watcher.catalogue_changed = counted  # type: ignore[method-assign]
+        catalogue = demo_monitor.settings.catalogue_file
+        for _ in range(5):
+            catalogue.read_bytes()  # readers (check, ask, an editor) open and close it
+        time.sleep(0.5)  # events arrive asynchronously; nothing may come of mere reads
+        assert reloads == []
+        catalogue.write_text(catalogue.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        wait_for(lambda: reloads, what="reload after a real change")

@@ -92,6 +92,8 @@ class _CatalogueHandler(FileSystemEventHandler):
         self.name = name
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return  # someone only read it (our own hash, an editor, `sozialmonitor check`): nothing changed
         paths = [event.src_path, getattr(event, "dest_path", "")]
         if any(p and os.path.basename(os.fsdecode(p)) == self.name for p in paths):
             self.watcher.catalogue_changed()
