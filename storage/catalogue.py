@@ -181,11 +181,16 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
 
     persons: list[Person] = []
     seen_ids: set[int] = set()
+    seen_names: set[str] = set()
     for line, e in entries("person"):
         name = str(e.get("name", "")).strip()
         if not name:
             problem(line, "cat_missing", kind="person", key="name")
             continue
+        if name in seen_names:
+            # Signatures and reminders are kept by name: two people of one name would share them.
+            problem(line, "cat_duplicate", kind="person", id=name)
+        seen_names.add(name)
         tid = e.get("telegram_id")
         if tid is not None and (not isinstance(tid, int) or isinstance(tid, bool)):
             problem(line, "cat_bad_telegram_id", name=name, found=tid)

@@ -217,7 +217,8 @@ class AtomicJSONStorage(Storage):
         # Names sort in time order: seconds, then microseconds, bumped while taken.
         micro = int(now % 1 * 1_000_000)
         while True:
-            stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now)) + f"{micro:07d}"
+            # UTC: local time would sort wrongly in the hour the clocks go back.
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + f"{micro:07d}"
             target = folder / f"{self.path.stem}.{stamp}{self.path.suffix}"
             if not target.exists():
                 break

@@ -343,6 +343,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            # Without the process lock nothing may write any more (a late import after a timed-out stop).
+            self._storage.read_only = True
             self._process_lock.release()
 
     def __enter__(self) -> Store:

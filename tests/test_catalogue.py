@@ -50,3 +50,9 @@ def test_toml_syntax_error_names_the_line() -> None:
     catalogue, problems = parse_catalogue('[[massnahme]]\nid = "M21\n')
     assert catalogue is None
     assert problems[0].code == "toml_syntax" and problems[0].line == 2
+
+
+def test_two_persons_of_one_name_are_a_problem() -> None:
+    text = render_catalogue(persons=[Person("Erika Muster", telegram_id=1), Person("Erika Muster", telegram_id=2)])
+    _, problems = parse_catalogue(text)
+    assert [(p.code, p.params.get("id")) for p in problems] == [("cat_duplicate", "Erika Muster")]

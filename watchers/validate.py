@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ __all__ = ["Checked", "Finding", "Limits", "check_delivery", "finding", "mb_text
 
 MB = 1024 * 1024
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Finding:
@@ -145,6 +148,7 @@ def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_h
         with gc_paused():
             return _check(data, filename, catalogue, office_hint, limits, lang)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
+        log.exception("checking %s failed unexpectedly; the file is rejected as unreadable", filename)
         message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
         return Checked([], findings=(Finding(message, code="unreadable", line=message),))
 
