@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from commands import Caller, dispatch
+from commands.reminders import recipient_label
 from commands.texts import text
 from storage.config import load_settings
 
@@ -99,7 +100,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             for path in save_attachments(reply, monitor.settings.workspace / "ausgaben"):
                 out += f"\n{path}"
         for notice in reply.notices:
-            out += f"\n[{notice.kind} → {notice.person}]\n{notice.text}"
+            out += f"\n[{notice.kind} → {recipient_label(monitor.state, notice.person)}]\n{notice.text}"
         if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
             return 2 if reply.status == "usage" else 1

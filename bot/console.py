@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from commands import Caller, dispatch
+from commands.reminders import recipient_label
 from commands.reply import Reply
 
 from .render import render_plain
@@ -49,7 +50,7 @@ class ConsoleChat:
 
     def sink(self, message: Outgoing) -> None:
         """Print a notice or reminder as it happens (called from any thread)."""
-        to = ", ".join(message.recipients)
+        to = ", ".join(recipient_label(self.monitor.state, r) for r in message.recipients)
         self.say(f"[{message.kind} → {to}]\n{self.render(message.reply)}")
 
     def render(self, reply: Reply) -> str:
@@ -58,7 +59,7 @@ class ConsoleChat:
             text += f"\n📎 {path}"
         # What a command tells other people (e.g. a moved meeting) is shown here: no chat to deliver it to.
         for notice in reply.notices:
-            text += f"\n[{notice.kind} → {notice.person}]\n{notice.text}"
+            text += f"\n[{notice.kind} → {recipient_label(self.monitor.state, notice.person)}]\n{notice.text}"
         return text
 
     def answer(self, line: str) -> Reply:

@@ -35,7 +35,9 @@ def _protocol_counts(state: State, measure: str) -> tuple[int, int] | None:
 def start(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Begrüßung; für noch nicht freigeschaltete Personen: wie man Zugang bekommt."""
     if caller.is_member:
-        return ReplyBuilder().line(state.t("start.known", name=caller.name or "Fachstelle")).build()
+        if caller.name or caller.operator:
+            return ReplyBuilder().line(state.t("start.known", name=caller.name or "Fachstelle")).build()
+        return ReplyBuilder().line(state.t("start.group")).build()
     if caller.user_id is None:
         return ReplyBuilder().line(state.t("start.unknown_no_id")).build()
     return ReplyBuilder().line(state.t("start.unknown", user_id=caller.user_id)).build()

@@ -161,9 +161,11 @@ def split_command(text: str) -> tuple[str, list[str]] | None:
     text = text.strip()
     if not text.startswith("/"):
         return None
-    head, _, rest = text[1:].partition(" ")
-    name = head.split("@", 1)[0].casefold()
-    return name, rest.split()
+    parts = text[1:].split(maxsplit=1)  # any whitespace, a line break too, ends the command name
+    if not parts:
+        return "", []
+    name = parts[0].split("@", 1)[0].casefold()
+    return name, parts[1].split() if len(parts) > 1 else []
 
 
 def dispatch(state: State, text: str, caller: Caller, now: datetime) -> Reply:

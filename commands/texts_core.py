@@ -3,6 +3,7 @@
 DE = {
     # access and dispatch
     "start.known": "Guten Tag, {name}! Ich bin der Sozialmonitor der Fachstelle Sozialplanung. /hilfe zeigt, was ich kann.",
+    "start.group": "Guten Tag! Ich bin der Sozialmonitor der Fachstelle Sozialplanung. /hilfe zeigt, was ich kann.",
     "start.unknown": (
         "Guten Tag! Ich bin der Sozialmonitor der Fachstelle Sozialplanung/Sozialberichterstattung. "
         "Sie sind noch nicht freigeschaltet. Bitte nennen Sie der Fachstelle Ihre Telegram-ID {user_id}; "
@@ -131,6 +132,7 @@ DE = {
 
 EN = {
     "start.known": "Hello, {name}! I am the Sozialmonitor of the social planning unit. /help shows what I can do.",
+    "start.group": "Hello! I am the Sozialmonitor of the social planning unit. /help shows what I can do.",
     "start.unknown": (
         "Hello! I am the Sozialmonitor of the social planning unit. You do not have access yet. "
         "Please give the unit your Telegram id {user_id}; they will add you to the catalogue."

@@ -153,3 +153,15 @@ def test_one_open_step_is_singular(state: State) -> None:
     assert line.endswith("1 Schritt offen")
     line = next(x for x in ask(state, "/status").plain().splitlines() if x.startswith("M 12"))
     assert line.endswith("2 Schritte offen")
+
+
+def test_a_command_on_its_own_line_with_arguments_below(state: State) -> None:
+    assert split_command("/status\nM21") == ("status", ["M21"])
+    assert ask(state, "/status\nM21").plain().startswith("M 21 · Wohnen")
+    assert ask(state, "/").status == "usage"
+
+
+def test_start_in_a_team_group_greets_without_a_wrong_name(state: State) -> None:
+    member_of_group = Caller(user_id=77, chat_id=-100, group_member=True)
+    text = ask(state, "/start", member_of_group).plain()
+    assert "Fachstelle!" not in text and "Guten Tag" in text
