@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from commands import Caller, dispatch
 from commands.reminders import recipient_label
+from commands.reply import Reply
 from commands.texts import text
 from storage.config import load_settings
 
@@ -101,6 +102,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 out += f"\n{path}"
         for notice in reply.notices:
             out += f"\n[{notice.kind} → {recipient_label(monitor.state, notice.person)}]\n{notice.text}"
+        if reply.notices and monitor.settings.telegram.token:
+            # With Telegram configured the people must get them there: the next `run` delivers the outbox.
+            _queue_notices(monitor, reply)
+            out += "\n" + text(monitor.settings.language, "cli.notices_queued", n=len(reply.notices))
         if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
             return 2 if reply.status == "usage" else 1
@@ -108,6 +113,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     finally:
         monitor.close()
+
+
+def _queue_notices(monitor: Monitor, reply: Reply) -> None:
+    from commands.reply import ReplyBuilder
+    from storage.outbox import Outbox
+
+    from .render import render_html
+
+    box = Outbox(monitor.settings.data / "postausgang.json")
+    try:
+        for notice in reply.notices:
+            box.add(kind=notice.kind, key=notice.key, recipients=[notice.person],
+                    messages=render_html(ReplyBuilder().line(notice.text).build()), created=monitor.now())
+    finally:
+        box.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -212,10 +232,13 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             bundles = deliver_reminders(monitor, outgoing.append, now)
             token = monitor.settings.telegram.token
             if token:
-                for name, detail in send_via_telegram(monitor, outgoing, token=token,
-                                                      api_url=monitor.settings.telegram.api_url):
+                problems, waiting = send_via_telegram(monitor, outgoing, token=token,
+                                                      api_url=monitor.settings.telegram.api_url)
+                for name, detail in problems:
                     sys.stderr.write(state.t("rem.cli_undelivered", name=recipient_label(state, name),
                                              detail=detail) + "\n")
+                if waiting:
+                    sys.stderr.write(state.t("rem.cli_waiting", n=waiting) + "\n")
             sys.stderr.write(state.t("rem.cli_sent", n=sum(len(b.reminders) for b in bundles),
                                      messages=len(bundles)) + "\n")
         return 0

@@ -10,6 +10,7 @@ from typing import Any
 
 from commands.outgoing import ADMIN_CHAT
 from commands.reminders import ADMINS, Bundle, bundle_reply, claim_all, due_reminders
+from commands.texts import text
 
 from .runtime import Outgoing, Sink
 
@@ -101,11 +102,12 @@ def _chats(monitor: Any, recipient: str) -> list[int]:
 
 
 def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
-                      api_url: str = "") -> list[tuple[str, str]]:
+                      api_url: str = "") -> tuple[list[tuple[str, str]], int]:
     """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
 
-    Returns (recipient, reason) for each recipient that could not be reached; never retries a message that
-    may have arrived (the reminder is already recorded as sent).
+    Every message goes into the outbox first and leaves it once each of its chats has it: what Telegram does
+    not take now (unreachable, flood control) is delivered by the next `sozialmonitor run`, never lost and never
+    sent twice to a chat that has it. Returns (recipient, reason) for each failure and how many messages wait.
     """
     import asyncio
 
@@ -113,23 +115,45 @@ def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
     from telegram.constants import ParseMode
     from telegram.error import TelegramError
 
+    from storage.outbox import Outbox
+
     from .render import render_html
+
+    box = Outbox(monitor.settings.data / "postausgang.json")
+    items = [(m, render_html(m.reply), box.add(kind=m.kind, key=m.key, recipients=m.recipients,
+                                                messages=render_html(m.reply), created=monitor.now()))
+             for m in messages]
+    lang = monitor.settings.language
+    waiting = {item for _, _, item in items}
 
     async def send() -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         kwargs = {"base_url": api_url} if api_url else {}
-        async with Bot(token, **kwargs) as bot:
-            for message in messages:
-                for recipient in message.recipients:
-                    chats = _chats(monitor, recipient)
-                    if not chats:
-                        problems.append((recipient, "keine Telegram-ID"))
-                    for chat in chats:
-                        try:
-                            for part in render_html(message.reply):
-                                await bot.send_message(chat, part, parse_mode=ParseMode.HTML)
-                        except TelegramError as exc:
-                            problems.append((recipient, f"{type(exc).__name__}: {exc}"))
+        try:
+            async with Bot(token, **kwargs) as bot:
+                for message, parts, item in items:
+                    complete = True
+                    for recipient in message.recipients:
+                        chats = _chats(monitor, recipient)
+                        if not chats:  # nobody to send to: the admins get these listed as ohne_telegram
+                            problems.append((recipient, text(lang, "rem.cli_no_chat")))
+                        for chat in chats:
+                            try:
+                                for part in parts:
+                                    await bot.send_message(chat, part, parse_mode=ParseMode.HTML)
+                            except TelegramError as exc:
+                                complete = False
+                                problems.append((recipient, f"{type(exc).__name__}: {exc}"))
+                            else:
+                                box.delivered(item, chat)
+                    if complete:
+                        box.finish(item)
+                        waiting.discard(item)
+        except TelegramError as exc:  # Telegram unreachable, or the token refused: all of it waits
+            problems.append(("Telegram", f"{type(exc).__name__}: {exc}"))
         return problems
 
-    return asyncio.run(send())
+    try:
+        return asyncio.run(send()), len(waiting)
+    finally:
+        box.close()

@@ -93,6 +93,7 @@ DE = {
     "cli.stopped": "Sozialmonitor beendet.",
     "cli.file_missing": "Die Datei {path} gibt es nicht.",
     "cli.interrupted": "Abgebrochen.",
+    "cli.notices_queued": "Die {n} Nachricht(en) warten im Postausgang; der Sozialmonitor stellt sie per Telegram zu, sobald er läuft.",
     "cli.unexpected": "Unerwarteter Fehler ({what}); nichts wurde halb gespeichert. Die Einzelheiten stehen in {log} – bitte an die Betreuung des Sozialmonitors weitergeben.",
     # settings and catalogue problems
     "file_missing": "Die Datei {path} fehlt.",
@@ -217,6 +218,7 @@ EN = {
     "cli.stopped": "Sozialmonitor stopped.",
     "cli.file_missing": "The file {path} does not exist.",
     "cli.interrupted": "Interrupted.",
+    "cli.notices_queued": "The {n} message(s) wait in the outbox; Sozialmonitor delivers them by Telegram as soon as it runs.",
     "cli.unexpected": "Unexpected error ({what}); nothing was half saved. The details are in {log} – please pass them on to whoever looks after Sozialmonitor.",
     "file_missing": "The file {path} is missing.",
     "file_unreadable": "The file {path} cannot be read ({detail}).",

@@ -62,6 +62,8 @@ DE = {
         "Erinnerungen an die Fachstelle werden nur in der Konsole angezeigt."
     ),
     "rem.cli_sent": "Versandt: {n} Erinnerungen in {messages} Nachrichten.",
+    "rem.cli_no_chat": "keine Telegram-ID im Katalog",
+    "rem.cli_waiting": "{n} Nachricht(en) warten im Postausgang; der Sozialmonitor stellt sie beim nächsten Start zu.",
     "rem.cli_undelivered": (
         "Nicht zugestellt an {name} ({detail}): Telegram-ID im Katalog prüfen; die Person muss den Chat mit dem "
         "Bot einmal mit /start eröffnen."
@@ -213,6 +215,8 @@ EN = {
         "reminders for the admins are only shown on the console."
     ),
     "rem.cli_sent": "Sent: {n} reminders in {messages} messages.",
+    "rem.cli_no_chat": "no Telegram id in the catalogue",
+    "rem.cli_waiting": "{n} message(s) wait in the outbox; Sozialmonitor delivers them at its next start.",
     "rem.cli_undelivered": (
         "Not delivered to {name} ({detail}): check the Telegram id in the catalogue; the person must open the "
         "chat with the bot once with /start."

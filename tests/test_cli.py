@@ -113,3 +113,19 @@ def test_an_unexpected_error_is_one_sentence_and_a_log_file(workspace: Path, mon
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "RuntimeError" in err and str(log) in err
     assert "a fault no check foresaw" in log.read_text(encoding="utf-8")
+
+
+def test_ask_with_telegram_configured_queues_the_notices_for_the_bot(demo_workspace: Path) -> None:
+    from storage.outbox import Outbox
+
+    env = {"SOZIALMONITOR_TELEGRAM_TOKEN": "123:unbenutzt"}
+    result = run_cli("--workspace", str(demo_workspace), "ask", "/termin M12 15.12.2099 10:00 Befragung", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Postausgang" in result.stdout
+    box = Outbox(demo_workspace / "daten" / "postausgang.json")
+    try:
+        waiting = box.pending()
+    finally:
+        box.close()
+    assert waiting and all("15.12.2099" in item.messages[0] for item in waiting)
+    assert len(waiting) == result.stdout.count("[notice →")

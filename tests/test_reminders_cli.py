@@ -69,3 +69,39 @@ def test_send_through_telegram_reports_who_could_not_be_reached(demo_workspace: 
         assert len(erika) == 1 and "Besprechung zu M 21 morgen" in erika[0]  # one bundled message
         assert "Nicht zugestellt an Beispiel: Max Mustermann" in result.stderr
         assert api.token not in result.stderr + result.stdout
+
+
+def test_reminders_that_telegram_does_not_take_wait_in_the_outbox_for_the_next_run(demo_workspace: Path) -> None:
+    import socket
+
+    from bot.telegram_bot import TelegramBot
+    from bot.workspace import Monitor
+    from storage.outbox import Outbox
+    from tests.test_telegram_bot import FAST, RunningBot
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = FakeBotAPI(port=port)  # not started yet: Telegram is unreachable
+    env = {"SOZIALMONITOR_TELEGRAM_TOKEN": fake.token, "SOZIALMONITOR_TELEGRAM_API_URL": fake.base_url}
+    result = run_cli("--workspace", str(demo_workspace), "reminders", "--at", "2018-09-19T09:00", "--send", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Postausgang" in result.stderr and "Traceback" not in result.stderr
+    box = Outbox(demo_workspace / "daten" / "postausgang.json")
+    waiting = box.pending()
+    box.close()
+    assert waiting and all(item.kind == "reminder" and item.key for item in waiting)
+    # Recorded as sent: a second --send has nothing new, and nothing was lost.
+    again = run_cli("--workspace", str(demo_workspace), "reminders", "--at", "2018-09-19T09:05", "--send", env=env)
+    assert again.returncode == 0 and again.stdout == ""
+    with fake:
+        monitor = Monitor.open(demo_workspace, env={})
+        try:
+            bot = TelegramBot(monitor, token=fake.token, api_url=fake.base_url, limits=FAST)
+            runner = RunningBot(bot).start()
+            try:
+                fake.wait_for_sent(lambda m: m.chat_id == 100000002 and "Besprechung zu M 21" in m.visible_text)
+            finally:
+                runner.stop()
+        finally:
+            monitor.close()
