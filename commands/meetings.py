@@ -171,21 +171,27 @@ def protokoll(state: State, args: list[str], caller: Caller, now: datetime) -> R
 
 @command("unterschrieben", en="signed", access=PARTICIPANT, usage="Mxx [TT.MM.JJJJ]", usage_en="Mxx [DD.MM.YYYY]")
 def unterschrieben(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
-    """Die eigene Unterschrift unter das Protokoll einer Maßnahme festhalten (Datum: Standard heute)."""
+    """Die eigene Unterschrift unter ein Protokoll festhalten (Datum: der Besprechung, oder der Unterschrift)."""
     measure, rest = take_measure(state, args, "unterschrieben")
     today = _today(state, now)
     if len(rest) > 1:
         raise UsageError("mt.sign_args")
-    signed_on = parse_day(rest[0]) if rest else today
+    given = parse_day(rest[0]) if rest else None
+    label = measure.number
+    protocols = list(reversed(state.store.protocols(measure.id)))
+    # A date that is a meeting day with a protocol picks that protocol (signed today); any other date is
+    # the day of signing, on the newest protocol still waiting for the caller.
+    chosen = next((p for p in protocols if p.meeting_day == given), None)
+    signed_on = today if given is None or chosen is not None else given
     if signed_on > today:
         raise UsageError("mt.sign_future", day=fmt.day(signed_on, state.lang))
     if caller.person is None:
         raise UsageError("mt.sign_no_person")
     name = caller.person.name
-    label = measure.number
-    protocols = list(reversed(state.store.protocols(measure.id)))
     if not protocols:
         raise UsageError("mt.no_protocol", measure=label)
+    if chosen is not None:
+        protocols = [chosen]
     mine = [p for p in protocols if name in _signatory_names(state, p)]
     if not mine:
         p = protocols[0]

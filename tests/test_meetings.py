@@ -116,7 +116,8 @@ def test_unterschrieben_refusals(demo_monitor: Monitor) -> None:
     refused = ask(state, "/unterschrieben M21", max_)
     assert refused.status == "usage" and "nicht auf der Liste der Unterzeichnenden" in refused.plain()
     assert "in der Zukunft" in ask(state, "/unterschrieben M21 01.10.2018", person(demo_monitor, ERIKA)).plain()
-    assert "noch nicht versandt" in ask(state, "/unterschrieben M21 20.09.2018",
+    # A signing day before the protocol went out (the meeting's own date would pick the protocol instead).
+    assert "noch nicht versandt" in ask(state, "/unterschrieben M21 19.09.2018",
                                         person(demo_monitor, ERIKA)).plain()
     assert "keine Person aus dem Katalog" in ask(state, "/unterschrieben M21").plain()
     stranger = Caller(user_id=5)
@@ -156,3 +157,21 @@ def test_kalender_is_valid_ics_with_stable_uids_in_berlin_time(state: State) -> 
     assert all_day.decoded("dtstart") == date(2018, 9, 20)
     again = Calendar.from_ical(ask(state, "/calendar", now=at("2018-09-22 10:00")).attachments[0].data)
     assert sorted(str(e["uid"]) for e in again.walk("VEVENT")) == sorted(str(e["uid"]) for e in events.values())
+
+
+def test_unterschrieben_with_the_meeting_date_signs_that_protocol(demo_monitor) -> None:
+    state = demo_monitor.state
+    erika = Caller(user_id=100000002, person=state.catalogue.person("Beispiel: Erika Muster"))
+    older, _ = state.store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 24),
+                                           signatories=["Beispiel: Erika Muster"])
+    newer, _ = state.store.record_protocol("M21", date(2018, 11, 5), sent_on=date(2018, 11, 6),
+                                           signatories=["Beispiel: Erika Muster"])
+    now = at("2018-11-08 10:00")
+    reply = dispatch(state, "/unterschrieben M21 20.09.2018", erika, now)
+    assert reply.ok, reply.plain()
+    assert [s.person for s in state.store.signatures(older.id)] == ["Beispiel: Erika Muster"]
+    assert state.store.signatures(newer.id) == []
+    assert state.store.signatures(older.id)[0].signed_on == date(2018, 11, 8)
+    # Any other date is the day of signing, on the newest protocol still open.
+    reply = dispatch(state, "/unterschrieben M21 07.11.2018", erika, now)
+    assert reply.ok and state.store.signatures(newer.id)[0].signed_on == date(2018, 11, 7)
