@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from commands import Caller, dispatch
+from commands import Caller, dispatch, fmt
 from commands.reminders import recipient_label
 from commands.reply import Reply
 from commands.texts import text
@@ -217,7 +217,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         if reason is not None:
             slot = next_slot(state, now)
             sys.stderr.write(reason + " " + state.t("rem.next_slot", weekday=state.t(f"weekday.{slot.weekday()}"),
-                                                    day=slot.strftime("%d.%m.%Y"), time=slot.strftime("%H:%M"))
+                                                    day=fmt.day(slot.date(), lang), time=fmt.clock(slot.time()))
                              + "\n")
         elif not due:
             sys.stderr.write(state.t("rem.cli_none") + "\n")

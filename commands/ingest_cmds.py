@@ -28,8 +28,8 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
     out = ReplyBuilder().line(b(state.t("ingest.indicators.title", measure=measure.number)))
     for ind in indicators:
         out.blank().line("• ", b(ind.name), f" ({ind.id})")
-        out.line("  ", state.t("ingest.indicators.meta", unit=ind.unit or "—", frequency=ind.frequency,
-                               office=ind.office or "—"))
+        out.line("  ", state.t("ingest.indicators.meta", unit=ind.unit or "—",
+                               frequency=state.t(f"frequency.{ind.frequency}"), office=ind.office or "—"))
         latest = state.store.latest(ind.id)
         if latest:
             whole = [o for o in latest if not o.area]

@@ -441,7 +441,7 @@ def erinnerungen(state: State, args: list[str], caller: Caller, now: datetime) -
         for item in bundle(due):
             out.blank().line(b(recipient_label(state, item.recipient)))
             for r in item.reminders:
-                out.line("• ", i(r.kind), f" {r.measure or '—'}: {r.text}")
+                out.line("• ", i(state.t(f"rem.kind.{r.kind}")), f" {r.measure or '—'}: {r.text}")
         out.blank().line(state.t("rem.send_hint"))
         return out.build()
     # Recording the keys first (claim_all) means a crash never repeats one; the bot layer delivers the notices.

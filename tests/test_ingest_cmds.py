@@ -100,3 +100,8 @@ def test_init_demo_imports_the_examples_and_ingest_cli(tmp_path: Path) -> None:
     assert lines[-1] == f"{tmp_path / 'fehlt.csv'}: die Datei gibt es nicht"
     assert (ws / "ablage" / "abgelehnt" / "M21_kaputt.csv.fehler.txt").exists() and bad.exists()
     assert "Traceback" not in again.stderr
+
+
+def test_english_indicator_list_names_the_frequency_in_english(demo_monitor: Monitor) -> None:
+    text = ask(demo_monitor, "/indicators M33", lang="en")
+    assert "yearly" in text and "jährlich" not in text
