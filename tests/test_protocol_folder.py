@@ -167,3 +167,25 @@ def test_the_watcher_records_waiting_new_and_renamed_files(demo_monitor: Monitor
         watcher.stop()
         watcher.stop()
     assert {r.status for r in watcher.handled} == {"recorded"}
+
+
+def test_a_failing_pass_does_not_end_the_watcher(demo_monitor: Monitor) -> None:
+    sink = Sink()
+    watcher = ProtocolFolderWatcher(demo_monitor, sink, polling=True, stable_seconds=0.1, rescan_seconds=1)
+    original = watcher.scan
+    failures = []
+
+    def share_gone_once() -> None:
+        if not failures:
+            failures.append(1)
+            raise OSError(112, "Host is down")  # a network share that dropped out for a moment
+        original()
+
+    watcher.scan = share_gone_once  # type: ignore[method-assign]
+    drop(demo_monitor, "M41_2018-08-30.pdf", b"waiting while the share was away")
+    watcher.start()
+    try:
+        assert wait_for(lambda: demo_monitor.store.protocol("M41", date(2018, 8, 30)) is not None, timeout=20)
+        assert failures and watcher._thread is not None and watcher._thread.is_alive()
+    finally:
+        watcher.stop()

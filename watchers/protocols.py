@@ -267,10 +267,16 @@ class ProtocolFolderWatcher:
     def _run(self) -> None:
         next_scan = 0.0
         while not self._stop.is_set():
-            if time.monotonic() >= next_scan:
-                self.scan()
-                next_scan = time.monotonic() + max(self.rescan, 1.0)
-            wait = self._work()
+            wait = 5.0
+            try:
+                if time.monotonic() >= next_scan:
+                    self.scan()
+                    next_scan = time.monotonic() + max(self.rescan, 1.0)
+                wait = self._work()
+            except Exception:
+                # An unreachable share or a file that vanished must not end the thread: look again later.
+                log.exception("protocols folder: pass failed; trying again")
+                next_scan = time.monotonic() + 5.0
             self._wake.wait(timeout=min(wait, max(next_scan - time.monotonic(), 0.0)))
             self._wake.clear()
 
