@@ -297,6 +297,19 @@ def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[S
     if settings.telegram.mode not in ("polling", "webhook"):
         bad("telegram", "mode", "set_choice", found=settings.telegram.mode, expected="polling, webhook")
 
+    # Numbers that must be positive: 0 would make a loop spin or reject every file. Bad ones get the default.
+    for section, names in (("watcher", ("poll_interval", "rescan_minutes", "max_file_mb", "max_rows",
+                                        "max_unpacked_mb")),
+                           ("reminders", ("check_minutes", "protocol_every"))):
+        current = getattr(settings, section)
+        fixed = {}
+        for name in names:
+            if getattr(current, name) <= 0:
+                bad(section, name, "set_positive", found=getattr(current, name))
+                fixed[name] = next(f.default for f in fields(type(current)) if f.name == name)
+        if fixed:
+            settings = replace(settings, **{section: replace(current, **fixed)})
+
     telegram = settings.telegram
     if env.get(ENV_TOKEN):
         telegram = replace(telegram, token=env[ENV_TOKEN].strip())

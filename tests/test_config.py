@@ -47,3 +47,14 @@ def test_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     settings, problems = load_settings(tmp_path, env={})
     assert [p.code for p in problems] == ["file_missing"]
     assert settings.language == "de"
+
+
+def test_numbers_that_must_be_positive(tmp_path: Path) -> None:
+    text = SETTINGS_TEMPLATE.replace("poll_interval = 2.0", "poll_interval = 0").replace(
+        "max_rows = 200000", "max_rows = -5")
+    settings, problems = load_settings(write(tmp_path, text), env={})
+    assert {p.params["key"] for p in problems if p.code == "set_positive"} == {"watcher.poll_interval",
+                                                                             "watcher.max_rows"}
+    assert settings.watcher.poll_interval == 2.0 and settings.watcher.max_rows == 200_000
+    lines = text.splitlines()
+    assert all(lines[p.line - 1].lstrip().startswith(p.params["key"].split(".")[1]) for p in problems)
