@@ -252,3 +252,21 @@ def test_reading_the_catalogue_does_not_trigger_reloads(demo_monitor: Monitor, n
         assert reloads == []
         catalogue.write_text(catalogue.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         wait_for(lambda: reloads, what="reload after a real change")
+
+
+def test_a_file_that_cannot_be_archived_is_announced_once_not_at_every_rescan(
+        demo_monitor: Monitor, notices: Notices, monkeypatch) -> None:
+    import watchers.pipeline as pipeline_module
+
+    def no_permission(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pipeline_module, "_place", no_permission)  # the share refuses the move
+    tune(demo_monitor, polling=False, rescan_minutes=0.003)
+    pipeline = Pipeline(demo_monitor, notices)
+    with FolderWatcher(demo_monitor, pipeline, sink=notices) as watcher:
+        (demo_monitor.settings.inbox / "fest.csv").write_bytes(office_csv([row("M21-bauland", "2031", "2")]))
+        wait_for(lambda: len(watcher.results) >= 4, what="several rescans")  # each rescan retries it
+    assert [r.status for r in watcher.results][:2] == [IMPORTED, DUPLICATE]
+    assert len([n for n in notices if n.kind == "notice"]) == 1  # the import, announced once
+    assert len([n for n in notices if n.kind == "error"]) == 1  # the move failure, reported once

@@ -220,6 +220,7 @@ class Pipeline:
         self.sink = sink
         self._clock = clock
         self._lock = threading.Lock()
+        self._quiet = False  # a retry of a file that could not be archived: no second round of notices
 
     @property
     def settings(self) -> Any:
@@ -248,7 +249,11 @@ class Pipeline:
         """Import one file whole, or reject it whole. Never raises for anything in the file."""
         path = Path(path)
         with self._lock:
-            result = self._process(path, office_hint, keep_original, may_reject)
+            self._quiet = not notify
+            try:
+                result = self._process(path, office_hint, keep_original, may_reject)
+            finally:
+                self._quiet = False
         if notify and result.status in (IMPORTED, DUPLICATE, REJECTED):
             self._notify(result)
         return result
@@ -419,7 +424,7 @@ class Pipeline:
             log.exception("notice for %s not delivered", result.file)
 
     def _send_error(self, message: str) -> None:
-        if self.sink is None:
+        if self.sink is None or self._quiet:
             return
         from commands.outgoing import ADMINS, Outgoing
 

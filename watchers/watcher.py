@@ -23,7 +23,7 @@ from commands import fmt
 from commands.reply import ReplyBuilder
 from commands.texts import text
 
-from .pipeline import GONE, HELD, RETRY, Pipeline, is_ignored
+from .pipeline import DUPLICATE, GONE, HELD, IMPORTED, REJECTED, RETRY, Pipeline, is_ignored
 
 __all__ = ["FolderWatcher"]
 
@@ -124,6 +124,9 @@ class FolderWatcher:
         self.polling = bool(self.settings.polling)
         self._events: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._pending: dict[Path, _Pending] = {}
+        # Files handled but not movable out of the inbox (permissions on a share), by the signature handled:
+        # retried quietly on each rescan instead of announcing the same import again and again.
+        self._stuck: dict[Path, tuple[int, int] | None] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
@@ -354,7 +357,8 @@ class FolderWatcher:
         # failed parse and another stability window.
         may_reject = pending.closed or pending.held == signature
         try:
-            result = self.pipeline.process(path, pending.hint, may_reject=may_reject)
+            quiet = path in self._stuck and self._stuck[path] == signature
+            result = self.pipeline.process(path, pending.hint, may_reject=may_reject, notify=not quiet)
         except Exception as exc:
             log.exception("pipeline failed on %s", path)
             pending.attempts += 1
@@ -378,6 +382,10 @@ class FolderWatcher:
             pending.due = now + max(float(self.settings.stable_seconds), 0.5)
             return
         self._pending.pop(path, None)
+        if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is None and path.exists():
+            self._stuck[path] = result.signature
+        else:
+            self._stuck.pop(path, None)
         if result.status != GONE:
             self.results.append(result)
             del self.results[:-1000]
