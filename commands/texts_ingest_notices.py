@@ -61,6 +61,7 @@ DE = {
         "beobachtete Ordner ist erreicht). Der Sozialmonitor schaut stattdessen alle {interval} Sekunden nach. "
         "Dauerhaft beheben: fs.inotify.max_user_watches bzw. max_user_instances erhöhen."
     ),
+    "watch.unavailable": "Die Ablage {path} ist nicht erreichbar ({detail}); der Sozialmonitor versucht es alle {minutes} Minuten erneut.",
     "watch.failed": (
         "Die Ablage {path} kann nicht beobachtet werden ({detail}). Der Sozialmonitor schaut stattdessen alle "
         "{interval} Sekunden nach."
@@ -145,6 +146,7 @@ EN = {
         "folders is reached). Sozialmonitor looks every {interval} seconds instead. To fix it for good, raise "
         "fs.inotify.max_user_watches or max_user_instances."
     ),
+    "watch.unavailable": "The shared folder {path} cannot be reached ({detail}); Sozialmonitor tries again every {minutes} minutes.",
     "watch.failed": (
         "The shared folder {path} cannot be watched ({detail}). Sozialmonitor looks every {interval} seconds instead."
     ),

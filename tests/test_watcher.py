@@ -270,3 +270,19 @@ def test_a_file_that_cannot_be_archived_is_announced_once_not_at_every_rescan(
     assert [r.status for r in watcher.results][:2] == [IMPORTED, DUPLICATE]
     assert len([n for n in notices if n.kind == "notice"]) == 1  # the import, announced once
     assert len([n for n in notices if n.kind == "error"]) == 1  # the move failure, reported once
+
+
+def test_a_share_that_is_not_mounted_yet_is_watched_once_it_appears(demo_monitor: Monitor, notices: Notices,
+                                                                    tmp_path: Path) -> None:
+    share = tmp_path / "netzlaufwerk"  # not there at start, like an unmounted network share
+    demo_monitor.settings = replace(demo_monitor.settings, ablage=share)
+    tune(demo_monitor, polling=False, rescan_minutes=0.003)
+    pipeline = Pipeline(demo_monitor, notices)
+    with FolderWatcher(demo_monitor, pipeline, sink=notices):
+        wait_for(lambda: [n for n in notices if n.kind == "error"], what="German notice")
+        assert "nicht erreichbar" in notices[0].reply.plain()
+        assert not share.exists()  # no local stand-in folder was created
+        share.mkdir()
+        wait_for(lambda: (share / "eingang").is_dir(), what="inbox once the share is there")
+        (share / "eingang" / "spaet.csv").write_bytes(office_csv([row("M21-bauland", "2032", "3")]))
+        wait_for(imported(demo_monitor, "M21-bauland", "2032"), what="import after the share appeared")

@@ -141,10 +141,14 @@ class FolderWatcher:
     def start(self) -> None:
         if self._worker is not None:
             return
-        self.inbox.mkdir(parents=True, exist_ok=True)
         self._stop.clear()
-        self._probe_clock()
-        self._start_observer()
+        try:
+            self._open_inbox()
+        except OSError as exc:
+            # A network share that is not mounted (yet): keep running, the rescan tries again.
+            log.warning("inbox %s not available: %s", self.inbox, exc)
+            self._error(text(self.pipeline.lang, "watch.unavailable", path=self.inbox, detail=exc.strerror or exc,
+                             minutes=fmt.number(float(self.settings.rescan_minutes), self.pipeline.lang)))
         # The initial scan runs in the worker: files waiting since before the start are imported first.
         self._events.put(("", "rescan"))
         self._worker = threading.Thread(target=self._run, name="sozialmonitor-watcher", daemon=True)
@@ -182,6 +186,14 @@ class FolderWatcher:
         observer.schedule(_Handler(self), str(self.inbox), recursive=True)
         observer.schedule(_CatalogueHandler(self, self.catalogue_file.name), str(self.catalogue_file.parent),
                           recursive=False)
+
+    def _open_inbox(self) -> None:
+        # Only eingang/ itself is created: creating a missing share root would watch a local stand-in folder.
+        if not self.inbox.parent.is_dir():
+            raise FileNotFoundError(2, "Ordner fehlt", str(self.inbox.parent))
+        self.inbox.mkdir(exist_ok=True)
+        self._probe_clock()
+        self._start_observer()
 
     def _start_observer(self) -> None:
         observer = self._make_observer(self.polling)
@@ -391,6 +403,15 @@ class FolderWatcher:
             del self.results[:-1000]
 
     def _check_observer(self) -> None:
+        if self._observer is None and not self._stop.is_set():
+            try:
+                self._open_inbox()
+            except OSError as exc:
+                log.info("inbox %s still not available: %s", self.inbox, exc)
+            else:
+                log.warning("inbox %s available again; watching", self.inbox)
+                self._scan(self.inbox)
+            return
         observer = self._observer
         if observer is not None and not observer.is_alive() and not self._stop.is_set():
             # watchdog can stop silently after a network outage: start over, polling if need be.
