@@ -240,14 +240,17 @@ class ProtocolFolderWatcher:
     def start(self) -> None:
         if self._thread is not None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        observer = PollingObserver(timeout=1.0) if self.polling else Observer()
         try:
+            # Only protokolle/ itself: creating a missing share root would watch a local stand-in folder.
+            if not self.folder.parent.is_dir():
+                raise FileNotFoundError(2, "Ordner fehlt", str(self.folder.parent))
+            self.folder.mkdir(exist_ok=True)
+            observer = PollingObserver(timeout=1.0) if self.polling else Observer()
             observer.schedule(_Handler(self), str(self.folder), recursive=False)
             observer.start()
             self._observer = observer
         except OSError:
-            # Watch limits reached: the periodic rescan still finds every protocol, only later.
+            # Watch limits, or a share not mounted yet: the periodic rescan still finds every protocol, only later.
             log.exception("watching %s failed; relying on rescans", self.folder)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="protokolle-watcher", daemon=True)
