@@ -47,10 +47,10 @@ REPORT_LIMIT = 1000  # problems listed per report; a 200,000-row file with one w
 
 
 def is_ignored(name: str) -> bool:
-    """Office temp and lock files, partial downloads, hidden files and our own reports are never deliveries."""
+    """Office temp and lock files, editor autosaves, partial downloads, hidden files and our own reports are
+    never deliveries or protocols (one rule for the inbox and the protocols folder)."""
     lower = name.casefold()
-    return (name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", REPORT_SUFFIX))
-            or (lower.startswith(".~lock.") and lower.endswith("#")))
+    return name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#", REPORT_SUFFIX))
 
 
 @dataclass(frozen=True)

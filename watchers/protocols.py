@@ -24,6 +24,8 @@ from commands.reply import ReplyBuilder
 from storage.catalogue import normalize_measure
 from storage.models import Protocol
 
+from .pipeline import is_ignored
+
 __all__ = [
     "PROTOCOL_EXTENSIONS",
     "ProtocolFolderWatcher",
@@ -56,13 +58,6 @@ class ProtocolResult:
     status: str
     protocol: Protocol | None = None
     reason: str = ""
-
-
-def is_ignored(name: str) -> bool:
-    """Office lock and temp files, hidden files and partial downloads are never protocols."""
-    lower = name.lower()
-    return (name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#"))
-            or lower.startswith(".~lock."))
 
 
 def parse_protocol_name(name: str) -> ProtocolName | None:
