@@ -469,10 +469,6 @@ class Store:
             table.update(update, doc_ids=[existing.id])
             return self._protocol({**raw, **update}, existing.id), reset
 
-    def set_signatories(self, protocol_id: int, signatories: Sequence[str]) -> None:
-        with self._lock:
-            self._db.table(PROTOCOLS).update({"signatories": list(signatories)}, doc_ids=[protocol_id])
-
     def sign(self, protocol_id: int, person: str, *, signed_on: date, channel: str, at: datetime) -> bool:
         """Record a signature on the protocol's current version; False if it was already there."""
         with self._lock:

@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["build_pipeline", "build_watcher"]
-
-
-def build_pipeline(monitor: Any, sink: Callable[[Any], None] | None = None) -> Any:
-    """The ingest pipeline over an open Monitor (settings, store, catalogue); notices go to `sink`."""
-    from .pipeline import Pipeline
-
-    return Pipeline(monitor, sink)
+__all__ = ["build_watcher"]
 
 
 def build_watcher(monitor: Any, sink: Callable[[Any], None] | None = None) -> Any:
