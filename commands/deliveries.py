@@ -16,6 +16,7 @@ __all__ = [
     "Completeness",
     "Due",
     "Expected",
+    "as_due",
     "completeness",
     "expected_deliveries",
     "last_due_period",
@@ -111,13 +112,14 @@ def expected_deliveries(state: State, measure: str | None, today: date) -> list[
     return out
 
 
-def _due(e: Expected, lang: str) -> Due:
+def as_due(e: Expected, lang: str) -> Due:
+    """An expected delivery as a Due (with the period as people read it)."""
     return Due(e.indicator, e.measure, e.office, e.period.key, e.due, e.period.label(lang))
 
 
 def overdue(state: State, measure: str | None, today: date) -> list[Due]:
     """Deliveries past their due date and not yet delivered (all measures when `measure` is None), oldest first."""
-    late = [_due(e, state.lang) for e in expected_deliveries(state, measure, today) if not e.delivered]
+    late = [as_due(e, state.lang) for e in expected_deliveries(state, measure, today) if not e.delivered]
     return sorted(late, key=lambda d: (d.due, d.measure, d.indicator))
 
 
@@ -126,14 +128,14 @@ def next_due(state: State, indicator: Indicator, today: date) -> Due | None:
     expected = _expected_for(state, indicator, today)
     for e in expected:
         if not e.delivered:
-            return _due(e, state.lang)
+            return as_due(e, state.lang)
     delivered = set(state.store.periods(indicator.id))
     period = periods.next(last_due_period(indicator, today))
     for _ in range(1000):  # offices may deliver ahead of time: skip what is already there
         if period.key not in delivered:
             e = Expected(indicator.id, indicator.measure, indicator.office, period,
                          due_date(period, indicator.due_days), False)
-            return _due(e, state.lang)
+            return as_due(e, state.lang)
         period = periods.next(period)
     return None
 
@@ -146,7 +148,7 @@ def completeness(state: State, today: date, measure: str | None = None) -> list[
         groups.setdefault((e.office, e.period), []).append(e)
     out = []
     for (office, period), items in groups.items():
-        missing = tuple(sorted((_due(e, state.lang) for e in items if not e.delivered),
+        missing = tuple(sorted((as_due(e, state.lang) for e in items if not e.delivered),
                                key=lambda d: (d.due, d.measure, d.indicator)))
         out.append(Completeness(office, period, len(items), sum(e.delivered for e in items), missing))
     incomplete = sorted((c for c in out if c.missing), key=lambda c: (c.oldest_due, c.office, c.period))

@@ -25,7 +25,7 @@ from storage.models import Indicator, Measure, Meeting
 from . import fmt
 from . import protocols as signing
 from .charts import MAX_LINES, ChartWords, Line, Panel, line_chart, small_multiples
-from .deliveries import Due, Expected, expected_deliveries
+from .deliveries import Due, Expected, as_due, expected_deliveries
 from .periods import period_label
 from .registry import Caller, UsageError, command, take_measure
 from .reply import Attachment, Reply, ReplyBuilder
@@ -304,8 +304,7 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
 
     expected = expected_deliveries(state, None, today)
     # The same rule as /lieferungen: an expected delivery not delivered by its due date is overdue.
-    late = [Due(e.indicator, e.measure, e.office, e.period.key, e.due, e.period.label(lang))
-            for e in expected if not e.delivered]
+    late = [as_due(e, lang) for e in expected if not e.delivered]
     stand = long_day(state, today)
     p1 = sum(1 for m in measures.values() if m.phase == 1)
     intro = (t("report.intro", n=len(measures)), t("report.phases", p1=p1, p2=len(measures) - p1))
