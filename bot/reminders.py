@@ -8,11 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from commands.outgoing import ADMIN_CHAT
-from commands.reminders import ADMINS, Bundle, bundle_reply, claim_all, due_reminders
+from commands.reminders import Bundle, bundle_reply, claim_all, due_reminders
 from commands.texts import text
 
-from .runtime import Outgoing, Sink
+from .runtime import Outgoing, Sink, recipient_chats
 
 __all__ = ["ReminderService", "deliver_reminders", "send_via_telegram"]
 
@@ -88,19 +87,6 @@ class ReminderService:
             self._stop.wait(max(self.interval, 0.01))
 
 
-def _chats(monitor: Any, recipient: str) -> list[int]:
-    catalogue = monitor.catalogue
-    if recipient == ADMIN_CHAT:
-        return [monitor.settings.access.admin_chat] if monitor.settings.access.admin_chat else []
-    if recipient == ADMINS:
-        ids = [p.telegram_id for p in catalogue.admins if p.telegram_id]
-        if monitor.settings.access.admin_chat:
-            ids.append(monitor.settings.access.admin_chat)
-        return list(dict.fromkeys(ids))
-    person = catalogue.person(recipient)
-    return [person.telegram_id] if person is not None and person.telegram_id else []
-
-
 def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
                       api_url: str = "") -> tuple[list[tuple[str, str]], int]:
     """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
@@ -134,7 +120,7 @@ def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
                 for message, parts, item in items:
                     complete = True
                     for recipient in message.recipients:
-                        chats = _chats(monitor, recipient)
+                        chats = recipient_chats(monitor, recipient)
                         if not chats:  # nobody to send to: the admins get these listed as ohne_telegram
                             problems.append((recipient, text(lang, "rem.cli_no_chat")))
                         for chat in chats:

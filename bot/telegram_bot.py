@@ -49,7 +49,7 @@ from commands.texts import text
 from storage.outbox import Outbox
 
 from .render import render_caption, render_html
-from .runtime import ADMIN_CHAT, ADMINS, Outgoing
+from .runtime import ADMIN_CHAT, ADMINS, Outgoing, recipient_chats
 from .workspace import Monitor
 
 __all__ = [
@@ -264,10 +264,7 @@ class TelegramBot:
 
     def admin_chats(self) -> list[int]:
         """ADMINS: every admin of the catalogue with a telegram_id, and the admin chat if set."""
-        ids = [p.telegram_id for p in self.monitor.catalogue.admins if p.telegram_id]
-        if self.monitor.settings.access.admin_chat:
-            ids.append(self.monitor.settings.access.admin_chat)
-        return list(dict.fromkeys(ids))
+        return recipient_chats(self.monitor, ADMINS)
 
     def _t(self, key: str, lang: str | None = None, **params: object) -> str:
         return text(lang or self.monitor.settings.language, key, **params)
@@ -358,8 +355,7 @@ class TelegramBot:
                 targets += [(chat_id, "admins") for chat_id in self.admin_chats()]
                 continue
             if recipient == ADMIN_CHAT:
-                if self.monitor.settings.access.admin_chat:
-                    targets.append((self.monitor.settings.access.admin_chat, "admin chat"))
+                targets += [(chat_id, "admin chat") for chat_id in recipient_chats(self.monitor, ADMIN_CHAT)]
                 continue
             person = self.monitor.catalogue.person(recipient)
             if person is not None and person.telegram_id:
