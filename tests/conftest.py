@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -70,6 +71,13 @@ def state(monitor: Monitor) -> State:
 @pytest.fixture
 def operator() -> Caller:
     return Caller(operator=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server started later, or never)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def at(text: str) -> datetime:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import free_port, run_cli
 from .fakebotapi import FakeBotAPI
 
 pytestmark = pytest.mark.slow
@@ -72,16 +72,13 @@ def test_send_through_telegram_reports_who_could_not_be_reached(demo_workspace: 
 
 
 def test_reminders_that_telegram_does_not_take_wait_in_the_outbox_for_the_next_run(demo_workspace: Path) -> None:
-    import socket
 
     from bot.telegram_bot import TelegramBot
     from bot.workspace import Monitor
     from storage.outbox import Outbox
     from tests.test_telegram_bot import FAST, RunningBot
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     fake = FakeBotAPI(port=port)  # not started yet: Telegram is unreachable
     env = {"SOZIALMONITOR_TELEGRAM_TOKEN": fake.token, "SOZIALMONITOR_TELEGRAM_API_URL": fake.base_url}
     result = run_cli("--workspace", str(demo_workspace), "reminders", "--at", "2018-09-19T09:00", "--send", env=env)

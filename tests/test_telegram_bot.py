@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import struct
 import threading
 import time
@@ -22,6 +21,7 @@ from bot.workspace import Monitor
 from commands.reply import Attachment, ReplyBuilder, Span
 from commands.texts import text
 from storage.config import AccessSettings
+from tests.conftest import free_port
 from tests.fakebotapi import FakeBotAPI, SentMessage
 
 ADMIN_ID, MEMBER_ID, STRANGER_ID = 100000001, 100000002, 555000111
@@ -310,9 +310,7 @@ def test_errors_outside_commands_reach_the_error_handler_and_the_admins_briefly(
 
 
 def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: FakeBotAPI, team: Monitor) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     team.settings = replace(team.settings, telegram=replace(
         team.settings.telegram, mode="webhook", webhook_url="https://bot.example.org/hook",
         webhook_listen="127.0.0.1", webhook_port=port))
@@ -356,9 +354,7 @@ def test_reminder_job_runs_and_its_messages_are_delivered(api: FakeBotAPI, runni
 
 
 def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(team: Monitor) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     fake = FakeBotAPI(port=port)
     bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
     bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("vor dem Start").build()))  # before the loop runs
@@ -376,9 +372,7 @@ def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(team: Monitor
 
 
 def test_notices_left_at_a_stop_are_delivered_once_after_the_restart(team: Monitor) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     fake = FakeBotAPI(port=port)
     # Telegram is unreachable: the notice cannot go out before the stop.
     bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
