@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from commands import Caller, dispatch, fmt
 from commands.reminders import recipient_label
@@ -16,7 +17,15 @@ from commands.texts import text
 from storage.config import load_settings
 
 from .render import render_plain
-from .workspace import Monitor, WorkspaceError, create_workspace, is_workspace, problem_text
+from .workspace import (
+    Monitor,
+    WorkspaceError,
+    create_workspace,
+    is_workspace,
+    open_checked,
+    problem_text,
+    workspace_problems,
+)
 
 __all__ = ["main"]
 
@@ -31,16 +40,98 @@ class CliError(Exception):
         self.status = status
 
 
+# argparse's messages by their msgid -> our text key: argparse looks its texts up through gettext at call time.
+_ARGPARSE_TEXTS = {
+    "usage: ": "argparse.usage",
+    "the following arguments are required: %s": "argparse.required",
+    "unrecognized arguments: %s": "argparse.unrecognized",
+    "invalid choice: %(value)r (choose from %(choices)s)": "argparse.invalid_choice",
+    "argument %(argument_name)s: %(message)s": "argparse.argument",
+    "invalid %(type)s value: %(value)r": "argparse.invalid_value",
+    "expected one argument": "argparse.one",
+    "expected at least one argument": "argparse.at_least_one",
+    "expected at most one argument": "argparse.at_most_one",
+    "ambiguous option: %(option)s could match %(matches)s": "argparse.ambiguous",
+    "not allowed with argument %s": "argparse.not_allowed",
+    "ignored explicit argument %r": "argparse.ignored",
+    "one of the arguments %s is required": "argparse.one_of",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "argparse.unknown_parser",
+    "can't open '%(filename)s': %(error)s": "argparse.open_file",
+    "show this help message and exit": "argparse.help",
+    "positional arguments": "argparse.positionals",
+    "options": "argparse.options",
+}
+
+_language = "de"  # of the workspace named on the command line, for messages before its settings are read
+
+
+def _argparse_text(message: str) -> str:
+    key = _ARGPARSE_TEXTS.get(message)
+    return text(_language, key) if key else message
+
+
+@contextmanager
+def _argparse_in_language() -> Iterator[None]:
+    # argparse has no language switch of its own; its gettext hook is swapped only while it parses or prints help.
+    original = argparse._  # type: ignore[attr-defined]
+    argparse._ = _argparse_text  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _argparse_in_language():  # the help option and group titles are worded here
+            super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
-        # argparse's own message is English and multi-line; the contract asks for one German sentence.
-        sys.stderr.write(text(_lang(), "cli.bad_arguments", detail=message) + "\n")
+        # argparse's own message is multi-line; the contract asks for one sentence in the workspace's language.
+        sys.stderr.write(text(_lang(), "cli.bad_arguments", detail=message, prog=self.prog) + "\n")
         raise SystemExit(2)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        with _argparse_in_language():
+            return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        with _argparse_in_language():
+            return super().parse_args(args, namespace)
+
+    def format_help(self) -> str:
+        with _argparse_in_language():
+            return super().format_help()
+
+    def format_usage(self) -> str:
+        with _argparse_in_language():
+            return super().format_usage()
 
 
 def _lang() -> str:
-    return os.environ.get("SOZIALMONITOR_LANGUAGE", "de") if os.environ.get("SOZIALMONITOR_LANGUAGE") in (
-        "de", "en") else "de"
+    return _language
+
+
+def _language_of(argv: Sequence[str]) -> str:
+    """The language of the workspace the command line names (settings problems: German)."""
+    workspace = os.environ.get(ENV_WORKSPACE) or "arbeitsbereich"
+    for i, arg in enumerate(argv):
+        if arg == "--workspace" and i + 1 < len(argv):
+            workspace = argv[i + 1]
+        elif arg.startswith("--workspace="):
+            workspace = arg.partition("=")[2]
+    try:
+        settings, _ = load_settings(Path(workspace), env={})
+    except Exception:  # a language for a message is never worth a crash
+        return "de"
+    return settings.language
+
+
+def _user_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(text(_lang(), "cli.bad_user_id", found=value)) from None
 
 
 def _workspace(args: argparse.Namespace) -> Path:
@@ -49,7 +140,7 @@ def _workspace(args: argparse.Namespace) -> Path:
 
 def _open(args: argparse.Namespace) -> Monitor:
     try:
-        return Monitor.open(_workspace(args))
+        return open_checked(_workspace(args))
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
 
@@ -67,14 +158,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Settings, catalogue, and the catalogue against the store (read-only: works while `run` holds it)."""
     workspace = _workspace(args)
     if not is_workspace(workspace):
         raise CliError(text("de", "cli.workspace_missing", path=workspace))
-    settings, problems = load_settings(workspace)
-    from storage.catalogue import load_catalogue
-
-    catalogue, cat_problems = load_catalogue(settings.catalogue_file)
-    problems += cat_problems
+    settings, catalogue, problems = workspace_problems(workspace)
     for problem in problems:
         print(problem_text(problem, settings.language))
     if problems:
@@ -154,7 +242,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for name in args.files:
             path = Path(name)
             if not path.is_file():
-                print(text(lang, "ingest.cli.missing", file=name))
+                print(text(lang, "ingest.cli.folder" if path.is_dir() else "ingest.cli.missing", file=name))
                 failed = True
                 continue
             result = pipeline.process(path, pipeline.office_hint(path), keep_original=True)
@@ -208,6 +296,9 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             except ValueError:
                 raise CliError(text(lang, "cli.bad_datetime", found=args.at)) from None
             now = state.local(now)
+            if args.send and now > monitor.now():
+                # A what-if must never consume real reminders: sent keys would be missing when the moment comes.
+                raise CliError(text(lang, "cli.reminders_future_send", at=args.at), status=2)
         else:
             now = monitor.now()
         due = due_reminders(state, now)
@@ -298,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ask", parents=[common], help="einen Chat-Befehl beantworten")
-    p.add_argument("--as", dest="as_user", type=int, metavar="USER_ID", help="als dieser Telegram-Nutzer fragen")
+    p.add_argument("--as", dest="as_user", type=_user_id, metavar="USER_ID", help="als dieser Telegram-Nutzer fragen")
     p.add_argument("message", nargs="+", metavar="BEFEHL", help='z. B. "/status M21"')
     p.set_defaults(func=cmd_ask)
 
@@ -321,7 +412,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietPipe:
+    """stdout whose reader may go away (`| head -1`): the rest of the output is dropped, the command finishes."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _reader_gone(self) -> None:
+        # Further writes, and the interpreter's last flush, go to /dev/null instead of failing again.
+        try:
+            fd = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(data)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    @property
+    def buffer(self) -> _QuietPipe:
+        return _QuietPipe(self._stream.buffer)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _language
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _language = _language_of(argv)
+    stdout = sys.stdout
+    sys.stdout = _QuietPipe(stdout)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from commands.state import State
 from commands.texts import text
-from storage.catalogue import Catalogue, CatalogueProblem, load_catalogue, render_catalogue
+from storage.catalogue import (
+    ADMINS_META,
+    Catalogue,
+    CatalogueProblem,
+    check_against_store,
+    load_catalogue,
+    render_catalogue,
+    stored_data,
+)
 from storage.config import CATALOGUE_FILE, SETTINGS_FILE, SETTINGS_TEMPLATE, Settings, load_settings
 from storage.jsonstore import StoreUnreadable
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
@@ -17,7 +25,8 @@ from storage.store import Store, StoreError
 
 from . import demo
 
-__all__ = ["Monitor", "WorkspaceError", "create_workspace", "is_workspace", "problem_text"]
+__all__ = ["Monitor", "WorkspaceError", "create_workspace", "is_workspace", "open_checked", "problem_text",
+           "workspace_problems"]
 
 
 class WorkspaceError(Exception):
@@ -119,16 +128,92 @@ class Monitor:
         return State(self.catalogue, self.store, self.settings)
 
     def reload_catalogue(self) -> list[CatalogueProblem]:
-        """Re-read katalog.toml; a catalogue that does not parse keeps the last good one."""
+        """Re-read katalog.toml; one that does not parse, or would drop stored data, keeps the last good one.
+
+        The refusal's problems (codes `cat_drops_*`) come first, so the notice names them before any remarks.
+        """
         catalogue, problems = load_catalogue(self.settings.catalogue_file)
+        drops = self.catalogue_drops(catalogue) if catalogue is not None else []
         with self._lock:
-            if catalogue is not None:
+            if catalogue is not None and not drops:
                 self.catalogue = catalogue
-            self.catalogue_problems = problems
-        return problems
+            self.catalogue_problems = drops + problems
+        if catalogue is not None and not drops:
+            self.remember_admins()
+        return drops + problems
+
+    def catalogue_drops(self, catalogue: Catalogue | None = None) -> list[CatalogueProblem]:
+        """What taking over `catalogue` (default: the current one) would drop that the store holds data for."""
+        return check_against_store(catalogue or self.catalogue, stored_data(self.store),
+                                   str(self.settings.catalogue_file))
+
+    def remember_admins(self) -> None:
+        """Note the current admins in the store, so a later catalogue without any is recognised as dropping them."""
+        admins = sorted(p.name for p in self.catalogue.admins)
+        if admins and not self.store.read_only and self.store.meta(ADMINS_META) != admins:
+            try:
+                self.store.set_meta(ADMINS_META, admins)
+            except StoreError:
+                pass  # another process took the store meanwhile; the one holding it notes them
 
     def now(self) -> datetime:
         return datetime.now(self.state.tz)
 
     def close(self) -> None:
         self.store.close()
+
+
+def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: str) -> str:
+    """Why a command does not start: one sentence, then each problem exactly as `check` prints it."""
+    return "\n".join([text(lang, headline, path=path), *(problem_text(p, lang) for p in problems)])
+
+
+def open_checked(workspace: Path) -> Monitor:
+    """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data."""
+    if is_workspace(workspace):
+        settings, problems = load_settings(workspace)
+        if problems:
+            raise WorkspaceError(_refusal("cli.settings_refused", settings.settings_file, problems, settings.language))
+    monitor = Monitor.open(workspace)
+    try:
+        drops = monitor.catalogue_drops()
+        if drops:
+            raise WorkspaceError(_refusal("cli.catalogue_refused", monitor.settings.catalogue_file, drops,
+                                          monitor.settings.language))
+        monitor.remember_admins()
+    except BaseException:
+        monitor.close()
+        raise
+    return monitor
+
+
+def workspace_problems(workspace: Path) -> tuple[Settings, Catalogue | None, list[CatalogueProblem]]:
+    """What `check` reports: the settings, the catalogue, and what the catalogue would drop of the store's data.
+
+    The store is opened read-only and without its lock, so this works while `run` holds the workspace.
+    """
+    settings, problems = load_settings(workspace)
+    catalogue, cat_problems = load_catalogue(settings.catalogue_file)
+    problems += cat_problems
+    if catalogue is None or not settings.store_file.exists():
+        return settings, catalogue, problems  # nothing stored yet: nothing to lose
+    path = settings.store_file
+    try:
+        store = Store(path, read_only=True)
+    except StoreUnreadable as exc:
+        if exc.backup:
+            problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable",
+                                             {"path": exc.path, "reason": exc.reason, "backup": exc.backup}))
+        else:
+            problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable_no_backup",
+                                             {"path": exc.path, "reason": exc.reason,
+                                              "folder": exc.path.parent / "sicherungen"}))
+        return settings, catalogue, problems
+    except StoreError as exc:
+        problems.append(CatalogueProblem(str(path), None, exc.code, exc.params))
+        return settings, catalogue, problems
+    try:
+        problems += check_against_store(catalogue, stored_data(store), str(settings.catalogue_file))
+    finally:
+        store.close()
+    return settings, catalogue, problems

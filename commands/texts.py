@@ -20,7 +20,8 @@ def catalogue(lang: str) -> dict[str, str]:
     return _CATALOGUE[lang if lang in _CATALOGUE else "de"]
 
 
-def text(lang: str, key: str, **params: object) -> str:
+# Positional-only: settings and catalogue problems fill a parameter that is itself called `key`.
+def text(lang: str, key: str, /, **params: object) -> str:
     """The text for `key` in `lang`, falling back to German; params are filled with str.format."""
     if params.get("n") == 1 and f"{key}_one" in _CATALOGUE["de"]:
         key = f"{key}_one"  # the singular form, where a text has one ("1 Schritt offen")

@@ -91,7 +91,7 @@ DE = {
     "cli.problem": "{file}{line}: {message}",
     "cli.catalogue_broken": "Der Katalog {path} enthält Fehler; „sozialmonitor check“ zeigt sie mit Zeilennummer.",
     "cli.bad_datetime": "„{found}“ ist kein gültiger Zeitpunkt. Erwartet wird z. B. 2018-09-19T09:00.",
-    "cli.bad_arguments": "Die Angaben passen nicht: {detail}. „sozialmonitor --help“ zeigt die Befehle.",
+    "cli.bad_arguments": "Die Angaben passen nicht: {detail}. „{prog} --help“ zeigt, was möglich ist.",
     "cli.console_intro": "Sozialmonitor – Konsolen-Chat (ohne Telegram). Befehle wie /status M21 eingeben; /hilfe zeigt alle; Strg-D beendet.",
     "cli.stopped": "Sozialmonitor beendet.",
     "cli.interrupted": "Abgebrochen.",
@@ -100,11 +100,58 @@ DE = {
     # settings and catalogue problems
     "file_missing": "Die Datei {path} fehlt.",
     "file_unreadable": "Die Datei {path} lässt sich nicht lesen ({detail}).",
-    "toml_syntax": "Die Datei ist kein gültiges TOML: {detail}",
-    "set_unknown": "Die Einstellung „{key}“ gibt es nicht; bitte Schreibweise prüfen oder die Zeile löschen.",
-    "set_type": "Die Einstellung „{key}“ hat den falschen Typ; erwartet wird {expected}.",
-    "set_choice": "Die Einstellung „{key}“ hat den Wert „{found}“; erlaubt ist {expected}.",
-    "set_positive": "Die Einstellung „{key}“ muss größer als 0 sein, nicht {found}; bis zur Korrektur gilt der Standardwert.",
+    "toml_syntax": (
+        "Kein gültiges TOML in „{source}“ ({detail}). Erwartet wird eine Zeile schluessel = wert – Texte in "
+        "Anführungszeichen, z. B. language = \"de\", Zahlen ohne, z. B. max_rows = 200000 – oder eine "
+        "Abschnittszeile wie [watcher]."
+    ),
+    "set_unknown": (
+        "Die Einstellung „{key}“ (Wert {found}) gibt es nicht; erlaubt sind hier: {expected}. "
+        "Bitte die Schreibweise prüfen oder die Zeile löschen."
+    ),
+    "set_unknown_section": "Den Abschnitt [{key}] gibt es nicht; erlaubt sind: {expected}. Bitte die Schreibweise prüfen.",
+    "set_not_section": (
+        "„{key}“ ist ein Abschnitt: erwartet wird eine Zeile [{key}] mit den Einstellungen darunter, nicht der Wert {found}."
+    ),
+    "set_secret": (
+        "„{key}“ gehört nicht in die Datei; bitte die Zeile löschen und das Geheimnis als Umgebungsvariable {env} setzen."
+    ),
+    "set_type_bool": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird true oder false (ohne Anführungszeichen), z. B. {example}.",
+    "set_type_int": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine ganze Zahl ohne Anführungszeichen, z. B. {example}.",
+    "set_type_number": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Zahl ohne Anführungszeichen, z. B. {example}.",
+    "set_type_text": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird ein Text in Anführungszeichen, z. B. {example}.",
+    "set_type_int_list": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Liste ganzer Zahlen, z. B. {example}.",
+    "set_type_text_list": (
+        "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Liste von Texten in Anführungszeichen, "
+        "z. B. [\"!abcdef:stadt.koblenz.de\"]."
+    ),
+    "set_choice": "Die Einstellung „{key}“ hat den Wert {found}; erlaubt ist: {expected}.",
+    "set_positive": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Zahl größer als 0, z. B. {example}.",
+    "set_not_negative": "Die Einstellung „{key}“ enthält den Wert {found}; erwartet wird eine Zahl ab 0, z. B. {example}.",
+    "set_range": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine ganze Zahl von {min} bis {max}, z. B. {example}.",
+    "set_empty": "Die Einstellung „{key}“ ist leer; erwartet wird ein Text, z. B. {example}.",
+    "set_timezone": "Die Einstellung „{key}“ hat den Wert {found}, keine bekannte Zeitzone; erwartet wird ein Name wie \"Europe/Berlin\".",
+    "set_hours": (
+        "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird ein Zeitfenster \"HH:MM-HH:MM\" mit dem Beginn "
+        "vor dem Ende, z. B. {example}."
+    ),
+    "set_url": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Adresse der Form {expected} (oder \"\" für keine).",
+    "set_address": (
+        "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine E-Mail-Adresse, z. B. "
+        "\"Sozialmonitor <sozialmonitor@stadt.koblenz.de>\"."
+    ),
+    "set_matrix_user": (
+        "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Matrix-Kennung @name:server, z. B. "
+        "\"@sozialmonitor:stadt.koblenz.de\"."
+    ),
+    "set_matrix_room": (
+        "Die Einstellung „{key}“ enthält {found}; erwartet wird eine Raum-ID !kennung:server, z. B. "
+        "\"!abcdef:stadt.koblenz.de\"."
+    ),
+    "set_webhook_url": (
+        "Für mode = \"webhook\" braucht [telegram] eine webhook_url (öffentliche Adresse https://…), gefunden {found}; "
+        "ohne sie bitte mode = \"polling\" eintragen."
+    ),
     "cat_not_list": "„{kind}“ muss als [[{kind}]]-Liste eingetragen sein.",
     "cat_missing": "Einem Eintrag [[{kind}]] fehlt „{key}“.",
     "cat_duplicate": "{kind} „{id}“ ist doppelt eingetragen.",
@@ -132,6 +179,63 @@ DE = {
     "store_no_schema": "Die Datei {path} ist keine Sozialmonitor-Datenbank (Formatangabe fehlt).",
     "store_locked": "Die Datenbank {path} wird gerade vom laufenden Sozialmonitor (Prozess {pid}) benutzt; Änderungen gehen nur über ihn – im Chat oder über die Ablage. Lesen ist weiterhin möglich.",
     "store_write_failed": "Die Datenbank {path} konnte nicht geschrieben werden ({detail}); die Änderung ist nicht gespeichert.",
+    # catalogue: list fields, further channels, and what a catalogue must keep
+    "cat_bad_list": "{id}: „{key}“ muss eine Liste sein, z. B. {key} = [\"M21\", \"M24\"], nicht {found}.",
+    "cat_bad_email": "Person {name}: email „{found}“ ist keine E-Mail-Adresse; erwartet z. B. \"erika.muster@stadt.koblenz.de\".",
+    "cat_bad_matrix_id": "Person {name}: matrix_id „{found}“ ist keine Matrix-Kennung; erwartet @name:server, z. B. \"@erika.muster:koblenz.de\".",
+    "cat_bad_channel": "Person {name}: kanal „{found}“ ist unbekannt; erlaubt: {expected}.",
+    "cat_channel_address": "Person {name}: kanal = \"{channel}\" braucht auch {key}; bitte eintragen oder den kanal ändern.",
+    "cat_drops_measure": (
+        "Maßnahme {id} fehlt, zu ihr sind aber Daten gespeichert (Besprechungen: {meetings}, Protokolle: {protocols}, "
+        "Schritte: {steps}, Lieferungen: {deliveries}). Bitte wieder einen Eintrag [[massnahme]] mit id = \"{id}\" aufnehmen."
+    ),
+    "cat_drops_indicator": (
+        "Indikator „{id}“ fehlt, zu ihm sind aber Werte für {periods} Zeitraum/Zeiträume gespeichert. Bitte wieder einen "
+        "Eintrag [[indikator]] mit id = \"{id}\" aufnehmen (Name und andere Angaben dürfen sich ändern)."
+    ),
+    "cat_drops_admins": (
+        "Keine Person hat mehr rolle = \"admin\" (bisher: {names}); dann erreichen Betriebsmeldungen niemanden. "
+        "Bitte mindestens eine Person mit rolle = \"admin\" eintragen."
+    ),
+    "cat.refused_reload": (
+        "Der geänderte Katalog {path} wird nicht übernommen: er würde Einträge entfernen, zu denen Daten gespeichert "
+        "sind. Es gilt weiter der zuletzt gültige Katalog; sobald die Datei korrigiert ist, wird sie übernommen."
+    ),
+    "cli.catalogue_refused": (
+        "Der Sozialmonitor arbeitet nicht mit diesem Katalog: {path} würde Einträge entfernen, zu denen Daten "
+        "gespeichert sind. Bitte die Datei korrigieren, wie unten beschrieben; „sozialmonitor check“ prüft sie erneut."
+    ),
+    "cli.settings_refused": (
+        "Der Sozialmonitor arbeitet nicht mit diesen Einstellungen: {path} enthält Fehler. Bitte die Datei "
+        "korrigieren, wie unten beschrieben; „sozialmonitor check“ prüft sie erneut."
+    ),
+    "cli.store_not_compared": "Der Katalog konnte nicht mit der Datenbank verglichen werden: {reason}",
+    # argparse's own messages (its msgids in English; the %-placeholders are filled by argparse)
+    "argparse.usage": "Aufruf: ",
+    "argparse.required": "es fehlt die Angabe %s",
+    "argparse.unrecognized": "unbekannte Angaben: %s",
+    "argparse.invalid_choice": "%(value)r ist nicht möglich; möglich sind %(choices)s",
+    "argparse.argument": "%(argument_name)s: %(message)s",
+    "argparse.invalid_value": "%(value)r ist kein gültiger Wert (%(type)s)",
+    "argparse.one": "hier fehlt der Wert",
+    "argparse.at_least_one": "hier fehlt mindestens ein Wert",
+    "argparse.at_most_one": "hier ist höchstens ein Wert möglich",
+    "argparse.ambiguous": "%(option)s ist nicht eindeutig (passt zu %(matches)s)",
+    "argparse.not_allowed": "nicht zusammen mit %s möglich",
+    "argparse.ignored": "%r wird hier nicht erwartet",
+    "argparse.one_of": "eine der Angaben %s ist nötig",
+    "argparse.unknown_parser": "%(parser_name)r gibt es nicht; möglich sind %(choices)s",
+    "argparse.open_file": "'%(filename)s' lässt sich nicht öffnen: %(error)s",
+    "argparse.help": "diese Hilfe zeigen und beenden",
+    "argparse.positionals": "Angaben",
+    "argparse.options": "Optionen",
+    "cli.reminders_future_send": (
+        "--send mit einem Zeitpunkt in der Zukunft ({at}) ist nicht möglich: ein Was-wäre-wenn verbraucht nie echte "
+        "Erinnerungen. Ohne --send zeigt der Befehl, was dann fällig wäre; senden Sie ohne --at oder mit einem "
+        "vergangenen Zeitpunkt."
+    ),
+    "cli.bad_user_id": "„{found}“ ist keine Telegram-ID; erwartet wird eine Zahl, z. B. 123456789",
+    "ingest.cli.folder": "{file}: das ist ein Ordner, keine Datei; bitte die Dateien darin angeben, z. B. {file}/*.csv",
 }
 
 EN = {
@@ -219,7 +323,7 @@ EN = {
     "cli.problem": "{file}{line}: {message}",
     "cli.catalogue_broken": "The catalogue {path} has errors; “sozialmonitor check” lists them with line numbers.",
     "cli.bad_datetime": "“{found}” is not a valid moment. Expected e.g. 2018-09-19T09:00.",
-    "cli.bad_arguments": "The arguments do not fit: {detail}. “sozialmonitor --help” lists the commands.",
+    "cli.bad_arguments": "The arguments do not fit: {detail}. “{prog} --help” shows what is possible.",
     "cli.console_intro": "Sozialmonitor – console chat (no Telegram). Type commands such as /status M21; /help lists them; Ctrl-D ends.",
     "cli.stopped": "Sozialmonitor stopped.",
     "cli.interrupted": "Interrupted.",
@@ -227,11 +331,35 @@ EN = {
     "cli.unexpected": "Unexpected error ({what}); nothing was half saved. The details are in {log} – please pass them on to whoever looks after Sozialmonitor.",
     "file_missing": "The file {path} is missing.",
     "file_unreadable": "The file {path} cannot be read ({detail}).",
-    "toml_syntax": "The file is not valid TOML: {detail}",
-    "set_unknown": "There is no setting “{key}”; check the spelling or delete the line.",
-    "set_type": "The setting “{key}” has the wrong type; expected {expected}.",
-    "set_choice": "The setting “{key}” is “{found}”; allowed: {expected}.",
-    "set_positive": "The setting “{key}” must be greater than 0, not {found}; the default applies until it is corrected.",
+    "toml_syntax": (
+        "Not valid TOML in “{source}” ({detail}). Expected a line key = value – text in quotes, e.g. "
+        "language = \"en\", numbers without, e.g. max_rows = 200000 – or a section line such as [watcher]."
+    ),
+    "set_unknown": "There is no setting “{key}” (value {found}); allowed here: {expected}. Check the spelling or delete the line.",
+    "set_unknown_section": "There is no section [{key}]; allowed: {expected}. Check the spelling.",
+    "set_not_section": "“{key}” is a section: expected a line [{key}] with its settings below, not the value {found}.",
+    "set_secret": "“{key}” does not belong in the file; delete the line and set the secret as environment variable {env}.",
+    "set_type_bool": "The setting “{key}” is {found}; expected true or false (without quotes), e.g. {example}.",
+    "set_type_int": "The setting “{key}” is {found}; expected a whole number without quotes, e.g. {example}.",
+    "set_type_number": "The setting “{key}” is {found}; expected a number without quotes, e.g. {example}.",
+    "set_type_text": "The setting “{key}” is {found}; expected a text in quotes, e.g. {example}.",
+    "set_type_int_list": "The setting “{key}” is {found}; expected a list of whole numbers, e.g. {example}.",
+    "set_type_text_list": "The setting “{key}” is {found}; expected a list of texts in quotes, e.g. [\"!abcdef:stadt.koblenz.de\"].",
+    "set_choice": "The setting “{key}” is {found}; allowed: {expected}.",
+    "set_positive": "The setting “{key}” is {found}; expected a number greater than 0, e.g. {example}.",
+    "set_not_negative": "The setting “{key}” contains {found}; expected a number from 0, e.g. {example}.",
+    "set_range": "The setting “{key}” is {found}; expected a whole number from {min} to {max}, e.g. {example}.",
+    "set_empty": "The setting “{key}” is empty; expected a text, e.g. {example}.",
+    "set_timezone": "The setting “{key}” is {found}, no known time zone; expected a name such as \"Europe/Berlin\".",
+    "set_hours": "The setting “{key}” is {found}; expected a time window \"HH:MM-HH:MM\" starting before it ends, e.g. {example}.",
+    "set_url": "The setting “{key}” is {found}; expected an address of the form {expected} (or \"\" for none).",
+    "set_address": "The setting “{key}” is {found}; expected an e-mail address, e.g. \"Sozialmonitor <sozialmonitor@stadt.koblenz.de>\".",
+    "set_matrix_user": "The setting “{key}” is {found}; expected a Matrix id @name:server, e.g. \"@sozialmonitor:stadt.koblenz.de\".",
+    "set_matrix_room": "The setting “{key}” contains {found}; expected a room id !id:server, e.g. \"!abcdef:stadt.koblenz.de\".",
+    "set_webhook_url": (
+        "mode = \"webhook\" needs a webhook_url in [telegram] (public address https://…), found {found}; "
+        "without one, set mode = \"polling\"."
+    ),
     "cat_not_list": "“{kind}” must be a [[{kind}]] list.",
     "cat_missing": "An entry [[{kind}]] lacks “{key}”.",
     "cat_duplicate": "{kind} “{id}” is listed twice.",
@@ -257,4 +385,58 @@ EN = {
     "store_no_schema": "The file {path} is not a Sozialmonitor database (no format marker).",
     "store_locked": "The database {path} is in use by the running Sozialmonitor (process {pid}); changes go through it only – in the chat or through the shared folder. Reading still works.",
     "store_write_failed": "The database {path} could not be written ({detail}); the change is not saved.",
+    "cat_bad_list": "{id}: “{key}” must be a list, e.g. {key} = [\"M21\", \"M24\"], not {found}.",
+    "cat_bad_email": "Person {name}: email “{found}” is not an e-mail address; expected e.g. \"erika.muster@stadt.koblenz.de\".",
+    "cat_bad_matrix_id": "Person {name}: matrix_id “{found}” is not a Matrix id; expected @name:server, e.g. \"@erika.muster:koblenz.de\".",
+    "cat_bad_channel": "Person {name}: kanal “{found}” is unknown; allowed: {expected}.",
+    "cat_channel_address": "Person {name}: kanal = \"{channel}\" also needs {key}; add it or change the kanal.",
+    "cat_drops_measure": (
+        "Measure {id} is missing, but data is stored for it (meetings: {meetings}, protocols: {protocols}, "
+        "steps: {steps}, deliveries: {deliveries}). Add an entry [[massnahme]] with id = \"{id}\" again."
+    ),
+    "cat_drops_indicator": (
+        "Indicator “{id}” is missing, but values for {periods} period(s) are stored for it. Add an entry "
+        "[[indikator]] with id = \"{id}\" again (its name and other details may change)."
+    ),
+    "cat_drops_admins": (
+        "No person has rolle = \"admin\" any more (so far: {names}); operational notices would reach nobody. "
+        "Give at least one person rolle = \"admin\"."
+    ),
+    "cat.refused_reload": (
+        "The changed catalogue {path} is not taken over: it would remove entries that have stored data. The last "
+        "valid catalogue stays in force; once the file is corrected it is taken over."
+    ),
+    "cli.catalogue_refused": (
+        "Sozialmonitor does not work with this catalogue: {path} would remove entries that have stored data. "
+        "Correct the file as described below; “sozialmonitor check” checks it again."
+    ),
+    "cli.settings_refused": (
+        "Sozialmonitor does not work with these settings: {path} has errors. Correct the file as described below; "
+        "“sozialmonitor check” checks it again."
+    ),
+    "cli.store_not_compared": "The catalogue could not be compared with the database: {reason}",
+    "argparse.usage": "usage: ",
+    "argparse.required": "the following arguments are required: %s",
+    "argparse.unrecognized": "unrecognized arguments: %s",
+    "argparse.invalid_choice": "invalid choice: %(value)r (choose from %(choices)s)",
+    "argparse.argument": "argument %(argument_name)s: %(message)s",
+    "argparse.invalid_value": "invalid %(type)s value: %(value)r",
+    "argparse.one": "expected one argument",
+    "argparse.at_least_one": "expected at least one argument",
+    "argparse.at_most_one": "expected at most one argument",
+    "argparse.ambiguous": "ambiguous option: %(option)s could match %(matches)s",
+    "argparse.not_allowed": "not allowed with argument %s",
+    "argparse.ignored": "ignored explicit argument %r",
+    "argparse.one_of": "one of the arguments %s is required",
+    "argparse.unknown_parser": "unknown parser %(parser_name)r (choices: %(choices)s)",
+    "argparse.open_file": "can't open '%(filename)s': %(error)s",
+    "argparse.help": "show this help message and exit",
+    "argparse.positionals": "positional arguments",
+    "argparse.options": "options",
+    "cli.reminders_future_send": (
+        "--send with a moment in the future ({at}) is not possible: a what-if never consumes real reminders. "
+        "Without --send the command shows what would be due then; send without --at or with a past moment."
+    ),
+    "cli.bad_user_id": "“{found}” is not a Telegram id; expected a number, e.g. 123456789",
+    "ingest.cli.folder": "{file}: that is a folder, not a file; name the files in it, e.g. {file}/*.csv",
 }

@@ -7,22 +7,34 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any, Protocol
 
-from .models import ADMIN, MEMBER, Indicator, Measure, Office, Person
+from .models import ADMIN, MEMBER, Delivery, Indicator, Measure, Meeting, Office, Person, Step
+from .models import Protocol as MeetingProtocol
 from .seed import FIELDS, MEASURES
 
 __all__ = [
+    "CHANNELS",
     "FREQUENCIES",
     "Catalogue",
     "CatalogueProblem",
+    "StoreView",
+    "StoredData",
+    "check_against_store",
+    "is_email_address",
+    "is_matrix_user",
     "load_catalogue",
     "normalize_measure",
     "parse_catalogue",
     "render_catalogue",
+    "stored_data",
+    "toml_problem",
 ]
 
 FREQUENCIES = ("monatlich", "vierteljährlich", "halbjährlich", "jährlich")
+CHANNELS = ("telegram", "matrix", "email")  # a person's preferred channel (`kanal`)
 _MEASURE_RE = re.compile(r"^\s*m?\s*(\d{2})\s*$", re.IGNORECASE)
 
 
@@ -107,8 +119,7 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        problem(int(line.group(1)) if line else None, "toml_syntax", detail=str(exc))
+        problems.append(toml_problem(exc, text, filename))
         return None, problems
 
     def entries(kind: str) -> Iterable[tuple[int | None, dict]]:
@@ -117,7 +128,20 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         if not isinstance(raw, list):
             problem(None, "cat_not_list", kind=kind)
             return []
+        for i, e in enumerate(raw):
+            if not isinstance(e, dict):
+                problem(lines[i] if i < len(lines) else None, "cat_not_list", kind=kind)
         return [(lines[i] if i < len(lines) else None, e) for i, e in enumerate(raw) if isinstance(e, dict)]
+
+    def names(line: int | None, owner: object, e: dict, key: str) -> list[object]:
+        # A list of names; a single text or a number instead is a problem, not a crash (or a list of letters).
+        raw = e.get(key, [])
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            problem(line, "cat_bad_list", id=owner, key=key, found=raw)
+            return []
+        return raw
 
     offices: dict[str, Office] = {}
     for line, e in entries("amt"):
@@ -144,13 +168,13 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         if phase not in (1, 2):
             problem(line, "cat_bad_phase", id=mid, found=phase)
             phase = 1
-        lead = tuple(str(x) for x in e.get("federfuehrung", []) or [])
+        lead = tuple(str(x) for x in names(line, mid, e, "federfuehrung"))
         for office in lead:
             if offices and office not in offices:
                 problem(line, "cat_unknown_office", id=mid, office=office)
         measures[mid] = Measure(
             id=mid, field=fld, title=str(e.get("titel", "")), lead_offices=lead, phase=phase,
-            external=tuple(str(x) for x in e.get("externe_stellen", []) or []), hint=str(e.get("hinweis", "")),
+            external=tuple(str(x) for x in names(line, mid, e, "externe_stellen")), hint=str(e.get("hinweis", "")),
         )
 
     indicators: dict[str, Indicator] = {}
@@ -182,6 +206,7 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
     persons: list[Person] = []
     seen_ids: set[int] = set()
     seen_names: set[str] = set()
+    seen_matrix: set[str] = set()
     for line, e in entries("person"):
         name = str(e.get("name", "")).strip()
         if not name:
@@ -204,7 +229,7 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
             problem(line, "cat_bad_role", name=name, found=role)
             role = MEMBER
         pm = []
-        for raw in e.get("massnahmen", []) or []:
+        for raw in names(line, name, e, "massnahmen"):
             mid = normalize_measure(str(raw))
             if not mid or mid not in measures:
                 problem(line, "cat_unknown_measure", id=name, found=raw)
@@ -213,7 +238,29 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         office = str(e.get("amt", ""))
         if office and offices and office not in offices:
             problem(line, "cat_unknown_office", id=name, office=office)
-        persons.append(Person(name=name, office=office, telegram_id=tid, role=role, measures=tuple(pm)))
+        email = e.get("email", "")
+        if not isinstance(email, str) or (email and not is_email_address(email)):
+            problem(line, "cat_bad_email", name=name, found=email)
+            email = ""
+        matrix_id = e.get("matrix_id", "")
+        if not isinstance(matrix_id, str) or (matrix_id and not is_matrix_user(matrix_id)):
+            problem(line, "cat_bad_matrix_id", name=name, found=matrix_id)
+            matrix_id = ""
+        if matrix_id:
+            if matrix_id in seen_matrix:
+                problem(line, "cat_duplicate", kind="matrix_id", id=matrix_id)
+            seen_matrix.add(matrix_id)
+        channel = e.get("kanal", "")
+        if channel not in ("", *CHANNELS):
+            problem(line, "cat_bad_channel", name=name, found=channel, expected=", ".join(CHANNELS))
+            channel = ""
+        elif (channel == "email" and not email) or (channel == "matrix" and not matrix_id):
+            # A preferred channel without its address would silently reach nobody.
+            problem(line, "cat_channel_address", name=name, channel=channel,
+                    key="email" if channel == "email" else "matrix_id")
+            channel = ""
+        persons.append(Person(name=name, office=office, telegram_id=tid, role=role, measures=tuple(pm),
+                              email=email, matrix_id=matrix_id, channel=channel))
 
     ordered = dict(sorted(measures.items()))
     return Catalogue(offices, ordered, indicators, tuple(persons)), problems
@@ -291,5 +338,100 @@ def render_catalogue(
         out += ["[[person]]", f"name = {_toml_str(p.name)}", f"amt = {_toml_str(p.office)}"]
         if p.telegram_id is not None:
             out.append(f"telegram_id = {p.telegram_id}")
+        out += [f"{key} = {_toml_str(value)}" for key, value in
+                (("matrix_id", p.matrix_id), ("email", p.email), ("kanal", p.channel)) if value]
         out += [f"rolle = {_toml_str(p.role)}", f"massnahmen = {_toml_list(p.measures)}", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- value forms shared with the settings
+def is_email_address(value: str) -> bool:
+    """'name@host.tld', optionally with a display name: 'Sozialmonitor <name@host.tld>'."""
+    _, address = parseaddr(value)
+    return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+", address))
+
+
+def is_matrix_user(value: str) -> bool:
+    """A Matrix user id: '@localpart:server', the server a host name with an optional port."""
+    return bool(re.fullmatch(r"@[^\s:@]+:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?", value))
+
+
+def toml_problem(exc: tomllib.TOMLDecodeError, text: str, filename: str) -> CatalogueProblem:
+    """A TOML syntax error as a problem: its line, the line as written, and the parser's reason."""
+    message = str(exc)
+    where = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    line = int(where.group(1)) if where else None
+    if where is None and "end of document" in message:
+        line = max(1, len(text.splitlines()))
+    detail = message[: where.start()] if where else re.sub(r"\s*\(at end of document\)\s*$", "", message)
+    lines = text.splitlines()
+    source = lines[line - 1].strip() if line and line <= len(lines) else ""
+    if len(source) > 80:
+        source = source[:77] + "…"
+    return CatalogueProblem(filename, line, "toml_syntax", {"detail": detail, "source": source})
+
+
+# ---------------------------------------------------------------- the catalogue against the store
+ADMINS_META = "katalog_admins"  # store meta: the admins of the last catalogue taken over
+HELD_KINDS = ("meetings", "protocols", "steps", "deliveries")
+
+
+class StoreView(Protocol):
+    """What the check needs of the store: the records that name measures and indicators."""
+
+    def meetings(self, measure: str | None = None) -> list[Meeting]: ...
+    def protocols(self, measure: str | None = None) -> list[MeetingProtocol]: ...
+    def steps(self, measure: str | None = None, *, include_done: bool = False) -> list[Step]: ...
+    def deliveries(self) -> list[Delivery]: ...
+    def periods(self, indicator: str) -> set[str]: ...
+    def meta(self, key: str, default: Any = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """What the store holds per measure and indicator, and who the admins were: what a catalogue must keep."""
+
+    measures: dict[str, dict[str, int]]  # measure -> {kind in HELD_KINDS: count}
+    indicators: dict[str, int]  # indicator -> number of periods with values
+    admins: tuple[str, ...] = ()
+
+
+def stored_data(store: StoreView) -> StoredData:
+    """Count the store's records by measure and indicator (reads indexes, no rows)."""
+    measures: dict[str, dict[str, int]] = {}
+
+    def add(measure: str, kind: str) -> None:
+        if measure:  # "" = a step for all measures
+            measures.setdefault(measure, dict.fromkeys(HELD_KINDS, 0))[kind] += 1
+
+    for meeting in store.meetings():
+        add(meeting.measure, "meetings")
+    for protocol in store.protocols():
+        add(protocol.measure, "protocols")
+    for step in store.steps(include_done=True):
+        add(step.measure, "steps")
+    delivered: set[str] = set()
+    for delivery in store.deliveries():
+        for measure in delivery.measures:
+            add(measure, "deliveries")
+        delivered.update(delivery.indicators)
+    indicators = {i: n for i in sorted(delivered) if (n := len(store.periods(i)))}
+    admins = store.meta(ADMINS_META, [])
+    return StoredData(dict(sorted(measures.items())), indicators,
+                      tuple(str(a) for a in admins) if isinstance(admins, list) else ())
+
+
+def check_against_store(catalogue: Catalogue, held: StoredData, filename: str = "katalog.toml",
+                        ) -> list[CatalogueProblem]:
+    """What taking over `catalogue` would drop: measures with data, indicators with values, the last admin.
+
+    A catalogue that parses can still empty the monitor (an emptied file is valid TOML): such a catalogue is
+    refused as a whole, so files are not rejected and reminders not lost because of an editing slip.
+    """
+    problems = [CatalogueProblem(filename, None, "cat_drops_measure", {"id": mid, **counts})
+                for mid, counts in held.measures.items() if mid not in catalogue.measures]
+    problems += [CatalogueProblem(filename, None, "cat_drops_indicator", {"id": iid, "periods": n})
+                 for iid, n in held.indicators.items() if iid not in catalogue.indicators]
+    if held.admins and not catalogue.admins:
+        problems.append(CatalogueProblem(filename, None, "cat_drops_admins", {"names": ", ".join(held.admins)}))
+    return problems

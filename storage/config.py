@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
-from datetime import time
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields, replace
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .catalogue import CatalogueProblem
+from .catalogue import CatalogueProblem, is_email_address, is_matrix_user, toml_problem
 
 __all__ = [
     "SETTINGS_FILE",
     "SETTINGS_TEMPLATE",
     "AccessSettings",
+    "EmailSettings",
+    "MatrixSettings",
     "ReminderSettings",
     "Settings",
     "StoreSettings",
@@ -28,6 +34,16 @@ SETTINGS_FILE = "sozialmonitor.toml"
 CATALOGUE_FILE = "katalog.toml"
 ENV_TOKEN = "SOZIALMONITOR_TELEGRAM_TOKEN"
 ENV_API_URL = "SOZIALMONITOR_TELEGRAM_API_URL"
+ENV_SMTP_PASSWORD = "SOZIALMONITOR_SMTP_PASSWORD"
+ENV_MATRIX_TOKEN = "SOZIALMONITOR_MATRIX_TOKEN"
+
+# The German states as the holiday calendar knows them (holidays' subdivisions of DE).
+STATES = ("BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH")
+
+
+def _secret(env: str) -> Any:
+    # Secrets come from the environment only and never show in a repr or a log line.
+    return field(default="", repr=False, metadata={"env": env})
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,28 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """[email]: the SMTP server reminders may be sent through; the password comes from the environment."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    user: str = ""
+    sender: str = field(default="", metadata={"key": "absender"})
+    password: str = _secret(ENV_SMTP_PASSWORD)
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    """[matrix]: the Matrix account of the bot and the rooms it answers in; the token comes from the environment."""
+
+    homeserver: str = ""
+    user_id: str = ""
+    rooms: tuple[str, ...] = ()
+    token: str = _secret(ENV_MATRIX_TOKEN)
+
+
+@dataclass(frozen=True)
 class Settings:
     workspace: Path = Path("arbeitsbereich")
     language: str = "de"
@@ -91,6 +129,8 @@ class Settings:
     watcher: WatcherSettings = WatcherSettings()
     reminders: ReminderSettings = ReminderSettings()
     store: StoreSettings = StoreSettings()
+    email: EmailSettings = EmailSettings()
+    matrix: MatrixSettings = MatrixSettings()
     ablage: Path = Path("ablage")
     daten: Path = Path("daten")
 
@@ -177,142 +217,349 @@ check_minutes = 5               # wie oft geprüft wird
 [store]
 backups = 5                     # so viele Sicherungen der Datenbank werden behalten
 backup_minutes = 10             # höchstens eine neue Sicherung in diesem Abstand
+
+# Weitere Kanäle (noch ohne Versand); zum Einrichten die Zeichen „# “ am Zeilenanfang entfernen.
+# [email]
+# host = "smtp.stadt.koblenz.de"
+# port = 587                      # 1–65535
+# security = "starttls"           # starttls | ssl | none
+# user = "sozialmonitor"          # das Passwort kommt aus der Umgebungsvariable SOZIALMONITOR_SMTP_PASSWORD
+# absender = "Sozialmonitor <sozialmonitor@stadt.koblenz.de>"
+#
+# [matrix]
+# homeserver = "https://matrix.stadt.koblenz.de"
+# user_id = "@sozialmonitor:stadt.koblenz.de"   # das Zugangstoken kommt aus SOZIALMONITOR_MATRIX_TOKEN
+# rooms = ["!abcdef:stadt.koblenz.de"]           # Räume, in denen der Bot antwortet
 """
 
-_SECTIONS = {
+
+_SECTIONS: dict[str, type] = {
     "telegram": TelegramSettings,
     "access": AccessSettings,
     "watcher": WatcherSettings,
     "reminders": ReminderSettings,
     "store": StoreSettings,
+    "email": EmailSettings,
+    "matrix": MatrixSettings,
 }
+_TOP_KEYS = ("language", "timezone")
+_PATH_KEYS = ("ablage", "daten")
+_SECRET_WORDS = ("token", "password", "passwort", "secret", "geheim")
+
+# A check returns None when the value is fine, else the problem's code and the parameters beyond key and found.
+Check = Callable[[Any], tuple[str, dict[str, Any]] | None]
 
 
-def _line_of(text: str, section: str | None, key: str) -> int | None:
-    current = None
-    for n, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith("[") and not stripped.startswith("[["):
-            current = stripped.strip("[]").strip()
-        elif current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return n
+def _key_name(f: Field[Any]) -> str:
+    return str(f.metadata.get("key", f.name))
+
+
+def _file_fields(cls: type) -> dict[str, Field[Any]]:
+    """The settings of a section as they are spelled in the file (secrets from the environment are not)."""
+    return {_key_name(f): f for f in fields(cls) if "env" not in f.metadata}
+
+
+def _literal(value: Any) -> str:
+    """A value the way it would be written in TOML, shortened: the user recognises what they wrote."""
+    if isinstance(value, bool):
+        out = "true" if value else "false"
+    elif isinstance(value, str):
+        out = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, int | float):
+        out = repr(value)
+    elif isinstance(value, datetime | date | time):
+        out = value.isoformat()
+    elif isinstance(value, list):
+        out = "[" + ", ".join(_literal(v) for v in value) + "]"
+    elif isinstance(value, dict):
+        out = "{ " + ", ".join(f"{k} = {_literal(v)}" for k, v in value.items()) + " }"
+    else:
+        out = str(value)
+    return out if len(out) <= 60 else out[:57] + "…"
+
+
+def _found(key: str, value: Any) -> str:
+    # A misspelt token key must not put the token on the screen.
+    if any(word in key.lower() for word in _SECRET_WORDS) and value not in ("", 0):
+        return "***"
+    return _literal(value)
+
+
+# ---------------------------------------------------------------- checks of single values
+def _choice(*allowed: str) -> Check:
+    def check(value: Any) -> tuple[str, dict[str, Any]] | None:
+        return None if value in allowed else ("set_choice", {"expected": ", ".join(allowed)})
+    return check
+
+
+def _positive(value: Any) -> tuple[str, dict[str, Any]] | None:
+    return None if value > 0 else ("set_positive", {})
+
+
+def _not_negative(value: Any) -> tuple[str, dict[str, Any]] | None:
+    return None if value >= 0 else ("set_not_negative", {})
+
+
+def _between(low: int, high: int) -> Check:
+    def check(value: Any) -> tuple[str, dict[str, Any]] | None:
+        return None if low <= value <= high else ("set_range", {"min": low, "max": high})
+    return check
+
+
+def _not_empty(value: Any) -> tuple[str, dict[str, Any]] | None:
+    return None if value.strip() else ("set_empty", {})
+
+
+def _timezone(value: Any) -> tuple[str, dict[str, Any]] | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return "set_timezone", {}
     return None
 
 
-def _coerce(cls: type, key: str, value: Any) -> Any:
-    default = next(f.default for f in fields(cls) if f.name == key)
-    if isinstance(default, bool):
+def _hours(value: Any) -> tuple[str, dict[str, Any]] | None:
+    if not re.fullmatch(r"\s*\d{2}:\d{2}\s*-\s*\d{2}:\d{2}\s*", value):
+        return "set_hours", {}
+    try:
+        start, end = ReminderSettings(hours=value).window
+    except ValueError:
+        return "set_hours", {}
+    return None if start < end else ("set_hours", {})
+
+
+def _url(*schemes: str) -> Check:
+    def check(value: Any) -> tuple[str, dict[str, Any]] | None:
+        if value == "":
+            return None  # not configured
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in schemes or not parts.hostname or " " in value:
+            return "set_url", {"expected": ", ".join(f"{s}://…" for s in schemes)}
+        return None
+    return check
+
+
+def _address(value: Any) -> tuple[str, dict[str, Any]] | None:
+    return None if value == "" or is_email_address(value) else ("set_address", {})
+
+
+def _matrix_user(value: Any) -> tuple[str, dict[str, Any]] | None:
+    return None if value == "" or is_matrix_user(value) else ("set_matrix_user", {})
+
+
+def _matrix_rooms(value: Any) -> tuple[str, dict[str, Any]] | None:
+    for room in value:
+        if not re.fullmatch(r"![^\s:]+:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?", room):
+            return "set_matrix_room", {"found": _literal(room)}
+    return None
+
+
+def _each_not_negative(value: Any) -> tuple[str, dict[str, Any]] | None:
+    for item in value:
+        if item < 0:
+            return "set_not_negative", {"found": _literal(item)}
+    return None
+
+
+_PORT = _between(1, 65535)
+_CHECKS: dict[tuple[str | None, str], Check] = {
+    (None, "language"): _choice("de", "en"),
+    (None, "timezone"): _timezone,
+    ("paths", "ablage"): _not_empty,
+    ("paths", "daten"): _not_empty,
+    ("telegram", "api_url"): _url("https", "http"),
+    ("telegram", "mode"): _choice("polling", "webhook"),
+    ("telegram", "webhook_url"): _url("https"),
+    ("telegram", "webhook_listen"): _not_empty,
+    ("telegram", "webhook_port"): _PORT,
+    ("watcher", "poll_interval"): _positive,
+    ("watcher", "stable_seconds"): _not_negative,
+    ("watcher", "rescan_minutes"): _positive,
+    ("watcher", "max_file_mb"): _positive,
+    ("watcher", "max_rows"): _positive,
+    ("watcher", "max_unpacked_mb"): _positive,
+    ("reminders", "hours"): _hours,
+    ("reminders", "state"): _choice(*STATES),
+    ("reminders", "meeting_days_before"): _each_not_negative,
+    ("reminders", "protocol_first_after"): _not_negative,
+    ("reminders", "protocol_every"): _positive,
+    ("reminders", "protocol_escalate_after"): _not_negative,
+    ("reminders", "delivery_days_before"): _not_negative,
+    ("reminders", "weekly_weekday"): _between(1, 5),
+    ("reminders", "check_minutes"): _positive,
+    ("store", "backups"): _positive,
+    ("store", "backup_minutes"): _not_negative,
+    ("email", "port"): _PORT,
+    ("email", "security"): _choice("starttls", "ssl", "none"),
+    ("email", "absender"): _address,
+    ("matrix", "homeserver"): _url("https", "http"),
+    ("matrix", "user_id"): _matrix_user,
+    ("matrix", "rooms"): _matrix_rooms,
+}
+
+
+class _WrongType(Exception):
+    """The value is not of the setting's type; the code names the expected form."""
+
+
+def _coerce(kind: str, value: Any) -> Any:
+    if kind == "bool":
         if not isinstance(value, bool):
-            raise TypeError("bool")
+            raise _WrongType("set_type_bool")
         return value
-    if isinstance(default, int):
+    if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError("int")
+            raise _WrongType("set_type_int")
         return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("float")
+    if kind == "float":
+        # nan and inf are valid TOML but no sensible interval or size.
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value in (
+                float("inf"), float("-inf")):
+            raise _WrongType("set_type_number")
         return float(value)
-    if isinstance(default, tuple):
+    if kind == "tuple[int, ...]":
         if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise TypeError("list[int]")
+            raise _WrongType("set_type_int_list")
+        return tuple(value)
+    if kind == "tuple[str, ...]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _WrongType("set_type_text_list")
         return tuple(value)
     if not isinstance(value, str):
-        raise TypeError("str")
+        raise _WrongType("set_type_text")
     return value
 
 
+def _example(default: Any) -> str:
+    return _literal(list(default) if isinstance(default, tuple) else default)
+
+
+# ---------------------------------------------------------------- where a key is written
+_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+
+
+def _locate(lines: list[str], section: str | None, key: str | None) -> int | None:
+    """The line of `key` in `[section]` (the header itself when key is None), also in dotted or inline form."""
+    names = {n.strip().strip("\"'") for n in ([section] if section else [])}
+    current: str | None = None
+    key_re = re.compile(rf"^\s*([\"']?){re.escape(key)}\1\s*=") if key else None
+    for n, line in enumerate(lines, 1):
+        header = _HEADER.match(line)
+        if header:
+            current = ".".join(part.strip().strip("\"'") for part in header.group(1).split("."))
+            if key is None and current in names:
+                return n
+            if section and key and current == f"{section}.{key}":
+                return n
+            continue
+        if line.lstrip().startswith("[["):
+            current = "[["
+            continue
+        if key_re and ((current in names) or (section is None and current is None)) and key_re.match(line):
+            return n
+    # Dotted (`watcher.polling = true`) or inline (`watcher = { polling = true }`) at the top of the file.
+    if section:
+        for n, line in enumerate(lines, 1):
+            if re.match(rf"^\s*{re.escape(section)}\s*(\.\s*{re.escape(key)}\s*)?=" if key else
+                        rf"^\s*{re.escape(section)}\s*[.=]", line):
+                return n
+        return _locate(lines, section, None) if key else None
+    return None
+
+
+# ---------------------------------------------------------------- reading the file
 def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[Settings, list[CatalogueProblem]]:
-    """Read the workspace settings; unknown keys and wrong types are problems, defaults fill the gaps."""
+    """Read the workspace settings; every problem names its line, key, the value found and the form expected.
+
+    Never raises for anything in the file: a bad value is reported and its default used meanwhile, so `check`
+    can go on to the catalogue. The commands that work with the settings refuse to start while problems remain.
+    """
     env = os.environ if env is None else env
     path = workspace / SETTINGS_FILE
     problems: list[CatalogueProblem] = []
     settings = Settings(workspace=workspace)
+    data: dict[str, Any] = {}
+    text = ""
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except FileNotFoundError:
         problems.append(CatalogueProblem(str(path), None, "file_missing", {"path": str(path)}))
-        data, text = {}, ""
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(CatalogueProblem(str(path), None, "file_unreadable", {"path": str(path), "detail": str(exc)}))
-        data, text = {}, ""
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        problems.append(CatalogueProblem(str(path), int(line.group(1)) if line else None, "toml_syntax",
-                                         {"detail": str(exc)}))
-        data, text = {}, ""
+        problems.append(toml_problem(exc, text, str(path)))
+    lines = text.splitlines()
 
-    def bad(section: str | None, key: str, code: str, **params: Any) -> None:
-        problems.append(CatalogueProblem(str(path), _line_of(text, section, key), code,
-                                         {"key": f"{section}.{key}" if section else key, **params}))
+    def bad(section: str | None, key: str, code: str, value: Any = None, **params: Any) -> None:
+        dotted = f"{section}.{key}" if section else key
+        params.setdefault("found", _found(dotted, value))
+        # A whole table is found by its header (or its dotted/inline form), a value by its key.
+        line = _locate(lines, key, None) if isinstance(value, dict) and section is None else _locate(lines, section, key)
+        problems.append(CatalogueProblem(str(path), line, code, {"key": dotted, **params}))
+
+    def checked(section: str | None, key: str, kind: str, value: Any, default: Any) -> Any:
+        """The value if it has the right type and passes its check, else the default (after reporting)."""
+        try:
+            value = _coerce(kind, value)
+        except _WrongType as exc:
+            bad(section, key, str(exc), value, example=_example(default))
+            return default
+        verdict = _CHECKS.get((section, key))
+        result = verdict(value) if verdict else None
+        if result is not None:
+            code, params = result
+            bad(section, key, code, value, example=_example(default), **params)
+            return default
+        return value
 
     top: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("language", "timezone"):
-            if not isinstance(value, str):
-                bad(None, key, "set_type", expected="Text")
-            else:
-                top[key] = value
-        elif key == "paths" and isinstance(value, dict):
-            for pkey, pval in value.items():
-                if pkey not in ("ablage", "daten") or not isinstance(pval, str):
-                    bad("paths", pkey, "set_unknown")
-                else:
-                    top[pkey] = Path(pval)
-        elif key in _SECTIONS and isinstance(value, dict):
+        if key in _TOP_KEYS:
+            top[key] = checked(None, key, "str", value, getattr(settings, key))
+        elif key == "paths" or key in _SECTIONS:
+            if not isinstance(value, dict):
+                bad(None, key, "set_not_section", value)
+                continue
+            if key == "paths":
+                for pkey, pval in value.items():
+                    if pkey not in _PATH_KEYS:
+                        bad("paths", pkey, "set_unknown", pval, expected=", ".join(_PATH_KEYS))
+                    else:
+                        top[pkey] = Path(checked("paths", pkey, "str", pval, str(getattr(settings, pkey))))
+                continue
             cls = _SECTIONS[key]
-            known = {f.name for f in fields(cls)}
-            values = {}
+            known = _file_fields(cls)
+            values: dict[str, Any] = {}
             for skey, sval in value.items():
-                if skey not in known:
-                    bad(key, skey, "set_unknown")
+                f = known.get(skey)
+                if f is None:
+                    secret = next((s for s in fields(cls) if s.name == skey and "env" in s.metadata), None)
+                    if secret is not None:
+                        bad(key, skey, "set_secret", sval, env=secret.metadata["env"])
+                    else:
+                        bad(key, skey, "set_unknown", sval, expected=", ".join(known))
                     continue
-                try:
-                    values[skey] = _coerce(cls, skey, sval)
-                except TypeError as exc:
-                    bad(key, skey, "set_type", expected=str(exc))
+                values[f.name] = checked(key, skey, str(f.type), sval, f.default)
             top[key] = cls(**values)
+        elif isinstance(value, dict):
+            bad(None, key, "set_unknown_section", value,
+                expected=", ".join(f"[{s}]" for s in ("paths", *_SECTIONS)))
         else:
-            bad(None, key, "set_unknown")
+            bad(None, key, "set_unknown", value, expected=", ".join(_TOP_KEYS))
     settings = replace(settings, **top)
 
-    if settings.language not in ("de", "en"):
-        bad(None, "language", "set_choice", found=settings.language, expected="de, en")
-        settings = replace(settings, language="de")
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(settings.timezone)
-    except Exception:
-        bad(None, "timezone", "set_choice", found=settings.timezone, expected="Europe/Berlin")
-        settings = replace(settings, timezone="Europe/Berlin")
-    try:
-        start, end = settings.reminders.window
-        if start >= end:
-            raise ValueError
-    except ValueError:
-        bad("reminders", "hours", "set_choice", found=settings.reminders.hours, expected="08:00-17:00")
-        settings = replace(settings, reminders=replace(settings.reminders, hours="08:00-17:00"))
-    if settings.telegram.mode not in ("polling", "webhook"):
-        bad("telegram", "mode", "set_choice", found=settings.telegram.mode, expected="polling, webhook")
-
-    # Numbers that must be positive: 0 would make a loop spin or reject every file. Bad ones get the default.
-    for section, names in (("watcher", ("poll_interval", "rescan_minutes", "max_file_mb", "max_rows",
-                                        "max_unpacked_mb")),
-                           ("reminders", ("check_minutes", "protocol_every"))):
-        current = getattr(settings, section)
-        fixed = {}
-        for name in names:
-            if getattr(current, name) <= 0:
-                bad(section, name, "set_positive", found=getattr(current, name))
-                fixed[name] = next(f.default for f in fields(type(current)) if f.name == name)
-        if fixed:
-            settings = replace(settings, **{section: replace(current, **fixed)})
+    if settings.telegram.mode == "webhook" and not settings.telegram.webhook_url:
+        bad("telegram", "webhook_url", "set_webhook_url", "")
 
     telegram = settings.telegram
     if env.get(ENV_TOKEN):
         telegram = replace(telegram, token=env[ENV_TOKEN].strip())
     if env.get(ENV_API_URL):
         telegram = replace(telegram, api_url=env[ENV_API_URL].strip())
-    return replace(settings, telegram=telegram), problems
+    email = replace(settings.email, password=env.get(ENV_SMTP_PASSWORD, ""))
+    matrix = replace(settings.matrix, token=env.get(ENV_MATRIX_TOKEN, "").strip())
+    return replace(settings, telegram=telegram, email=email, matrix=matrix), problems

@@ -36,9 +36,12 @@ class ProcessLock:
     in-memory copy. A second process (`ask`, `report` while `run` is up) opens the store read-only instead.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, acquire: bool = True) -> None:
         self.path = path.with_name(f".{path.name}.lock")
         self._fd: int | None = None
+        if not acquire:
+            self.acquired = False
+            return
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not on Linux/macOS: no cross-process protection

@@ -64,6 +64,9 @@ class Person:
     telegram_id: int | None = None
     role: str = MEMBER
     measures: tuple[str, ...] = ()
+    email: str = ""
+    matrix_id: str = ""
+    channel: str = ""  # preferred channel: telegram | matrix | email ("" = not set)
 
     @property
     def is_admin(self) -> bool:

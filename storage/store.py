@@ -130,7 +130,7 @@ class Store:
     """
 
     def __init__(self, path: str | Path, *, backups: int = 5, backup_seconds: float = 600.0,
-                 fsync: bool = True) -> None:
+                 fsync: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -140,7 +140,8 @@ class Store:
         self._db = TinyDB(self.path, storage=AtomicJSONStorage, backups=backups,
                           backup_seconds=backup_seconds, fsync=fsync, validate=self._backup_usable)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        self._process_lock = ProcessLock(self.path)
+        # `read_only` (for `check`) takes no lock at all: even a brief hold would make a starting `run` refuse.
+        self._process_lock = ProcessLock(self.path, acquire=not read_only)
         if not self._process_lock.acquired:
             self._storage.read_only = True
             self._storage._holder = self._process_lock.holder()

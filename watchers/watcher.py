@@ -437,7 +437,10 @@ class FolderWatcher:
         problems = list(self.reload_catalogue() or [])
         lang = self.pipeline.lang
         if self.monitor.catalogue is before:
-            self._error(text(lang, "watch.catalogue_broken", path=self.catalogue_file), problems)
+            # A valid file that would drop stored data is refused as well; the notice says which and why.
+            refused = any(str(getattr(p, "code", "")).startswith("cat_drops_") for p in problems)
+            self._error(text(lang, "cat.refused_reload" if refused else "watch.catalogue_broken",
+                             path=self.catalogue_file), problems)
         elif problems:
             self._error(text(lang, "watch.catalogue_problems", path=self.catalogue_file), problems)
         else:
