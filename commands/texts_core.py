@@ -129,7 +129,7 @@ DE = {
     "set_positive": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine Zahl größer als 0, z. B. {example}.",
     "set_not_negative": "Die Einstellung „{key}“ enthält den Wert {found}; erwartet wird eine Zahl ab 0, z. B. {example}.",
     "set_range": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird eine ganze Zahl von {min} bis {max}, z. B. {example}.",
-    "set_empty": "Die Einstellung „{key}“ ist leer; erwartet wird ein Text, z. B. {example}.",
+    "set_empty": "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird ein nicht leerer Text, z. B. {example}.",
     "set_timezone": "Die Einstellung „{key}“ hat den Wert {found}, keine bekannte Zeitzone; erwartet wird ein Name wie \"Europe/Berlin\".",
     "set_hours": (
         "Die Einstellung „{key}“ hat den Wert {found}; erwartet wird ein Zeitfenster \"HH:MM-HH:MM\" mit dem Beginn "
@@ -149,7 +149,7 @@ DE = {
         "\"!abcdef:stadt.koblenz.de\"."
     ),
     "set_webhook_url": (
-        "Für mode = \"webhook\" braucht [telegram] eine webhook_url (öffentliche Adresse https://…), gefunden {found}; "
+        "Für mode = \"webhook\" erwartet die Einstellung „{key}“ eine öffentliche Adresse https://…, gefunden {found}; "
         "ohne sie bitte mode = \"polling\" eintragen."
     ),
     "cat_not_list": "„{kind}“ muss als [[{kind}]]-Liste eingetragen sein.",
@@ -349,7 +349,7 @@ EN = {
     "set_positive": "The setting “{key}” is {found}; expected a number greater than 0, e.g. {example}.",
     "set_not_negative": "The setting “{key}” contains {found}; expected a number from 0, e.g. {example}.",
     "set_range": "The setting “{key}” is {found}; expected a whole number from {min} to {max}, e.g. {example}.",
-    "set_empty": "The setting “{key}” is empty; expected a text, e.g. {example}.",
+    "set_empty": "The setting “{key}” is {found}; expected a text that is not empty, e.g. {example}.",
     "set_timezone": "The setting “{key}” is {found}, no known time zone; expected a name such as \"Europe/Berlin\".",
     "set_hours": "The setting “{key}” is {found}; expected a time window \"HH:MM-HH:MM\" starting before it ends, e.g. {example}.",
     "set_url": "The setting “{key}” is {found}; expected an address of the form {expected} (or \"\" for none).",
@@ -357,7 +357,7 @@ EN = {
     "set_matrix_user": "The setting “{key}” is {found}; expected a Matrix id @name:server, e.g. \"@sozialmonitor:stadt.koblenz.de\".",
     "set_matrix_room": "The setting “{key}” contains {found}; expected a room id !id:server, e.g. \"!abcdef:stadt.koblenz.de\".",
     "set_webhook_url": (
-        "mode = \"webhook\" needs a webhook_url in [telegram] (public address https://…), found {found}; "
+        "mode = \"webhook\" expects the setting “{key}” to be a public address https://…, found {found}; "
         "without one, set mode = \"polling\"."
     ),
     "cat_not_list": "“{kind}” must be a [[{kind}]] list.",

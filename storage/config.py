@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields, replace
 from datetime import date, datetime, time
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -245,6 +246,7 @@ _SECTIONS: dict[str, type] = {
 _TOP_KEYS = ("language", "timezone")
 _PATH_KEYS = ("ablage", "daten")
 _SECRET_WORDS = ("token", "password", "passwort", "secret", "geheim")
+_TOKEN_LIKE = re.compile(r"\d{5,}:[\w-]{20,}")  # the form of a Telegram bot token
 
 # A check returns None when the value is fine, else the problem's code and the parameters beyond key and found.
 Check = Callable[[Any], tuple[str, dict[str, Any]] | None]
@@ -278,9 +280,12 @@ def _literal(value: Any) -> str:
     return out if len(out) <= 60 else out[:57] + "…"
 
 
-def _found(key: str, value: Any) -> str:
-    # A misspelt token key must not put the token on the screen.
-    if any(word in key.lower() for word in _SECRET_WORDS) and value not in ("", 0):
+def _found(key: str, value: Any, *, unknown: bool = False) -> str:
+    # A secret, even under a misspelt key ("tokn") or looking like a bot token, must not end up on the screen.
+    name = key.rsplit(".", 1)[-1].lower()
+    secret = any(word in name for word in _SECRET_WORDS) or (
+        unknown and get_close_matches(name, _SECRET_WORDS, cutoff=0.7))
+    if (secret and value not in ("", 0)) or (isinstance(value, str) and _TOKEN_LIKE.search(value)):
         return "***"
     return _literal(value)
 
@@ -496,7 +501,7 @@ def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[S
 
     def bad(section: str | None, key: str, code: str, value: Any = None, **params: Any) -> None:
         dotted = f"{section}.{key}" if section else key
-        params.setdefault("found", _found(dotted, value))
+        params.setdefault("found", _found(dotted, value, unknown=code == "set_unknown"))
         # A whole table is found by its header (or its dotted/inline form), a value by its key.
         line = _locate(lines, key, None) if isinstance(value, dict) and section is None else _locate(lines, section, key)
         problems.append(CatalogueProblem(str(path), line, code, {"key": dotted, **params}))
