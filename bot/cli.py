@@ -138,9 +138,10 @@ def _workspace(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE) or "arbeitsbereich")
 
 
-def _open(args: argparse.Namespace) -> Monitor:
+def _open(args: argparse.Namespace, *, guard_catalogue: bool = True) -> Monitor:
+    """The workspace for a command; broken settings, or a catalogue dropping stored data, end it with exit 1."""
     try:
-        return open_checked(_workspace(args))
+        return open_checked(_workspace(args), guard_catalogue=guard_catalogue)
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
 

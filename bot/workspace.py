@@ -168,15 +168,18 @@ def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: 
     return "\n".join([text(lang, headline, path=path), *(problem_text(p, lang) for p in problems)])
 
 
-def open_checked(workspace: Path) -> Monitor:
-    """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data."""
+def open_checked(workspace: Path, *, guard_catalogue: bool = True) -> Monitor:
+    """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data.
+
+    `guard_catalogue=False` is for commands about the store itself (e.g. restoring a backup), not its content.
+    """
     if is_workspace(workspace):
         settings, problems = load_settings(workspace)
         if problems:
             raise WorkspaceError(_refusal("cli.settings_refused", settings.settings_file, problems, settings.language))
     monitor = Monitor.open(workspace)
     try:
-        drops = monitor.catalogue_drops()
+        drops = monitor.catalogue_drops() if guard_catalogue else []
         if drops:
             raise WorkspaceError(_refusal("cli.catalogue_refused", monitor.settings.catalogue_file, drops,
                                           monitor.settings.language))

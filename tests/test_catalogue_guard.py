@@ -154,6 +154,12 @@ def test_a_command_refuses_to_open_on_a_catalogue_that_drops_data(demo_workspace
     indicators = [line for line in rest if ": Indikator " in line]
     assert len(measures) == 14 and all("fehlt, zu ihr sind aber Daten gespeichert" in line for line in measures)
     assert indicators and len(measures) + len(indicators) == len(rest)
+    # Commands about the store itself (restoring a backup) may open it all the same.
+    monitor = open_checked(demo_workspace, guard_catalogue=False)
+    try:
+        assert monitor.catalogue.measures == {}
+    finally:
+        monitor.close()
 
 
 # ---------------------------------------------------------------- through the real command line
