@@ -236,6 +236,10 @@ DE = {
     ),
     "cli.bad_user_id": "„{found}“ ist keine Telegram-ID; erwartet wird eine Zahl, z. B. 123456789",
     "ingest.cli.folder": "{file}: das ist ein Ordner, keine Datei; bitte die Dateien darin angeben, z. B. {file}/*.csv",
+    "file_encoding": (
+        "Die Datei ist nicht als UTF-8 gespeichert (das Byte {found} ist kein UTF-8-Zeichen, etwa ein Umlaut aus "
+        "Windows-1252); bitte im Editor mit der Kodierung UTF-8 speichern."
+    ),
 }
 
 EN = {
@@ -439,4 +443,8 @@ EN = {
     ),
     "cli.bad_user_id": "“{found}” is not a Telegram id; expected a number, e.g. 123456789",
     "ingest.cli.folder": "{file}: that is a folder, not a file; name the files in it, e.g. {file}/*.csv",
+    "file_encoding": (
+        "The file is not saved as UTF-8 (the byte {found} is no UTF-8 character, e.g. an umlaut from Windows-1252); "
+        "save it with the encoding UTF-8 in the editor."
+    ),
 }

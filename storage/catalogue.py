@@ -28,6 +28,7 @@ __all__ = [
     "load_catalogue",
     "normalize_measure",
     "parse_catalogue",
+    "read_text_file",
     "render_catalogue",
     "stored_data",
     "toml_problem",
@@ -267,12 +268,9 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
 
 
 def load_catalogue(path: Path) -> tuple[Catalogue | None, list[CatalogueProblem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [CatalogueProblem(str(path), None, "file_missing", {"path": str(path)})]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [CatalogueProblem(str(path), None, "file_unreadable", {"path": str(path), "detail": str(exc)})]
+    text, problem = read_text_file(path)
+    if text is None:
+        return None, [problem] if problem else []
     return parse_catalogue(text, str(path))
 
 
@@ -354,6 +352,22 @@ def is_email_address(value: str) -> bool:
 def is_matrix_user(value: str) -> bool:
     """A Matrix user id: '@localpart:server', the server a host name with an optional port."""
     return bool(re.fullmatch(r"@[^\s:@]+:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?", value))
+
+
+def read_text_file(path: Path) -> tuple[str | None, CatalogueProblem | None]:
+    """A hand-edited file as text: UTF-8, with or without the BOM some Windows editors write; else a problem."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, CatalogueProblem(str(path), None, "file_missing", {"path": str(path)})
+    except OSError as exc:
+        return None, CatalogueProblem(str(path), None, "file_unreadable",
+                                      {"path": str(path), "detail": exc.strerror or str(exc)})
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, CatalogueProblem(str(path), raw[: exc.start].count(b"\n") + 1, "file_encoding",
+                                      {"path": str(path), "found": f"0x{raw[exc.start]:02X}"})
 
 
 def toml_problem(exc: tomllib.TOMLDecodeError, text: str, filename: str) -> CatalogueProblem:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .catalogue import CatalogueProblem, is_email_address, is_matrix_user, toml_problem
+from .catalogue import CatalogueProblem, is_email_address, is_matrix_user, read_text_file, toml_problem
 
 __all__ = [
     "SETTINGS_FILE",
@@ -488,13 +488,12 @@ def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[S
     settings = Settings(workspace=workspace)
     data: dict[str, Any] = {}
     text = ""
+    read, problem = read_text_file(path)
+    if problem is not None:
+        problems.append(problem)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read or ""
         data = tomllib.loads(text)
-    except FileNotFoundError:
-        problems.append(CatalogueProblem(str(path), None, "file_missing", {"path": str(path)}))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(CatalogueProblem(str(path), None, "file_unreadable", {"path": str(path), "detail": str(exc)}))
     except tomllib.TOMLDecodeError as exc:
         problems.append(toml_problem(exc, text, str(path)))
     lines = text.splitlines()

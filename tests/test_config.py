@@ -243,3 +243,15 @@ def test_no_value_of_any_setting_crashes_the_reader(tmp_path: Path, key: tuple[s
         for lang in ("de", "en"):
             assert problem_text(problem, lang)
         assert problem.line is not None
+
+
+def test_a_windows_editor_bom_is_fine_and_another_encoding_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "sozialmonitor.toml").write_bytes(b"\xef\xbb\xbf" + SETTINGS_TEMPLATE.encode("utf-8"))
+    assert load_settings(tmp_path, env={})[1] == []
+    text = 'language = "de"\n\n[reminders]\nstate = "RP"  # Rheinland-Pfälzer Feiertage\n'
+    (tmp_path / "sozialmonitor.toml").write_bytes(text.encode("cp1252"))
+    settings, problems = load_settings(tmp_path, env={})
+    (problem,) = problems
+    assert problem.code == "file_encoding" and problem.line == 4
+    assert "0xE4" in problem_text(problem, "de") and "UTF-8" in problem_text(problem, "de")
+    assert settings.language == "de"
