@@ -215,6 +215,10 @@ def workspace_problems(workspace: Path) -> tuple[Settings, Catalogue | None, lis
     except StoreError as exc:
         problems.append(CatalogueProblem(str(path), None, exc.code, exc.params))
         return settings, catalogue, problems
+    except OSError as exc:  # e.g. no permission to read the database
+        problems.append(CatalogueProblem(str(path), None, "file_unreadable",
+                                         {"path": str(path), "detail": exc.strerror or str(exc)}))
+        return settings, catalogue, problems
     try:
         problems += check_against_store(catalogue, stored_data(store), str(settings.catalogue_file))
     finally:

@@ -244,3 +244,10 @@ def test_the_running_console_monitor_keeps_its_catalogue(demo_workspace: Path, t
     assert "Traceback" not in out_path.read_text(encoding="utf-8")
     assert re.search(r"\[error → .*\]\n" + re.escape(text("de", "cat.refused_reload", path=catalogue)),
                      out_path.read_text(encoding="utf-8"))
+
+
+def test_check_reports_a_damaged_store_instead_of_crashing(workspace: Path) -> None:
+    (workspace / "daten" / "sozialmonitor.json").write_bytes(b'{"meta": {"1": {"schema"')
+    result = run_cli("--workspace", str(workspace), "check")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "Unerwarteter" not in result.stderr
+    assert "beschädigt oder unvollständig" in result.stdout
