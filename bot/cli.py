@@ -195,8 +195,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         reminder_line,
     )
 
-    from .reminders import deliver_reminders, send_via_telegram
-    from .runtime import Outgoing
+    from .reminders import OutboxCollector, deliver_reminders, send_via_telegram
 
     monitor = _open(args)
     try:
@@ -228,11 +227,12 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             if monitor.store.read_only:
                 # The running monitor sends reminders itself; a second sender would send them twice.
                 raise CliError(text(lang, "store_locked", path=monitor.store.path, pid=monitor.store.holder))
-            outgoing: list[Outgoing] = []
-            bundles = deliver_reminders(monitor, outgoing.append, now)
             token = monitor.settings.telegram.token
+            # With Telegram the reminders go into the outbox together with their sent marks (one step).
+            collector = OutboxCollector(monitor)
+            bundles = deliver_reminders(monitor, collector if token else (lambda message: None), now)
             if token:
-                problems, waiting = send_via_telegram(monitor, outgoing, token=token,
+                problems, waiting = send_via_telegram(monitor, collector.kept, token=token,
                                                       api_url=monitor.settings.telegram.api_url)
                 for name, detail in problems:
                     sys.stderr.write(state.t("rem.cli_undelivered", name=recipient_label(state, name),
