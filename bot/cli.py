@@ -13,7 +13,7 @@ from commands import Caller, dispatch, fmt
 from commands.reminders import recipient_label
 from commands.reply import Reply
 from commands.texts import text
-from storage.config import load_settings
+from storage.config import Settings, load_settings
 
 from .render import render_plain
 from .workspace import Monitor, WorkspaceError, create_workspace, is_workspace, problem_text
@@ -133,11 +133,31 @@ def _queue_notices(monitor: Monitor, reply: Reply) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from .run import run
 
-    monitor = _open(args)
+    # A short-lived holder (an `ask`) is waited for; another `run` is refused at once.
     try:
+        monitor = Monitor.open(_workspace(args), role="run", wait=RUN_LOCK_WAIT)
+    except WorkspaceError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if monitor.store.read_only:
+            holder = monitor.store.holder_info()
+            raise CliError(text(monitor.settings.language, "cli.run_busy", pid=holder.pid,
+                                command=holder.role or "?", since=_since(holder.since)))
         return run(monitor, console=args.console)
     finally:
         monitor.close()
+
+
+RUN_LOCK_WAIT = 10.0  # seconds `run` waits for a command that holds the workspace briefly
+
+
+def _since(iso: str) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return "?"
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -280,6 +300,55 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_only(args: argparse.Namespace) -> Settings:
+    """Settings of the workspace without opening the store: for commands that must work on a damaged one."""
+    workspace = _workspace(args)
+    if not is_workspace(workspace):
+        raise CliError(text("de", "cli.workspace_missing", path=workspace))
+    settings, _ = load_settings(workspace)
+    return settings
+
+
+def cmd_sicherungen(args: argparse.Namespace) -> int:
+    """The store's backups, newest first: name, local time, content counts, whether usable."""
+    from storage.store import list_backups
+
+    from .workspace import local_time
+
+    settings = _settings_only(args)
+    lang = settings.language
+    backups = list_backups(settings.store_file)
+    if not backups:
+        print(text(lang, "backups.none", folder=settings.store_file.parent / "sicherungen"))
+        return 0
+    for b in backups:
+        usable = (text(lang, "backups.usable") if b.usable
+                  else text(lang, f"backups.unusable.{b.problem}", segment=b.segment))
+        print(text(lang, "backups.line", name=b.name, taken=local_time(b.taken, settings), meetings=b.meetings,
+                   protocols=b.protocols, deliveries=b.deliveries, values=b.values, usable=usable))
+    return 0
+
+
+def cmd_wiederherstellen(args: argparse.Namespace) -> int:
+    """Restore a backup (default the newest usable one); the current state is kept as a backup first."""
+    from storage.store import StoreError, restore_backup
+
+    from .workspace import local_time
+
+    settings = _settings_only(args)
+    lang = settings.language
+    try:
+        restored = restore_backup(settings.store_file, args.name, backups=settings.store.backups)
+    except StoreError as exc:
+        raise CliError(text(lang, exc.code, **exc.params)) from None
+    b = restored.backup
+    print(text(lang, "restore.done", name=b.name, taken=local_time(b.taken, settings), meetings=b.meetings,
+               protocols=b.protocols, deliveries=b.deliveries))
+    print(text(lang, "restore.previous", previous=restored.previous.name) if restored.previous
+          else text(lang, "restore.no_previous"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
@@ -318,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="Einstellungen und Katalog prüfen")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("sicherungen", parents=[common], help="die Sicherungen der Datenbank zeigen")
+    p.set_defaults(func=cmd_sicherungen)
+
+    p = sub.add_parser("wiederherstellen", parents=[common], help="eine Sicherung der Datenbank zurückholen")
+    p.add_argument("name", nargs="?", metavar="NAME", help="Name der Sicherung (Standard: die neueste nutzbare)")
+    p.set_defaults(func=cmd_wiederherstellen)
     return parser
 
 

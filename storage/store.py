@@ -554,7 +554,7 @@ class Store:
         self.recovered = Recovery(missing=missing, reason=reason, backup=backup.name if backup else None,
                                   taken=taken, from_backup=from_backup, reattached=reattached,
                                   skipped=tuple(skipped), kept=kept)
-        log.warning("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
+        log.info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
                     backup.name if backup else "no backup", reattached)
 
     def _journal_sync(self) -> None:
