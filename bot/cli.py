@@ -11,7 +11,6 @@ from typing import NoReturn
 
 from commands import Caller, dispatch, fmt
 from commands.reminders import recipient_label
-from commands.reply import Reply
 from commands.texts import text
 from storage.config import Settings, load_settings
 
@@ -93,7 +92,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             person = monitor.catalogue.person_by_telegram(args.as_user)
             caller = Caller(user_id=args.as_user, chat_id=args.as_user, person=person)
-        reply = dispatch(monitor.state, " ".join(args.message), caller, monitor.now())
+        said, now = " ".join(args.message), monitor.now()
+        telegram = bool(monitor.settings.telegram.token) and not monitor.store.read_only
+        if telegram:
+            # The people must get the notices by Telegram: kept in the outbox with the change (the next `run`
+            # delivers them), reminders together with their sent marks.
+            from .reminders import dispatch_keeping
+
+            reply, _ = dispatch_keeping(monitor, said, caller, now)
+        else:
+            reply = dispatch(monitor.state, said, caller, now)
         out = render_plain(reply)
         if reply.attachments:
             from .console import save_attachments
@@ -102,9 +110,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 out += f"\n{path}"
         for notice in reply.notices:
             out += f"\n[{notice.kind} → {recipient_label(monitor.state, notice.person)}]\n{notice.text}"
-        if reply.notices and monitor.settings.telegram.token:
-            # With Telegram configured the people must get them there: the next `run` delivers the outbox.
-            _queue_notices(monitor, reply)
+        if reply.notices and telegram:
             out += "\n" + text(monitor.settings.language, "cli.notices_queued", n=len(reply.notices))
         if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
@@ -113,21 +119,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     finally:
         monitor.close()
-
-
-def _queue_notices(monitor: Monitor, reply: Reply) -> None:
-    from commands.reply import ReplyBuilder
-    from storage.outbox import Outbox
-
-    from .render import render_html
-
-    box = Outbox(monitor.settings.data / "postausgang.json")
-    try:
-        for notice in reply.notices:
-            box.add(kind=notice.kind, key=notice.key, recipients=[notice.person],
-                    messages=render_html(ReplyBuilder().line(notice.text).build()), created=monitor.now())
-    finally:
-        box.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -8,12 +8,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from commands import Caller, dispatch
 from commands.reminders import Bundle, bundle_reply, claim_all, due_reminders
+from commands.reply import Notice, Reply, ReplyBuilder
 from commands.texts import text
 
 from .runtime import Outgoing, Sink, recipient_chats
 
-__all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "send_via_telegram"]
+__all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "dispatch_keeping",
+           "notice_message", "send_via_telegram"]
 
 
 @runtime_checkable
@@ -79,6 +82,57 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
             except Exception:  # one failing recipient must not hold up the others
                 log.exception("reminder for %s not handed over", message.recipients[0])
     return claimed
+
+
+def notice_message(notice: Notice) -> Outgoing:
+    """What a command tells someone else, as a message of its own."""
+    return Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
+
+
+def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
+                     outbox: Any = None) -> tuple[Reply, dict[int, int | None]]:
+    """Answer a chat command and put its notices into the outbox; returns the reply and the item of each notice
+    (by index; None if the outbox could not take it).
+
+    The command runs in one store transaction. Reminders it sends (`/erinnerungen senden`) go into the outbox
+    inside it, with the keys marked sent, so that their sent marks and outbox entries are never separated by a
+    crash (the next start records keys found in the outbox). Other notices follow once the change is stored.
+    A store that cannot be written gives an error reply, and nothing of the command is kept.
+    """
+    from .render import render_html
+
+    box = outbox if outbox is not None else monitor.outbox
+    store = monitor.store
+    kept: dict[int, int | None] = {}
+    try:
+        with store.transaction() as marked:
+            reply = dispatch(monitor.state, said, caller, now)
+            keyed = [k for k, n in enumerate(reply.notices) if n.key]
+            if keyed and marked:
+                items = box.add_many([
+                    {"kind": n.kind, "key": n.key, "recipients": [n.person], "created": now, "keys": tuple(marked),
+                     "messages": render_html(notice_message(n).reply)} for n in (reply.notices[k] for k in keyed)])
+                kept = dict(zip(keyed, items, strict=True))
+    except BaseException as exc:
+        for item in kept.values():
+            if item is not None:
+                box.finish(item)  # the marks were not written: these reminders are still due
+        if not isinstance(exc, OSError):
+            raise
+        log.error("store not writable: %s", type(exc).__name__)
+        lang = caller.language or monitor.settings.language
+        return ReplyBuilder().line(text(lang, "store_write_failed", path=store.path,
+                                        detail=exc.strerror or type(exc).__name__)).build("error"), {}
+    for k, notice in enumerate(reply.notices):
+        if k in kept:
+            continue
+        try:
+            kept[k] = box.add(kind=notice.kind, key=notice.key, recipients=[notice.person], created=now,
+                              messages=render_html(notice_message(notice).reply))
+        except Exception:  # an unwritable outbox must not lose the reply; the notice goes out unkept
+            log.exception("outbox not writable; the %s is kept in memory only", notice.kind)
+            kept[k] = None
+    return reply, kept
 
 
 class OutboxCollector:

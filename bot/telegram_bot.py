@@ -42,12 +42,13 @@ from telegram.ext import (
     filters,
 )
 
-from commands import Caller, all_commands, dispatch
+from commands import Caller, all_commands
 from commands.registry import ADMIN, split_command
-from commands.reply import Attachment, Notice, Reply, ReplyBuilder
+from commands.reply import Attachment, Reply, ReplyBuilder
 from commands.texts import text
 from storage.outbox import Outbox
 
+from .reminders import dispatch_keeping, notice_message
 from .render import render_caption, render_html
 from .runtime import ADMIN_CHAT, ADMINS, Outgoing, recipient_chats
 from .workspace import Monitor
@@ -325,7 +326,7 @@ class TelegramBot:
             await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), True),
                                 patience=self.limits.reply_patience)
         for k, notice in enumerate(reply.notices):
-            self._enqueue(_notice_message(notice), item=items.get(k))
+            self._enqueue(notice_message(notice), item=items.get(k))
 
     async def _answer(self, said: str, caller: Caller, name: str) -> tuple[Reply, dict[int, int | None]]:
         """The reply, and the outbox items of its notices (by index): all written before the reply goes out."""
@@ -337,30 +338,7 @@ class TelegramBot:
             return ReplyBuilder().line(self._t("internal_error", caller.language)).build("error"), {}
 
     def _dispatch_keeping(self, said: str, caller: Caller, now: datetime) -> tuple[Reply, dict[int, int | None]]:
-        """Run a command in one store transaction; reminders it sends (`/erinnerungen senden`) go into the outbox
-        inside it, so their sent marks and their outbox entries are never separated by a crash."""
-        store = self.monitor.store
-        kept: dict[int, int | None] = {}
-        try:
-            with store.transaction() as marked:
-                reply = dispatch(self.monitor.state, said, caller, now)
-                keyed = [k for k, n in enumerate(reply.notices) if n.key]
-                if keyed and marked:
-                    messages = [_notice_message(reply.notices[k]) for k in keyed]
-                    kept = dict(zip(keyed, self._keep(messages, [tuple(marked)] * len(keyed)), strict=True))
-        except BaseException as exc:
-            for item in kept.values():
-                if item is not None:
-                    self._finish_item(item)  # the marks were not written: the reminders are still due
-            if not isinstance(exc, OSError):
-                raise
-            log.error("store not writable: %s", type(exc).__name__)
-            return ReplyBuilder().line(self._t("store_write_failed", caller.language, path=store.path,
-                                               detail=exc.strerror or type(exc).__name__)).build("error"), {}
-        for k, notice in enumerate(reply.notices):
-            if k not in kept:
-                kept[k] = self._persist(_notice_message(notice))
-        return reply, kept
+        return dispatch_keeping(self.monitor, said, caller, now, outbox=self.outbox)
 
     async def _on_outgoing(self, update: Outgoing, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._enqueue(update)
@@ -713,10 +691,6 @@ class TelegramBot:
             self._executor = None
         with self._handover:
             self._loop = None
-
-
-def _notice_message(notice: Notice) -> Outgoing:
-    return Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
 
 
 def _addressed_to(said: str, username: str | None) -> bool:

@@ -148,6 +148,12 @@ class Outbox:
                 out.setdefault(key, item.recipients[0] if item.recipients else "")
         return out
 
+    @property
+    def writes(self) -> int:
+        """How many times the file was written (each one atomic)."""
+        storage = self._db.storage
+        return storage.writes if isinstance(storage, AtomicJSONStorage) else 0
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

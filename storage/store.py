@@ -384,7 +384,8 @@ def restore_backup(path: Path, name: str | None = None, *, backups: int = 5, fsy
             if not chosen.usable:
                 raise StoreError("restore_unusable", name=chosen.name)
         data = orjson.loads(chosen.path.read_bytes())  # read before a new backup could rotate it out
-        storage = AtomicJSONStorage(path, backups=max(backups, 1), backup_seconds=0, fsync=fsync)
+        # The copy of the state before is taken once, here; the write itself takes none.
+        storage = AtomicJSONStorage(path, backups=max(backups, 1), backup_seconds=float("inf"), fsync=fsync)
         previous = storage.backup_now() if path.exists() else None
         # Every segment on disk stays known to the journal: none of them may be collected later.
         journal = read_journal(path) or {}
