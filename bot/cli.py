@@ -48,7 +48,8 @@ def _workspace(args: argparse.Namespace) -> Path:
 
 def _open(args: argparse.Namespace) -> Monitor:
     try:
-        return Monitor.open(_workspace(args))
+        # The command's name is shown to other processes while this one holds the workspace.
+        return Monitor.open(_workspace(args), role=getattr(args, "command", None) or "")
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
 
@@ -316,7 +317,7 @@ def cmd_sicherungen(args: argparse.Namespace) -> int:
         usable = (text(lang, "backups.usable") if b.usable
                   else text(lang, f"backups.unusable.{b.problem}", segment=b.segment))
         print(text(lang, "backups.line", name=b.name, taken=local_time(b.taken, settings), meetings=b.meetings,
-                   protocols=b.protocols, deliveries=b.deliveries, values=b.values, usable=usable))
+                   protocols=b.protocols, deliveries=b.deliveries, values=b.observations, usable=usable))
     return 0
 
 

@@ -305,7 +305,8 @@ class Recovery:
 
 @dataclass(frozen=True)
 class BackupInfo:
-    """One backup of the main file, for `sozialmonitor sicherungen`. `values` counts the rows delivered."""
+    """One backup of the main file, for `sozialmonitor sicherungen`. `observations` counts the current values
+    (one per indicator, area and period, as `Store.observation_count` would after restoring it)."""
 
     name: str
     path: Path
@@ -313,7 +314,7 @@ class BackupInfo:
     meetings: int = 0
     protocols: int = 0
     deliveries: int = 0
-    values: int = 0
+    observations: int = 0
     usable: bool = False
     problem: str = ""  # unreadable | shape | schema | segment (then `segment` names it)
     segment: str = ""
@@ -333,6 +334,24 @@ def list_backups(path: Path) -> list[BackupInfo]:
     """The backups of the main file `path`, newest first, each checked: parses, right shape, segments intact."""
     folder = segment_folder(path)
     cache: dict[str, bool] = {}
+    keys: dict[str, set[int]] = {}  # segment -> hashes of its (indicator, area, period): backups share segments
+
+    def observations(deliveries: Iterable[dict]) -> int:
+        held: set[int] = set()
+        for doc in deliveries:
+            name = doc.get("segment")
+            if name is None:
+                held.update(hash(tuple(r[:3])) for r in doc.get("rows", ()))
+                continue
+            if name not in keys:
+                try:
+                    rows = orjson.loads((folder / name).read_bytes())[SEGMENT_TABLE]["1"]["rows"]
+                    keys[name] = {hash((r[0], r[1], r[2])) for r in rows}
+                except (OSError, orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+                    keys[name] = set()
+            held |= keys[name]
+        return len(held)
+
     out = []
     for backup in backup_files(path):
         base = {"name": backup.name, "path": backup, "taken": backup_time(backup)}
@@ -346,8 +365,7 @@ def list_backups(path: Path) -> list[BackupInfo]:
             continue
         deliveries = data.get(DELIVERIES, {})
         counts = {"meetings": len(data.get(MEETINGS, {})), "protocols": len(data.get(PROTOCOLS, {})),
-                  "deliveries": len(deliveries),
-                  "values": sum(d.get("count", len(d.get("rows", ()))) for d in deliveries.values())}
+                  "deliveries": len(deliveries), "observations": observations(deliveries.values())}
         if _schema_of(data) not in (1, SCHEMA_VERSION):
             out.append(BackupInfo(**base, **counts, problem="schema"))
             continue

@@ -214,11 +214,15 @@ def test_backups_are_listed_newest_first_with_counts_and_usability(tmp_path: Pat
     assert [b.name for b in infos] == [b.name for b in backup_files(path)]
     assert [b.taken for b in infos] == sorted((b.taken for b in infos), reverse=True)
     newest = infos[0]
-    assert (newest.meetings, newest.deliveries, newest.values, newest.usable) == (1, 2, 6, True)
+    assert (newest.meetings, newest.deliveries, newest.observations, newest.usable) == (1, 2, 6, True)
+    with Store(path, backups=10, backup_seconds=0) as s:  # a correction: a new delivery, no new current value
+        s.add_delivery(file="k.csv", content_hash="hk", office="", received=T0, rows=rows("i1", 2, value=9.0))
+        assert s.observation_count == 6
+    assert list_backups(path)[0].observations == 6 and list_backups(path)[0].deliveries == 3
     next(p for p in segments(path) if ".2." in p.name).unlink()
     infos = list_backups(path)
     assert not infos[0].usable and infos[0].problem == "segment" and ".2." in infos[0].segment
-    assert any(b.usable and b.deliveries == 1 for b in infos)
+    assert any(b.usable and b.deliveries == 1 for b in infos) and not any(b.usable and b.deliveries > 1 for b in infos)
 
 
 def test_restore_keeps_the_current_state_and_a_later_rebuild_respects_it(tmp_path: Path) -> None:

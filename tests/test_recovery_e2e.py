@@ -227,3 +227,27 @@ def test_wiederherstellen_refuses_unknown_and_unusable_backups(demo_workspace: P
     broken = next(line.split()[0] for line in listing.stdout.splitlines() if "nicht nutzbar" in line)
     refused = run_cli("--workspace", str(demo_workspace), "wiederherstellen", broken)
     assert refused.returncode == 1 and "nicht nutzbar" in one_sentence(refused.stderr)
+
+
+@pytest.mark.slow
+def test_the_admins_hear_of_a_rebuilt_store_in_the_chat(demo_workspace: Path, tmp_path: Path) -> None:
+    from tests.fakebotapi import FakeBotAPI
+    from tests.test_run_e2e import ADMIN_ID
+
+    (demo_workspace / STORE).write_bytes(b'{"_default": 5}')
+    with FakeBotAPI() as api:
+        folder = tmp_path / "bot"
+        folder.mkdir()
+        proc = Process(demo_workspace, folder, env={"SOZIALMONITOR_TELEGRAM_TOKEN": api.token,
+                                                    "SOZIALMONITOR_TELEGRAM_API_URL": api.base_url})
+        try:
+            proc.wait_for_output("@sozialmonitor_bot")
+            notice = api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and "war beschädigt" in (m.visible_text or ""),
+                                       timeout=30)
+            assert "wiederhergestellt" in (notice.visible_text or "") and "beschaedigt" in (notice.visible_text or "")
+            assert proc.stop(signal.SIGTERM) == 0
+        finally:
+            if proc.proc.poll() is None:
+                proc.proc.kill()
+                proc.proc.wait()
+    assert "war beschädigt" in proc.stderr and "Traceback" not in proc.stderr
