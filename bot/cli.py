@@ -12,9 +12,8 @@ from typing import Any, NoReturn
 
 from commands import Caller, dispatch, fmt
 from commands.reminders import recipient_label
-from commands.reply import Reply
 from commands.texts import text
-from storage.config import load_settings
+from storage.config import Settings, load_settings
 
 from .render import render_plain
 from .workspace import (
@@ -141,7 +140,9 @@ def _workspace(args: argparse.Namespace) -> Path:
 def _open(args: argparse.Namespace, *, guard_catalogue: bool = True) -> Monitor:
     """The workspace for a command; broken settings, or a catalogue dropping stored data, end it with exit 1."""
     try:
-        return open_checked(_workspace(args), guard_catalogue=guard_catalogue)
+        # The command's name is shown to other processes while this one holds the workspace.
+        return open_checked(_workspace(args), guard_catalogue=guard_catalogue,
+                            role=getattr(args, "command", None) or "")
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
 
@@ -182,7 +183,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             person = monitor.catalogue.person_by_telegram(args.as_user)
             caller = Caller(user_id=args.as_user, chat_id=args.as_user, person=person)
-        reply = dispatch(monitor.state, " ".join(args.message), caller, monitor.now())
+        said, now = " ".join(args.message), monitor.now()
+        telegram = bool(monitor.settings.telegram.token) and not monitor.store.read_only
+        if telegram:
+            # The people must get the notices by Telegram: kept in the outbox with the change (the next `run`
+            # delivers them), reminders together with their sent marks.
+            from .reminders import dispatch_keeping
+
+            reply, _ = dispatch_keeping(monitor, said, caller, now)
+        else:
+            reply = dispatch(monitor.state, said, caller, now)
         out = render_plain(reply)
         if reply.attachments:
             from .console import save_attachments
@@ -191,9 +201,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 out += f"\n{path}"
         for notice in reply.notices:
             out += f"\n[{notice.kind} → {recipient_label(monitor.state, notice.person)}]\n{notice.text}"
-        if reply.notices and monitor.settings.telegram.token:
-            # With Telegram configured the people must get them there: the next `run` delivers the outbox.
-            _queue_notices(monitor, reply)
+        if reply.notices and telegram:
             out += "\n" + text(monitor.settings.language, "cli.notices_queued", n=len(reply.notices))
         if reply.status in ("usage", "error"):
             sys.stderr.write(out + "\n")
@@ -204,29 +212,34 @@ def cmd_ask(args: argparse.Namespace) -> int:
         monitor.close()
 
 
-def _queue_notices(monitor: Monitor, reply: Reply) -> None:
-    from commands.reply import ReplyBuilder
-    from storage.outbox import Outbox
-
-    from .render import render_html
-
-    box = Outbox(monitor.settings.data / "postausgang.json")
-    try:
-        for notice in reply.notices:
-            box.add(kind=notice.kind, key=notice.key, recipients=[notice.person],
-                    messages=render_html(ReplyBuilder().line(notice.text).build()), created=monitor.now())
-    finally:
-        box.close()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from .run import run
 
-    monitor = _open(args)
+    # A short-lived holder (an `ask`) is waited for; another `run` is refused at once.
     try:
+        monitor = open_checked(_workspace(args), role="run", wait=RUN_LOCK_WAIT)
+    except WorkspaceError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if monitor.store.read_only:
+            holder = monitor.store.holder_info()
+            raise CliError(text(monitor.settings.language, "cli.run_busy", pid=holder.pid,
+                                command=holder.role or "?", since=_since(holder.since)))
         return run(monitor, console=args.console)
     finally:
         monitor.close()
+
+
+RUN_LOCK_WAIT = 10.0  # seconds `run` waits for a command that holds the workspace briefly
+
+
+def _since(iso: str) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return "?"
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -284,8 +297,7 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         reminder_line,
     )
 
-    from .reminders import deliver_reminders, send_via_telegram
-    from .runtime import Outgoing
+    from .reminders import OutboxCollector, deliver_reminders, send_via_telegram
 
     monitor = _open(args)
     try:
@@ -320,11 +332,12 @@ def cmd_reminders(args: argparse.Namespace) -> int:
             if monitor.store.read_only:
                 # The running monitor sends reminders itself; a second sender would send them twice.
                 raise CliError(text(lang, "store_locked", path=monitor.store.path, pid=monitor.store.holder))
-            outgoing: list[Outgoing] = []
-            bundles = deliver_reminders(monitor, outgoing.append, now)
             token = monitor.settings.telegram.token
+            # With Telegram the reminders go into the outbox together with their sent marks (one step).
+            collector = OutboxCollector(monitor)
+            bundles = deliver_reminders(monitor, collector if token else (lambda message: None), now)
             if token:
-                problems, waiting = send_via_telegram(monitor, outgoing, token=token,
+                problems, waiting = send_via_telegram(monitor, collector.kept, token=token,
                                                       api_url=monitor.settings.telegram.api_url)
                 for name, detail in problems:
                     sys.stderr.write(state.t("rem.cli_undelivered", name=recipient_label(state, name),
@@ -372,6 +385,55 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_only(args: argparse.Namespace) -> Settings:
+    """Settings of the workspace without opening the store: for commands that must work on a damaged one."""
+    workspace = _workspace(args)
+    if not is_workspace(workspace):
+        raise CliError(text("de", "cli.workspace_missing", path=workspace))
+    settings, _ = load_settings(workspace)
+    return settings
+
+
+def cmd_sicherungen(args: argparse.Namespace) -> int:
+    """The store's backups, newest first: name, local time, content counts, whether usable."""
+    from storage.store import list_backups
+
+    from .workspace import local_time
+
+    settings = _settings_only(args)
+    lang = settings.language
+    backups = list_backups(settings.store_file)
+    if not backups:
+        print(text(lang, "backups.none", folder=settings.store_file.parent / "sicherungen"))
+        return 0
+    for b in backups:
+        usable = (text(lang, "backups.usable") if b.usable
+                  else text(lang, f"backups.unusable.{b.problem}", segment=b.segment))
+        print(text(lang, "backups.line", name=b.name, taken=local_time(b.taken, settings), meetings=b.meetings,
+                   protocols=b.protocols, deliveries=b.deliveries, values=b.observations, usable=usable))
+    return 0
+
+
+def cmd_wiederherstellen(args: argparse.Namespace) -> int:
+    """Restore a backup (default the newest usable one); the current state is kept as a backup first."""
+    from storage.store import StoreError, restore_backup
+
+    from .workspace import local_time
+
+    settings = _settings_only(args)
+    lang = settings.language
+    try:
+        restored = restore_backup(settings.store_file, args.name, backups=settings.store.backups)
+    except StoreError as exc:
+        raise CliError(text(lang, exc.code, **exc.params)) from None
+    b = restored.backup
+    print(text(lang, "restore.done", name=b.name, taken=local_time(b.taken, settings), meetings=b.meetings,
+               protocols=b.protocols, deliveries=b.deliveries))
+    print(text(lang, "restore.previous", previous=restored.previous.name) if restored.previous
+          else text(lang, "restore.no_previous"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
@@ -410,6 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", parents=[common], help="Einstellungen und Katalog prüfen")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("sicherungen", parents=[common], help="die Sicherungen der Datenbank zeigen")
+    p.set_defaults(func=cmd_sicherungen)
+
+    p = sub.add_parser("wiederherstellen", parents=[common], help="eine Sicherung der Datenbank zurückholen")
+    p.add_argument("name", nargs="?", metavar="NAME", help="Name der Sicherung (Standard: die neueste nutzbare)")
+    p.set_defaults(func=cmd_wiederherstellen)
     return parser
 
 

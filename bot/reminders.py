@@ -4,16 +4,35 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from commands import Caller, dispatch
 from commands.reminders import Bundle, bundle_reply, claim_all, due_reminders
+from commands.reply import Notice, Reply, ReplyBuilder
 from commands.texts import text
 
 from .runtime import Outgoing, Sink, recipient_chats
 
-__all__ = ["ReminderService", "deliver_reminders", "send_via_telegram"]
+__all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "dispatch_keeping",
+           "notice_message", "send_via_telegram"]
+
+
+@runtime_checkable
+class KeepingSink(Protocol):
+    """A sink that keeps what it is handed in the outbox until every chat has it (the Telegram bot).
+
+    `keep` writes messages to the outbox in one atomic step, each with the reminder keys it carries (`keys`
+    runs parallel to `messages`); `hand_over` then passes a kept message on for sending. Plain sinks (the
+    console) just get called.
+    """
+
+    def __call__(self, message: Outgoing) -> None: ...
+
+    def keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]: ...
+
+    def hand_over(self, message: Outgoing, item: int | None) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +44,117 @@ _RUN_LOCK = threading.Lock()
 def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> list[Bundle]:
     """Send what is due at `now`: one message per recipient, each recorded as sent BEFORE the sink gets it.
 
-    A crash after recording loses at most the message in hand; it is never sent twice. Reminders missed
-    while the process was down come out on the first call after start, if they are still relevant.
+    With a KeepingSink the messages go into the outbox, with their reminder keys, before the store's sent marks
+    are written (one store transaction around both): a crash between the two leaves the messages in the outbox,
+    and the next start records their keys from there (Monitor.record_outbox_claims). So a crash neither loses
+    nor doubles a reminder. A plain sink gets each message once it is recorded. Reminders missed while the
+    process was down come out on the first call after start, if they are still relevant.
     Returns the bundles handed to the sink.
     """
     state = monitor.state
     now = now or monitor.now()
-    delivered: list[Bundle] = []
+    keeping = sink if isinstance(sink, KeepingSink) else None
+    claimed: list[Bundle] = []
+    messages: list[Outgoing] = []
+    items: list[int | None] = []
     with _RUN_LOCK:
-        for claimed in claim_all(state, due_reminders(state, now), now):
-            message = Outgoing((claimed.recipient,), bundle_reply(state, claimed), kind="reminder", key=claimed.key)
+        record = getattr(monitor, "record_outbox_claims", None)
+        if record is not None:
+            record()
+        try:
+            with monitor.store.transaction():
+                claimed = claim_all(state, due_reminders(state, now), now)
+                messages = [Outgoing((c.recipient,), bundle_reply(state, c), kind="reminder", key=c.key)
+                            for c in claimed]
+                if keeping is not None and messages:
+                    items = list(keeping.keep(messages, [c.keys for c in claimed]))
+        except Exception:
+            if not items:
+                raise
+            # The outbox holds them (and their keys): they go out; the store learns the keys at the next run.
+            log.exception("reminders kept in the outbox, but their sent marks were not written")
+        for k, message in enumerate(messages):
             try:
-                sink(message)
+                if keeping is not None:
+                    keeping.hand_over(message, items[k] if k < len(items) else None)
+                else:
+                    sink(message)
             except Exception:  # one failing recipient must not hold up the others
-                log.exception("reminder for %s not handed over", claimed.recipient)
-            delivered.append(claimed)
-    return delivered
+                log.exception("reminder for %s not handed over", message.recipients[0])
+    return claimed
+
+
+def notice_message(notice: Notice) -> Outgoing:
+    """What a command tells someone else, as a message of its own."""
+    return Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
+
+
+def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
+                     outbox: Any = None) -> tuple[Reply, dict[int, int | None]]:
+    """Answer a chat command and put its notices into the outbox; returns the reply and the item of each notice
+    (by index; None if the outbox could not take it).
+
+    The command runs in one store transaction. Reminders it sends (`/erinnerungen senden`) go into the outbox
+    inside it, with the keys marked sent, so that their sent marks and outbox entries are never separated by a
+    crash (the next start records keys found in the outbox). Other notices follow once the change is stored.
+    A store that cannot be written gives an error reply, and nothing of the command is kept.
+    """
+    from .render import render_html
+
+    box = outbox if outbox is not None else monitor.outbox
+    store = monitor.store
+    kept: dict[int, int | None] = {}
+    try:
+        with store.transaction() as marked:
+            reply = dispatch(monitor.state, said, caller, now)
+            keyed = [k for k, n in enumerate(reply.notices) if n.key]
+            if keyed and marked:
+                items = box.add_many([
+                    {"kind": n.kind, "key": n.key, "recipients": [n.person], "created": now, "keys": tuple(marked),
+                     "messages": render_html(notice_message(n).reply)} for n in (reply.notices[k] for k in keyed)])
+                kept = dict(zip(keyed, items, strict=True))
+    except BaseException as exc:
+        for item in kept.values():
+            if item is not None:
+                box.finish(item)  # the marks were not written: these reminders are still due
+        if not isinstance(exc, OSError):
+            raise
+        log.error("store not writable: %s", type(exc).__name__)
+        lang = caller.language or monitor.settings.language
+        return ReplyBuilder().line(text(lang, "store_write_failed", path=store.path,
+                                        detail=exc.strerror or type(exc).__name__)).build("error"), {}
+    for k, notice in enumerate(reply.notices):
+        if k in kept:
+            continue
+        try:
+            kept[k] = box.add(kind=notice.kind, key=notice.key, recipients=[notice.person], created=now,
+                              messages=render_html(notice_message(notice).reply))
+        except Exception:  # an unwritable outbox must not lose the reply; the notice goes out unkept
+            log.exception("outbox not writable; the %s is kept in memory only", notice.kind)
+            kept[k] = None
+    return reply, kept
+
+
+class OutboxCollector:
+    """A KeepingSink for `sozialmonitor reminders --send`: keeps the messages in the monitor's outbox and
+    collects them for `send_via_telegram`."""
+
+    def __init__(self, monitor: Any) -> None:
+        self.monitor = monitor
+        self.kept: list[tuple[Outgoing, int | None]] = []
+
+    def __call__(self, message: Outgoing) -> None:
+        self.hand_over(message, self.keep([message], [()])[0])
+
+    def keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]:
+        from .render import render_html
+
+        return self.monitor.outbox.add_many([
+            {"kind": m.kind, "key": m.key, "recipients": m.recipients, "messages": render_html(m.reply),
+             "created": self.monitor.now(), "keys": own} for m, own in zip(messages, keys, strict=True)])
+
+    def hand_over(self, message: Outgoing, item: int | None) -> None:
+        self.kept.append((message, item))
 
 
 class ReminderService:
@@ -87,13 +201,14 @@ class ReminderService:
             self._stop.wait(max(self.interval, 0.01))
 
 
-def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
+def send_via_telegram(monitor: Any, messages: Sequence[Outgoing | tuple[Outgoing, int | None]], *, token: str,
                       api_url: str = "") -> tuple[list[tuple[str, str]], int]:
     """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
 
-    Every message goes into the outbox first and leaves it once each of its chats has it: what Telegram does
-    not take now (unreachable, flood control) is delivered by the next `sozialmonitor run`, never lost and never
-    sent twice to a chat that has it. Returns (recipient, reason) for each failure and how many messages wait.
+    Every message is in the outbox first (an OutboxCollector kept it there with its reminder keys; a bare
+    Outgoing is added now) and leaves it once each of its chats has it: what Telegram does not take now
+    (unreachable, flood control) is delivered by the next `sozialmonitor run`, never lost and never sent twice
+    to a chat that has it. Returns (recipient, reason) for each failure and how many messages wait.
     """
     import asyncio
 
@@ -105,10 +220,16 @@ def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
 
     from .render import render_html
 
-    box = Outbox(monitor.settings.data / "postausgang.json")
-    items = [(m, render_html(m.reply), box.add(kind=m.kind, key=m.key, recipients=m.recipients,
-                                                messages=render_html(m.reply), created=monitor.now()))
-             for m in messages]
+    own = monitor.outbox is None
+    box = Outbox(monitor.settings.data / "postausgang.json") if own else monitor.outbox
+    items = []
+    for entry in messages:
+        message, item = entry if isinstance(entry, tuple) else (entry, None)
+        parts = render_html(message.reply)
+        if item is None:
+            item = box.add(kind=message.kind, key=message.key, recipients=message.recipients, messages=parts,
+                           created=monitor.now())
+        items.append((message, parts, item))
     lang = monitor.settings.language
     waiting = {item for _, _, item in items}
 
@@ -142,4 +263,5 @@ def send_via_telegram(monitor: Any, messages: list[Outgoing], *, token: str,
     try:
         return asyncio.run(send()), len(waiting)
     finally:
-        box.close()
+        if own:
+            box.close()

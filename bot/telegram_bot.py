@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,12 +42,13 @@ from telegram.ext import (
     filters,
 )
 
-from commands import Caller, all_commands, dispatch
+from commands import Caller, all_commands
 from commands.registry import ADMIN, split_command
 from commands.reply import Attachment, Reply, ReplyBuilder
 from commands.texts import text
 from storage.outbox import Outbox
 
+from .reminders import dispatch_keeping, notice_message
 from .render import render_caption, render_html
 from .runtime import ADMIN_CHAT, ADMINS, Outgoing, recipient_chats
 from .workspace import Monitor
@@ -167,6 +168,24 @@ class _Envelope:
     item: int | None = None  # its message in the persistent outbox, if it has one
 
 
+class _KeepingSink:
+    """`bot.sink`: callable from any thread for notices; for reminders a KeepingSink (bot.reminders), so that
+    their outbox entries are written together with their sent marks."""
+
+    def __init__(self, bot: TelegramBot) -> None:
+        self._bot = bot
+
+    def __call__(self, message: Outgoing) -> None:
+        # Written to the outbox first, in the caller's thread: from then on a stop or crash cannot lose it.
+        self._bot._hand(message, self._bot._persist(message))
+
+    def keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]:
+        return self._bot._keep(messages, keys)
+
+    def hand_over(self, message: Outgoing, item: int | None) -> None:
+        self._bot._hand(message, item)
+
+
 @dataclass(frozen=True)
 class _Persisted:
     """An Outgoing already written to the outbox (item id), on its way through the update queue."""
@@ -207,7 +226,9 @@ class TelegramBot:
         self.application.add_handler(TypeHandler(Outgoing, self._on_outgoing))
         self.application.add_handler(TypeHandler(_Persisted, self._on_persisted))
         # Notices and reminders wait here until every recipient has them: a stop or crash loses none.
-        self.outbox = Outbox(settings.data / "postausgang.json")
+        # The monitor's own outbox: one object per process for the file (two would overwrite each other).
+        self.outbox = monitor.outbox if monitor.outbox is not None else Outbox(settings.data / "postausgang.json")
+        self.sink = _KeepingSink(self)
         self._open_items: dict[int, int] = {}  # outbox item -> envelopes still on their way
         self.application.add_error_handler(self._on_error)
         # Commands and reminders run here, one at a time: the event loop stays free for sending,
@@ -224,12 +245,10 @@ class TelegramBot:
         self.undelivered: list[_Envelope] = []  # given up or left at stop
 
     # ------------------------------------------------------------------ thread-safe entry point
-    def sink(self, message: Outgoing) -> None:
-        """Hand a notice or reminder to the bot from any thread, through the application's update queue.
-
-        It is written to the outbox first, in the caller's thread: from then on a stop or crash cannot lose it.
-        """
-        persisted = _Persisted(message, self._persist(message))
+    def _hand(self, message: Outgoing, item: int | None) -> None:
+        """Hand a notice or reminder (already in the outbox as `item`) to the bot from any thread, through the
+        application's update queue."""
+        persisted = _Persisted(message, item)
         with self._handover:
             loop = self._loop
             if loop is None or loop.is_closed():
@@ -249,6 +268,12 @@ class TelegramBot:
         except Exception:  # an unwritable outbox must not stop the notice itself
             log.exception("outbox not writable; the %s is kept in memory only", message.kind)
             return None
+
+    def _keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]:
+        """Reminders into the outbox in one write, each with the keys it carries (raises if it cannot)."""
+        return self.outbox.add_many([
+            {"kind": m.kind, "key": m.key, "recipients": m.recipients, "messages": render_html(m.reply),
+             "created": self.clock(), "keys": own} for m, own in zip(messages, keys, strict=True)])
 
     # ------------------------------------------------------------------ access
     def caller_for(self, user_id: int, chat_id: int, language_code: str | None, *, group: bool) -> Caller:
@@ -283,6 +308,7 @@ class TelegramBot:
             return  # /cmd@otherbot
         name = parsed[0] if parsed else "-"
         lang = client_language(user.language_code)
+        items: dict[int, int | None] = {}
         async with self._chat_lock(chat.id):
             if group and not self._group_enabled(chat.id):
                 log.info("refused /%s: group chat %s is not enabled (user %s)", name, chat.id, user.id)
@@ -292,24 +318,27 @@ class TelegramBot:
                 if parsed is None and not caller.is_member:
                     reply = ReplyBuilder().line(self._t("denied.unknown", lang, user_id=user.id)).build("denied")
                 else:
-                    reply = await self._answer(said, caller, name)
+                    reply, items = await self._answer(said, caller, name)
                 if reply.status == "denied":
                     log.info("refused /%s for user %s in chat %s", name, user.id, chat.id)
             # A reply twice is harmless, a lost one leaves someone waiting: replies are resent even when an
             # ambiguous network error (a reset connection, a read timeout) means the first may have arrived.
             await self._deliver(_Envelope(chat.id, self._parts(reply), "reply", str(chat.id), True),
                                 patience=self.limits.reply_patience)
-        for notice in reply.notices:
-            message = Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
-            self._enqueue(message, item=self._persist(message))
+        for k, notice in enumerate(reply.notices):
+            self._enqueue(notice_message(notice), item=items.get(k))
 
-    async def _answer(self, said: str, caller: Caller, name: str) -> Reply:
+    async def _answer(self, said: str, caller: Caller, name: str) -> tuple[Reply, dict[int, int | None]]:
+        """The reply, and the outbox items of its notices (by index): all written before the reply goes out."""
         try:
-            return await self._in_worker(dispatch, self.monitor.state, said, caller, self.clock())
+            return await self._in_worker(self._dispatch_keeping, said, caller, self.clock())
         except Exception as exc:
             log.exception("command /%s failed", name)
             self.report_error(type(exc).__name__)
-            return ReplyBuilder().line(self._t("internal_error", caller.language)).build("error")
+            return ReplyBuilder().line(self._t("internal_error", caller.language)).build("error"), {}
+
+    def _dispatch_keeping(self, said: str, caller: Caller, now: datetime) -> tuple[Reply, dict[int, int | None]]:
+        return dispatch_keeping(self.monitor, said, caller, now, outbox=self.outbox)
 
     async def _on_outgoing(self, update: Outgoing, context: ContextTypes.DEFAULT_TYPE) -> None:
         self._enqueue(update)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from commands.state import State
 from commands.texts import text
@@ -20,13 +23,16 @@ from storage.catalogue import (
 )
 from storage.config import CATALOGUE_FILE, SETTINGS_FILE, SETTINGS_TEMPLATE, Settings, load_settings
 from storage.jsonstore import StoreUnreadable
+from storage.outbox import Outbox, OutboxRecovery
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
-from storage.store import Store, StoreError
+from storage.store import Recovery, Store, StoreError
 
 from . import demo
 
-__all__ = ["Monitor", "WorkspaceError", "create_workspace", "is_workspace", "open_checked", "problem_text",
-           "workspace_problems"]
+__all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "create_workspace", "is_workspace", "local_time",
+           "open_checked", "outbox_recovery_text", "problem_text", "recovery_text", "workspace_problems"]
+
+OUTBOX_FILE = "postausgang.json"
 
 
 class WorkspaceError(Exception):
@@ -91,18 +97,70 @@ def seed_store(store: Store, *, today: date) -> None:
     store.set_meta("seeded", today.isoformat())
 
 
+def local_time(moment: datetime | None, settings: Settings) -> str:
+    """A moment (UTC or local) as local German date and time, e.g. 25.11.2026 09:00:12."""
+    if moment is None:
+        return text(settings.language, "backups.unknown_time")
+    try:
+        tz = ZoneInfo(settings.timezone)
+    except (KeyError, ValueError):
+        tz = ZoneInfo("Europe/Berlin")
+    local = moment.astimezone(tz) if moment.tzinfo else moment
+    return local.strftime("%d.%m.%Y %H:%M:%S")
+
+
+def recovery_text(recovery: Recovery, settings: Settings) -> str:
+    """The notice about a rebuilt main file: what happened, from which backup of when, what may be missing."""
+    lang = settings.language
+    what = (text(lang, "store.what_missing") if recovery.missing
+            else text(lang, "store.what_damaged", reason=recovery.reason))
+    if recovery.backup is None:
+        out = text(lang, "store.recovered_no_backup", path=settings.store_file, what=what,
+                   reattached=recovery.reattached)
+    else:
+        out = text(lang, "store.recovered", path=settings.store_file, what=what, backup=recovery.backup,
+                   taken=local_time(recovery.taken, settings), from_backup=recovery.from_backup,
+                   reattached=recovery.reattached)
+    if recovery.skipped:
+        out += " " + text(lang, "store.recovered_skipped", n=len(recovery.skipped),
+                          folder=settings.store_file.parent / "lieferungen", names=", ".join(recovery.skipped))
+    if recovery.kept is not None:
+        out += " " + text(lang, "store.recovered_kept", kept=recovery.kept)
+    return out
+
+
+def outbox_recovery_text(recovery: OutboxRecovery, path: Path, settings: Settings) -> str:
+    lang = settings.language
+    if recovery.backup is None:
+        return text(lang, "outbox.recovered_no_backup", path=path, reason=recovery.reason, kept=recovery.kept)
+    return text(lang, "outbox.recovered", path=path, reason=recovery.reason, kept=recovery.kept,
+                backup=recovery.backup, taken=local_time(recovery.taken, settings), items=recovery.items)
+
+
 @dataclass
 class Monitor:
-    """One open workspace: settings, the current catalogue (re-read on change) and the store."""
+    """One open workspace: settings, the current catalogue (re-read on change), the store and its outbox.
+
+    The outbox is opened here, once per process, beside the store and under the store's process lock: every
+    part of the program that queues a message uses this one object.
+    """
 
     settings: Settings
     store: Store
     catalogue: Catalogue
     catalogue_problems: list[CatalogueProblem] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    outbox: Outbox | None = None
+    notices: list[str] = field(default_factory=list)  # what opening repaired, as told on stderr and to the admins
 
     @classmethod
-    def open(cls, workspace: Path, *, env: dict[str, str] | None = None) -> Monitor:
+    def open(cls, workspace: Path, *, env: dict[str, str] | None = None, role: str = "", wait: float = 0.0,
+             report: TextIO | None = None) -> Monitor:
+        """Open the workspace. `role` names the command (shown to other processes), `wait` see ProcessLock.
+
+        A main file or outbox rebuilt on open is reported: on `report` (default stderr) and, with Telegram
+        configured, as a notice to the admins in the outbox.
+        """
         if not is_workspace(workspace):
             raise WorkspaceError(text("de", "cli.workspace_missing", path=workspace))
         settings, _ = load_settings(workspace, env)
@@ -112,16 +170,60 @@ class Monitor:
             raise WorkspaceError(text(lang, "cli.catalogue_broken", path=settings.catalogue_file))
         try:
             store = Store(settings.store_file, backups=settings.store.backups,
-                          backup_seconds=settings.store.backup_minutes * 60)
+                          backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait)
         except StoreUnreadable as exc:
             if exc.backup:
                 raise WorkspaceError(text(lang, "store_unreadable", path=exc.path, reason=exc.reason,
-                                          backup=exc.backup)) from None
+                                          backup=exc.backup, name=exc.backup.name)) from None
             raise WorkspaceError(text(lang, "store_unreadable_no_backup", path=exc.path, reason=exc.reason,
                                       folder=exc.path.parent / "sicherungen")) from None
         except StoreError as exc:
             raise WorkspaceError(text(lang, exc.code, **exc.params)) from None
-        return cls(settings, store, catalogue, problems)
+        try:
+            outbox = Outbox(settings.data / OUTBOX_FILE, backups=settings.store.backups, read_only=store.read_only)
+        except BaseException:
+            store.close()
+            raise
+        monitor = cls(settings, store, catalogue, problems, outbox=outbox)
+        if store.recovered is not None:
+            monitor.notices.append(recovery_text(store.recovered, settings))
+        if outbox.recovered is not None:
+            monitor.notices.append(outbox_recovery_text(outbox.recovered, outbox.path, settings))
+        if not store.read_only:
+            monitor.record_outbox_claims()
+        monitor._announce(report or sys.stderr)
+        return monitor
+
+    def _announce(self, stream: TextIO) -> None:
+        if not self.notices:
+            return
+        for notice in self.notices:
+            stream.write(notice + "\n")
+        stream.flush()
+        # The admins hear of it in the chat too; without Telegram the operator reading stderr is the admin.
+        if self.settings.telegram.token and self.outbox is not None and not self.store.read_only:
+            from commands.outgoing import ADMINS
+            from commands.reply import ReplyBuilder
+
+            from .render import render_html
+
+            self.outbox.add_many([{"kind": "notice", "key": "", "recipients": [ADMINS],
+                                   "messages": render_html(ReplyBuilder().line(n).build()), "created": self.now()}
+                                  for n in self.notices])
+
+    def record_outbox_claims(self) -> int:
+        """Reminders waiting in the outbox count as sent: record any the store lacks (a crash came between)."""
+        if self.outbox is None or self.store.read_only:
+            return 0
+        with self.store.locked():
+            sent = self.store.sent_keys()
+            missing: dict[str, list[str]] = {}
+            for key, recipient in self.outbox.claimed_keys().items():
+                if key not in sent:
+                    missing.setdefault(recipient, []).append(key)
+            for recipient, keys in missing.items():
+                self.store.mark_sent(keys, at=self.now(), recipient=recipient)
+        return sum(len(k) for k in missing.values())
 
     @property
     def state(self) -> State:
@@ -160,7 +262,11 @@ class Monitor:
         return datetime.now(self.state.tz)
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            if self.outbox is not None:
+                self.outbox.close()
+        finally:
+            self.store.close()
 
 
 def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: str) -> str:
@@ -168,7 +274,7 @@ def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: 
     return "\n".join([text(lang, headline, path=path), *(problem_text(p, lang) for p in problems)])
 
 
-def open_checked(workspace: Path, *, guard_catalogue: bool = True) -> Monitor:
+def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "", wait: float = 0.0) -> Monitor:
     """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data.
 
     `guard_catalogue=False` is for commands about the store itself (e.g. restoring a backup), not its content.
@@ -177,7 +283,7 @@ def open_checked(workspace: Path, *, guard_catalogue: bool = True) -> Monitor:
         settings, problems = load_settings(workspace)
         if problems:
             raise WorkspaceError(_refusal("cli.settings_refused", settings.settings_file, problems, settings.language))
-    monitor = Monitor.open(workspace)
+    monitor = Monitor.open(workspace, role=role, wait=wait)
     try:
         drops = monitor.catalogue_drops() if guard_catalogue else []
         if drops:
@@ -206,7 +312,8 @@ def workspace_problems(workspace: Path) -> tuple[Settings, Catalogue | None, lis
     except StoreUnreadable as exc:
         if exc.backup:
             problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable",
-                                             {"path": exc.path, "reason": exc.reason, "backup": exc.backup}))
+                                             {"path": exc.path, "reason": exc.reason, "backup": exc.backup,
+                                              "name": exc.backup.name}))
         else:
             problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable_no_backup",
                                              {"path": exc.path, "reason": exc.reason,

@@ -168,7 +168,7 @@ DE = {
     "store_unreadable": (
         "Die Datenbank {path} ist beschädigt oder unvollständig ({reason}); der Sozialmonitor startet nicht, "
         "damit nichts verloren geht. Neueste gute Sicherung: {backup}. Zum Wiederherstellen den Sozialmonitor "
-        "beenden und die Sicherung über die beschädigte Datei kopieren: cp \"{backup}\" \"{path}\""
+        "beenden und „sozialmonitor wiederherstellen {name}“ aufrufen; der jetzige Stand bleibt als Sicherung erhalten."
     ),
     "store_unreadable_no_backup": (
         "Die Datenbank {path} ist beschädigt oder unvollständig ({reason}); der Sozialmonitor startet nicht, "
@@ -378,8 +378,8 @@ EN = {
     "cat_bad_role": "Person {name}: role “{found}” is unknown; allowed: admin, mitglied.",
     "store_unreadable": (
         "The database {path} is damaged or incomplete ({reason}); Sozialmonitor does not start so that nothing is "
-        "lost. Newest good backup: {backup}. To restore, stop Sozialmonitor and copy the backup over the damaged "
-        "file: cp \"{backup}\" \"{path}\""
+        "lost. Newest good backup: {backup}. To restore it, stop Sozialmonitor and run “sozialmonitor "
+        "wiederherstellen {name}”; the current state is kept as a backup."
     ),
     "store_unreadable_no_backup": (
         "The database {path} is damaged or incomplete ({reason}); Sozialmonitor does not start so that nothing is "

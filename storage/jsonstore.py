@@ -8,17 +8,33 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
-__all__ = ["AtomicJSONStorage", "ProcessLock", "StoreError", "StoreUnreadable", "backup_files"]
+__all__ = [
+    "DAMAGED_FOLDER",
+    "AtomicJSONStorage",
+    "Holder",
+    "ProcessLock",
+    "StoreError",
+    "StoreUnreadable",
+    "backup_files",
+    "backup_time",
+    "keep_aside",
+]
 
 
 log = logging.getLogger(__name__)
+
+BACKUP_FOLDER, DAMAGED_FOLDER = "sicherungen", "beschaedigt"
+
 
 class StoreError(Exception):
     """A store that cannot be used; `code` names the German/English message."""
@@ -29,46 +45,68 @@ class StoreError(Exception):
         self.params = params
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The process that holds a store: its id, the command it runs (`run`, `ask`, ...) and since when."""
+
+    pid: str = "?"
+    role: str = ""
+    since: str = ""  # ISO local time
+
+
 class ProcessLock:
-    """An advisory lock file beside the store: one process writes, others may only read.
+    """A cross-platform lock file beside the store (filelock): one process writes, the others may only read.
 
     TinyDB is not safe across processes: a second writer would overwrite the first one's changes with its own
     in-memory copy. A second process (`ask`, `report` while `run` is up) opens the store read-only instead.
+    Who holds the lock is written to a small file beside it, so that the others can name the process.
+    With `wait`, a short-lived holder (an `ask`) is waited for up to that many seconds; a holder with the same
+    `role` as ours is not (two `run`s: the first one runs until it is stopped).
     """
 
-    def __init__(self, path: Path, *, acquire: bool = True) -> None:
+    def __init__(self, path: Path, *, role: str = "", wait: float = 0.0, acquire: bool = True) -> None:
         self.path = path.with_name(f".{path.name}.lock")
-        self._fd: int | None = None
+        self.info = path.with_name(f".{path.name}.prozess")
+        # Not thread-local: the store is opened in one thread and may be closed in another.
+        self._lock = FileLock(self.path, thread_local=False)
         if not acquire:
             self.acquired = False
             return
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not on Linux/macOS: no cross-process protection
-            self.acquired = True
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            self.acquired = False
-            return
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self._lock.acquire(timeout=0)
+            except Timeout:
+                if time.monotonic() >= deadline or (role and self.holder().role == role):
+                    self.acquired = False
+                    return
+                time.sleep(0.1)
+                continue
+            break
         self.acquired = True
-
-    def holder(self) -> str:
+        info = {"pid": os.getpid(), "role": role, "since": datetime.now().isoformat(timespec="seconds")}
+        tmp = self.info.with_name(f"{self.info.name}.{os.getpid()}.tmp")
         try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
+            tmp.write_bytes(orjson.dumps(info))
+            os.replace(tmp, self.info)
+        except OSError:  # only a nicer message for the others depends on it
+            log.warning("lock holder file %s not written", self.info, exc_info=True)
+
+    def holder(self) -> Holder:
+        try:
+            info = orjson.loads(self.info.read_bytes())
+            return Holder(pid=str(info["pid"]), role=str(info.get("role", "")), since=str(info.get("since", "")))
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            return Holder()
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = None
+        if self.acquired and self._lock.is_locked:
+            # The holder file goes first: once the lock is free, the next holder writes its own.
+            if self.holder().pid == str(os.getpid()):
+                with contextlib.suppress(OSError):
+                    self.info.unlink()
+            self._lock.release()
+        self.acquired = False
 
 
 class StoreUnreadable(Exception):
@@ -88,10 +126,38 @@ class StoreUnreadable(Exception):
 
 def backup_files(path: Path) -> list[Path]:
     """The backups of `path`, newest first."""
-    folder = path.parent / "sicherungen"
+    folder = path.parent / BACKUP_FOLDER
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"{path.stem}.*{path.suffix}"), reverse=True)
+    return sorted((p for p in folder.glob(f"{path.stem}.*{path.suffix}") if backup_time(p) is not None),
+                  reverse=True)
+
+
+def backup_time(backup: Path) -> datetime | None:
+    """When a backup was taken, from its name (`<stem>.<UTC stamp><micro>.json`); None for other files."""
+    stamp = backup.name.split(".")[-2] if backup.name.count(".") >= 2 else ""
+    try:
+        taken = datetime.strptime(stamp[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        micro = int(stamp[16:]) if stamp[16:] else 0
+    except ValueError:
+        return None
+    return taken.replace(microsecond=min(micro, 999_999))
+
+
+def keep_aside(path: Path) -> Path:
+    """Move a damaged file into `beschaedigt/` beside it, under a name that says when: kept, never deleted."""
+    folder = path.parent / DAMAGED_FOLDER
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{path.stem}.{stamp}-{n}{path.suffix}"
+    os.replace(path, target)
+    _fsync_dir(folder)
+    _fsync_dir(path.parent)
+    return target
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -144,12 +210,41 @@ class AtomicJSONStorage(Storage):
         self._last_backup = 0.0
         self._written_since_backup = False
         self.writes = 0
+        self.holder = "?"  # the process holding the file when this one is read-only
+        self._batch = False
+        self._pending = False
 
     def read(self) -> dict[str, Any] | None:
         if self._data is None:
             self._data = self._load()
         # TinyDB mutates what read() returns and hands it back to write(): sharing is intended.
         return self._data
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside change the memory only; one write at the end makes them durable together.
+
+        An exception inside drops every change made in the batch (the file is reloaded): all or nothing.
+        Nested batches join the outer one. The caller must keep other threads out (the store's lock).
+        """
+        if self._batch:
+            yield
+            return
+        self._batch, self._pending = True, False
+        try:
+            yield
+        except BaseException:
+            self._batch = False
+            if self._pending:
+                self._data = None
+            raise
+        self._batch = False
+        if self._pending and self._data is not None:
+            self.write(self._data)
+
+    @property
+    def in_batch(self) -> bool:
+        return self._batch
 
     def _load(self) -> dict[str, Any] | None:
         try:
@@ -166,6 +261,10 @@ class AtomicJSONStorage(Storage):
             raise StoreUnreadable(self.path, self._newest_backup(), "kein JSON-Objekt")
         return data
 
+    def newest_backup(self) -> Path | None:
+        """The newest backup that parses and that `validate` accepts as a whole."""
+        return self._newest_backup()
+
     def _newest_backup(self) -> Path | None:
         for candidate in backup_files(self.path):
             try:
@@ -179,7 +278,10 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, Any]) -> None:
         if self.read_only:
             self._data = None  # TinyDB already changed the in-memory copy: drop it, the file is the truth
-            raise StoreError("store_locked", path=str(self.path), pid=self._holder)
+            raise StoreError("store_locked", path=str(self.path), pid=self.holder)
+        if self._batch:
+            self._data, self._pending = data, True
+            return
         payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
         if self.checksum:
             self.last_write = (len(payload), hashlib.sha256(payload).hexdigest())
@@ -209,13 +311,17 @@ class AtomicJSONStorage(Storage):
         if self.fsync:
             _fsync_dir(self.path.parent)
 
-    def _maybe_backup(self, *, force: bool = False) -> None:
+    def backup_now(self) -> Path | None:
+        """Copy the file as it is on disk into `sicherungen/` now (rotating the oldest out); its path."""
+        return self._maybe_backup(force=True)
+
+    def _maybe_backup(self, *, force: bool = False) -> Path | None:
         if self.backups <= 0 or not self.path.exists():
-            return
+            return None
         now = self._clock()
         if not force and now - self._last_backup < self.backup_seconds:
-            return
-        folder = self.path.parent / "sicherungen"
+            return None
+        folder = self.path.parent / BACKUP_FOLDER
         folder.mkdir(exist_ok=True)
         # Names sort in time order: seconds, then microseconds, bumped while taken.
         micro = int(now % 1 * 1_000_000)
@@ -237,8 +343,7 @@ class AtomicJSONStorage(Storage):
         for old in backup_files(self.path)[self.backups :]:
             with contextlib.suppress(OSError):
                 old.unlink()
-
-    _holder = "?"
+        return target
 
     def close(self) -> None:
         # A clean shutdown leaves its final state among the backups too.

@@ -2,11 +2,16 @@
 
 Layout (schema 2): the main file (daten/sozialmonitor.json) holds meetings, protocols, signatures, steps, reminders
 sent and one small document per delivery. Each delivery's rows live in their own immutable segment,
-daten/lieferungen/<stem>.<id>.<token>.json, itself a TinyDB file written once through AtomicJSONStorage. A delivery
-is written segment first (temp file, fsync, rename), then the main file that references it (size and sha256), so a
-write costs the new rows plus the small main file instead of the whole database. A segment not referenced by the main
-file (a crash between the two writes) is ignored and deleted on the next open unless a kept backup references it;
-referenced segments are never deleted, so every backup of the main file stays restorable.
+daten/lieferungen/<stem>.<id>.<token>.json, itself a TinyDB file written once through AtomicJSONStorage; it also
+carries the delivery's metadata (file, hash, office, received), so the delivery can be rebuilt from it alone.
+A delivery is written segment first (temp file, fsync, rename), then the main file that references it (size and
+sha256), then a line in the journal (daten/lieferungen/<stem>.journal.jsonl), so a write costs the new rows plus the
+small main file instead of the whole database.
+
+Nothing a kept backup, the journal or the main file references is ever deleted. Only a segment none of them knows
+(a crash between the segment's write and the main file's) is removed on the next open; its file is imported again.
+A missing or damaged main file is rebuilt on open from the newest good backup plus every intact segment that
+backup does not reference (`Store.recovered` says what happened); the damaged file is moved to daten/beschaedigt/.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import logging
+import os
 import re
 import secrets
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -29,19 +36,37 @@ import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from .jsonstore import AtomicJSONStorage, ProcessLock, StoreError, StoreUnreadable, _fsync_dir, backup_files
+from .jsonstore import (
+    AtomicJSONStorage,
+    Holder,
+    ProcessLock,
+    StoreError,
+    StoreUnreadable,
+    _fsync_dir,
+    backup_files,
+    backup_time,
+    keep_aside,
+)
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
 
 __all__ = [
     "SCHEMA_VERSION",
+    "BackupInfo",
     "DeliveryResult",
+    "Recovery",
+    "Restored",
     "Store",
     "StoreError",
     "StoreUnreadable",
     "gc_paused",
+    "list_backups",
+    "restore_backup",
     "segment_folder",
+    "shape_problem",
     "write_segment",
 ]
+
+log = logging.getLogger(__name__)
 
 # 1: rows inside the main file's delivery documents; 2: rows in one segment file per delivery (migrated on open).
 SCHEMA_VERSION = 2
@@ -56,6 +81,7 @@ R_INDICATOR, R_AREA, R_PERIOD, R_VALUE, R_NOTE, R_ROW = range(6)
 
 # Segment files: a folder beside the main file; inside, one TinyDB table with one document holding the rows.
 SEGMENT_FOLDER, SEGMENT_TABLE = "lieferungen", "zeilen"
+_SEGMENT_META = ("file", "office", "received", "measures", "indicators")
 
 
 def segment_folder(path: Path) -> Path:
@@ -67,11 +93,13 @@ def _segment_pattern(path: Path) -> re.Pattern[str]:
 
 
 def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequence[Any]], *,
-                  fsync: bool = True) -> dict[str, Any]:
+                  meta: Mapping[str, Any] | None = None, fsync: bool = True) -> dict[str, Any]:
     """Write one delivery's rows to a new segment beside the store `path`; returns the reference fields.
 
     The name carries a random token: after a backup of the main file is restored, delivery ids are handed out
     again, and a new delivery must never overwrite a segment that a kept backup still references.
+    `meta` (file, office, received, measures, indicators) goes into the segment too: enough to rebuild the
+    delivery's document should the main file be lost.
     """
     folder = segment_folder(path)
     if not folder.is_dir():
@@ -80,10 +108,317 @@ def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequen
             _fsync_dir(folder.parent)  # the folder's entry must be durable before the main file names a segment
     name = f"{path.stem}.{did}.{secrets.token_hex(4)}.json"
     storage = AtomicJSONStorage(folder / name, backups=0, fsync=fsync, checksum=True)
-    storage.write({SEGMENT_TABLE: {"1": {"delivery": did, "hash": content_hash, "rows": rows}}})
+    body = {**(meta or {}), "delivery": did, "hash": content_hash, "rows": rows}
+    storage.write({SEGMENT_TABLE: {"1": body}})
     assert storage.last_write is not None
     size, digest = storage.last_write
     return {"count": len(rows), "segment": name, "segment_bytes": size, "segment_sha256": digest}
+
+
+def _segment_files(path: Path) -> list[Path]:
+    folder = segment_folder(path)
+    if not folder.is_dir():
+        return []
+    pattern = _segment_pattern(path)
+    return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
+
+
+# ---------------------------------------------------------------- the journal of committed deliveries
+def journal_path(path: Path) -> Path:
+    return segment_folder(path) / f"{path.stem}.journal.jsonl"
+
+
+def read_journal(path: Path) -> dict[str, dict[str, Any]] | None:
+    """segment name -> its journal entry (the delivery document plus its id); None if there is no journal."""
+    try:
+        raw = journal_path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        log.warning("journal of %s not readable", path, exc_info=True)
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for line in raw.splitlines():
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a line torn by a crash while it was appended
+        if isinstance(entry, dict) and isinstance(entry.get("segment"), str):
+            out[entry["segment"]] = entry
+    return out
+
+
+def append_journal(path: Path, entries: Iterable[Mapping[str, Any]], *, fsync: bool = True) -> None:
+    """Append entries (one JSON line each); a torn last line from an earlier crash is closed off first."""
+    lines = [orjson.dumps(dict(entry)) for entry in entries]
+    if not lines:
+        return
+    target = journal_path(path)
+    target.parent.mkdir(exist_ok=True)
+    with open(target, "ab+") as fh:
+        fh.seek(0, 2)
+        head = b""
+        if fh.tell() > 0:
+            fh.seek(-1, 2)
+            head = b"" if fh.read(1) == b"\n" else b"\n"
+        fh.write(head + b"\n".join(lines) + b"\n")
+        fh.flush()
+        if fsync:
+            os.fsync(fh.fileno())
+
+
+# ---------------------------------------------------------------- the shape of a main file
+_DATE_FIELDS = {"termine": ("day",), "protokolle": ("meeting_day", "sent_on"), "unterschriften": ("signed_on",),
+                "lieferungen": ("received",)}
+_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "termine": {"measure": str},
+    "protokolle": {"measure": str, "meeting_day": str, "sent_on": str},
+    "unterschriften": {"protocol": int, "version": int, "person": str, "signed_on": str},
+    "schritte": {"measure": str, "number": int, "text": str},
+    "lieferungen": {"file": str, "hash": str, "received": str},
+    "erinnerungen": {"key": str},
+}
+_SEGMENT_REF: dict[str, type] = {"segment": str, "segment_bytes": int, "segment_sha256": str, "count": int}
+
+
+def shape_problem(data: Any) -> str | None:
+    """Why parsed JSON is not a main file of ours (None if its shape is right): tables, documents, fields.
+
+    Checked on open so that valid JSON of the wrong shape (a list, `{"_default": 5}`, a document without its
+    fields) counts as damage like a truncated file, instead of failing later on some attribute.
+    """
+    if not isinstance(data, dict):
+        return "kein JSON-Objekt"
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            return f"Tabelle „{name}“ ist kein JSON-Objekt"
+        required = _REQUIRED.get(name, {})
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit() or not isinstance(doc, dict):
+                return f"Tabelle „{name}“: Eintrag „{doc_id}“ ist kein Dokument"
+            for key, kind in required.items():
+                if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
+                    return f"Tabelle „{name}“, Eintrag {doc_id}: „{key}“ fehlt oder hat den falschen Typ"
+            for key in _DATE_FIELDS.get(name, ()):
+                value = doc.get(key)
+                if value is not None:
+                    try:
+                        datetime.fromisoformat(value)
+                    except (TypeError, ValueError):
+                        return f"Tabelle „{name}“, Eintrag {doc_id}: „{key}“ ist kein Datum"
+            if name == DELIVERIES and not isinstance(doc.get("rows"), list) and not all(
+                    isinstance(doc.get(k), t) for k, t in _SEGMENT_REF.items()):
+                return f"Tabelle „{name}“, Eintrag {doc_id}: Verweis auf das Segment fehlt"
+    meta = data.get(META, {}).get("1")
+    if meta is not None and not isinstance(meta.get("schema"), int):
+        return "Formatangabe unlesbar"
+    return None
+
+
+def _schema_of(data: dict[str, Any]) -> int | None:
+    meta = data.get(META, {}).get("1")
+    return meta.get("schema") if isinstance(meta, dict) else None
+
+
+def _references(data: dict[str, Any]) -> set[str]:
+    """Segment names a main file (or backup) references or deliberately left out (`withdrawn` by a restore)."""
+    out = {doc.get("segment") for doc in data.get(DELIVERIES, {}).values() if isinstance(doc, dict)}
+    meta = data.get(META, {}).get("1")
+    if isinstance(meta, dict):
+        out.update(name for name in meta.get("withdrawn", ()) if isinstance(name, str))
+    out.discard(None)
+    return out  # type: ignore[return-value]
+
+
+def _segment_intact(folder: Path, doc: Mapping[str, Any], cache: dict[str, bool]) -> bool:
+    name = doc.get("segment")
+    if name is None:
+        return "rows" in doc  # schema 1: the rows are inside
+    if name not in cache:
+        try:
+            raw = (folder / name).read_bytes()
+        except OSError:
+            cache[name] = False
+        else:
+            cache[name] = (len(raw) == doc.get("segment_bytes")
+                           and hashlib.sha256(raw).hexdigest() == doc.get("segment_sha256"))
+    return cache[name]
+
+
+def _loose_delivery(segment: Path, known: Mapping[str, Any] | None) -> tuple[int, dict[str, Any]] | None:
+    """(delivery id, document) rebuilt from a segment no main file references; None if it is not intact.
+
+    The metadata comes from the segment itself; segments written before they carried it take it from the
+    journal or a backup (`known`), else the segment's name and time stand in for file and received.
+    """
+    try:
+        raw = segment.read_bytes()
+        stat = segment.stat()
+    except OSError:
+        return None
+    digest = hashlib.sha256(raw).hexdigest()
+    if known and isinstance(known.get("segment_sha256"), str) and (
+            known.get("segment_sha256") != digest or known.get("segment_bytes") != len(raw)):
+        return None
+    try:
+        body = orjson.loads(raw)[SEGMENT_TABLE]["1"]
+        rows = body["rows"]
+        content_hash = body["hash"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    if not isinstance(rows, list) or not isinstance(content_hash, str) or not all(
+            isinstance(r, list) and len(r) == 6 and isinstance(r[0], str) for r in rows):
+        return None
+    info = {**(known or {}), **{k: v for k, v in body.items() if k not in ("rows", "delivery")}}
+    did = body.get("delivery") if isinstance(body.get("delivery"), int) else int(segment.name.split(".")[-3])
+    received = info.get("received")
+    try:
+        datetime.fromisoformat(received)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        received = datetime.fromtimestamp(stat.st_mtime).isoformat(timespec="seconds")
+    doc = {"file": str(info.get("file") or segment.name), "hash": content_hash, "office": str(info.get("office", "")),
+           "received": received, "measures": list(info.get("measures", ())),
+           "indicators": sorted({r[R_INDICATOR] for r in rows}), "count": len(rows), "segment": segment.name,
+           "segment_bytes": len(raw), "segment_sha256": digest}
+    return did, doc
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening did to a missing or damaged main file: for the notice to the admins.
+
+    `backup` is the backup the state was rebuilt from (None: there was none, the deliveries come from their
+    segments alone), `taken` when it was made (UTC); `from_backup` deliveries came with it, `reattached` from
+    segments written after it; `skipped` names damaged segments left where they are; `kept` is where the damaged
+    main file now lies (None if it was missing).
+    """
+
+    missing: bool
+    reason: str
+    backup: str | None
+    taken: datetime | None
+    from_backup: int
+    reattached: int
+    skipped: tuple[str, ...] = ()
+    kept: Path | None = None
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup of the main file, for `sozialmonitor sicherungen`. `observations` counts the current values
+    (one per indicator, area and period, as `Store.observation_count` would after restoring it)."""
+
+    name: str
+    path: Path
+    taken: datetime | None
+    meetings: int = 0
+    protocols: int = 0
+    deliveries: int = 0
+    observations: int = 0
+    usable: bool = False
+    problem: str = ""  # unreadable | shape | schema | segment (then `segment` names it)
+    segment: str = ""
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What `restore_backup` did: the backup restored, and the copy of the state before it (None: none)."""
+
+    backup: BackupInfo
+    previous: Path | None
+    withdrawn: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def list_backups(path: Path) -> list[BackupInfo]:
+    """The backups of the main file `path`, newest first, each checked: parses, right shape, segments intact."""
+    folder = segment_folder(path)
+    cache: dict[str, bool] = {}
+    keys: dict[str, set[int]] = {}  # segment -> hashes of its (indicator, area, period): backups share segments
+
+    def observations(deliveries: Iterable[dict]) -> int:
+        held: set[int] = set()
+        for doc in deliveries:
+            name = doc.get("segment")
+            if name is None:
+                held.update(hash(tuple(r[:3])) for r in doc.get("rows", ()))
+                continue
+            if name not in keys:
+                try:
+                    rows = orjson.loads((folder / name).read_bytes())[SEGMENT_TABLE]["1"]["rows"]
+                    keys[name] = {hash((r[0], r[1], r[2])) for r in rows}
+                except (OSError, orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+                    keys[name] = set()
+            held |= keys[name]
+        return len(held)
+
+    out = []
+    for backup in backup_files(path):
+        base = {"name": backup.name, "path": backup, "taken": backup_time(backup)}
+        try:
+            data = orjson.loads(backup.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            out.append(BackupInfo(**base, problem="unreadable"))
+            continue
+        if shape_problem(data) is not None:
+            out.append(BackupInfo(**base, problem="shape"))
+            continue
+        deliveries = data.get(DELIVERIES, {})
+        counts = {"meetings": len(data.get(MEETINGS, {})), "protocols": len(data.get(PROTOCOLS, {})),
+                  "deliveries": len(deliveries), "observations": observations(deliveries.values())}
+        if _schema_of(data) not in (1, SCHEMA_VERSION):
+            out.append(BackupInfo(**base, **counts, problem="schema"))
+            continue
+        broken = next((d for d in deliveries.values() if not _segment_intact(folder, d, cache)), None)
+        if broken is not None:
+            out.append(BackupInfo(**base, **counts, problem="segment", segment=str(broken.get("segment"))))
+            continue
+        out.append(BackupInfo(**base, **counts, usable=True))
+    return out
+
+
+def restore_backup(path: Path, name: str | None = None, *, backups: int = 5, fsync: bool = True) -> Restored:
+    """Make a backup the main file again (default: the newest usable one); the state before is kept as a backup.
+
+    Refused (StoreError) while another process holds the store, or when `name` is unknown or not usable.
+    Segments the restored state does not reference stay on disk, journaled, and are recorded as `withdrawn` in
+    it, so that a later rebuild does not bring back what the restore took away.
+    """
+    path = Path(path)
+    lock = ProcessLock(path, role="wiederherstellen")
+    if not lock.acquired:
+        holder = lock.holder()
+        raise StoreError("restore_busy", path=str(path), pid=holder.pid, command=holder.role or "?")
+    try:
+        infos = list_backups(path)
+        if name is None:
+            chosen = next((b for b in infos if b.usable), None)
+            if chosen is None:
+                raise StoreError("restore_none", folder=str(path.parent / "sicherungen"))
+        else:
+            chosen = next((b for b in infos if name in (b.name, b.path.stem, b.name.split(".")[-2])), None)
+            if chosen is None:
+                raise StoreError("restore_unknown", name=name, folder=str(path.parent / "sicherungen"))
+            if not chosen.usable:
+                raise StoreError("restore_unusable", name=chosen.name)
+        data = orjson.loads(chosen.path.read_bytes())  # read before a new backup could rotate it out
+        # The copy of the state before is taken once, here; the write itself takes none.
+        storage = AtomicJSONStorage(path, backups=max(backups, 1), backup_seconds=float("inf"), fsync=fsync)
+        previous = storage.backup_now() if path.exists() else None
+        # Every segment on disk stays known to the journal: none of them may be collected later.
+        journal = read_journal(path) or {}
+        present = _segment_files(path)
+        append_journal(path, [{"segment": p.name} for p in present if p.name not in journal], fsync=fsync)
+        referenced = {d.get("segment") for d in data.get(DELIVERIES, {}).values()}
+        withdrawn = sorted(p.name for p in present if p.name not in referenced)
+        meta = dict(data.get(META, {}).get("1") or {})
+        meta.update(withdrawn=withdrawn, restored={"from": chosen.name,
+                                                   "at": datetime.now().isoformat(timespec="seconds")})
+        data[META] = {**data.get(META, {}), "1": meta}
+        storage.write(data)
+        return Restored(chosen, previous, withdrawn=len(withdrawn))
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
@@ -130,32 +465,139 @@ class Store:
     """
 
     def __init__(self, path: str | Path, *, backups: int = 5, backup_seconds: float = 600.0,
-                 fsync: bool = True, read_only: bool = False) -> None:
+                 fsync: bool = True, read_only: bool = False, role: str = "", wait: float = 0.0) -> None:
+        """`role` names the command holding the store (shown to other processes); `wait` see ProcessLock.
+
+        `read_only` (for `check`) takes no lock at all: even a brief hold would make a starting `run` refuse.
+        """
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._fsync = fsync
         self._segments = segment_folder(self.path)
         self._verified: dict[str, bool] = {}  # segment name -> matches its reference (checked for backups)
-        self._db = TinyDB(self.path, storage=AtomicJSONStorage, backups=backups,
-                          backup_seconds=backup_seconds, fsync=fsync, validate=self._backup_usable)
-        self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        # `read_only` (for `check`) takes no lock at all: even a brief hold would make a starting `run` refuse.
-        self._process_lock = ProcessLock(self.path, acquire=not read_only)
-        if not self._process_lock.acquired:
-            self._storage.read_only = True
-            self._storage._holder = self._process_lock.holder()
+        self._marked: list[str] | None = None  # reminder keys marked inside the open transaction
+        self.recovered: Recovery | None = None
+        # The lock comes first: only its holder may rebuild a missing or damaged main file.
+        self._process_lock = ProcessLock(self.path, role=role, wait=wait, acquire=not read_only)
         try:
+            self._db = TinyDB(self.path, storage=AtomicJSONStorage, backups=backups,
+                              backup_seconds=backup_seconds, fsync=fsync, validate=self._backup_good)
+            self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+            if not self._process_lock.acquired:
+                self._storage.read_only = True
+                self._storage.holder = self._process_lock.holder().pid
             with self._lock, gc_paused():
+                self._open_main()
                 self._check_schema()
                 self._build_indexes()
                 if not self.read_only:
+                    self._journal_sync()
                     self._collect_orphans()
         except BaseException:
             self._process_lock.release()
             raise
 
     # ---------------------------------------------------------------- lifecycle
+    def _has_history(self) -> bool:
+        """Did this store ever hold data: a backup or a delivery segment exists."""
+        return bool(backup_files(self.path) or _segment_files(self.path))
+
+    def _open_main(self) -> None:
+        """Read the main file; a missing one (when the store held data) or a damaged one is rebuilt."""
+        try:
+            data = self._storage.read()
+        except StoreUnreadable as exc:
+            problem: str | None = exc.reason
+        else:
+            if data is None:
+                if not self._has_history():
+                    return  # a truly new store
+                problem = "fehlt"
+            else:
+                problem = shape_problem(data)
+                if problem is None and _schema_of(data) is None and any(data.values()) and self._has_history():
+                    problem = "keine Formatangabe: nicht die Datenbank des Sozialmonitors"
+        if problem is None:
+            return
+        missing = not self.path.exists()
+        if self.read_only:
+            # Only the holder may rebuild; it still has the whole state in memory and writes it again.
+            if missing:
+                raise StoreError("store_missing_locked", path=str(self.path), pid=self._storage.holder)
+            raise StoreUnreadable(self.path, self._storage.newest_backup(), problem)
+        self._recover(problem, missing=missing)
+
+    def _backup_good(self, data: dict) -> bool:
+        return shape_problem(data) is None and _schema_of(data) in (1, SCHEMA_VERSION) and self._backup_usable(data)
+
+    def _recover(self, reason: str, *, missing: bool) -> None:
+        """Newest good backup + every intact segment it does not reference, re-attached in id order."""
+        backup = self._storage.newest_backup()
+        data: dict[str, Any] = orjson.loads(backup.read_bytes()) if backup is not None else {
+            META: {"1": {"schema": SCHEMA_VERSION, "created": datetime.now().isoformat(timespec="seconds")}}}
+        kept = None if missing else keep_aside(self.path)
+        deliveries: dict[str, Any] = data.setdefault(DELIVERIES, {})
+        from_backup = len(deliveries)
+        known = _references(data)
+        hashes = {doc["hash"] for doc in deliveries.values()}
+        journal = read_journal(self.path) or {}
+        # Segments written before they carried their metadata: any backup's document for them still has it.
+        documents: dict[str, dict] = {}
+        for other in backup_files(self.path):
+            with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
+                for doc in orjson.loads(other.read_bytes()).get(DELIVERIES, {}).values():
+                    documents.setdefault(doc.get("segment"), doc)
+        found: list[tuple[int, float, str, dict]] = []
+        skipped: list[str] = []
+        for segment in _segment_files(self.path):
+            if segment.name in known:
+                continue
+            loose = _loose_delivery(segment, journal.get(segment.name) or documents.get(segment.name))
+            if loose is None:
+                skipped.append(segment.name)  # left where it is: nothing is deleted
+                continue
+            did, doc = loose
+            found.append((did, segment.stat().st_mtime, segment.name, doc))
+        reattached = 0
+        last = max((int(i) for i in deliveries), default=0)
+        for did, _, _, doc in sorted(found, key=lambda f: f[:3]):
+            if doc["hash"] in hashes:
+                continue  # the same content again (the file was imported anew after a crash)
+            last = max(did, last + 1)
+            deliveries[str(last)] = doc
+            hashes.add(doc["hash"])
+            reattached += 1
+        taken = backup_time(backup) if backup is not None else None
+        meta = data[META].setdefault("1", {"schema": SCHEMA_VERSION})
+        meta["recovered"] = {"at": datetime.now().isoformat(timespec="seconds"), "reason": reason,
+                             "backup": backup.name if backup else None, "reattached": reattached}
+        self._storage.write(data)
+        self.recovered = Recovery(missing=missing, reason=reason, backup=backup.name if backup else None,
+                                  taken=taken, from_backup=from_backup, reattached=reattached,
+                                  skipped=tuple(skipped), kept=kept)
+        log.info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
+                    backup.name if backup else "no backup", reattached)
+
+    def _journal_sync(self) -> None:
+        """Every segment the main file references is in the journal (a crash after the main write, a store from
+        before the journal). Without a journal, every segment present is entered: unknown is never deleted."""
+        journal = read_journal(self.path)
+        names = {d.get("segment") for d in self._raw(DELIVERIES).values()} - {None}
+        if journal is None:
+            names |= {p.name for p in _segment_files(self.path)}
+        journal = journal or {}
+        table = self._raw(DELIVERIES)
+        by_name = {doc.get("segment"): (int(i), doc) for i, doc in table.items()}
+        entries = []
+        for name in sorted(n for n in names if n not in journal):
+            did, doc = by_name.get(name, (None, {}))
+            entries.append({**{k: v for k, v in doc.items() if k != "rows"}, "segment": name, "delivery": did})
+        try:
+            append_journal(self.path, entries, fsync=self._fsync)
+        except OSError:
+            log.warning("journal of %s not written", self.path, exc_info=True)
+
     def _check_schema(self) -> None:
         meta = self._db.table(META).get(doc_id=1)
         if meta is None:
@@ -181,7 +623,7 @@ class Store:
         """
         data = self._storage.read() or {}
         with contextlib.suppress(OSError):
-            self._storage._maybe_backup(force=True)
+            self._storage.backup_now()
         written: list[Path] = []
         writes = self._storage.writes
         try:
@@ -190,7 +632,8 @@ class Store:
                 if "rows" not in doc:
                     deliveries[doc_id] = doc
                     continue
-                ref = write_segment(self.path, int(doc_id), doc["hash"], doc["rows"], fsync=self._fsync)
+                meta = {k: v for k, v in doc.items() if k in _SEGMENT_META}
+                ref = write_segment(self.path, int(doc_id), doc["hash"], doc["rows"], meta=meta, fsync=self._fsync)
                 written.append(self._segments / ref["segment"])
                 deliveries[doc_id] = {k: v for k, v in doc.items() if k != "rows"} | ref
             meta = dict(data[META]["1"], schema=SCHEMA_VERSION, migrated=datetime.now().isoformat(timespec="seconds"))
@@ -225,7 +668,7 @@ class Store:
 
         def unreadable(problem: str) -> StoreUnreadable:
             reason = f"Lieferung {did} ({doc.get('file', '?')}): Segment {path} {problem}"
-            return StoreUnreadable(self.path, self._storage._newest_backup(), reason, segment=path)
+            return StoreUnreadable(self.path, self._storage.newest_backup(), reason, segment=path)
 
         try:
             raw = path.read_bytes()
@@ -245,18 +688,7 @@ class Store:
         return rows
 
     def _segment_ok(self, doc: dict) -> bool:
-        name = doc.get("segment")
-        if name is None:
-            return "rows" in doc  # schema 1: the rows are inside
-        if name not in self._verified:
-            try:
-                raw = (self._segments / name).read_bytes()
-            except OSError:
-                self._verified[name] = False
-            else:
-                self._verified[name] = (len(raw) == doc.get("segment_bytes")
-                                        and hashlib.sha256(raw).hexdigest() == doc.get("segment_sha256"))
-        return self._verified[name]
+        return _segment_intact(self._segments, doc, self._verified)
 
     def _backup_usable(self, data: dict) -> bool:
         """A backup of the main file is only offered for restoring if every segment it references is intact."""
@@ -265,25 +697,27 @@ class Store:
             isinstance(doc, dict) and self._segment_ok(doc) for doc in deliveries.values())
 
     def _collect_orphans(self) -> None:
-        """Delete segments neither the main file nor a kept backup references (a crash between the two writes
-        of a delivery), and temp files of interrupted segment writes. Only the process holding the store does.
+        """Delete segments that neither the main file, nor a kept backup, nor the journal knows (a crash between
+        a segment's write and the main file's: the file is imported again), and temp files of interrupted
+        segment writes. Only the process holding the store does.
         """
         if not self._segments.is_dir():
             return
-        pattern = _segment_pattern(self.path)
-        referenced = {doc.get("segment") for doc in self._raw(DELIVERIES).values()}
-        orphans = [p for p in self._segments.iterdir() if pattern.fullmatch(p.name) and p.name not in referenced]
-        if orphans:
+        unknown = [p for p in _segment_files(self.path) if p.name not in _references(self._storage.read() or {})]
+        if unknown:
+            journal = read_journal(self.path)
+            if journal is None:
+                return  # no journal to tell committed from orphaned: keep everything
+            protected = set(journal)
             for backup in backup_files(self.path):
                 try:
-                    data = orjson.loads(backup.read_bytes())
-                    referenced.update(doc.get("segment") for doc in data.get(DELIVERIES, {}).values())
+                    protected |= _references(orjson.loads(backup.read_bytes()))
                 except (OSError, orjson.JSONDecodeError, AttributeError, TypeError):
                     continue
-        for path in orphans:
-            if path.name not in referenced:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            for path in unknown:
+                if path.name not in protected:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
         for tmp in self._segments.glob(f".{self.path.stem}.*.tmp"):
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -339,7 +773,32 @@ class Store:
     @property
     def holder(self) -> str:
         """The process id holding the store when this one is read-only."""
-        return self._storage._holder
+        return self._storage.holder
+
+    def holder_info(self) -> Holder:
+        """Who holds the store (process id, command, since when) when this one is read-only."""
+        return self._process_lock.holder()
+
+    @contextmanager
+    def transaction(self) -> Iterator[list[str]]:
+        """Several changes as ONE write, all or nothing; yields the reminder keys marked sent inside.
+
+        Holds the lock throughout, so no other thread's change joins (or is lost with) this one. Used where a
+        reminder's sent mark and its outbox entry must not be separated by a crash.
+        """
+        with self._lock:
+            outer = self._marked
+            marked: list[str] = [] if outer is None else outer
+            self._marked = marked
+            try:
+                with self._storage.batch():
+                    yield marked
+            except BaseException:
+                for name in self._db.tables():
+                    self._db.table(name).clear_cache()
+                raise
+            finally:
+                self._marked = outer
 
     def close(self) -> None:
         with self._lock:
@@ -576,16 +1035,18 @@ class Store:
             if content_hash in self._hashes:
                 return DeliveryResult(None, duplicate_of=self._hashes[content_hash])
             if self.read_only:
-                raise StoreError("store_locked", path=str(self.path), pid=self._storage._holder)
+                raise StoreError("store_locked", path=str(self.path), pid=self._storage.holder)
+            if self._storage.in_batch:
+                raise RuntimeError("add_delivery writes segments and indexes: not inside a transaction")
             intern = sys.intern
             packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
                       for ind, area, period, value, note, rowno in rows]
             indicators = sorted({r[R_INDICATOR] for r in packed})
             did = max(self._deliveries, default=0) + 1
-            ref = write_segment(self.path, did, content_hash, packed, fsync=self._fsync)
-            doc = {"file": file, "hash": content_hash, "office": office,
-                   "received": received.isoformat(timespec="seconds"), "measures": sorted(set(measures)),
-                   "indicators": indicators, **ref}
+            meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
+                    "measures": sorted(set(measures)), "indicators": indicators}
+            ref = write_segment(self.path, did, content_hash, packed, meta=meta, fsync=self._fsync)
+            doc = {"file": file, "hash": content_hash, **{k: meta[k] for k in _SEGMENT_META}, **ref}
             writes = self._storage.writes
             try:
                 self._db.table(DELIVERIES).insert(Document(doc, doc_id=did))
@@ -596,6 +1057,10 @@ class Store:
                     with contextlib.suppress(OSError):
                         (self._segments / ref["segment"]).unlink()
                 raise
+            try:
+                append_journal(self.path, [{**doc, "delivery": did}], fsync=self._fsync)
+            except OSError:  # the main file references it: the next open enters it
+                log.warning("journal of %s not written", self.path, exc_info=True)
             # Only now that the write succeeded do the indexes learn the rows (one pass: count and index).
             self._hashes[content_hash] = did
             self._rows[did] = packed
@@ -687,6 +1152,8 @@ class Store:
                     for k in dict.fromkeys(keys) if k not in known]
             if docs:
                 self._db.table(SENT).insert_multiple(docs)
+                if self._marked is not None:
+                    self._marked.extend(d["key"] for d in docs)
 
     # ---------------------------------------------------------------- generic key/value (settings of the store)
     def meta(self, key: str, default: Any = None) -> Any:

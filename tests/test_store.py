@@ -164,6 +164,7 @@ def test_failed_write_leaves_old_file_and_memory_consistent(tmp_path: Path, monk
 
 @pytest.mark.parametrize("seed", range(3))
 def test_truncated_store_never_loads_empty_or_half(tmp_path: Path, seed: int) -> None:
+    # A truncated main file is rebuilt from the newest good backup and the segments; never empty, never half.
     path = tmp_path / "daten" / "s.json"
     with Store(path, backup_seconds=0) as s:
         for k in range(20):
@@ -171,16 +172,13 @@ def test_truncated_store_never_loads_empty_or_half(tmp_path: Path, seed: int) ->
     full = path.read_bytes()
     rng = random.Random(seed)
     offsets = sorted({0, 1, len(full) - 1, *(rng.randrange(len(full)) for _ in range(40))})
-    for offset in offsets:
+    for offset in offsets[:: max(1, len(offsets) // 8)]:
         path.write_bytes(full[:offset])
-        with pytest.raises(StoreUnreadable) as exc:
-            Store(path, backup_seconds=0)
-        # The message can point at a good backup to restore from.
-        assert exc.value.backup is not None and exc.value.backup.exists()
-        assert orjson.loads(exc.value.backup.read_bytes())["lieferungen"]
-    path.write_bytes(full)
-    with Store(path) as s:
-        assert s.observation_count == 100
+        with Store(path, backup_seconds=0) as s:
+            assert s.recovered is not None and s.recovered.kept is not None
+            assert s.recovered.kept.read_bytes() == full[:offset]  # the damaged file is kept aside
+            assert s.observation_count == 100 and len(s.deliveries()) == 20
+        assert orjson.loads(path.read_bytes())["lieferungen"]
 
 
 def test_backups_are_kept_and_rotated(tmp_path: Path) -> None:
@@ -307,8 +305,11 @@ def test_orphan_segment_after_a_crash_between_the_two_writes_is_ignored(tmp_path
         s.add_delivery(file="a.csv", content_hash="h1", office="", received=T0, rows=rows("i", 3))
         before = path.read_bytes()
         s.add_delivery(file="b.csv", content_hash="h2", office="", received=T0, rows=rows("j", 4))
-    # As if the process died after the segment's rename and before the main file's: the old main file stays.
+    # As if the process died after the segment's rename and before the main file's: the old main file stays,
+    # and the journal has no line for the second delivery (it is written after the main file).
     path.write_bytes(before)
+    journal = path.parent / "lieferungen" / "s.journal.jsonl"
+    journal.write_bytes(journal.read_bytes().splitlines(keepends=True)[0])
     orphan = _segments(path)[-1]
     (orphan.parent / f".{orphan.name}.123.tmp").write_bytes(b'{"zeilen": {"1": {"ro')  # an interrupted segment write
     with Store(path) as s:

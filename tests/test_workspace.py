@@ -113,13 +113,20 @@ def test_open_refuses_a_folder_without_workspace(tmp_path: Path) -> None:
         Monitor.open(tmp_path)
 
 
-def test_open_refuses_a_damaged_store_and_names_the_backup(workspace: Path) -> None:
+def test_open_rebuilds_a_damaged_store_and_says_so(workspace: Path, capsys) -> None:
+    # The contract: a damaged main file is rebuilt from the newest good backup, with a notice; never refused.
     store_file = workspace / "daten" / "sozialmonitor.json"
     m = Monitor.open(workspace, env={})
     m.store.add_step("M21", "noch ein Schritt", created=date(2018, 10, 1))
     m.close()
-    store_file.write_bytes(store_file.read_bytes()[:-10])
-    with pytest.raises(WorkspaceError) as exc:
-        Monitor.open(workspace, env={})
-    message = str(exc.value)
-    assert str(store_file) in message and "sicherungen" in message and "cp " in message
+    damaged = store_file.read_bytes()[:-10]
+    store_file.write_bytes(damaged)
+    m = Monitor.open(workspace, env={})
+    try:
+        assert "noch ein Schritt" in [s.text for s in m.store.steps("M21")]
+        message = capsys.readouterr().err
+        assert str(store_file) in message and "sicherungen" not in message and "beschädigt" in message
+        kept = m.store.recovered.kept
+        assert kept is not None and kept.read_bytes() == damaged and str(kept) in message
+    finally:
+        m.close()
