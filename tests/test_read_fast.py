@@ -266,14 +266,19 @@ def test_catalogue_check_agrees_with_the_row_loop(rows: list[tuple], office_hint
 def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monkeypatch: pytest.MonkeyPatch) -> None:
     from watchers import validate
 
+    from storage.seed import STADTTEILE
+
+    # The catalogue lists the Stadtteile: spelt as offices do (with hyphens, in capitals), one series each.
+    spellings = [name.replace(" ", "-") if k % 2 else name.upper() for k, name in enumerate(STADTTEILE)]
     text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt\r\n" + "".join(
-        f"M21;M21-wohnungen;Block {k};{2000 + k % 20};{k},5;Amt 61\r\n" for k in range(200))
+        f"M21;M21-wohnungen;{spellings[k // 20]};{2000 + k % 20};{k},5;Amt 61\r\n" for k in range(200))
     data = text.encode("cp1252")
     taken = []
     real = validate._all_good
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: taken.append(real(records, judge)) or taken[-1])
     fast = validate.check_delivery(data, "v.csv", demo_monitor.catalogue)
     assert fast.ok and len(fast.rows) == 200 and taken and taken[0] is not None
+    assert {area for _, area, *_ in fast.rows} == set(STADTTEILE[:10])
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
     assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast
 
