@@ -299,10 +299,14 @@ def _parse_areas(entries: Iterable[tuple[int | None, dict]], problem) -> dict[st
             other = owner.get(key)
             if other is None:
                 owner[key] = aid
-            elif other != aid or label == "id":
+            elif label == "id":
+                if other == aid:
+                    problem(line, "cat_duplicate", kind="gebiet", id=aid)
+                else:
+                    problem(line, "cat_area_duplicate", id=aid, found=aid, other=other)
+                break  # the first entry of that name stays
+            elif other != aid:
                 problem(line, "cat_area_duplicate", id=aid, found=" ".join(text.split()), other=other)
-                if label == "id":
-                    break
                 continue
             if label == "alias":
                 kept.append(" ".join(text.split()))

@@ -243,30 +243,34 @@ CATALOGUE_INDICATORS = ["M21-wohnungen", "Beispiel: Fertiggestellte Wohnungen", 
 @given(
     rows=st.lists(st.tuples(
         st.sampled_from(["M21", "M 21", "M33", "M22", "M99"]), st.sampled_from(CATALOGUE_INDICATORS),
-        st.sampled_from(["", "Lützel", "Gesamtstadt"]), st.sampled_from(["2017", "2018", "30.06.2018", "2018-Q2"]),
-        st.sampled_from(["1", "2,5", "", "3"]), st.sampled_from(["", "Amt 61", "Amt 12", "amt61"]),
+        st.sampled_from(["", "Lützel", "Gesamtstadt", "Karthause-Nord", "karthause nord", "Koblenz-Lützel",
+                         "Stadt gesamt"]),
+        st.sampled_from(["2017", "2018", "30.06.2018", "2018-Q2", "2026"]),
+        st.sampled_from(["1", "2,5", "", "3", "-3", "1.301", "2.000"]),
+        st.sampled_from(["", "Amt 61", "Amt 12", "amt61"]),
+        st.sampled_from(["", "Anzahl", "Stück", "%", "ha"]),
     ), min_size=1, max_size=25),
     office_hint=st.sampled_from([None, "Amt 61", "Amt 50"]),
     lang=st.sampled_from(["de", "en"]),
+    today=st.sampled_from([None, date(2026, 12, 1), date(2027, 1, 1)]),
 )
 def test_catalogue_check_agrees_with_the_row_loop(rows: list[tuple], office_hint: str | None, lang: str,
-                                                  demo_monitor) -> None:
+                                                  today: date | None, demo_monitor) -> None:
     from watchers import validate
 
-    text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
+    text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt;Einheit\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
     data = text.encode("cp1252")
     catalogue = demo_monitor.catalogue
-    fast = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang)
+    fast = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang, today=today)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validate, "_all_good", lambda records, judge: None)
-        exact = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang)
+        exact = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang, today=today)
     assert fast == exact
 
 
 def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monkeypatch: pytest.MonkeyPatch) -> None:
-    from watchers import validate
-
     from storage.seed import STADTTEILE
+    from watchers import validate
 
     # The catalogue lists the Stadtteile: spelt as offices do (with hyphens, in capitals), one series each.
     spellings = [name.replace(" ", "-") if k % 2 else name.upper() for k, name in enumerate(STADTTEILE)]

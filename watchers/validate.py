@@ -474,10 +474,11 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     if any(judge.unit(by_id[ind], unit) is not None for ind, unit in units):
         return None
     values = list(map(_VALUE, records))
-    if min((v for v in values if v is not None), default=0) < 0:  # a negative value: fine only where allowed
-        if any(v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
-               for ind, unit, v in zip(indicators, map(_UNIT, records), values, strict=True)):
-            return None
+    # A negative value is fine only where the unit or the catalogue allows it.
+    if min((v for v in values if v is not None), default=0) < 0 and any(
+            v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
+            for ind, unit, v in zip(indicators, map(_UNIT, records), values, strict=True)):
+        return None
     if len(set(zip(indicators, areas, periods, strict=True))) != len(records):
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = map(_EMPTY_NONE.get, map(_NOTE, records), map(_NOTE, records))
@@ -566,7 +567,7 @@ class _Judge:
             suggestion = text(lang, "ingest.suggest.area", name=near.id, found=raw)
         else:
             suggestion = text(lang, "ingest.suggest.area_new")
-        examples = ", ".join(a.id for a in list(areas.values())[:3] if not a.whole_city)
+        examples = ", ".join([a.id for a in areas.values() if not a.whole_city][:3])
         return "", (self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
                     suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
 
