@@ -474,8 +474,10 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     if any(judge.unit(by_id[ind], unit) is not None for ind, unit in units):
         return None
     values = list(map(_VALUE, records))
+    distinct = set(values)
+    distinct.discard(None)
     # A negative value is fine only where the unit or the catalogue allows it.
-    if min((v for v in values if v is not None), default=0) < 0 and any(
+    if min(distinct, default=0) < 0 and any(
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, map(_UNIT, records), values, strict=True)):
         return None
@@ -652,6 +654,13 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
         by_series.setdefault((ind, area), {})[period] = (value, row)
     held_of: dict[str, Mapping[str, Sequence[tuple[str, float | None, str]]]] = {}
     found: list[tuple[int, Finding]] = []
+    labels: dict[str, str] = {}
+
+    def label(period: str) -> str:
+        if period not in labels:
+            labels[period] = period_label(period, lang)
+        return labels[period]
+
     for (ind, area), new in by_series.items():
         held = held_of.get(ind)
         if held is None:
@@ -670,8 +679,8 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
                     key = "ingest.note.jump_up" if ratio > JUMP_FACTOR else "ingest.note.jump_down"
                     row = new[period][1]
                     message = text(lang, key, value=_num(value, lang), indicator=indicator.name if indicator else ind,
-                                   area=area or text(lang, "ingest.whole_city"), period=period_label(period, lang),
-                                   previous=_num(before[1], lang), previous_period=period_label(before[0], lang))
+                                   area=area or text(lang, "ingest.whole_city"), period=label(period),
+                                   previous=_num(before[1], lang), previous_period=label(before[0]))
                     found.append((row, note(lang, "jump", message, row=row, column=_rt(lang, "read.field.value"),
                                             found=_num(value, lang), suggestion=text(lang, "ingest.suggest.jump"))))
             before = (period, value)
