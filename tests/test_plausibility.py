@@ -224,6 +224,11 @@ def test_periods_not_ended_are_rejected_with_the_last_possible_one(catalogue) ->
                           "Vorschlag: Werte bitte erst nach dem 31.12.2026 liefern; ist ein früherer Zeitraum gemeint "
                           "(z. B. 2025), bitte die Angabe korrigieren.")
     assert "spätestens 1. Halbjahr 2026" in checked.findings[1].expected
+    # A row with more than one problem shows every one of them.
+    both = check(excel_csv([["M21", "M21-sozialwohnungen", "2026", "Koblenz-Lützel", "-5", "", "", ""]]), "b.csv",
+                 catalogue)
+    assert [(f.code, f.column) for f in both.findings] == [
+        ("period_not_ended", "Zeitraum"), ("unknown_area", "Gebiet"), ("negative", "Wert")]
     # On the first day of the next year the year is over.
     assert check(data, "p.csv", catalogue, today=date(2031, 1, 1)).ok
     # Without a clock (a what-if check of the catalogue alone) the check is left out.

@@ -190,7 +190,12 @@ def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | 
         findings.append(finding(lang, "empty", text(lang, "ingest.problem.empty")))
     checked = _validate(records, findings, catalogue, office_hint, lang, today)
     if checked.ok and series is not None:
-        checked = replace(checked, warnings=checked.warnings + jump_warnings(checked.rows, catalogue, series, lang))
+        try:
+            jumps = jump_warnings(checked.rows, catalogue, series, lang)
+        except Exception:  # a warning is a courtesy: it never costs a good file its import
+            log.exception("jump check of %s failed; imported without it", filename)
+            jumps = ()
+        checked = replace(checked, warnings=checked.warnings + jumps)
     return checked
 
 
@@ -302,14 +307,19 @@ def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
     readings = {k: ambiguous_readings(records[k].ambiguous[0]) for k in unsure}
     decided: dict[int, float] = {}
     shown: set[str] = set()  # the styles (de/en) the decided values prove
+    counts: dict[tuple, bool] = {}  # (measure, indicator, unit cell) -> whether it is a count
     for k in unsure:
         reading = readings[k]
         if reading is None:
             continue
         grouped, decimal, style = reading
-        indicator = _indicator_of(catalogue, records[k])
-        unit = indicator.unit if indicator is not None and indicator.unit.strip() else records[k].unit or ""
-        if _counts(unit) and not decimal.is_integer():
+        rec = records[k]
+        key = (rec.measure, rec.indicator, rec.unit)
+        if key not in counts:
+            indicator = _indicator_of(catalogue, rec)
+            unit = indicator.unit if indicator is not None and indicator.unit.strip() else rec.unit or ""
+            counts[key] = _counts(unit)
+        if counts[key] and not decimal.is_integer():
             decided[k] = grouped
             shown.add(style)
     if len(shown) == 1:
@@ -392,7 +402,7 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
         if verdict[0] == _OK:
             ind, period, indicator = verdict[1], verdict[2], verdict[5]
             value = rec.value
-            problems = [p for p in (judge.area(rec.area), judge.unit(indicator, rec.unit),
+            problems = [p for p in (verdict[6], judge.area(rec.area), judge.unit(indicator, rec.unit),
                                     judge.sign(indicator, rec.unit, value)) if p is not None]
             for column, found, expected, suggestion, message, code in problems:
                 findings.append(finding(lang, code, message, row=rec.row, column=column, found=found,
@@ -458,7 +468,7 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
     # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
     verdicts = {key: judge(rec) for key, rec in first.items()}
-    if any(v[0] != _OK for v in verdicts.values()):
+    if any(v[0] != _OK or v[6] is not None for v in verdicts.values()):
         return None
     # Column by column: indicator and period from the verdicts, None area/note as "".
     indicator_period = list(map({k: (v[1], v[2]) for k, v in verdicts.items()}.__getitem__, keys))
@@ -527,8 +537,8 @@ class _Judge:
                       example=period_example(indicator.frequency)), "",
                     t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
                     "period_frequency")
-        if self.today is not None and fitted.end >= self.today:
-            return self._not_ended(rec, fitted, indicator)
+        # A period not ended yet is reported with the row's other problems (area, unit, sign).
+        late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
         office = resolve_office(catalogue, rec.office) if rec.office else self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
             return (_PROBLEM, col["office"], rec.office or self.office_hint or office,
@@ -536,10 +546,12 @@ class _Judge:
                     t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
                     "office_not_allowed")
         if rec.flawed:
-            return (_SKIP,)  # its value problem is in the parser's list
-        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id, indicator)
+            # Its value problem is in the parser's list.
+            return (_PROBLEM, *late) if late is not None else (_SKIP,)
+        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id, indicator, late)
 
     def _not_ended(self, rec: Any, period: Any, indicator: Indicator) -> tuple:
+        """The problem with a period that has not ended yet (column, found, expected, suggestion, message, code)."""
         from commands import fmt
         from commands.periods import period_containing, previous
 
@@ -547,7 +559,7 @@ class _Judge:
         assert self.today is not None
         last = previous(period_containing(indicator.frequency, self.today))
         end = fmt.day(period.end, lang)
-        return (_PROBLEM, self.col["period"], rec.period_text,
+        return (self.col["period"], rec.period_text,
                 text(lang, "ingest.expected.period_ended", last=last.label(lang)),
                 text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
                 text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
