@@ -433,3 +433,26 @@ def test_the_demo_example_files_are_all_imported(tmp_path: Path) -> None:
         assert "Karthause Nord" in areas and "Karthause-Nord" not in areas and len(areas) == 7
     finally:
         monitor.close()
+
+
+def test_every_plausibility_text_has_its_english_twin(catalogue) -> None:
+    data = excel_csv([["M21", "M21-sozialwohnungen", "2026", "Koblenz-Lützel", "-5", "%", "", ""],
+                      ["M21", "M21-bauland", "2018", "", "1", "", "", ""],
+                      ["M21", "M21-bauland", "2018", "", "2", "", "", ""],
+                      ["M24", "M24-anteil", "2018", "", "1.301", "", "", ""]])
+    german = check(data, "x.csv", catalogue).findings
+    english = check(data, "x.csv", catalogue, lang="en").findings
+    assert [f.code for f in english] == [f.code for f in german] == [
+        "read.number_ambiguous", "period_not_ended", "unknown_area", "unit_mismatch", "negative", "conflicting_values"]
+    for f in english:
+        assert f.line.startswith("row ") and "Zeile" not in f.line and "gefunden" not in f.line, f.line
+        assert f.expected and f.suggestion, f
+    assert "did you mean “Lützel”?" in english[2].line
+    assert "one value per indicator, area and period – row 3 already holds 1" in english[5].line
+    rows = [("M21-bauland", "", "2017", 1.0, "", 2), ("M21-bauland", "", "2018", 20.0, "", 3)]
+    from watchers.validate import jump_warnings
+
+    (warning,) = jump_warnings(rows, catalogue, lambda ind: {}, "en")
+    assert warning.line == ("row 3, column “value”: The value 20 for “Neu ausgewiesenes Bauland” (whole city, 2018) is "
+                            "more than ten times the previous value 1 (2017). suggestion: Please check (typo, "
+                            "thousands separator, another unit?); a corrected file replaces the value.")

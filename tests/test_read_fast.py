@@ -76,6 +76,38 @@ def test_faulty_files_agree(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     both(text.encode("utf-8"), "a.csv", monkeypatch)
 
 
+@pytest.mark.parametrize("text", FAULTY)
+def test_faulty_files_agree_when_ambiguous_values_are_handed_on(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = text.encode("utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(read, "FAST_PATH", False)
+        exact = read_records(data, "a.csv", defer_ambiguous=True)
+    assert repr(read_records(data, "a.csv", defer_ambiguous=True)) == repr(exact)
+    # Handed on instead of reported: the same records otherwise, and the other problems unchanged.
+    records, problems = read_records(data, "a.csv")
+    assert [p for p in problems if p.code != "read.number_ambiguous"] == exact[1]
+    assert [r.row for r in records] == [r.row for r in exact[0]]
+    assert any(r.ambiguous for r in exact[0]) == any(p.code == "read.number_ambiguous" for p in problems)
+    for plain, handed in zip(records, exact[0], strict=True):
+        if handed.ambiguous is not None:
+            assert plain.flawed and plain.value is None and handed.value is None
+
+
+def test_sheets_of_one_workbook_decide_each_others_ambiguous_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "Eins"
+    for row in (["Maßnahme", "Indikator", "Zeitraum", "Wert"], ["M21", "A", "2017", "1.500"]):
+        first.append(row)
+    second = wb.create_sheet("Zwei")
+    for row in (["Maßnahme", "Indikator", "Zeitraum", "Wert"], ["M21", "B", "2017", "2,5"], ["M21", "B", "2018", 3]):
+        second.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    records, problems = both(out.getvalue(), "w.xlsx", monkeypatch)
+    assert problems == [] and [r.value for r in records] == [1500.0, 2.5, 3.0]
+
+
 def test_spreadsheet_cells_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
