@@ -27,9 +27,9 @@ from tabulate import tabulate  # noqa: E402
 
 from bot import demo  # noqa: E402
 from bot.workspace import Monitor, create_workspace  # noqa: E402
-from storage.catalogue import render_catalogue  # noqa: E402
+from storage.catalogue import SEED_AREAS, render_catalogue  # noqa: E402
 from storage.config import CATALOGUE_FILE  # noqa: E402
-from storage.models import Indicator  # noqa: E402
+from storage.models import Area, Indicator  # noqa: E402
 from watchers.pipeline import IMPORTED, Pipeline  # noqa: E402
 from watchers.validate import Limits, check_delivery, parse_records  # noqa: E402
 from watchers.watcher import FolderWatcher  # noqa: E402
@@ -46,7 +46,10 @@ def months(n: int, start: int = 1990) -> list[str]:
 def workspace(base: Path) -> Path:
     path = base / "ws"
     create_workspace(path, today=date(2026, 11, 25))
-    text = render_catalogue(offices=demo.OFFICES, indicators=[*demo.INDICATORS, BENCH, FILL], persons=demo.PERSONS)
+    # The blocks of the bulk file and the areas of the latency drops are catalogue areas like the Stadtteile.
+    areas = [*SEED_AREAS, *(Area(f"Block {k:03d} Süd") for k in range(500)), *(Area(f"Drop {k}") for k in range(1000))]
+    text = render_catalogue(offices=demo.OFFICES, indicators=[*demo.INDICATORS, BENCH, FILL], persons=demo.PERSONS,
+                            areas=areas)
     (path / CATALOGUE_FILE).write_text(text, encoding="utf-8")
     return path
 
@@ -134,7 +137,7 @@ def latency(base: Path, drops: int, n_store: int, polling: bool, interval: float
         try:
             time.sleep(0.3)
             for k in range(drops):
-                data = (f"{HEADER}\r\nM33;{BENCH.id};2026-{k % 12 + 1:02d};Drop {k};{k},5;Anzahl;Amt 12;\r\n"
+                data = (f"{HEADER}\r\nM33;{BENCH.id};2025-{k % 12 + 1:02d};Drop {k};{k},5;Anzahl;Amt 12;\r\n"
                         ).encode("cp1252")
                 digest = hashlib.sha256(data).hexdigest()
                 target = monitor.settings.inbox / f"drop_{k:03d}.csv"

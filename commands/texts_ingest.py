@@ -108,9 +108,9 @@ DE = {
     ),
     "read.number_ambiguous": "eine eindeutig lesbare Zahl",
     "read.number_ambiguous.hint": (
-        "„{found}“ kann {thousands} oder {decimal_de} bedeuten, und keine andere Zahl dieser Tabelle zeigt, welches "
-        "Format gilt ({count} solche Werte). Bitte ohne Tausendertrennzeichen schreiben (1500) oder die "
-        "Dezimalstellen eindeutig angeben (1,5)."
+        "„{found}“ kann {thousands} oder {decimal_de} bedeuten, und nichts in der Datei zeigt, welches Format gilt "
+        "(keine eindeutige Zahl, keine Anzahl als Einheit; {count} solche Werte). Bitte ohne Tausendertrennzeichen "
+        "schreiben (1500) oder die Dezimalstellen eindeutig angeben (1,5)."
     ),
     "read.value_is_date": "eine Zahl",
     "read.value_is_date.hint": (
@@ -221,9 +221,9 @@ EN = {
     ),
     "read.number_ambiguous": "an unambiguous number",
     "read.number_ambiguous.hint": (
-        "“{found}” can mean {thousands} or {decimal_en}, and no other number in this table shows which format applies "
-        "({count} such values). Please write it without a thousands separator (1500) or make the decimals "
-        "unambiguous (1.5)."
+        "“{found}” can mean {thousands} or {decimal_en}, and nothing in the file shows which format applies (no "
+        "unambiguous number, no count as unit; {count} such values). Please write it without a thousands separator "
+        "(1500) or make the decimals unambiguous (1.5)."
     ),
     "read.value_is_date": "a number",
     "read.value_is_date.hint": (

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from .models import ADMIN, MEMBER, Delivery, Indicator, Measure, Meeting, Office, Person, Step
+from .models import ADMIN, MEMBER, Area, Delivery, Indicator, Measure, Meeting, Office, Person, Step
 from .models import Protocol as MeetingProtocol
-from .seed import FIELDS, MEASURES
+from .seed import FIELDS, MEASURES, STADTTEILE, WHOLE_CITY_AREA
 
 __all__ = [
     "CHANNELS",
     "FREQUENCIES",
+    "SEED_AREAS",
     "Catalogue",
     "CatalogueProblem",
     "StoreView",
@@ -25,6 +28,7 @@ __all__ = [
     "check_against_store",
     "is_email_address",
     "is_matrix_user",
+    "area_key",
     "load_catalogue",
     "normalize_measure",
     "parse_catalogue",
@@ -45,6 +49,22 @@ def normalize_measure(text: str) -> str | None:
     return f"M{match.group(1)}" if match else None
 
 
+_AREA_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_AREA_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
+
+
+def area_key(text: str) -> str:
+    """'Karthause-Nord', 'karthause nord' and 'KARTHAUSE NORD' are one area (Luetzel = Lützel)."""
+    return _AREA_SEPARATORS.sub("", str(text).casefold().translate(_AREA_UMLAUTS))
+
+
+# Names of the whole city: a [[gebiet]] entry of one of these names stands for values without an area.
+WHOLE_CITY_KEYS = frozenset(area_key(name) for name in (WHOLE_CITY_AREA, "Gesamtstadt", "gesamt", "insgesamt",
+                                                        "Stadt Koblenz", "Koblenz", "whole city", "city"))
+# What `init` lists under [[gebiet]]: the whole city and the 30 Stadtteile.
+SEED_AREAS = (Area(WHOLE_CITY_AREA, whole_city=True), *(Area(name) for name in STADTTEILE))
+
+
 @dataclass(frozen=True)
 class CatalogueProblem:
     """One problem in the catalogue, with where it is; `code` names the message, `params` fill it."""
@@ -61,6 +81,7 @@ class Catalogue:
     measures: dict[str, Measure]
     indicators: dict[str, Indicator]
     persons: tuple[Person, ...]
+    areas: dict[str, Area] = field(default_factory=dict)  # [[gebiet]] by id; empty: areas are free text
 
     def measure(self, text: str) -> Measure | None:
         mid = normalize_measure(text)
@@ -96,6 +117,31 @@ class Catalogue:
     @property
     def admins(self) -> list[Person]:
         return [p for p in self.persons if p.role == ADMIN]
+
+    @cached_property
+    def _area_index(self) -> dict[str, Area]:
+        index: dict[str, Area] = {}
+        for area in self.areas.values():
+            for name in (area.id, area.name, *area.aliases):
+                if name:
+                    index.setdefault(area_key(name), area)
+        return index
+
+    def area(self, text: str) -> Area | None:
+        """The [[gebiet]] entry named by id, name or alias, case-, space- and hyphen-insensitively."""
+        return self._area_index.get(area_key(text))
+
+    def closest_area(self, text: str) -> Area | None:
+        """The entry an unknown area text most likely means: 'Koblenz-Lützel' -> Lützel."""
+        key = area_key(text)
+        index = {k: a for k, a in self._area_index.items() if k and not a.whole_city}
+        # A near-identical spelling first; then a known name inside the text (a city prefix, an addition:
+        # the longest one); then any similar spelling.
+        match = difflib.get_close_matches(key, list(index), n=1, cutoff=0.8)
+        if not match:
+            inside = [k for k in index if k in key]
+            match = [max(inside, key=len)] if inside else difflib.get_close_matches(key, list(index), n=1, cutoff=0.6)
+        return index[match[0]] if match else None
 
     def measures_by_field(self) -> dict[str, list[Measure]]:
         out: dict[str, list[Measure]] = {f: [] for f in FIELDS.values()}
@@ -201,8 +247,12 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         office = str(e.get("amt", ""))
         if office and offices and office not in offices:
             problem(line, "cat_unknown_office", id=iid, office=office)
+        negative = e.get("negativ_erlaubt", False)
+        if not isinstance(negative, bool):
+            problem(line, "cat_bad_negative", id=iid, found=negative)
+            negative = False
         indicators[iid] = Indicator(id=iid, measure=mid, name=str(e.get("name", iid)), unit=str(e.get("einheit", "")),
-                                    frequency=freq, due_days=due, office=office)
+                                    frequency=freq, due_days=due, office=office, negative_allowed=negative)
 
     persons: list[Person] = []
     seen_ids: set[int] = set()
@@ -263,8 +313,54 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         persons.append(Person(name=name, office=office, telegram_id=tid, role=role, measures=tuple(pm),
                               email=email, matrix_id=matrix_id, channel=channel))
 
+    areas = _parse_areas(entries("gebiet"), problem)
     ordered = dict(sorted(measures.items()))
-    return Catalogue(offices, ordered, indicators, tuple(persons)), problems
+    return Catalogue(offices, ordered, indicators, tuple(persons), areas), problems
+
+
+def _parse_areas(entries: Iterable[tuple[int | None, dict]], problem) -> dict[str, Area]:
+    """The [[gebiet]] entries; no two may share an id, name or alias (compared like areas in files)."""
+    areas: dict[str, Area] = {}
+    owner: dict[str, str] = {}  # area_key of every id, name and alias -> the entry's id
+    for line, e in entries:
+        raw = e.get("id", "")
+        if not isinstance(raw, str):
+            problem(line, "cat_area_bad_id", found=raw)
+            continue
+        aid = " ".join(raw.split())
+        if not area_key(aid):
+            problem(line, "cat_missing", kind="gebiet", key="id")
+            continue
+        name = e.get("name", "")
+        if not isinstance(name, str):
+            problem(line, "cat_area_bad_name", id=aid, found=name)
+            name = ""
+        aliases = e.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and area_key(a) for a in aliases):
+            problem(line, "cat_area_bad_aliases", id=aid, found=aliases)
+            aliases = [a for a in aliases if isinstance(a, str) and area_key(a)] if isinstance(aliases, list) else []
+        kept: list[str] = []
+        for label, text in (("id", aid), ("name", name), *(("alias", a) for a in aliases)):
+            key = area_key(text)
+            if not key:
+                continue
+            other = owner.get(key)
+            if other is None:
+                owner[key] = aid
+            elif label == "id":
+                if other == aid:
+                    problem(line, "cat_duplicate", kind="gebiet", id=aid)
+                else:
+                    problem(line, "cat_area_duplicate", id=aid, found=aid, other=other)
+                break  # the first entry of that name stays
+            elif other != aid:
+                problem(line, "cat_area_duplicate", id=aid, found=" ".join(text.split()), other=other)
+                continue
+            if label == "alias":
+                kept.append(" ".join(text.split()))
+        else:
+            areas[aid] = Area(aid, " ".join(name.split()), tuple(kept), whole_city=area_key(aid) in WHOLE_CITY_KEYS)
+    return areas
 
 
 def load_catalogue(path: Path) -> tuple[Catalogue | None, list[CatalogueProblem]]:
@@ -289,8 +385,9 @@ def render_catalogue(
     indicators: Iterable[Indicator] = (),
     persons: Iterable[Person] = (),
     header: str = "",
+    areas: Iterable[Area] | None = None,
 ) -> str:
-    """Write a catalogue as commented TOML (used by `init`)."""
+    """Write a catalogue as commented TOML (used by `init`); `areas` None lists Koblenz' Stadtteile, () none."""
     if measures is None:
         measures = [Measure(mid, FIELDS[mid[1]], title, hint=hint) for mid, (title, hint) in MEASURES.items()]
     out = [header] if header else []
@@ -316,7 +413,8 @@ def render_catalogue(
         ]
     indicators = list(indicators)
     out.append("# Indikatoren: turnus monatlich | vierteljährlich | halbjährlich | jährlich;")
-    out.append("# frist_tage: die Lieferung ist so viele Tage nach Ende des Zeitraums fällig.")
+    out.append("# frist_tage: die Lieferung ist so viele Tage nach Ende des Zeitraums fällig;")
+    out.append("# negativ_erlaubt = true: negative Werte sind richtig (sonst bei Anzahl, Personen, ha … abgelehnt).")
     for i in indicators:
         out += [
             "[[indikator]]",
@@ -327,8 +425,20 @@ def render_catalogue(
             f"turnus = {_toml_str(i.frequency)}",
             f"frist_tage = {i.due_days}",
             f"amt = {_toml_str(i.office)}",
+            *(["negativ_erlaubt = true"] if i.negative_allowed else []),
             "",
         ]
+    areas = list(SEED_AREAS if areas is None else areas)
+    if areas:
+        out.append("# Gebiete: Dateien dürfen nur diese Gebiete nennen (leer = Stadt gesamt). Groß-/Kleinschreibung,")
+        out.append("# Leerzeichen und Bindestriche zählen nicht („Karthause-Nord“ = „Karthause Nord“); andere")
+        out.append("# Schreibweisen als aliases eintragen, z. B. aliases = [\"Koblenz-Lützel\"]. Werte werden unter id")
+        out.append("# gespeichert. Ohne [[gebiet]]-Einträge ist jedes Gebiet erlaubt.")
+    for a in areas:
+        out += ["[[gebiet]]", f"id = {_toml_str(a.id)}"]
+        if a.name:
+            out.append(f"name = {_toml_str(a.name)}")
+        out += [f"aliases = {_toml_list(a.aliases)}", ""]
     persons = list(persons)
     out.append("# Personen: rolle admin | mitglied; massnahmen = an deren Besprechungen sie teilnehmen und deren")
     out.append("# Protokolle sie unterschreiben; telegram_id bekommt man mit /start vom Bot.")

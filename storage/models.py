@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 __all__ = [
     "ADMIN",
     "MEMBER",
+    "Area",
     "Delivery",
     "Indicator",
     "Measure",
@@ -55,6 +56,7 @@ class Indicator:
     frequency: str = "jährlich"
     due_days: int = 60
     office: str = ""
+    negative_allowed: bool = False  # catalogue `negativ_erlaubt`: counts and stocks may then be below 0
 
 
 @dataclass(frozen=True)
@@ -149,3 +151,13 @@ class Observation:
     office: str = ""
     received: datetime | None = None
     extra: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area (Stadtteil) of the catalogue's `[[gebiet]]` list: values are stored under its `id`."""
+
+    id: str
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    whole_city: bool = False  # the entry for the whole city: stored like an empty area cell ("")

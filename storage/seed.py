@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["DOCUMENT_DATE", "FIELDS", "MEASURES", "MEETINGS", "STEPS", "UNSCHEDULED"]
+__all__ = ["DOCUMENT_DATE", "FIELDS", "MEASURES", "MEETINGS", "STADTTEILE", "STEPS", "UNSCHEDULED", "WHOLE_CITY_AREA"]
 
 DOCUMENT_DATE = date(2018, 9, 21)
 
@@ -108,3 +108,13 @@ STEPS: list[tuple[str, str]] = [
     ("", "Phase II starten, sobald alle verwaltungsinternen Informationen gesichtet, aufbereitet und "
          "dokumentiert sind; den Sozialausschuss über die hinzugezogenen externen Stellen informieren"),
 ]
+
+# The 30 districts (Stadtteile) of Koblenz, the areas of area-level data; `init` lists them as [[gebiet]].
+STADTTEILE = (
+    "Altstadt", "Arenberg", "Arzheim", "Asterstein", "Bubenheim", "Ehrenbreitstein", "Goldgrube", "Güls",
+    "Horchheim", "Horchheimer Höhe", "Immendorf", "Karthause Flugfeld", "Karthause Nord", "Karthäuserhofgelände",
+    "Kesselheim", "Lay", "Lützel", "Metternich", "Mitte", "Moselweiß", "Neuendorf", "Niederberg", "Oberwerth",
+    "Pfaffendorf", "Pfaffendorfer Höhe", "Rauental", "Rübenach", "Stolzenfels", "Süd", "Wallersheim",
+)
+# City-wide values: the [[gebiet]] entry of this name stands for the whole city (stored without an area).
+WHOLE_CITY_AREA = "Stadt gesamt"

@@ -83,8 +83,8 @@ def test_init_demo_imports_the_examples_and_ingest_cli(tmp_path: Path) -> None:
     status = run_cli("ask", "--workspace", str(ws), "/status M21")
     assert status.returncode == 0 and "Beispiel: Neu gebaute Sozialwohnungen: 64 Anzahl (2025)" in status.stdout
 
-    good = tmp_path / "M21_2026.csv"
-    good.write_bytes(office_csv([["M21", "M21-sozialwohnungen", "2026", "", "70", "Anzahl", "Amt 61", ""]]))
+    good = tmp_path / "M21_2021.csv"  # an ended year before the examples (the real clock judges it)
+    good.write_bytes(office_csv([["M21", "M21-sozialwohnungen", "2021", "", "70", "Anzahl", "Amt 61", ""]]))
     bad = tmp_path / "M21_kaputt.csv"
     bad.write_bytes(office_csv([["M21", "Sozialwohnugen", "2026", "", "70", "", "", ""]]))
     result = run_cli("ingest", "--workspace", str(ws), str(good))

@@ -38,11 +38,11 @@ monitor.close()
 
 
 def good(k: int) -> bytes:
-    return office_csv([["M33", "M33-sgb2-quote", "2026", f"Block {k:02d}", f"{k},25", "%", "Amt 12", ""]])
+    return office_csv([["M33", "M33-sgb2-quote", "2016", f"Block {k:02d}", f"{k},25", "%", "Amt 12", ""]])
 
 
 def bad(k: int) -> bytes:
-    return office_csv([["M33", "M33-sgb2-quoet", "2026", f"Block {k:02d}", "1", "%", "Amt 12", ""]])
+    return office_csv([["M33", "M33-sgb2-quoet", "2016", f"Block {k:02d}", "1", "%", "Amt 12", ""]])
 
 
 def start(workspace: Path, tmp: Path, n: int) -> subprocess.Popen:
@@ -74,6 +74,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice(tmp_pa
     settings = workspace / "sozialmonitor.toml"
     settings.write_text(settings.read_text(encoding="utf-8").replace("stable_seconds = 1.0", "stable_seconds = 0.1"),
                         encoding="utf-8")
+    catalogue = workspace / "katalog.toml"  # the blocks are areas of the catalogue, like the Stadtteile
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + "".join(
+        f'\n[[gebiet]]\nid = "Block {k:02d}"\n' for k in range(36)), encoding="utf-8")
     inbox = workspace / "ablage" / "eingang"
     files = {f"gut_{k:02d}.csv": good(k) for k in range(36)} | {f"schlecht_{k}.csv": bad(k) for k in range(4)}
     names = list(files)
@@ -110,7 +113,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice(tmp_pa
                 assert stored is not None, f"seed {seed}: {name} lost"
             else:
                 assert stored is None, f"seed {seed}: {name} imported"
-        values = {o.area: o.value for o in monitor.store.latest("M33-sgb2-quote") if o.area.startswith("Block")}
+        values = {o.area: o.value for o in monitor.store.observations("M33-sgb2-quote") if o.area.startswith("Block")}
         assert values == {f"Block {k:02d}": k + 0.25 for k in range(36)}, f"seed {seed}"
     finally:
         monitor.close()

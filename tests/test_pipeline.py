@@ -21,7 +21,7 @@ from tests.conftest import BERLIN
 from watchers.pipeline import DUPLICATE, GONE, HELD, IMPORTED, REJECTED, Pipeline, is_ignored
 
 HEADER = ["Maßnahme", "Indikator", "Zeitraum", "Gebiet", "Wert", "Einheit", "Amt", "Bemerkung"]
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
+NOW = datetime(2027, 1, 25, 10, 0, tzinfo=BERLIN)  # the 2026 deliveries are over
 
 
 def office_csv(rows: list[list[str]], header: list[str] = HEADER, errors: str = "strict") -> bytes:
@@ -81,7 +81,7 @@ def test_excel_csv_in_windows_1252_is_imported_and_archived(pipe: Pipeline, demo
     assert result.status == IMPORTED, result.findings
     assert (result.rows, result.measures, result.office) == (2, ("M21",), "Amt 61")
     assert not path.exists()
-    assert result.moved_to == demo_monitor.settings.processed / "2026" / "11" / path.name
+    assert result.moved_to == demo_monitor.settings.processed / "2027" / "01" / path.name
     assert result.moved_to.read_bytes() == data
     latest = demo_monitor.store.latest("M21-sozialwohnungen")
     assert [(o.period, o.value, o.note, o.row, o.office) for o in latest] == [
@@ -243,7 +243,7 @@ def test_duplicate_is_archived_not_counted_and_a_correction_replaces(pipe: Pipel
 
 def test_keep_original_copies_and_hold_does_not_move(pipe: Pipeline, demo_monitor: Monitor, tmp_path: Path) -> None:
     outside = tmp_path / "lieferung.csv"
-    outside.write_bytes(office_csv([["M21", "M21-bauland", "2027", "", "1", "", "", ""]]))
+    outside.write_bytes(office_csv([["M21", "M21-bauland", "2026", "", "1", "", "", ""]]))
     result = pipe.process(outside, keep_original=True)
     assert result.status == IMPORTED and outside.exists() and result.moved_to.read_bytes() == outside.read_bytes()
     bad = drop(demo_monitor, "halb.csv", office_csv([["M21", "M21-bauland", "20", "", "1", "", "", ""]]))
@@ -313,12 +313,12 @@ def test_a_file_saved_again_while_it_is_imported_stays_for_its_new_content(pipe:
                                                                            monkeypatch) -> None:
     import watchers.pipeline as pipeline_module
 
-    path = drop(demo_monitor, "M21.csv", office_csv([["M21", "M21-bauland", "2030", "", "1,5", "ha", "Amt 61", ""]]))
+    path = drop(demo_monitor, "M21.csv", office_csv([["M21", "M21-bauland", "2026", "", "1,5", "ha", "Amt 61", ""]]))
     original = pipeline_module.check_delivery
 
     def office_saves_a_correction_meanwhile(*args, **kwargs):
         checked = original(*args, **kwargs)
-        path.write_bytes(office_csv([["M21", "M21-bauland", "2030", "", "2,5", "ha", "Amt 61", ""]]))
+        path.write_bytes(office_csv([["M21", "M21-bauland", "2026", "", "2,5", "ha", "Amt 61", ""]]))
         return checked
 
     monkeypatch.setattr(pipeline_module, "check_delivery", office_saves_a_correction_meanwhile)

@@ -131,7 +131,7 @@ def test_real_process_talks_imports_survives_429_and_stops_on_sigterm(
 
         # A file dropped into the shared folder: imported, and the admins and the office's people hear of it.
         drop = inbox / "M21_Bauland_2026.csv"
-        drop.write_text("Maßnahme;Indikator;Zeitraum;Wert;Amt\nM21;M21-bauland;2026;5,5;Amt 61\n",
+        drop.write_text("Maßnahme;Indikator;Zeitraum;Wert;Amt\nM21;M21-bauland;2021;5,5;Amt 61\n",
                         encoding="utf-8")
         api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and "M21_Bauland_2026.csv" in (m.visible_text or ""),
                           timeout=30)

@@ -74,6 +74,7 @@ class IngestResult:
     content_hash: str = ""
     signature: tuple[int, int] | None = field(default=None, compare=False)  # (size, mtime_ns) that was read
     hints: tuple[str, ...] = ()  # imported, but worth a look (e.g. percent cells read as fractions)
+    warnings: tuple[Finding, ...] = ()  # imported, but worth a look: repeated rows, jumps against the store
 
     @property
     def ok(self) -> bool:
@@ -296,7 +297,8 @@ class Pipeline:
         if known is not None:
             return self._archive_duplicate(path, data, known, keep_original, digest, signature)
 
-        checked = check_delivery(data, name, catalogue, office_hint=office_hint, limits=limits, lang=lang)
+        checked = check_delivery(data, name, catalogue, office_hint=office_hint, limits=limits, lang=lang,
+                                 today=self.now().date(), series=self.monitor.store.series)
         if not checked.ok:
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, content_hash=digest, signature=signature)
@@ -314,7 +316,8 @@ class Pipeline:
         return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
                             indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
                             new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
-                            content_hash=digest, signature=signature, hints=percent_hints(name, checked, catalogue))
+                            content_hash=digest, signature=signature, hints=percent_hints(name, checked, catalogue),
+                            warnings=checked.warnings)
 
     def _display_name(self, path: Path) -> str:
         hint = self.office_hint(path)
@@ -399,6 +402,12 @@ class Pipeline:
             for indicator in result.hints:
                 ind = self.monitor.catalogue.indicators.get(indicator)
                 out.line(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
+            if result.warnings:
+                out.line(text(lang, "ingest.notice.warnings"))
+                for warning in result.warnings[:5]:
+                    out.line(warning.line)
+                if len(result.warnings) > 5:
+                    out.line(text(lang, "ingest.notice.more_warnings", n=len(result.warnings) - 5))
         elif result.status == DUPLICATE:
             earlier = next((d for d in self.monitor.store.deliveries() if d.id == result.duplicate_of), None)
             out.line(text(lang, "ingest.notice.duplicate", file=result.file, office=office,

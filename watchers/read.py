@@ -42,6 +42,8 @@ __all__ = [
     "ReadResult",
     "Record",
     "Table",
+    "ambiguous_problem",
+    "ambiguous_readings",
     "detect_number_style",
     "find_columns",
     "format_report",
@@ -767,10 +769,12 @@ def find_columns(table: Table) -> ColumnMap | list[Problem]:
 # a value that reads only one way decides – German: 1.234,5 · 12,5 · 0,5 · 1.234.567; English:
 # 1,234.5 · 12.5 · 0.5 · 1,234,567. Integers without separators (and space-grouped ones) fit both.
 # A value like 1.500 or 1,500 (one group of three digits after a single separator, first digit
-# not 0) is ambiguous: it takes the style of the decisive values of its table; with none, every
-# such value is rejected – never guessed. The CSV delimiter is deliberately NOT a hint (semicolon
-# files with decimal points are common in database exports). If both styles occur, the majority
-# decides and every value not valid in it is reported. Spreadsheet number cells are numbers already.
+# not 0) is ambiguous: it takes the style of the decisive values of its table; with none, those of
+# the other sheets of the file; with none there either, every such value is rejected – never guessed
+# (or, with defer_ambiguous, handed to watchers/validate.py, where the catalogue's unit may decide:
+# a count is a whole number). The CSV delimiter alone is deliberately NOT a hint (semicolon files
+# with decimal points are common in database exports). If both styles occur, the majority decides
+# and every value not valid in it is reported. Spreadsheet number cells are numbers already.
 class NumberError(ValueError):
     """A text that is no number in the given style; `reason`: 'invalid', 'ambiguous' or 'style'."""
 
@@ -928,10 +932,14 @@ class Record(NamedTuple):
     note: str | None = None
     column: str | None = None
     flawed: bool = False
+    # With defer_ambiguous: a value like 1.500 that nothing in the file decides, as (text, column, letter);
+    # `value` is None then and the catalogue check (watchers/validate.py) decides or rejects it.
+    ambiguous: tuple[str, str, str] | None = None
 
 
 # Area texts that mean the default, the whole city (stored as None like an empty cell).
-WHOLE_CITY = frozenset({"", "gesamtstadt", "gesamt", "insgesamt", "stadt koblenz", "koblenz", "whole city", "city"})
+WHOLE_CITY = frozenset({"", "gesamtstadt", "gesamt", "insgesamt", "stadt koblenz", "koblenz", "whole city", "city",
+                        "stadt gesamt"})
 
 
 def _is_empty(value: object) -> bool:
@@ -950,8 +958,8 @@ class _Collector:
         self.problems.append(Problem.make(code, row=row, column=name, found=found, sheet=self.table.sheet, **params))
 
 
-def _value_checker(table: Table, columns: Sequence[int], out: _Collector):
-    """A function (row, column, cell) -> (value, ok) using the table's number style; reports problems."""
+def _value_texts(table: Table, columns: Sequence[int]) -> dict[str, tuple[str, str, str]]:
+    """Every distinct text in the value columns, classified."""
     classified: dict[str, tuple[str, str, str]] = {}
     for _, cells in table.rows:
         for c in columns:
@@ -959,48 +967,84 @@ def _value_checker(table: Table, columns: Sequence[int], out: _Collector):
                 cell = cells[c]
                 if cell.__class__ is str and cell not in classified:
                     classified[cell] = _classify(cell)
+    return classified
+
+
+def _value_columns(cmap: ColumnMap) -> list[int]:
+    return [c for c, _ in cmap.periods] if cmap.layout == "wide" else [cmap.fields["value"]]
+
+
+def ambiguous_readings(text: str) -> tuple[float, float, str] | None:
+    """For a value like 1.500 or -1,500 that reads two ways: (grouped, decimal, style of the grouped reading),
+    e.g. '1.301' -> (1301.0, 1.301, 'de'), '1,301' -> (1301.0, 1.301, 'en'); None for any other text."""
+    category, sign, body = _classify(text)
+    if not category.startswith("amb_"):
+        return None
+    grouped = "de" if category == "amb_dot" else "en"
+    factor = -1.0 if sign else 1.0
+    return factor * _convert(body, grouped), factor * _convert(body, "en" if grouped == "de" else "de"), grouped
+
+
+def ambiguous_problem(row: int, column: str | None, letter: str | None, text: str, count: int,
+                      sheet: str | None = None) -> Problem:
+    """The read.number_ambiguous problem for the first of `count` values that stay ambiguous."""
+    sign, body = _clean_number(text)
+    whole, _, digits = body.replace(",", ".").partition(".")
+    decimals = digits.rstrip("0") or "0"
+    params: dict[str, object] = {"letter": letter} if letter else {}
+    return Problem.make(
+        "read.number_ambiguous", row=row, column=column, found=text, sheet=sheet, more=count - 1 or None,
+        count=count, thousands=f"{sign}{whole}{digits}", decimal_de=f"{sign}{whole},{decimals}",
+        decimal_en=f"{sign}{whole}.{decimals}", **params,
+    )
+
+
+def _value_checker(table: Table, columns: Sequence[int], out: _Collector, fallback: str = "", defer: bool = False):
+    """A function (row, column, cell) -> (value, ok, ambiguous) using the table's number style (or, when its
+    own values decide nothing, the `fallback` style of the whole file); reports problems. With `defer`, a
+    value that stays ambiguous is handed on as (text, column, letter) instead of being reported."""
+    classified = _value_texts(table, columns)
     style = _style_of(_style_counts(c for c, _, _ in classified.values()))
+    if style == "ambiguous" and fallback in ("de", "en"):
+        style = fallback
     ambiguous: list[tuple[int, int, str]] = []
 
-    def check(row: int, column: int, cell: object) -> tuple[float | None, bool]:
+    def check(row: int, column: int, cell: object) -> tuple[float | None, bool, tuple[str, str, str] | None]:
         if cell.__class__ is str:
             try:
-                return _number(*classified[cell], style, cell), True
+                return _number(*classified[cell], style, cell), True, None
             except NumberError as exc:
                 if exc.reason == "ambiguous":
+                    if defer:
+                        name = table.columns[column] if column < len(table.columns) else ""
+                        return None, True, (cell.strip(), name, _letter(column))
                     ambiguous.append((row, column, cell.strip()))
                 elif exc.reason == "style":
                     out.add("read.number_style_conflict", row, column, cell.strip(), style=style)
                 else:
                     out.add("read.bad_number", row, column, cell.strip())
-                return None, False
+                return None, False, None
         if isinstance(cell, bool):
             out.add("read.bad_number", row, column, _display(cell))
-            return None, False
+            return None, False, None
         if isinstance(cell, int | float):
             if math.isfinite(cell):
-                return float(cell), True
+                return float(cell), True, None
             out.add("read.bad_number", row, column, _display(cell))
-            return None, False
+            return None, False, None
         if isinstance(cell, date | time | timedelta):
             out.add("read.value_is_date", row, column, _display(cell))
-            return None, False
+            return None, False, None
         if cell is None:
-            return None, True
+            return None, True, None
         out.add("read.bad_number", row, column, _display(cell))
-        return None, False
+        return None, False, None
 
     def finish() -> None:
         if ambiguous:
             row, column, text = ambiguous[0]
-            sign, body = _clean_number(text)
-            whole, _, digits = body.replace(",", ".").partition(".")
-            decimals = digits.rstrip("0") or "0"
-            out.add(
-                "read.number_ambiguous", row, column, text, more=len(ambiguous) - 1 or None,
-                count=len(ambiguous), thousands=f"{sign}{whole}{digits}",
-                decimal_de=f"{sign}{whole},{decimals}", decimal_en=f"{sign}{whole}.{decimals}",
-            )
+            name = table.columns[column] if column < len(table.columns) else None
+            out.problems.append(ambiguous_problem(row, name, _letter(column), text, len(ambiguous), table.sheet))
 
     return check, finish
 
@@ -1012,13 +1056,13 @@ def _text(cells: tuple[object, ...], index: int | None) -> str:
     return value.strip() if value.__class__ is str else _cell_text(value).strip()
 
 
-def _records_of(table: Table, cmap: ColumnMap, records: list[Record], out: _Collector) -> None:
+def _records_of(table: Table, cmap: ColumnMap, records: list[Record], out: _Collector, fallback: str = "",
+                defer: bool = False) -> None:
     f = cmap.fields
     mi, ii, pi, vi = f.get("measure"), f.get("indicator"), f.get("period"), f.get("value")
     ui, ai, oi, ni = f.get("unit"), f.get("area"), f.get("office"), f.get("note")
     width = len(table.columns)
-    value_columns = [c for c, _ in cmap.periods] if cmap.layout == "wide" else [vi]
-    check, finish = _value_checker(table, value_columns, out)
+    check, finish = _value_checker(table, _value_columns(cmap), out, fallback, defer)
     period_cache: dict[object, Period | None] = {}
     measure_cache: dict[str, str] = {}
 
@@ -1066,16 +1110,16 @@ def _records_of(table: Table, cmap: ColumnMap, records: list[Record], out: _Coll
                 if period is None:
                     out.add("read.bad_period", number, pi, period_text)
                     flawed = True
-            value, ok = check(number, vi, cells[vi] if vi is not None and vi < len(cells) else None)
+            value, ok, unsure = check(number, vi, cells[vi] if vi is not None and vi < len(cells) else None)
             records.append(Record(number, table.sheet, measure, indicator, area, period_text, period, value,
-                                  unit, office or None, note or None, None, flawed or not ok))
+                                  unit, office or None, note or None, None, flawed or not ok, unsure))
             continue
 
         for column, period in present:
-            value, ok = check(number, column, cells[column])
+            value, ok, unsure = check(number, column, cells[column])
             header = table.columns[column]
             records.append(Record(number, table.sheet, measure, indicator, area, header, period, value,
-                                  unit, office or None, note or None, header, flawed or not ok))
+                                  unit, office or None, note or None, header, flawed or not ok, unsure))
     finish()
 
 
@@ -1240,32 +1284,50 @@ def _fast_long(table: Table, cmap: ColumnMap) -> list[Record]:
     values = [None] * n if values_cells is None else _fast_numbers(values_cells)
     sheet = table.sheet
     fields = zip(numbers, repeat(sheet), measures, indicators, areas, period_texts, periods, values, units, offices,
-                 notes, repeat(None), repeat(False))
+                 notes, repeat(None), repeat(False), repeat(None))
     return list(map(tuple.__new__, repeat(Record), fields))  # Record(*fields) without a Python call each
 
 
 def iter_records(
-    tables: ReadResult | Iterable[Table], *, max_problems: int = 1000
+    tables: ReadResult | Iterable[Table], *, max_problems: int = 1000, defer_ambiguous: bool = False
 ) -> tuple[list[Record], list[Problem]]:
     """Long-layout records from every table (both layouts) and every problem found on the way.
 
     Accepts a ReadResult (its problems come first) or tables. Never stops at the first problem;
-    past `max_problems` the rest is summarised in one read.too_many_problems problem.
+    past `max_problems` the rest is summarised in one read.too_many_problems problem. With
+    `defer_ambiguous`, values that nothing in the file decides come back in `Record.ambiguous`
+    instead of as a problem (the catalogue may still decide them: watchers/validate.py).
     """
     with gc_paused():
-        return _iter_records(tables, max_problems)
+        return _iter_records(tables, max_problems, defer_ambiguous)
 
 
-def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tuple[list[Record], list[Problem]]:
+def _file_style(tables: Sequence[tuple[Table, ColumnMap | list[Problem]]]) -> str:
+    """The number style the decisive values of all tables together show ('de', 'en' or ''): a sheet whose
+    own values decide nothing takes it (a workbook is one delivery, written in one style)."""
+    if len(tables) < 2:
+        return ""  # one table: its own values are all the evidence there is
+    counts = {"de": 0, "en": 0, "amb": 0}
+    for table, cmap in tables:
+        if isinstance(cmap, ColumnMap):
+            for category, _, _ in _value_texts(table, _value_columns(cmap)).values():
+                if category in ("de", "en"):
+                    counts[category] += 1
+    return "de" if counts["de"] > counts["en"] else "en" if counts["en"] > counts["de"] else ""
+
+
+def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int,
+                  defer: bool = False) -> tuple[list[Record], list[Problem]]:
     problems: list[Problem] = []
     if isinstance(tables, ReadResult):
         problems.extend(tables.problems)
         tables = tables.tables
+    mapped = [(table, find_columns(table)) for table in tables]
+    fallback = _file_style(mapped)
     records: list[Record] = []
     saw_table = False
-    for table in tables:
+    for table, cmap in mapped:
         saw_table = True
-        cmap = find_columns(table)
         if isinstance(cmap, list):
             problems.extend(cmap)
             continue
@@ -1274,7 +1336,7 @@ def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tu
             records.extend(fast)
             continue
         collector = _Collector(table)
-        _records_of(table, cmap, records, collector)
+        _records_of(table, cmap, records, collector, fallback, defer)
         problems.extend(collector.problems)
     if saw_table and not records and not problems:
         problems.append(Problem.make("read.no_rows", found=""))
@@ -1284,7 +1346,8 @@ def _iter_records(tables: ReadResult | Iterable[Table], max_problems: int) -> tu
     return records, problems
 
 
-def read_records(data: bytes, filename: str, **limits: int) -> tuple[list[Record], list[Problem]]:
+def read_records(data: bytes, filename: str, *, defer_ambiguous: bool = False,
+                 **limits: int) -> tuple[list[Record], list[Problem]]:
     """read_table + iter_records in one step; the file may be stored only if problems is empty."""
     with gc_paused():
-        return iter_records(read_table(data, filename, **limits))
+        return iter_records(read_table(data, filename, **limits), defer_ambiguous=defer_ambiguous)

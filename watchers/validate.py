@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -15,7 +16,24 @@ from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
 
-__all__ = ["Checked", "Finding", "Limits", "check_delivery", "finding", "mb_text", "office_key", "resolve_office"]
+__all__ = [
+    "Checked",
+    "Finding",
+    "Limits",
+    "Series",
+    "check_delivery",
+    "decide_ambiguous",
+    "finding",
+    "jump_warnings",
+    "mb_text",
+    "office_key",
+    "resolve_office",
+    "unit_kind",
+    "units_agree",
+]
+
+# The store's current values of one indicator: area -> [(period, value, note)] in period order (Store.series).
+Series = Callable[[str], Mapping[str, Sequence[tuple[str, float | None, str]]]]
 
 MB = 1024 * 1024
 
@@ -58,6 +76,7 @@ class Checked:
     indicators: tuple[str, ...] = ()
     office: str = ""
     findings: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()  # imported all the same, but worth a look: repeated rows, jumps
 
     @property
     def ok(self) -> bool:
@@ -139,14 +158,19 @@ def _problem_finding(problem: Any, lang: str) -> Finding:
 
 
 def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_hint: str | None = None,
-                   limits: Limits | None = None, lang: str = "de") -> Checked:
-    """Parse and validate one file. Never raises: anything unreadable becomes a finding."""
+                   limits: Limits | None = None, lang: str = "de", today: date | None = None,
+                   series: Series | None = None) -> Checked:
+    """Parse and validate one file. Never raises: anything unreadable becomes a finding.
+
+    `today` (the caller's clock) rejects periods that have not ended yet; `series` (the store's values)
+    lets a jump beyond ×10 or below ÷10 of a series' previous value become a warning. Without them,
+    those two checks are left out."""
     from .read import gc_paused
 
     limits = limits or Limits()
     try:
         with gc_paused():
-            return _check(data, filename, catalogue, office_hint, limits, lang)
+            return _check(data, filename, catalogue, office_hint, limits, lang, today, series)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
         log.exception("checking %s failed unexpectedly; the file is rejected as unreadable", filename)
         message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
@@ -154,38 +178,216 @@ def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_h
 
 
 def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | None, limits: Limits,
-           lang: str) -> Checked:
+           lang: str, today: date | None, series: Series | None) -> Checked:
     if len(data) > limits.max_file_bytes:
         message = text(lang, "ingest.problem.too_big", size=mb_text(len(data), lang),
                        limit=mb_text(limits.max_file_bytes, lang))
         return Checked([], findings=(finding(lang, "too_big", message),))
     records, problems = parse_records(data, filename, limits)
-    findings = [_problem_finding(p, lang) for p in problems]
+    records, unsure = decide_ambiguous(records, catalogue)
+    findings = [_problem_finding(p, lang) for p in [*problems, *unsure]]
     if not records and not findings:
         findings.append(finding(lang, "empty", text(lang, "ingest.problem.empty")))
-    return _validate(records, findings, catalogue, office_hint, lang)
+    checked = _validate(records, findings, catalogue, office_hint, lang, today)
+    if checked.ok and series is not None:
+        try:
+            jumps = jump_warnings(checked.rows, catalogue, series, lang)
+        except Exception:  # a warning is a courtesy: it never costs a good file its import
+            log.exception("jump check of %s failed; imported without it", filename)
+            jumps = ()
+        checked = replace(checked, warnings=checked.warnings + jumps)
+    return checked
 
 
 def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[list, list]:
-    """The parser's records and problems (the parser lives in watchers/read.py)."""
+    """The parser's records and problems (the parser lives in watchers/read.py); values that the file leaves
+    ambiguous come back undecided, for decide_ambiguous."""
     from .read import read_records
 
-    return read_records(data, filename, max_rows=limits.max_rows, max_unpacked_bytes=limits.max_unpacked_bytes)
+    return read_records(data, filename, max_rows=limits.max_rows, max_unpacked_bytes=limits.max_unpacked_bytes,
+                        defer_ambiguous=True)
 
 
+# ----------------------------------------------------------------------------------------------
+# Units: which unit texts mean the same, which are counts (whole numbers) and which cannot be negative
+# ----------------------------------------------------------------------------------------------
+_UNIT_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "²": "2"})
+_UNIT_NOISE = re.compile(r"[\s.()\[\]_-]+")
+_GENERIC_COUNT = ("anzahl", "anz", "stueck", "stk", "st", "zahl", "absolut", "abs", "count", "number", "pieces")
+# Count nouns: a count of something; "Anzahl"/"Stück" fit every one, two different nouns do not fit each other.
+_COUNT_NOUNS = frozenset({
+    "personen", "plaetze", "wohnungen", "faelle", "haushalte", "kinder", "einrichtungen", "projekte", "schulen",
+    "kitas", "bedarfsgemeinschaften", "einwohner", "einwohnerinnen", "formate", "formulare", "seiten", "angebote",
+    "grundstuecke", "betten", "teilnehmende", "teilnehmer", "auszubildende", "vermittlungen", "gebaeude",
+    "persons", "people", "places", "dwellings", "cases", "households", "children",
+})
+_UNIT_KINDS = {
+    "percent": ("%", "prozent", "vh", "percent", "inprozent", "anteilinprozent", "prozentpunkte"),
+    "permille": ("‰", "promille"),
+    "hectare": ("ha", "hektar", "hectare", "hectares"),
+    "squaremetre": ("m2", "qm", "quadratmeter", "sqm"),
+    "euro": ("€", "euro", "eur"),
+    "thousand_euro": ("tsd€", "teur", "tsdeuro", "tausendeuro", "t€"),
+    "years": ("jahre", "jahr", "years", "a"),
+    "months": ("monate", "months"),
+    "days": ("tage", "days", "d"),
+    "hours": ("stunden", "std", "h", "hours"),
+}
+_KIND_OF = {word: kind for kind, words in _UNIT_KINDS.items() for word in words}
+# Counts and stocks: never below 0 unless the catalogue says negativ_erlaubt = true.
+_NON_NEGATIVE = frozenset({"count", "hectare", "squaremetre", "years", "months", "days", "hours"})
+
+
+def _unit_key(unit: str) -> str:
+    return _UNIT_NOISE.sub("", str(unit).casefold().translate(_UNIT_UMLAUTS))
+
+
+def unit_kind(unit: str) -> tuple[str, str] | None:
+    """(kind, noun) of a unit text: ('count', '') for Anzahl/Stück, ('count', 'personen') for Personen or
+    'Anzahl Personen', ('percent', '') for %, 'Anteil (%)', Prozent …; None for a unit we do not know."""
+    key = _unit_key(unit)
+    if not key:
+        return None
+    if key in _KIND_OF:
+        return _KIND_OF[key], ""
+    if "%" in key:
+        return "percent", ""
+    if key in _COUNT_NOUNS:
+        return "count", key
+    for word in _GENERIC_COUNT:
+        if key.startswith(word) and (key == word or key[len(word):] in _COUNT_NOUNS):
+            return "count", key[len(word):]
+    return None
+
+
+def units_agree(catalogue_unit: str, file_unit: str) -> bool:
+    """Whether a file's unit cell fits the catalogue's unit (empty on either side always fits)."""
+    a, b = _unit_key(catalogue_unit), _unit_key(file_unit)
+    if not a or not b or a == b:
+        return True
+    ka, kb = unit_kind(catalogue_unit), unit_kind(file_unit)
+    if ka is None or kb is None or ka[0] != kb[0]:
+        return False
+    return ka[0] != "count" or not ka[1] or not kb[1] or ka[1] == kb[1]
+
+
+def _counts(unit: str) -> bool:
+    kind = unit_kind(unit)
+    return kind is not None and kind[0] == "count"
+
+
+def _never_negative(unit: str) -> bool:
+    kind = unit_kind(unit)
+    return kind is not None and kind[0] in _NON_NEGATIVE
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers the file leaves ambiguous (1.500): decided from the catalogue's unit, or rejected
+# ----------------------------------------------------------------------------------------------
+def _indicator_of(catalogue: Catalogue, rec: Any) -> Indicator | None:
+    measure = catalogue.measure(str(rec.measure or ""))
+    if not rec.indicator:
+        return None
+    return catalogue.find_indicator(measure.id if measure else None, rec.indicator)
+
+
+def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
+    """Values like 1.301 that nothing else in the file decides (watchers/read.py hands them on undecided).
+
+    A count (unit Anzahl, Personen …, from the catalogue, else the file's unit cell) is a whole number:
+    1.301 Wohnungen can only be 1301. Such a value also shows how the file writes numbers, which then
+    decides the file's other ambiguous values. What stays ambiguous is rejected, never guessed:
+    returns the records with the decided values and the read.number_ambiguous problems for the rest.
+    """
+    from .read import ambiguous_problem, ambiguous_readings
+
+    unsure = [k for k, rec in enumerate(records) if rec.ambiguous is not None]
+    if not unsure:
+        return records, []
+    readings = {k: ambiguous_readings(records[k].ambiguous[0]) for k in unsure}
+    decided: dict[int, float] = {}
+    shown: set[str] = set()  # the styles (de/en) the decided values prove
+    counts: dict[tuple, bool] = {}  # (measure, indicator, unit cell) -> whether it is a count
+    for k in unsure:
+        reading = readings[k]
+        if reading is None:
+            continue
+        grouped, decimal, style = reading
+        rec = records[k]
+        key = (rec.measure, rec.indicator, rec.unit)
+        if key not in counts:
+            indicator = _indicator_of(catalogue, rec)
+            unit = indicator.unit if indicator is not None and indicator.unit.strip() else rec.unit or ""
+            counts[key] = _counts(unit)
+        if counts[key] and not decimal.is_integer():
+            decided[k] = grouped
+            shown.add(style)
+    if len(shown) == 1:
+        (style,) = shown
+        for k in unsure:
+            reading = readings[k]
+            if k not in decided and reading is not None:
+                decided[k] = reading[0] if reading[2] == style else reading[1]
+    out = list(records)
+    left: dict[str | None, list[int]] = {}
+    for k in unsure:
+        if k in decided:
+            out[k] = records[k]._replace(value=decided[k], ambiguous=None)
+        else:
+            out[k] = records[k]._replace(ambiguous=None, flawed=True)
+            left.setdefault(records[k].sheet, []).append(k)
+    problems = []
+    for sheet, ks in left.items():
+        first = records[ks[0]]
+        found, column, letter = first.ambiguous
+        problems.append(ambiguous_problem(first.row, column or None, letter or None, found, len(ks), sheet))
+    return out, problems
+
+
+# ----------------------------------------------------------------------------------------------
+# The catalogue check and the plausibility of every value
+# ----------------------------------------------------------------------------------------------
 _OK, _SKIP, _PROBLEM = 0, 1, 2
 
 
+def _num(value: float | None, lang: str) -> str:
+    from commands.fmt import number
+
+    return "" if value is None else number(value, lang, digits=6)
+
+
+def _where(lang: str, row: int | None, column: str, sheet: str) -> str:
+    where = []
+    if sheet:
+        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
+    if row is not None:
+        where.append(_rt(lang, "read.where.row", row=row))
+    if column:
+        where.append(_rt(lang, "read.where.column", column=column))
+    return ", ".join(where) or _rt(lang, "read.where.file")
+
+
+def note(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
+         suggestion: str = "", sheet: str = "") -> Finding:
+    """A warning about an imported file (nothing was expected otherwise): where: message. Suggestion."""
+    line = f"{_where(lang, row, column, sheet)}: {message}"
+    if suggestion:
+        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
+    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, line)
+
+
 def _validate(records: list, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
-              lang: str) -> Checked:
+              lang: str, today: date | None = None) -> Checked:
     """Records against the catalogue. Rows repeat a few (measure, indicator, period, office) combinations
-    thousands of times: each combination is judged once, then every row costs two dict look-ups."""
+    thousands of times: each combination is judged once, then every row costs a few dict look-ups."""
     hint = resolve_office(catalogue, office_hint)
     verdicts: dict[tuple, tuple] = {}
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
+    repeats: list[tuple[int, int, str]] = []  # (row, earlier row, sheet) of identical repeats
     rows: list[tuple[str, str, str, float | None, str, int]] = []
-    col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office")}
-    judge = _Judge(catalogue, hint, office_hint, lang, col)
+    col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
+                                                     "area")}
+    judge = _Judge(catalogue, hint, office_hint, lang, col, today)
 
     fast = None if findings else _all_good(records, judge)
     if fast is not None:
@@ -196,39 +398,69 @@ def _validate(records: list, findings: list[Finding], catalogue: Catalogue, offi
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = judge(rec)
+        sheet = rec.sheet or ""
         if verdict[0] == _OK:
-            area = rec.area or ""
-            ind, period = verdict[1], verdict[2]
+            ind, period, indicator = verdict[1], verdict[2], verdict[5]
             value = rec.value
+            problems = [p for p in (verdict[6], judge.area(rec.area), judge.unit(indicator, rec.unit),
+                                    judge.sign(indicator, rec.unit, value)) if p is not None]
+            for column, found, expected, suggestion, message, code in problems:
+                findings.append(finding(lang, code, message, row=rec.row, column=column, found=found,
+                                        expected=expected, suggestion=suggestion, sheet=sheet))
+            if problems:
+                continue
+            area = judge.area_id(rec.area)
             earlier = seen.get((ind, area, period))
             if earlier is None:
                 seen[(ind, area, period)] = (value, rec.row)
                 rows.append((ind, area, period, value, rec.note or "", rec.row))
-            elif earlier[0] != value:
-                findings.append(finding(lang, "conflicting_values", text(
-                    lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
-                    column=col["value"], found="" if value is None else value, sheet=rec.sheet or ""))
+            elif earlier[0] == value:
+                repeats.append((rec.row, earlier[1], sheet))
+            else:
+                from commands.periods import period_label
+
+                other = _num(earlier[0], lang) or "—"
+                findings.append(finding(
+                    lang, "conflicting_values",
+                    text(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
+                    column=col["value"], found=_num(value, lang), sheet=sheet,
+                    expected=text(lang, "ingest.expected.one_value", other_row=earlier[1], other=other,
+                                  indicator=indicator.name, area=area or text(lang, "ingest.whole_city"),
+                                  period=period_label(period, lang)),
+                    suggestion=text(lang, "ingest.suggest.conflicting_values", other_row=earlier[1])))
         elif verdict[0] == _PROBLEM:
             _, column, found, expected, suggestion, message, code = verdict
             findings.append(finding(lang, code, message, row=rec.row, column=column, found=found, expected=expected,
-                                    suggestion=suggestion, sheet=rec.sheet or ""))
+                                    suggestion=suggestion, sheet=sheet))
 
     if findings:
         return Checked([], findings=tuple(findings))
     good = [v for v in verdicts.values() if v[0] == _OK]
     offices = sorted({v[3] for v in good if v[3]})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
-    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted(set(map(itemgetter(0), rows)))), office, ())
+    warnings = (_repeat_note(repeats, lang),) if repeats else ()
+    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted(set(map(itemgetter(0), rows)))), office,
+                   (), warnings)
+
+
+def _repeat_note(repeats: list[tuple[int, int, str]], lang: str) -> Finding:
+    row, earlier, sheet = repeats[0]
+    if len(repeats) == 1:
+        message = text(lang, "ingest.note.repeated_row", earlier=earlier)
+    else:
+        message = text(lang, "ingest.note.repeated_rows", n=len(repeats) - 1, earlier=earlier)
+    return note(lang, "repeated_rows", message, row=row, sheet=sheet)
 
 
 _KEY = itemgetter(2, 3, 5, 9, 12)  # Record: measure, indicator, period_text, office, flawed
-_ROW, _AREA, _VALUE, _NOTE = itemgetter(0), itemgetter(4), itemgetter(7), itemgetter(10)
+_ROW, _AREA, _VALUE, _UNIT, _NOTE = itemgetter(0), itemgetter(4), itemgetter(7), itemgetter(8), itemgetter(10)
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
 
 
 def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tuple]] | None:
-    """The common case in bulk: every combination fine and no (indicator, area, period) twice.
+    """The common case in bulk: every combination, area, unit and sign fine and no (indicator, area, period)
+    twice.
 
     The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
@@ -236,26 +468,46 @@ def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tu
     first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
     # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
     verdicts = {key: judge(rec) for key, rec in first.items()}
-    if any(v[0] != _OK for v in verdicts.values()):
+    if any(v[0] != _OK or v[6] is not None for v in verdicts.values()):
         return None
     # Column by column: indicator and period from the verdicts, None area/note as "".
     indicator_period = list(map({k: (v[1], v[2]) for k, v in verdicts.items()}.__getitem__, keys))
     indicators = list(map(_FIRST, indicator_period))
     periods = list(map(_SECOND, indicator_period))
-    areas = list(map(_EMPTY_NONE.get, map(_AREA, records), map(_AREA, records)))
+    raw_areas = list(map(_AREA, records))
+    known = {raw: judge.area_id(raw) for raw in set(raw_areas) if judge.area(raw) is None}
+    if len(known) != len(set(raw_areas)):
+        return None  # an unknown area: the loop reports it
+    areas = list(map(known.__getitem__, raw_areas))
+    by_id = {v[1]: v[5] for v in verdicts.values()}
+    units = set(zip(indicators, map(_UNIT, records), strict=True))
+    if any(judge.unit(by_id[ind], unit) is not None for ind, unit in units):
+        return None
+    values = list(map(_VALUE, records))
+    distinct = set(values)
+    distinct.discard(None)
+    # A negative value is fine only where the unit or the catalogue allows it.
+    if min(distinct, default=0) < 0 and any(
+            v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
+            for ind, unit, v in zip(indicators, map(_UNIT, records), values, strict=True)):
+        return None
     if len(set(zip(indicators, areas, periods, strict=True))) != len(records):
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = map(_EMPTY_NONE.get, map(_NOTE, records), map(_NOTE, records))
-    rows = list(zip(indicators, areas, periods, map(_VALUE, records), notes, map(_ROW, records), strict=True))
+    rows = list(zip(indicators, areas, periods, values, notes, map(_ROW, records), strict=True))
     return verdicts, rows
 
 
 class _Judge:
-    """Judges one combination of measure, indicator, period and office against the catalogue."""
+    """Judges one combination of measure, indicator, period and office against the catalogue; and, cached
+    by their few distinct values, areas, units and signs."""
 
     def __init__(self, catalogue: Catalogue, hint: str, office_hint: str | None, lang: str,
-                 col: dict[str, str]) -> None:
+                 col: dict[str, str], today: date | None = None) -> None:
         self.catalogue, self.hint, self.office_hint, self.lang, self.col = catalogue, hint, office_hint, lang, col
+        self.today = today
+        self._areas: dict[str | None, tuple[str, tuple | None]] = {}
+        self._units: dict[tuple[str, str | None], tuple | None] = {}
 
     def __call__(self, rec: Any) -> tuple:
         from commands.periods import example as period_example
@@ -285,6 +537,8 @@ class _Judge:
                       example=period_example(indicator.frequency)), "",
                     t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
                     "period_frequency")
+        # A period not ended yet is reported with the row's other problems (area, unit, sign).
+        late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
         office = resolve_office(catalogue, rec.office) if rec.office else self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
             return (_PROBLEM, col["office"], rec.office or self.office_hint or office,
@@ -292,8 +546,88 @@ class _Judge:
                     t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
                     "office_not_allowed")
         if rec.flawed:
-            return (_SKIP,)  # its value problem is in the parser's list
-        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id)
+            # Its value problem is in the parser's list.
+            return (_PROBLEM, *late) if late is not None else (_SKIP,)
+        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id, indicator, late)
+
+    def _not_ended(self, rec: Any, period: Any, indicator: Indicator) -> tuple:
+        """The problem with a period that has not ended yet (column, found, expected, suggestion, message, code)."""
+        from commands import fmt
+        from commands.periods import period_containing, previous
+
+        lang = self.lang
+        assert self.today is not None
+        last = previous(period_containing(indicator.frequency, self.today))
+        end = fmt.day(period.end, lang)
+        return (self.col["period"], rec.period_text,
+                text(lang, "ingest.expected.period_ended", last=last.label(lang)),
+                text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
+                text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
+
+    # --- areas ([[gebiet]]) -----------------------------------------------------------------------
+    def _resolve_area(self, raw: str | None) -> tuple[str, tuple | None]:
+        """(the id stored, None) or ("", problem) for one area text of the file."""
+        if not raw:
+            return "", None
+        areas = self.catalogue.areas
+        if not areas:
+            return raw, None  # no [[gebiet]] list: areas are free text
+        area = self.catalogue.area(raw)
+        if area is not None:
+            return ("" if area.whole_city else area.id), None
+        lang = self.lang
+        near = self.catalogue.closest_area(raw)
+        if near is not None:
+            suggestion = text(lang, "ingest.suggest.area", name=near.id, found=raw)
+        else:
+            suggestion = text(lang, "ingest.suggest.area_new")
+        examples = ", ".join([a.id for a in areas.values() if not a.whole_city][:3])
+        return "", (self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
+                    suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
+
+    def area(self, raw: str | None) -> tuple | None:
+        """The problem with an area text, or None."""
+        known = self._areas.get(raw)
+        if known is None:
+            known = self._areas[raw] = self._resolve_area(raw)
+        return known[1]
+
+    def area_id(self, raw: str | None) -> str:
+        """The area as stored: the catalogue's id ("" for the whole city), or the text when there is no list."""
+        known = self._areas.get(raw)
+        if known is None:
+            known = self._areas[raw] = self._resolve_area(raw)
+        return known[0]
+
+    # --- units and signs ----------------------------------------------------------------------------
+    def unit(self, indicator: Indicator, raw: str | None) -> tuple | None:
+        """The problem with a unit cell that contradicts the catalogue's unit, or None."""
+        if not raw:
+            return None
+        key = (indicator.id, raw)
+        if key not in self._units:
+            problem = None
+            if not units_agree(indicator.unit, raw):
+                lang = self.lang
+                problem = (self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
+                           text(lang, "ingest.suggest.unit", unit=indicator.unit),
+                           text(lang, "ingest.problem.unit_mismatch", found=raw, indicator=indicator.name,
+                                unit=indicator.unit), "unit_mismatch")
+            self._units[key] = problem
+        return self._units[key]
+
+    def sign(self, indicator: Indicator, raw_unit: str | None, value: float | None) -> tuple | None:
+        """The problem with a negative count or stock, or None."""
+        if value is None or value >= 0 or indicator.negative_allowed:
+            return None
+        unit = indicator.unit if indicator.unit.strip() else raw_unit or ""
+        if not _never_negative(unit):
+            return None
+        lang = self.lang
+        found = _num(value, lang)
+        return (self.col["value"], found, text(lang, "ingest.expected.not_negative"),
+                text(lang, "ingest.suggest.not_negative"),
+                text(lang, "ingest.problem.negative", found=found, indicator=indicator.name, unit=unit), "negative")
 
 
 def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) -> Indicator | tuple[str, str, str]:
@@ -312,3 +646,54 @@ def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) ->
         ind = by_name[near]
         suggestion = text(lang, "ingest.suggest.closest", name=ind.name) + f" ({ind.id})"
     return text(lang, "ingest.problem.unknown_indicator", found=name, measure=measure), suggestion, "unknown_indicator"
+
+
+# ----------------------------------------------------------------------------------------------
+# Jumps: a value beyond ×10 or below ÷10 of its series' previous value is imported with a warning
+# ----------------------------------------------------------------------------------------------
+JUMP_FACTOR = 10.0
+
+
+def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], catalogue: Catalogue,
+                  series: Series, lang: str) -> tuple[Finding, ...]:
+    """One warning per value that is more than JUMP_FACTOR times, or less than a JUMP_FACTOR-th of, the value
+    of the series' period before (from the store, or from the same file); real jumps exist, so never a
+    rejection. `series` is the store's Series; the rows are the file's store rows."""
+    from commands.periods import period_label
+
+    by_series: dict[tuple[str, str], dict[str, tuple[float | None, int]]] = {}
+    for ind, area, period, value, _note, row in rows:
+        by_series.setdefault((ind, area), {})[period] = (value, row)
+    held_of: dict[str, Mapping[str, Sequence[tuple[str, float | None, str]]]] = {}
+    found: list[tuple[int, Finding]] = []
+    labels: dict[str, str] = {}
+
+    def label(period: str) -> str:
+        if period not in labels:
+            labels[period] = period_label(period, lang)
+        return labels[period]
+
+    for (ind, area), new in by_series.items():
+        held = held_of.get(ind)
+        if held is None:
+            held = held_of[ind] = series(ind)
+        points = {p: v for p, v, _ in held.get(area, ())}
+        points.update((p, v) for p, (v, _) in new.items())
+        before: tuple[str, float] | None = None
+        for period in sorted(points):
+            value = points[period]
+            if value is None:
+                continue
+            if before is not None and period in new and before[1] != 0:
+                ratio = abs(value) / abs(before[1])
+                if ratio > JUMP_FACTOR or ratio < 1 / JUMP_FACTOR:
+                    indicator = catalogue.indicators.get(ind)
+                    key = "ingest.note.jump_up" if ratio > JUMP_FACTOR else "ingest.note.jump_down"
+                    row = new[period][1]
+                    message = text(lang, key, value=_num(value, lang), indicator=indicator.name if indicator else ind,
+                                   area=area or text(lang, "ingest.whole_city"), period=label(period),
+                                   previous=_num(before[1], lang), previous_period=label(before[0]))
+                    found.append((row, note(lang, "jump", message, row=row, column=_rt(lang, "read.field.value"),
+                                            found=_num(value, lang), suggestion=text(lang, "ingest.suggest.jump"))))
+            before = (period, value)
+    return tuple(f for _, f in sorted(found, key=itemgetter(0)))
