@@ -15,7 +15,7 @@ from storage.jsonstore import StoreUnreadable
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
 from storage.store import Store, StoreError
 
-from . import demo
+from . import demo, demo_sozialindex
 
 __all__ = ["Monitor", "WorkspaceError", "create_workspace", "is_workspace", "problem_text"]
 
@@ -46,7 +46,7 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
         header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "
                    "keine echten Zahlen.\n")
         catalogue_text = render_catalogue(demo.measures(), offices=demo.OFFICES, indicators=demo.INDICATORS,
-                                          persons=demo.PERSONS, header=header)
+                                          persons=demo.PERSONS, header=header, sozialindex=demo.SOZIALINDEX)
     else:
         catalogue_text = render_catalogue(header=header)
     # The catalogue goes last: its presence is what marks a workspace, so a crash leaves none half made.
@@ -68,6 +68,7 @@ def _import_demo(path: Path, files: list[Path]) -> None:
         pipeline = Pipeline(monitor, sink=None)
         for file in files:
             pipeline.process(file)
+        demo_sozialindex.record_history(monitor)  # the social index's stored computations (demo only)
     finally:
         monitor.close()
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from . import texts_bot, texts_core, texts_ingest, texts_ingest_notices, texts_reminders, texts_report
+from . import (
+    texts_bot,
+    texts_core,
+    texts_ingest,
+    texts_ingest_notices,
+    texts_reminders,
+    texts_report,
+    texts_sozialindex,
+)
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -36,3 +44,4 @@ register(texts_ingest.DE, texts_ingest.EN)
 register(texts_ingest_notices.DE, texts_ingest_notices.EN)
 register(texts_reminders.DE, texts_reminders.EN)
 register(texts_report.DE, texts_report.EN)
+register(texts_sozialindex.DE, texts_sozialindex.EN)
