@@ -40,6 +40,7 @@ __all__ = [
     "class_label",
     "delivery_files",
     "gap_text",
+    "index_observations",
     "index_result",
     "indicator_name",
     "record",

@@ -175,6 +175,12 @@ def district_multiples(panels: Sequence[DistrictPanel], years: Sequence[str], la
     def at(r: int, c: int, x: float, v: float) -> tuple[float, float]:
         return c * step_x + 0.3 + x, -r * step_y + (v - low) / (high - low)
 
+    # One line object per indicator (and one for all frames), the panels separated by NaN gaps: a plot call
+    # costs more than its points.
+    nan = float("nan")
+    frames: tuple[list[float], list[float]] = ([], [])
+    zeros: tuple[list[float], list[float]] = ([], [])
+    series_xy: list[tuple[list[float], list[float]]] = [([], []) for _ in labels]
     for k, panel in enumerate(panels):
         r, c = divmod(k, cols)
         x0, y_low = at(r, c, -0.3, low)
@@ -183,13 +189,17 @@ def district_multiples(panels: Sequence[DistrictPanel], years: Sequence[str], la
         _, band_high = at(r, c, 0, 1)
         _, zero = at(r, c, 0, 0)
         ax.add_patch(Rectangle((x0, band_low), span_x, band_high - band_low, facecolor="#eeeeee", linewidth=0))
-        ax.plot([x0, x0 + span_x], [zero, zero], color="#999999", linewidth=0.6)
-        ax.plot([x0, x0, x0 + span_x], [y_high, y_low, y_low], color="#777777", linewidth=0.6)
-        for j, series in enumerate(panel.values):
-            points = [at(r, c, x, v) for x, v in enumerate(series) if v is not None]
-            if points:
-                ax.plot([p[0] for p in points], [p[1] for p in points], color=LINE_COLOURS[j % len(LINE_COLOURS)],
-                        marker=MARKERS[j % len(MARKERS)], markersize=2.6, linewidth=1.1)
+        frames[0].extend([x0, x0, x0 + span_x, nan])
+        frames[1].extend([y_high, y_low, y_low, nan])
+        zeros[0].extend([x0, x0 + span_x, nan])
+        zeros[1].extend([zero, zero, nan])
+        for j, series in enumerate(panel.values[: len(labels)]):
+            for x, v in enumerate(series):
+                px, py = at(r, c, x, v) if v is not None else (nan, nan)
+                series_xy[j][0].append(px)
+                series_xy[j][1].append(py)
+            series_xy[j][0].append(nan)
+            series_xy[j][1].append(nan)
         shade = UNRATED_COLOUR if panel.shade is None else CELL_COLOURS[panel.shade]
         ink = "white" if panel.shade is not None and panel.shade >= 4 else "#111111"
         ax.text(x0, y_high + 0.06, fmt.short(panel.title, 30), fontsize=7, ha="left", va="bottom", color=ink,
@@ -202,6 +212,11 @@ def district_multiples(panels: Sequence[DistrictPanel], years: Sequence[str], la
             for x, label in enumerate(short_years):
                 ax.text(at(r, c, x, low)[0], y_low - 0.05, label, fontsize=6, ha="center", va="top",
                         color="#333333")
+    ax.plot(*zeros, color="#999999", linewidth=0.6)
+    ax.plot(*frames, color="#777777", linewidth=0.6)
+    for j, (px, py) in enumerate(series_xy):
+        ax.plot(px, py, color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)],
+                markersize=2.6, linewidth=1.1)
     ax.set_xlim(-0.6, cols * step_x)
     ax.set_ylim(-(rows - 1) * step_y - 0.25, 1.25)
     handles = [Line2D([], [], color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)],
