@@ -7,7 +7,9 @@ from pathlib import Path
 from storage.models import ADMIN, MEMBER, Indicator, Measure, Office, Person
 from storage.seed import FIELDS, MEASURES
 
-__all__ = ["INDICATORS", "OFFICES", "PERSONS", "measures", "write_example_files"]
+from . import demo_sozialindex
+
+__all__ = ["INDICATORS", "OFFICES", "PERSONS", "SOZIALINDEX", "measures", "write_example_files"]
 
 OFFICES = [
     Office("Amt 50", "Beispiel: Amt für Jugend, Familie, Senioren und Soziales (Fachstelle Sozialplanung)"),
@@ -48,6 +50,8 @@ _IND = [
      "Amt 10"),
 ]
 INDICATORS = [Indicator(i, m, n, u, f, 60, o) for i, m, n, u, f, o in _IND]
+INDICATORS += demo_sozialindex.INDICATORS  # social index example (bot/demo_sozialindex.py)
+SOZIALINDEX = demo_sozialindex.CONFIG  # the demo catalogue's active [sozialindex]
 
 PERSONS = [
     Person("Beispiel: Fachstelle Sozialplanung", "Amt 50", 100000001, ADMIN,
@@ -94,6 +98,7 @@ def write_example_files(inbox: Path) -> list[Path]:
             [("M31", "M31-u3-plaetze", f"{y}-Q{q}", "", str(20 + 3 * n), "Anzahl", "Amt 51", "Beispielwert")
              for n, (y, q) in enumerate((y, q) for y in (2025, 2026) for q in (1, 2, 3, 4)) if (y, q) <= (2026, 2)]),
     }
+    files.update(demo_sozialindex.example_files())  # social index example (bot/demo_sozialindex.py)
     inbox.mkdir(parents=True, exist_ok=True)
     out = []
     for name, data in files.items():

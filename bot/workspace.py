@@ -27,7 +27,7 @@ from storage.outbox import Outbox, OutboxRecovery
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
 from storage.store import Recovery, Store, StoreError
 
-from . import demo
+from . import demo, demo_sozialindex
 
 __all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "create_workspace", "is_workspace", "local_time",
            "open_checked", "outbox_recovery_text", "problem_text", "recovery_text", "workspace_problems"]
@@ -61,7 +61,7 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
         header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "
                    "keine echten Zahlen.\n")
         catalogue_text = render_catalogue(demo.measures(), offices=demo.OFFICES, indicators=demo.INDICATORS,
-                                          persons=demo.PERSONS, header=header)
+                                          persons=demo.PERSONS, header=header, sozialindex=demo.SOZIALINDEX)
     else:
         catalogue_text = render_catalogue(header=header)
     # The catalogue goes last: its presence is what marks a workspace, so a crash leaves none half made.
@@ -83,6 +83,7 @@ def _import_demo(path: Path, files: list[Path]) -> None:
         pipeline = Pipeline(monitor, sink=None)
         for file in files:
             pipeline.process(file)
+        demo_sozialindex.record_history(monitor)  # the social index's stored computations (demo only)
     finally:
         monitor.close()
 

@@ -13,6 +13,7 @@ from tabulate import tabulate
 from . import fmt
 from .charts import small_multiples
 from .report import Column, ReportData, Section
+from .report_sozialindex import figures_html
 
 __all__ = ["MIME", "render", "render_html", "render_markdown", "render_xlsx", "xlsx_safe"]
 
@@ -196,6 +197,7 @@ def render_html(report: ReportData) -> str:
             out.append(f"<p>{_e(para)}</p>")
         if section.key == "charts":
             out += _charts_html(report)
+        out += figures_html(section)  # social index hook: charts a section carries (report_sozialindex.py)
         if section.table is not None and section.table.rows:
             out += _html_table(section, report.lang)
         elif section.empty:

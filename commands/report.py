@@ -317,6 +317,7 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
         _protocols_section(state, protocols),
         _indicators_section(state, ind_rows),
         *([_charts_section(state, bool(groups))] if charts else []),
+        *_sozialindex_sections(state, today, charts=charts),  # social index hook (commands/report_sozialindex.py)
         _deliveries_section(state, expected),
         _overdue_section(state, late, today),
         _steps_section(state),
@@ -331,6 +332,13 @@ def build_report(state: State, today: date, *, charts: bool = True) -> ReportDat
 
 
 # ---------------------------------------------------------------- sections
+def _sozialindex_sections(state: State, today: date, *, charts: bool) -> tuple[Section, ...]:
+    # Social index hook: its sections live in their own module (imported here, it imports Section from us).
+    from .report_sozialindex import sozialindex_sections
+
+    return sozialindex_sections(state, today, charts=charts)
+
+
 def _col(state: State, key: str, kind: str = "text", width: int = 14) -> Column:
     return Column(state.t(f"col.{key}"), kind, width)
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from . import texts_bot, texts_core, texts_ingest, texts_ingest_notices, texts_reminders, texts_report, texts_store
+from . import (
+    texts_bot,
+    texts_core,
+    texts_ingest,
+    texts_ingest_notices,
+    texts_reminders,
+    texts_report,
+    texts_sozialindex,
+    texts_store,
+)
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -38,3 +47,4 @@ register(texts_ingest_notices.DE, texts_ingest_notices.EN)
 register(texts_reminders.DE, texts_reminders.EN)
 register(texts_report.DE, texts_report.EN)
 register(texts_store.DE, texts_store.EN)
+register(texts_sozialindex.DE, texts_sozialindex.EN)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
+import math
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import cached_property
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 from .models import ADMIN, MEMBER, Area, Delivery, Indicator, Measure, Meeting, Office, Person, Step
 from .models import Protocol as MeetingProtocol
 from .seed import FIELDS, MEASURES, STADTTEILE, WHOLE_CITY_AREA
+from .sozialindex import DEFAULT_DYNAMICS_LIMITS, DEFAULT_SPAN, DEFAULT_STATUS_LIMITS, IndexConfig
 
 __all__ = [
     "CHANNELS",
@@ -25,15 +28,16 @@ __all__ = [
     "CatalogueProblem",
     "StoreView",
     "StoredData",
+    "area_key",
     "check_against_store",
     "is_email_address",
     "is_matrix_user",
-    "area_key",
     "load_catalogue",
     "normalize_measure",
     "parse_catalogue",
     "read_text_file",
     "render_catalogue",
+    "render_sozialindex",
     "stored_data",
     "toml_problem",
 ]
@@ -82,6 +86,7 @@ class Catalogue:
     indicators: dict[str, Indicator]
     persons: tuple[Person, ...]
     areas: dict[str, Area] = field(default_factory=dict)  # [[gebiet]] by id; empty: areas are free text
+    sozialindex: IndexConfig | None = None  # [sozialindex]; None when absent or unusable
 
     def measure(self, text: str) -> Measure | None:
         mid = normalize_measure(text)
@@ -315,7 +320,8 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
 
     areas = _parse_areas(entries("gebiet"), problem)
     ordered = dict(sorted(measures.items()))
-    return Catalogue(offices, ordered, indicators, tuple(persons), areas), problems
+    sozialindex = _parse_sozialindex(data, text, indicators, problem)
+    return Catalogue(offices, ordered, indicators, tuple(persons), areas, sozialindex), problems
 
 
 def _parse_areas(entries: Iterable[tuple[int | None, dict]], problem) -> dict[str, Area]:
@@ -386,6 +392,7 @@ def render_catalogue(
     persons: Iterable[Person] = (),
     header: str = "",
     areas: Iterable[Area] | None = None,
+    sozialindex: IndexConfig | None = None,
 ) -> str:
     """Write a catalogue as commented TOML (used by `init`); `areas` None lists Koblenz' Stadtteile, () none."""
     if measures is None:
@@ -449,6 +456,9 @@ def render_catalogue(
         out += [f"{key} = {_toml_str(value)}" for key, value in
                 (("matrix_id", p.matrix_id), ("email", p.email), ("kanal", p.channel)) if value]
         out += [f"rolle = {_toml_str(p.role)}", f"massnahmen = {_toml_list(p.measures)}", ""]
+    if out and out[-1]:
+        out.append("")
+    out.append(render_sozialindex(sozialindex))  # active with a config, else the commented example
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -559,3 +569,141 @@ def check_against_store(catalogue: Catalogue, held: StoredData, filename: str = 
     if held.admins and not catalogue.admins:
         problems.append(CatalogueProblem(filename, None, "cat_drops_admins", {"names": ", ".join(held.admins)}))
     return problems
+# ---------------------------------------------------------------- [sozialindex] (the social burden index)
+_SI_TABLE = "sozialindex"
+_SI_KEYS = ("indikatoren", "umgekehrt", "bezugsjahr", "dynamik_jahre", "status_grenzen", "dynamik_grenzen")
+_SI_MAX_SPAN = 20
+
+
+def _table_line(text: str, name: str) -> int | None:
+    pattern = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+def _key_line(text: str, start: int | None, key: str) -> int | None:
+    """The line assigning `key` inside the table that starts at line `start` (before the next header)."""
+    if start is None:
+        return None
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for n, line in enumerate(text.splitlines()[start:], start + 1):
+        if line.lstrip().startswith("["):
+            return None
+        if pattern.match(line):
+            return n
+    return None
+
+
+def _parse_sozialindex(data: dict, text: str, indicators: dict[str, Indicator],
+                       problem: Callable[..., None]) -> IndexConfig | None:
+    """`[sozialindex]` checked; None when absent, or when its indicators cannot be used (check says why).
+
+    A wrong optional value (year, span, class limits) is reported and replaced by its default, so the index
+    stays available while the Fachstelle corrects it.
+    """
+    if _SI_TABLE not in data:
+        return None
+    raw = data[_SI_TABLE]
+    head = _table_line(text, _SI_TABLE)
+
+    def line(key: str) -> int | None:
+        return _key_line(text, head, key) or head
+
+    if not isinstance(raw, dict):
+        problem(head, "si_not_table")
+        return None
+    for key in raw:
+        if key not in _SI_KEYS:
+            problem(line(key), "si_unknown_key", key=key, known=", ".join(_SI_KEYS))
+    ids = raw.get("indikatoren")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i.strip() for i in ids):
+        problem(line("indikatoren"), "si_no_indicators")
+        return None
+    usable = True
+    chosen: list[str] = []
+    for iid in (i.strip() for i in ids):
+        if iid in chosen:
+            problem(line("indikatoren"), "si_duplicate_indicator", id=iid)
+            continue
+        chosen.append(iid)
+        if iid not in indicators:
+            usable = False
+            near = difflib.get_close_matches(iid, list(indicators), n=1)
+            if near:
+                problem(line("indikatoren"), "si_unknown_indicator_near", id=iid, closest=near[0])
+            else:
+                problem(line("indikatoren"), "si_unknown_indicator", id=iid)
+    reversed_ids = raw.get("umgekehrt", [])
+    if not isinstance(reversed_ids, list) or not all(isinstance(i, str) for i in reversed_ids):
+        problem(line("umgekehrt"), "si_bad_reversed")
+        reversed_ids = []
+    for iid in reversed_ids:
+        if iid.strip() not in chosen:
+            problem(line("umgekehrt"), "si_reversed_not_index", id=iid)
+    year = raw.get("bezugsjahr")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2199):
+        problem(line("bezugsjahr"), "si_bad_year", found=year)
+        year = None
+    span = raw.get("dynamik_jahre", DEFAULT_SPAN)
+    if not isinstance(span, int) or isinstance(span, bool) or not 1 <= span <= _SI_MAX_SPAN:
+        problem(line("dynamik_jahre"), "si_bad_span", found=span, most=_SI_MAX_SPAN)
+        span = DEFAULT_SPAN
+
+    def limits(key: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        value = raw.get(key, list(default))
+        ok = (isinstance(value, list) and len(value) == len(default)
+              and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+              and all(a < b for a, b in itertools.pairwise(value)))
+        if not ok:
+            problem(line(key), "si_bad_limits", key=key, n=len(default), found=value,
+                    default=_toml_list(default))
+            return default
+        return tuple(float(v) for v in value)
+
+    status_limits = limits("status_grenzen", DEFAULT_STATUS_LIMITS)
+    dynamics_limits = limits("dynamik_grenzen", DEFAULT_DYNAMICS_LIMITS)
+    if not usable:
+        return None
+    return IndexConfig(tuple(chosen), tuple(i.strip() for i in reversed_ids if i.strip() in chosen), year, span,
+                       status_limits, dynamics_limits)  # type: ignore[arg-type]
+
+
+# The example `init` writes (commented out): the four MSS index indicators as M 33 would deliver them.
+_SI_EXAMPLE_INDICATORS = (
+    ("M33-sgb2", "Transferbezug: Anteil Leistungsberechtigte SGB II/XII (nicht arbeitslos) an den Einwohnern"),
+    ("M33-arbeitslose", "Arbeitslosigkeit: Anteil Arbeitslose (SGB II und III) an den 15- bis unter 65-Jährigen"),
+    ("M33-langzeitarbeitslose", "Langzeitarbeitslosigkeit: Anteil Langzeitarbeitslose an den 15- bis unter "
+                                "65-Jährigen"),
+    ("M33-kinderarmut", "Kinderarmut: Anteil unter 15-Jährige in Bedarfsgemeinschaften nach SGB II"),
+)
+
+
+def render_sozialindex(config: IndexConfig | None = None) -> str:
+    """The `[sozialindex]` block of katalog.toml: active for `config`, else a commented example using M 33."""
+    intro = [
+        "# Sozialindex (Monitoring der sozialen Belastung, nach dem Berliner „Monitoring Soziale Stadtentwicklung“):",
+        "# Anteile je Stadtteil werden über alle Stadtteile z-standardisiert und zu einem Status- und einem",
+        "# Dynamikindex zusammengefasst (/sozialindex). umgekehrt: Indikatoren, bei denen ein höherer Wert weniger",
+        "# Belastung bedeutet; bezugsjahr: ohne Angabe das letzte Jahr mit Werten aller Indikatoren;",
+        "# dynamik_jahre: die Dynamik vergleicht mit so vielen Jahren davor; Klassengrenzen in Standardabweichungen",
+        "# des Index: status_grenzen trennt hoch | mittel | niedrig | sehr niedrig, dynamik_grenzen positiv |",
+        "# stabil | negativ.",
+    ]
+    if config is not None:
+        return "\n".join([*intro, f"[{_SI_TABLE}]", f"indikatoren = {_toml_list(config.indicators)}",
+                          f"umgekehrt = {_toml_list(config.reversed)}",
+                          *([f"bezugsjahr = {config.reference_year}"] if config.reference_year is not None else []),
+                          f"dynamik_jahre = {config.span}", f"status_grenzen = {_toml_list(config.status_limits)}",
+                          f"dynamik_grenzen = {_toml_list(config.dynamics_limits)}", ""])
+    out = [*intro, "# Zum Einschalten die Indikatoren anlegen (Beispiel: die vier Index-Indikatoren zu M 33) und",
+           "# die Zeilen ohne das führende „# “ übernehmen:", "#"]
+    for iid, name in _SI_EXAMPLE_INDICATORS:
+        out += ["# [[indikator]]", f"# id = {_toml_str(iid)}", '# massnahme = "M33"', f"# name = {_toml_str(name)}",
+                '# einheit = "%"', '# turnus = "jährlich"', "# frist_tage = 90", '# amt = ""', "#"]
+    ids = _toml_list(i for i, _ in _SI_EXAMPLE_INDICATORS)
+    out += [f"# [{_SI_TABLE}]", f"# indikatoren = {ids}  # Kennungen, Werte je Stadtteil",
+            "# umgekehrt = []                     # höherer Wert = weniger Belastung",
+            "# bezugsjahr = 2018                  # ohne Angabe: das letzte Jahr mit Werten aller Indikatoren",
+            "# dynamik_jahre = 2                  # die Dynamik vergleicht mit so vielen Jahren davor",
+            f"# status_grenzen = {_toml_list(DEFAULT_STATUS_LIMITS)}  # hoch | mittel | niedrig | sehr niedrig",
+            f"# dynamik_grenzen = {_toml_list(DEFAULT_DYNAMICS_LIMITS)}      # positiv | stabil | negativ", ""]
+    return "\n".join(out)

@@ -79,7 +79,7 @@ def test_init_demo_imports_the_examples_and_ingest_cli(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     assert run_cli("init", str(ws), "--demo").returncode == 0
     assert not [p for p in (ws / "ablage" / "eingang").iterdir()]
-    assert len(list((ws / "ablage" / "verarbeitet").rglob("*.csv"))) == 3
+    assert len(list((ws / "ablage" / "verarbeitet").rglob("*.csv"))) == 5  # 3 examples + 2 social-index deliveries
     status = run_cli("ask", "--workspace", str(ws), "/status M21")
     assert status.returncode == 0 and "Beispiel: Neu gebaute Sozialwohnungen: 64 Anzahl (2025)" in status.stdout
 

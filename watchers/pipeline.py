@@ -257,6 +257,8 @@ class Pipeline:
                 self._quiet = False
         if notify and result.status in (IMPORTED, DUPLICATE, REJECTED):
             self._notify(result)
+        if notify and result.status == IMPORTED and self.sink is not None:
+            self._sozialindex(result)  # social index hook: recompute, notice on "sehr niedrig"/"negativ"
         return result
 
     def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
@@ -431,6 +433,22 @@ class Pipeline:
             self.sink(Outgoing(self.recipients(result.office), self.notice(result), kind="notice"))
         except Exception:  # a failing chat must not stop the import
             log.exception("notice for %s not delivered", result.file)
+
+    def _sozialindex(self, result: IngestResult) -> None:
+        """A delivery of a social-index indicator recomputes the index (kept in the store); a district newly in
+        "sehr niedrig" or "negativ" is a notice to the admins. Only with a sink: without one nobody would hear
+        of it, so the stored computation stays and the next announced one reports the move."""
+        from commands.outgoing import ADMINS, Outgoing
+        from commands.sozialindex import after_delivery
+        from commands.state import State
+
+        try:
+            state = State(self.monitor.catalogue, self.monitor.store, self.settings)
+            reply = after_delivery(state, result.indicators, self.now())
+            if reply is not None and self.sink is not None:
+                self.sink(Outgoing((ADMINS,), reply, kind="notice"))
+        except Exception:  # the index must never cost an import
+            log.exception("social index after %s not computed", result.file)
 
     def _send_error(self, message: str) -> None:
         if self.sink is None or self._quiet:
