@@ -305,7 +305,8 @@ def index_monitor(tmp_path: Path):
     path = tmp_path / "index_ws"
     create_workspace(path)
     (path / "katalog.toml").write_text(
-        render_catalogue(offices=[Office("Amt 12", "Statistik")], indicators=_indicators(), sozialindex=CONFIG),
+        render_catalogue(offices=[Office("Amt 12", "Statistik")], indicators=_indicators(), sozialindex=CONFIG,
+                         areas=()),
         encoding="utf-8")
     m = Monitor.open(path, env={})
     yield m
@@ -452,7 +453,8 @@ def test_a_delivery_that_moves_a_district_is_a_notice_to_the_admins(index_monito
     sent.clear()
     other = Indicator("M21-x", "M21", "X", "Anzahl", "jährlich", 60, "Amt 12")
     (index_monitor.settings.catalogue_file).write_text(render_catalogue(
-        offices=[Office("Amt 12")], indicators=[*_indicators(), other], sozialindex=CONFIG), encoding="utf-8")
+        offices=[Office("Amt 12")], indicators=[*_indicators(), other], sozialindex=CONFIG, areas=()),
+        encoding="utf-8")
     index_monitor.reload_catalogue()
     _deliver(index_monitor, "m21.csv", b"Massnahme;Indikator;Zeitraum;Wert\r\nM21;M21-x;2018;3\r\n",
              sink=sent.append)
