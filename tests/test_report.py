@@ -172,7 +172,7 @@ def test_html_shows_the_documents_table_in_order(state: State) -> None:
     assert page.headings[0] == ("h1", "Dokumentation über den Stand der Umsetzung der Handlungsempfehlungen aus dem "
                                       "Bericht zur sozialen Lage 2015 in Koblenz")
     h2 = [text for tag, text in page.headings if tag == "h2"]
-    assert h2[:3] == ["Die Maßnahmen", "Besprechungen", "Maßnahmen ohne Besprechungstermin"]
+    assert h2[:3] == ["Auf einen Blick", "Besprechungen", "Maßnahmen ohne Besprechungstermin"]
     assert "Ausstehende Schritte" in h2 and "Vollständigkeit der Lieferungen je Amt" in h2
     meetings = next(t for t in page.tables if t[0][0] == "Maßnahmen-Nr. und Bezeichnung der Maßnahme")
     assert meetings[0] == ["Maßnahmen-Nr. und Bezeichnung der Maßnahme", "Termin", "Vorgehensweise"]
@@ -241,9 +241,11 @@ def test_protocol_signatures_complete_or_who_is_outstanding(state: State) -> Non
 
 def test_done_steps_leave_the_report(state: State) -> None:
     state.store.complete_step("M12", 1, done_on=date(2018, 9, 25))
-    texts = [r[2] for r in build_report(state, date(2018, 9, 25)).section("steps").table.rows]
+    section = build_report(state, date(2018, 9, 25)).section("steps")
+    texts = [r[2] for r in section.workbook_table.rows]
     assert "Gespräch zu M 12 terminieren" not in texts
     assert "Gespräch zu M 13 terminieren" in texts
+    assert [r[1] for r in section.table.rows].count("Gespräch zu M 13 terminieren") == 1
 
 
 # ---------------------------------------------------------------- indicators
@@ -257,10 +259,15 @@ def test_indicators_latest_previous_change_and_trend(data_state: State) -> None:
     quote = [r for r in build_report(data_state, date(2018, 9, 25)).indicators if r.indicator == QUOTE.id]
     assert [r.area for r in quote] == ["Altstadt", "Mitte"]
     assert quote[0].change == -0.5
-    table = build_report(data_state, date(2018, 9, 25)).section("indicators").table
+    section = build_report(data_state, date(2018, 9, 25)).section("indicators")
     md = render_markdown(build_report(data_state, date(2018, 9, 25)))
-    assert "1.064,5" in md and "+1.007,5" in md and "−0,5" in md
-    assert len(table.rows) == 3
+    # For reading: the whole city with its change; an indicator with areas only as the range of its latest period.
+    assert "1.064,5" in md and "+1.007,5" in md
+    assert "9,5 (Mitte) bis 10,5 (Altstadt)" in md
+    assert len(section.table.rows) == 2
+    # The workbook keeps every area with its own change.
+    assert len(section.workbook_table.rows) == 3
+    assert [r[8] for r in section.workbook_table.rows] == [1007.5, -0.5, -0.5]
 
 
 def test_indicator_without_delivery_is_listed_as_such(state: State) -> None:
@@ -269,9 +276,14 @@ def test_indicator_without_delivery_is_listed_as_such(state: State) -> None:
     assert len(rows) == 1 and rows[0].value is None and rows[0].note == "noch keine Lieferung"
 
 
-def test_sparkline_scales_to_the_range() -> None:
-    assert sparkline([1.0, 2.0, 3.0]) == "▁▅█"
-    assert sparkline([5.0, 5.0]) == "▄▄"
+def test_sparkline_starts_at_zero_and_keeps_gaps() -> None:
+    # Bars from 0 like the charts: 388 -> 501 is not drawn as a tripling.
+    assert sparkline([1.0, 2.0, 3.0]) == "▃▆█"
+    assert sparkline([388.0, 501.0]) == "▆█"
+    assert sparkline([5.0, 5.0]) == "██"
+    assert sparkline([0.0, 0.0]) == "▁▁"
+    assert sparkline([1.0, None, 3.0]) == "▃ █"  # the missing period stays visible
+    assert sparkline([-2.0, 2.0]) == "▁█"
     assert sparkline([None, 7.0]) == ""
 
 
@@ -306,14 +318,16 @@ def test_html_charts_share_one_scale_and_wide_tables_use_small_type(data_state: 
     widths = []
     for chunk in html_text.split("<img ")[1:]:
         src = chunk.split('src="', 1)[1].split('"', 1)[0]
-        share = int(chunk.split('style="width: ', 1)[1].split("%", 1)[0])
+        mm = float(chunk.split('style="width: ', 1)[1].split("mm", 1)[0])
         pixels, _ = png_size(base64.b64decode(src.split(",", 1)[1]))
-        widths.append((pixels, share))
-    assert widths and all(0 < share <= 100 for _, share in widths)
-    # Same scale: percent per pixel is the same for every chart (up to rounding).
-    ratios = [share / pixels for pixels, share in widths]
-    assert max(ratios) - min(ratios) < 0.002
-    assert '<table class="wide">' in html_text  # the indicator table has more than 8 columns
+        widths.append((pixels, mm))
+    # Within the 178 mm text width of A4, and sharp in print (at least 150 pixels per inch).
+    assert widths and all(0 < mm <= 178 for _, mm in widths)
+    assert all(pixels / (mm / 25.4) >= 150 for pixels, mm in widths)
+    # Same scale: millimetres per pixel are the same for every chart (up to rounding).
+    ratios = [mm / pixels for pixels, mm in widths]
+    assert max(ratios) - min(ratios) < 0.001
+    assert '<table class="t-indicators wide">' in html_text  # the indicator table has more than 7 columns
 
 
 def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> None:
@@ -325,7 +339,7 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
                             (QUOTE.id, "Mitte", "2018", None, "-\tnicht erhoben\x07", 3)])
     s.store.add_step("M21", "=1+1 prüfen")
     wb = load_workbook(io.BytesIO(render_xlsx(build_report(s, date(2018, 9, 25)))))
-    assert wb.sheetnames == ["Maßnahmen", "Besprechungen", "Ohne Termin", "Protokolle", "Indikatoren",
+    assert wb.sheetnames == ["Übersicht", "Besprechungen", "Ohne Termin", "Protokolle", "Indikatoren",
                              "Lieferungen", "Überfällig", "Schritte"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
@@ -335,7 +349,7 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
     assert meetings["A2"].value.startswith("M 14, „Es werden Modelle")
     assert meetings["B2"].value == datetime(2018, 6, 28) and meetings["B2"].number_format == "DD.MM.YYYY"
     assert meetings.column_dimensions["A"].width == 80
-    title = wb["Maßnahmen"]["C6"]  # M 21, the fifth measure
+    title = wb["Übersicht"]["C6"]  # M 21, the fifth measure
     assert title.value == INJECTION and title.data_type == "s"
     inds = wb["Indikatoren"]
     notes = [row[10] for row in inds.iter_rows(min_row=2)]
@@ -352,12 +366,13 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
 
 
 def test_html_and_markdown_escape_delivered_text(data_state: State) -> None:
-    deliver(data_state, "tags.csv", [(SOZIAL.id, "<b>Mitte</b>", "2018", 1.0, "a | b <script>", 1)])
+    deliver(data_state, "tags.csv", [(QUOTE.id, "<b>Mitte</b>", "2018", 99.0, "a | b <script>", 1)])
     html_text = render_html(build_report(data_state, date(2018, 9, 25)))
     assert "<script>" not in html_text and "&lt;script&gt;" in html_text
     page = parse(html_text)
     table = next(t for t in page.tables if t[0][0] == "Maßnahme" and "Indikator" in t[0])
-    assert any("<b>Mitte</b>" in row for row in table)
+    assert any("99 (<b>Mitte</b>) bis 99 (<b>Mitte</b>)" in row for row in table)
+    assert any("a | b <script>" in row for row in table)
     md = render_markdown(build_report(data_state, date(2018, 9, 25)))
     line = next(x for x in md.splitlines() if "script" in x)
     assert "a \\| b \\<script\\>" in line
@@ -373,9 +388,9 @@ def test_bericht_sends_the_report_as_a_document(state: State, operator: Caller) 
     meetings = next(t for t in page.tables if t[0][0] == "Maßnahmen-Nr. und Bezeichnung der Maßnahme")
     assert [tuple(r) for r in meetings[1:]] == DOCUMENT_TABLE
     xlsx = dispatch(state, "/report xlsx", operator, at("2018-09-21 10:00")).attachments[0]
-    assert xlsx.filename.endswith(".xlsx") and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "Maßnahmen"
-    bad = dispatch(state, "/bericht pdf", operator, at("2018-09-21 10:00"))
-    assert bad.status == "usage" and "„pdf“" in bad.plain()
+    assert xlsx.filename.endswith(".xlsx") and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "Übersicht"
+    bad = dispatch(state, "/bericht docx", operator, at("2018-09-21 10:00"))
+    assert bad.status == "usage" and "„docx“" in bad.plain() and "pdf" in bad.plain()
 
 
 def test_bericht_is_for_members_only(state: State) -> None:
@@ -388,16 +403,17 @@ def test_trend_sends_a_png_of_one_indicator(data_state: State, operator: Caller)
     assert reply.ok, reply.plain()
     photo = reply.attachments[0]
     assert photo.kind == "photo" and photo.mime == "image/png"
-    assert png_size(photo.data) == (800, 450)
+    assert png_size(photo.data) == (1200, 675)  # at least 1,200 px wide for chat
     assert "M 33" in reply.plain()
     by_id = dispatch(data_state, "/chart 21 M21-sozialwohnungen", operator, at("2018-09-25 10:00"))
-    assert by_id.ok and png_size(by_id.attachments[0].data) == (800, 450)
+    assert by_id.ok and png_size(by_id.attachments[0].data) == (1200, 675)
 
 
 def test_trend_without_indicator_draws_small_multiples(data_state: State, operator: Caller) -> None:
     reply = dispatch(data_state, "/trend M21", operator, at("2018-09-25 10:00"))
     assert reply.ok and reply.attachments[0].kind == "photo"
-    png_size(reply.attachments[0].data)
+    width, _ = png_size(reply.attachments[0].data)
+    assert width >= 1200
 
 
 def test_trend_unknown_indicator_names_the_closest(data_state: State, operator: Caller) -> None:
