@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -250,7 +252,19 @@ def render_pdf(report: ReportData) -> bytes:
     except (ImportError, OSError) as exc:  # OSError: the Pango library is missing
         raise PdfUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     with _PDF_LOCK:
-        return HTML(string=page).write_pdf(pdf_variant=PDF_VARIANT, custom_metadata=True)
+        return HTML(string=page).write_pdf(custom_metadata=True, **_pdf_variant())
+
+
+def _pdf_variant() -> dict[str, Any]:
+    """PDF/A options, with the sRGB output intent read by us: WeasyPrint's own loading of it leaves the profile
+    file open (a ResourceWarning on every PDF)."""
+    try:
+        from weasyprint.css import ColorProfile
+    except ImportError:  # a WeasyPrint without that class loads the profile itself
+        return {"pdf_variant": PDF_VARIANT}
+    with resources.files("weasyprint.pdf").joinpath("sRGB2014.icc").open("rb") as fh:
+        profile = ColorProfile(fh, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+    return {"pdf_variant": PDF_VARIANT, "output_intent": "srgb-iec61966", "color_profiles": {"srgb-iec61966": profile}}
 
 
 # ---------------------------------------------------------------- XLSX
@@ -279,6 +293,19 @@ def _number_format(kind: str, value: object) -> str:
 
 
 WRAP_FROM = 20  # columns at least this wide wrap their text; narrower ones are dates, numbers, codes
+LINE_POINTS = 15  # the height of one line of 11 pt text in a spreadsheet row
+
+
+def _fit_height(ws: Any, row: int, values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> None:
+    """Give a row with wrapped text the height of its longest cell: spreadsheets do not grow rows written by a
+    program, and the wrapped lines would be cut off in print."""
+    lines = 1
+    for value, width, wrap in zip(values, widths, wraps, strict=True):
+        if wrap and isinstance(value, str) and value:
+            per_line = max(1.0, width * 1.3)
+            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n")))
+    if lines > 1:
+        ws.row_dimensions[row].height = lines * LINE_POINTS
 
 
 def render_xlsx(report: ReportData) -> bytes:
@@ -298,13 +325,15 @@ def render_xlsx(report: ReportData) -> bytes:
     fonts = {"bold": Font(bold=True), "italic": Font(italic=True), "title": Font(bold=True, size=13)}
     aligns = {"wrap": Alignment(wrap_text=True, vertical="top"), "top": Alignment(vertical="top")}
     head_fill = PatternFill("solid", fgColor="E8E8E8")
-    head_border = Border(bottom=Side(style="thin", color="888888"))
+    thin = Side(style="thin", color="999999")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
     # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
     # style one prototype per combination and copy its style array instead.
-    prototypes: dict[tuple[str, str, str, bool, bool], WriteOnlyCell] = {}
+    prototypes: dict[tuple[str, str, str, bool, bool, bool], WriteOnlyCell] = {}
 
-    def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool) -> object:
-        key = (font, align, number_format, quote, head)
+    def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool,
+                 boxed: bool) -> object:
+        key = (font, align, number_format, quote, head, boxed)
         proto = prototypes.get(key)
         if proto is None:
             proto = prototypes[key] = WriteOnlyCell(ws)
@@ -318,11 +347,12 @@ def render_xlsx(report: ReportData) -> bytes:
                 proto.quotePrefix = True
             if head:
                 proto.fill = head_fill
-                proto.border = head_border
+            if boxed:
+                proto.border = grid
         return proto._style
 
     def cell(ws: Any, value: object, kind: str = "text", font: str = "", align: str = "top",
-             head: bool = False) -> WriteOnlyCell:
+             head: bool = False, boxed: bool = True) -> WriteOnlyCell:
         forced = False
         if isinstance(value, str):
             value, forced = xlsx_safe(value)
@@ -330,7 +360,7 @@ def render_xlsx(report: ReportData) -> bytes:
         if forced:
             # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
             c.data_type = "s"
-        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced, head))
+        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced, head, boxed))
         return c
 
     stand = report.stand
@@ -350,27 +380,30 @@ def render_xlsx(report: ReportData) -> bytes:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_title_rows = "1:1"
-        ws.print_options.gridLines = True
         ws.page_margins.left = ws.page_margins.right = 0.5
         ws.page_margins.top = ws.page_margins.bottom = 0.7
         ws.oddHeader.left.text = "&B" + section.heading.replace("&", "&&")
         ws.oddHeader.right.text = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
         ws.oddFooter.left.text = stand.replace("&", "&&")
         ws.oddFooter.right.text = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        widths = [c.width for c in cols]
+        _fit_height(ws, 1, [c.title for c in cols], widths, [True] * len(cols))
         ws.append([cell(ws, c.title, font="bold", align="wrap", head=True) for c in cols])
         specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= WRAP_FROM else "top")
                  for c in cols]
-        for row in table.rows:
+        wraps = [align == "wrap" for _, _, align in specs]
+        for n, row in enumerate(table.rows, 2):
+            _fit_height(ws, n, row, widths, wraps)
             ws.append([cell(ws, v, kind, font, align) for v, (kind, font, align) in zip(row, specs, strict=True)])
         notes = [*section.after, *(() if table.rows else (section.empty,))]
         if notes:
             ws.append([])
             for note in notes:
                 if note:
-                    ws.append([cell(ws, note, font="bold", align="")])
+                    ws.append([cell(ws, note, font="bold", align="", boxed=False)])
         if section.key == "summary":
             ws.append([])
-            ws.append([cell(ws, stand, font="bold", align="")])
+            ws.append([cell(ws, stand, font="bold", align="", boxed=False)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -440,3 +440,163 @@ def test_report_in_english(state: State) -> None:
     assert report.unscheduled_note == ("Note: the meetings on M 12 and M 13 are still outstanding. "
                                        "They are being scheduled.")
     assert report.stand == "As of: 21 September 2018"
+
+
+# ---------------------------------------------------------------- the first page and consistency
+def summary_rows(report) -> dict[str, object]:
+    return {r.measure: r for g in report.summary.groups for r in g.rows}
+
+
+def test_first_page_has_one_line_per_measure_grouped_by_field(state: State) -> None:
+    report = build_report(state, DOCUMENT_DAY)
+    groups = report.summary.groups
+    assert [g.field for g in groups] == ["Pflege", "Wohnen", "Soziale Lage", "Bildung"]
+    assert [[r.measure for r in g.rows] for g in groups] == [
+        ["M 11", "M 12", "M 13", "M 14"], ["M 21", "M 22", "M 23", "M 24"], ["M 31", "M 32", "M 33"],
+        ["M 41", "M 42", "M 43"]]
+    rows = summary_rows(report)
+    assert rows["M 11"].meeting.kind == "ok" and rows["M 11"].meeting.text == "20.09.2018"
+    assert rows["M 12"].meeting.kind == "warn" and rows["M 12"].meeting.text == "noch nicht terminiert"
+    assert rows["M 21"].indicators.text == "noch keine festgelegt"
+    assert rows["M 21"].protocol.text == "noch nicht versandt"  # held, no protocol recorded yet
+    assert rows["M 12"].steps.text == "2 offen"
+    # The short title on the first page; the full one stands in the meetings table.
+    assert rows["M 21"].title.endswith("…") and len(rows["M 21"].title) <= 64
+    attention = report.summary.attention
+    assert 3 <= len(attention) <= 5
+    assert attention[0] == "Für M 12 und M 13 ist noch keine Besprechung angesetzt."
+    page = parse(render_html(report))
+    assert page.headings[1] == ("h2", "Auf einen Blick")
+    assert ("h3", "Für den Ausschuss") in page.headings
+    first = page.tables[0]
+    assert first[0] == ["Maßnahme", "Kurzbezeichnung", "Federführung", "Besprechung", "Protokoll", "Indikatoren",
+                        "Schritte"]
+    assert first[1] == ["Pflege"]
+
+
+def test_summary_marks_follow_signatures_deliveries_and_steps(data_state: State) -> None:
+    store = data_state.store
+    p21, _ = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 21),
+                                   signatories=["Erika Muster", "Max Mustermann"])
+    store.sign(p21.id, "Erika Muster", signed_on=date(2018, 9, 24), channel="chat", at=datetime(2018, 9, 24, 9))
+    store.add_step("M33", "Stadtteildaten abstimmen", due=date(2019, 1, 31))
+    report = build_report(data_state, date(2019, 3, 5))
+    rows = summary_rows(report)
+    assert rows["M 21"].protocol == rows["M 21"].protocol.__class__("warn", "1/2 unterzeichnet")
+    assert rows["M 21"].indicators.kind == "warn" and rows["M 21"].indicators.text == "1 von 1 überfällig"
+    assert rows["M 33"].steps.text == "2 offen, 1 überfällig"
+    attention = report.summary.attention
+    assert any(a.startswith("2 Lieferungen von Indikatorwerten sind überfällig, die älteste seit 01.03.2019")
+               for a in attention)
+    assert "Unter einem Gesprächsprotokoll fehlen noch Unterschriften (M 21: 1 von 2)." in attention
+    assert "Ein Schritt ist überfällig (M 33 bis 31.01.2019)." in attention
+    assert len(attention) <= 5
+    # On time, all is current.
+    rows = summary_rows(build_report(data_state, date(2019, 2, 28)))
+    assert rows["M 21"].indicators.kind == "ok" and rows["M 21"].indicators.text == "1 aktuell"
+
+
+def test_scheduling_m12_leaves_no_sentence_contradicting_another(state: State, operator: Caller) -> None:
+    reply = dispatch(state, "/termin M12 05.11.2018 08:00 Befragung", operator, at("2018-10-01 10:00"))
+    assert reply.ok, reply.plain()
+    md = render_markdown(build_report(state, at("2018-10-01 11:00")))
+    assert "Gespräch zu M 12 terminieren*" not in md  # not listed as an outstanding step any more …
+    assert "Erledigt durch die Terminierung: „Gespräch zu M 12 terminieren“ (M 12, Besprechung am 05.11.2018, " \
+           "08:00 Uhr)." in md  # … but named as settled
+    assert "Hinweis: das Gespräch zu M 13 steht noch aus." in md
+    assert "*Gespräch zu M 13 terminieren*" in md
+    reply = dispatch(state, "/termin M13 06.11.2018 Bestandsanalyse", operator, at("2018-10-01 10:00"))
+    assert reply.ok, reply.plain()
+    report = build_report(state, at("2018-10-01 11:00"))
+    md = render_markdown(report)
+    html_text = render_html(report)
+    for text in (md, html_text):
+        assert "Alle Maßnahmen haben einen Besprechungstermin." in text
+        assert "terminieren</em>" not in text and "terminieren*" not in text
+        assert "stehen noch aus" not in text and "noch nicht terminiert" not in text
+    assert not any("keine Besprechung angesetzt" in a for a in report.summary.attention)
+    assert report.summary.attention[-1] == "Nächste Besprechung: M 12 am 05.11.2018, 08:00 Uhr (Befragung)." or any(
+        a.startswith("Nächste Besprechung: M 12") for a in report.summary.attention)
+
+
+def test_full_titles_stand_once(state: State) -> None:
+    html_text = render_html(build_report(state, DOCUMENT_DAY))
+    md = render_markdown(build_report(state, DOCUMENT_DAY))
+    for measure in state.catalogue.measures.values():
+        if len(measure.title) > 64:
+            assert html_text.count(measure.title) == 1, measure.id
+            assert md.count(_md_escaped(measure.title)) == 1, measure.id
+    # A measure with a meeting held and one upcoming: the title stands in the first table only.
+    state.store.add_meeting("M21", date(2018, 11, 5), approach="Nachbesprechung")
+    report = build_report(state, DOCUMENT_DAY)
+    assert [r.cell for r in report.upcoming] == ["M 21"]
+    assert render_html(report).count(state.catalogue.measures["M21"].title) == 1
+
+
+def _md_escaped(text: str) -> str:
+    from commands.render_report import _md
+
+    return _md(text)
+
+
+def test_a_held_meeting_counts_from_its_hour_in_every_section(state: State, operator: Caller) -> None:
+    assert dispatch(state, "/termin M12 21.09.2018 08:00 Befragung", operator, at("2018-09-20 10:00")).ok
+    early = build_report(state, at("2018-09-21 07:59"))
+    late = build_report(state, at("2018-09-21 08:00"))
+    assert "M12" in {r.measure for r in early.upcoming} and "M12" not in {r.measure for r in early.meetings}
+    assert "M12" in {r.measure for r in late.meetings} and not late.upcoming
+    assert early.unscheduled == late.unscheduled == ("M13",)
+    assert late.stand == "Stand: 21. September 2018"
+    assert late.footer == "Erstellt vom Sozialmonitor am 21.09.2018 um 08:00 Uhr."
+
+
+def test_bericht_pdf_is_a_pdf_document(state: State, operator: Caller) -> None:
+    reply = dispatch(state, "/bericht pdf", operator, at("2018-09-21 10:00"))
+    assert reply.ok, reply.plain()
+    doc = reply.attachments[0]
+    assert doc.filename == "bericht_2018-09-21.pdf" and doc.mime == "application/pdf"
+    assert doc.data.startswith(b"%PDF-") and b"%%EOF" in doc.data[-64:]
+    assert dispatch(state, "/bericht pdf xlsx", operator, at("2018-09-21 10:00")).status == "usage"
+
+
+def test_trend_compares_chosen_areas(data_state: State, operator: Caller) -> None:
+    from commands.report import indicator_panel
+
+    deliver(data_state, "more.csv", [(QUOTE.id, "Karthause-Nord", "2017", 14.0, "", 1),
+                                     (QUOTE.id, "", "2017", 12.0, "", 2)], office="Amt 12")
+    reply = dispatch(data_state, "/trend M33 SGB-II-Quote Mitte,karthause nord", operator, at("2018-09-25 10:00"))
+    assert reply.ok, reply.plain()
+    assert reply.plain().endswith("; Gebiete: Mitte, Karthause-Nord")
+    assert png_size(reply.attachments[0].data) == (1200, 675)
+    panel = indicator_panel(data_state, QUOTE, ["Mitte", "Karthause-Nord"])
+    assert [line.label for line in panel.lines] == ["Mitte", "Karthause-Nord"]
+    # The whole city by name, an indicator named by several words before the areas.
+    reply = dispatch(data_state, "/trend M33 Beispiel: SGB-II-Quote Gesamtstadt, Altstadt", operator,
+                     at("2018-09-25 10:00"))
+    assert reply.ok, reply.plain()
+    assert reply.plain().endswith("; Gebiete: Gesamtstadt, Altstadt")
+    unknown = dispatch(data_state, "/trend M33 SGB-II-Quote Mitte,Atlantis", operator, at("2018-09-25 10:00"))
+    assert unknown.status == "usage" and not unknown.attachments
+    assert unknown.plain().startswith("Das Gebiet „Atlantis“ kommt bei „Beispiel: SGB-II-Quote“ nicht vor; "
+                                      "geliefert sind: Gesamtstadt, Altstadt, Karthause-Nord, Mitte.")
+
+
+def test_xlsx_prints_landscape_one_page_wide_with_repeated_header(data_state: State) -> None:
+    wb = load_workbook(io.BytesIO(render_xlsx(build_report(data_state, date(2018, 9, 25)))))
+    assert wb.sheetnames[0] == "Übersicht"
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize in (9, "9"), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.oddFooter.right.text == "Seite &P von &N" and ws.oddFooter.left.text == "Stand: 25. September 2018"
+        header = list(ws[1])
+        assert all(c.alignment.wrap_text for c in header if c.value)
+        # Wide text columns wrap; no column is wider than a landscape page holds comfortably.
+        widths = [ws.column_dimensions[c.column_letter].width for c in header]
+        assert max(widths) <= 80 and sum(widths) <= 260, ws.title
+    overview = wb["Übersicht"]
+    assert [c.value for c in overview[1]][:3] == ["Handlungsfeld", "Maßnahme", "Kurzbezeichnung"]
+    assert overview["B2"].value == "M 11" and overview["A2"].value == "Pflege"
+    texts = [c.value for c in overview["A"] if isinstance(c.value, str)]
+    assert "Für den Ausschuss:" in texts
