@@ -57,7 +57,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 WHOLE_CITY = "#000000"
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 _DASHES = ("-", "--", "-.", ":")
-_BAND, _MEDIAN, _GRID, _NOTE = "#9ecae1", "#08519c", "#e3e3e3", "#555555"
+_BAND, _BAND_TEXT, _MEDIAN, _GRID, _NOTE = "#9ecae1", "#3b7fb6", "#08519c", "#e3e3e3", "#555555"
 
 
 @dataclass(frozen=True)
@@ -286,6 +286,8 @@ def _draw(ax: Any, panel: Panel, words: ChartWords, lang: str, styles: dict[str,
                 fill = ax.vlines(xs, lo, hi, color=_BAND, linewidth=4)
         if fill is not None:
             handles.append((fill, words.band.format(n=len(others))))
+            top = _last(highs)
+            ends.append((words.band.format(n=len(others)), top, _BAND_TEXT))
         runs, gap = _segments(median_line, axis)
         drawn = None
         for xs, ys in runs:
@@ -325,7 +327,11 @@ def _draw(ax: Any, panel: Panel, words: ChartWords, lang: str, styles: dict[str,
     ax.set_xticks(list(axis.ticks))
     ax.set_xticklabels(list(axis.tick_labels), fontsize=size.tick)
     if axis.minor:
-        ax.set_xticks(list(axis.minor), minor=True)
+        # One small mark per period on the time axis; drawn as one line of markers, because 40 minor Tick
+        # objects per panel would cost more than the rest of the panel.
+        ax.plot(list(axis.minor), [0.0] * len(axis.minor), linestyle="none", marker="|", color="#444444",
+                markersize=size.tick * 0.45, markeredgewidth=0.6, clip_on=False,
+                transform=ax.get_xaxis_transform(), zorder=6)
     integer = all(float(v).is_integer() for v in values) and not _is_percent(panel.unit)
     ax.yaxis.set_major_locator(_locator(integer))
     ax.yaxis.set_major_formatter(number_formatter(lang))

@@ -851,7 +851,7 @@ def _steps_section(state: State, f: _Facts) -> Section:
 @command("bericht", en="report", usage="[html|pdf|xlsx|md]")
 def bericht(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Der Bericht für den Sozialausschuss als Datei (html, pdf, xlsx oder md)."""
-    from .render_report import render
+    from .render_report import PdfUnavailable, render
 
     if len(args) > 1:
         raise UsageError("bericht.bad_format", found=" ".join(args))
@@ -861,7 +861,10 @@ def bericht(state: State, args: list[str], caller: Caller, now: datetime) -> Rep
         raise UsageError("bericht.bad_format", found=args[0])
     today = state.local(now).date()
     report = build_report(state, now, charts=choice in ("html", "pdf"))
-    data, mime = render(report, choice)
+    try:
+        data, mime = render(report, choice)
+    except PdfUnavailable as exc:
+        return ReplyBuilder().line(state.t("bericht.pdf_unavailable", reason=exc.reason)).build("error")
     caption = state.t("bericht.caption", day=fmt.day(today, state.lang))
     return (ReplyBuilder().line(caption)
             .attach(Attachment(f"bericht_{today.isoformat()}.{choice}", data, "document", caption, mime)).build())

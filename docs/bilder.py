@@ -54,9 +54,9 @@ def main() -> int:
             xlsx = work / "bericht.xlsx"
             xlsx.write_bytes(render_xlsx(build_report(state, MOMENT, charts=False)))
             if shutil.which("soffice"):
-                subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation={(work / 'lo').as_uri()}",
-                                "--convert-to", "pdf", "--outdir", str(work / "xlsx"), str(xlsx)], check=True,
-                               capture_output=True)
+                profile = f"-env:UserInstallation={(work / 'lo').as_uri()}"
+                subprocess.run(["soffice", "--headless", "--norestore", profile, "--convert-to", "pdf", "--outdir",
+                                str(work / "xlsx"), str(xlsx)], check=True, capture_output=True)
                 page_png(work / "xlsx" / "bericht.pdf", DOCS / "bericht-xlsx.png", dpi=90)
             else:
                 print("soffice fehlt: docs/bericht-xlsx.png bleibt, wie es ist", file=sys.stderr)

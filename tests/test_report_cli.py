@@ -74,7 +74,7 @@ def test_real_process_writes_utf8_markdown(workspace: Path) -> None:
 def test_the_format_follows_the_ending_of_o(workspace: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     for name, start in (("bericht.pdf", b"%PDF-"), ("bericht.xlsx", b"PK"), ("bericht.html", b"<!DOCTYPE html>"),
-                        ("bericht.md", "# Dokumentation".encode())):
+                        ("bericht.md", b"# Dokumentation")):
         target = tmp_path / name
         assert main(["report", "--workspace", str(workspace), "-o", str(target)]) == 0, name
         assert target.read_bytes().startswith(start), name
@@ -102,3 +102,17 @@ def test_pdf_without_o_lands_in_the_current_folder(workspace: Path, tmp_path: Pa
     written = list(tmp_path.glob("bericht_*.pdf"))
     assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF-")
     assert capsys.readouterr().out.strip() == f"Bericht gespeichert: {written[0]}"
+
+
+@pytest.mark.slow
+def test_pdf_without_the_pango_library_is_one_sentence_not_a_traceback(workspace: Path, tmp_path: Path) -> None:
+    # A WeasyPrint that cannot load Pango raises OSError on import, as it does on a machine without libpango.
+    fake = tmp_path / "ohne_pango" / "weasyprint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise OSError(\"cannot load library 'libpango-1.0-0'\")\n", encoding="utf-8")
+    done = run_cli("report", "--workspace", str(workspace), "--format", "pdf", "-o", str(tmp_path / "b.pdf"),
+                   env={"PYTHONPATH": str(fake.parent)})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("Die PDF-Fassung konnte nicht erzeugt werden (cannot load library 'libpango-1.0-0')")
+    assert "--format html" in done.stderr and not (tmp_path / "b.pdf").exists()
