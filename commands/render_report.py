@@ -302,7 +302,7 @@ def _fit_height(ws: Any, row: int, values: Sequence[object], widths: Sequence[in
     lines = 1
     for value, width, wrap in zip(values, widths, wraps, strict=True):
         if wrap and isinstance(value, str) and value:
-            per_line = max(1.0, width * 1.3)
+            per_line = max(1.0, width * 1.1)
             lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n")))
     if lines > 1:
         ws.row_dimensions[row].height = lines * LINE_POINTS

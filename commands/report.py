@@ -617,7 +617,7 @@ def _summary_section(state: State, s: Summary) -> Section:
         for r in g.rows:
             rows.append((g.field, r.measure, r.title, r.lead, "I" * r.phase, r.meeting.plain(), r.protocol.plain(),
                          r.indicators.plain(), r.steps.plain()))
-    cols = (_col(state, "field", width=14), Column(s.columns[0], "text", 10), Column(s.columns[1], "text", 46),
+    cols = (_col(state, "field", width=14), Column(s.columns[0], "text", 11), Column(s.columns[1], "text", 46),
             Column(s.columns[2], "text", 16), _col(state, "phase", width=7), Column(s.columns[3], "text", 24),
             Column(s.columns[4], "text", 20), Column(s.columns[5], "text", 22), Column(s.columns[6], "text", 20))
     after = (t("sum.attention_plain"), *(f"– {a}" for a in s.attention)) if s.attention else (t("att.none"),)
