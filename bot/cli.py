@@ -351,26 +351,50 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         monitor.close()
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """The committee report as of today: md/html to -o FILE or stdout; xlsx to -o FILE or ./bericht_JJJJ-MM-TT.xlsx.
+REPORT_SUFFIXES = {".md": "md", ".markdown": "md", ".txt": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
+                   ".xlsx": "xlsx"}
 
-    A workbook is binary, so without -o it is written into the current folder and its path printed.
+
+def _report_format(args: argparse.Namespace, lang: str) -> str:
+    """--format, or the ending of -o FILE when --format is not given; an ending that contradicts --format is refused."""
+    given = args.format
+    suffix = Path(args.output).suffix.casefold() if args.output else ""
+    implied = REPORT_SUFFIXES.get(suffix)
+    if given is None:
+        if suffix and implied is None:
+            raise CliError(text(lang, "cli.report_unknown_suffix", suffix=suffix, path=args.output), 2)
+        return implied or "md"
+    if implied is not None and implied != given:
+        raise CliError(text(lang, "cli.report_format_conflict", path=args.output, suffix=suffix, form=given), 2)
+    return given
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The committee report as of now: md/html to -o FILE or stdout; xlsx/pdf to -o FILE or ./bericht_JJJJ-MM-TT.EXT.
+
+    A workbook or PDF is binary, so without -o it is written into the current folder and its path printed.
+    Without --format the ending of -o FILE decides (bericht.pdf -> pdf).
     """
-    from commands.render_report import render
+    from commands.render_report import PdfUnavailable, render
     from commands.report import build_report
 
+    form = _report_format(args, _lang())
     monitor = _open(args)
     try:
         lang = monitor.settings.language
-        today = monitor.now().date()
-        report = build_report(monitor.state, today, charts=args.format == "html")
-        data, _ = render(report, args.format)
+        now = monitor.now()
+        today = now.date()
+        report = build_report(monitor.state, now, charts=form in ("html", "pdf"))
+        try:
+            data, _ = render(report, form)
+        except PdfUnavailable as exc:
+            raise CliError(text(lang, "cli.report_pdf_failed", reason=exc.reason)) from None
     finally:
         monitor.close()
     if args.output:
         path = Path(args.output)
-    elif args.format == "xlsx":
-        path = Path.cwd() / f"bericht_{today.isoformat()}.xlsx"
+    elif form in ("xlsx", "pdf"):
+        path = Path.cwd() / f"bericht_{today.isoformat()}.{form}"
     else:
         # Bytes, not text: the report is UTF-8 whatever the console's locale says.
         sys.stdout.flush()
@@ -466,7 +490,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser("report", parents=[common], help="Bericht für den Sozialausschuss")
-    p.add_argument("--format", choices=("md", "html", "xlsx"), default="md")
+    p.add_argument("--format", choices=("md", "html", "pdf", "xlsx"), default=None,
+                   help="Standard: nach der Endung von -o, sonst md")
     p.add_argument("-o", dest="output", metavar="FILE")
     p.set_defaults(func=cmd_report)
 

@@ -1,206 +1,486 @@
-"""PNG line charts of indicator series: data in, bytes out (matplotlib Agg, no pyplot)."""
+"""PNG line charts of indicator series: data in, bytes out (matplotlib Agg, no pyplot, imported only when drawing).
+
+What every chart keeps to, so that it reads true:
+- the y-axis starts at 0 (counts and stocks); percentages run from 0 to 100 (a share outside 0–100 widens it);
+- periods sit on a real time axis at their middle, so a missing year leaves a visible gap, and no line is drawn
+  across a period without a value (a footnote says so when it happens);
+- the full title, wrapped; the unit on the y-axis; German numbers (1.234,5) and period names;
+- the Okabe–Ito palette (safe for colour-blind readers) with a distinct marker per line, the whole city in black;
+  up to DIRECT_LABELS lines are named at their right end instead of in a legend.
+"""
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
+import statistics
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import matplotlib
-
-# Agg before anything could pull in pyplot: the monitor is a server without a display.
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from . import fmt
+from .periods import Period, PeriodError
+from .periods import next as next_period
 
-__all__ = ["MAX_LINES", "ChartWords", "Line", "Panel", "line_chart", "line_figure", "number_formatter",
-           "small_multiples"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "CHAT_DPI",
+    "CHAT_WIDTH",
+    "DIRECT_LABELS",
+    "MAX_LINES",
+    "PALETTE",
+    "ChartWords",
+    "Line",
+    "Panel",
+    "axis_range",
+    "line_chart",
+    "line_figure",
+    "needs_legend",
+    "number_formatter",
+    "small_multiples",
+    "small_multiples_figure",
+    "tick_label",
+]
 
 # More areas than this in one panel become a min–max band and a median: 30 coloured lines read as noise.
 MAX_LINES = 10
-# Tick labels beyond this many periods are thinned out so that they do not overlap.
-MAX_TICKS = 8
+# Up to this many lines are named at their end; more get a legend.
+DIRECT_LABELS = 5
+# Chat images: 8 × 4.5 in at 150 dpi = 1,200 × 675 px, wide enough to stay sharp on a phone held sideways.
+CHAT_WIDTH, CHAT_HEIGHT, CHAT_DPI = 8.0, 4.5, 150
+# Okabe & Ito (2008), without yellow (too pale on white) and black (kept for the whole city).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+WHOLE_CITY = "#000000"
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+_DASHES = ("-", "--", "-.", ":")
+_BAND, _BAND_TEXT, _MEDIAN, _GRID, _NOTE = "#9ecae1", "#3b7fb6", "#08519c", "#e3e3e3", "#555555"
 
 
 @dataclass(frozen=True)
 class Line:
     label: str
-    values: tuple[float | None, ...]
-    emphasis: bool = False  # the whole-city line is drawn darker and thicker
+    values: tuple[float | None, ...]  # one per period of the panel
+    emphasis: bool = False  # the whole city: black and thicker
 
 
 @dataclass(frozen=True)
 class Panel:
+    """One indicator: canonical period keys ("2018", "2018-Q3", …) in time order and the lines over them."""
+
     title: str
     unit: str
-    x_labels: tuple[str, ...]
+    periods: tuple[str, ...]
     lines: tuple[Line, ...]
 
     @property
     def has_data(self) -> bool:
         return any(v is not None for line in self.lines for v in line.values)
 
+    def labels(self, lang: str = "de") -> tuple[str, ...]:
+        """The periods as people read them ('3. Quartal 2018')."""
+        out = []
+        for key in self.periods:
+            try:
+                out.append(Period.from_key(key).label(lang))
+            except PeriodError:
+                out.append(key)
+        return tuple(out)
+
 
 @dataclass(frozen=True)
 class ChartWords:
     """The user-facing words of a chart, in the report's language (charts hold no texts of their own)."""
 
-    x_label: str
-    y_label: str  # a template with {unit}
-    band: str  # a template with {n}, the number of areas
+    y_label: str  # template with {unit}, for a symbol: "in {unit}"
+    y_word: str  # template with {unit}, for a unit that is a word ("Anzahl")
+    band: str  # template with {n}, the number of areas
     median: str
     no_data: str
+    gap: str  # footnote when a line is interrupted by a period without a value
+    quarter: str = "{n}. Qu."
+    half: str = "{n}. Hj."
 
 
-def number_formatter(lang: str) -> FuncFormatter:
+# ---------------------------------------------------------------- pure helpers (no matplotlib)
+def number_formatter(lang: str) -> Any:
     """Axis numbers as people here read them: 1.234,5 (de) or 1,234.5 (en)."""
-    return FuncFormatter(lambda v, _pos: fmt.number(v, lang, 2))
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt.number(0.0 if abs(v) < 1e-12 else v, lang, 2))
 
 
-def _number_axis(ax, lang: str, bins: int) -> None:
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=bins))
-    ax.yaxis.set_major_formatter(number_formatter(lang))
+def _is_percent(unit: str) -> bool:
+    return unit.strip() in ("%", "Prozent", "Anteil %", "Anteil in %", "percent")
 
 
-def _x_ticks(ax, labels: Sequence[str], fontsize: float, most: int) -> None:
-    n = len(labels)
-    step = max(1, math.ceil(n / most))
-    ticks = list(range(0, n, step))
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([labels[k] for k in ticks], rotation=30 if n > 4 else 0, ha="right" if n > 4 else "center",
-                       fontsize=fontsize)
-    ax.set_xlim(-0.3, max(n - 1, 0) + 0.3)
+def axis_range(values: Sequence[float], unit: str) -> tuple[float, float]:
+    """The y-axis limits: from 0 (or the lowest negative value) to a round number above the highest; a
+    percentage between 0 and 100 gets the whole 0–100."""
+    low, high = min(values), max(values)
+    if _is_percent(unit) and low >= 0 and high <= 100:
+        return 0.0, 100.0
+    low, high = min(0.0, low), max(0.0, high)
+    if high == low:
+        high = low + 1.0
+    integer = all(float(v).is_integer() for v in values)
+    ticks = _locator(integer).tick_values(low, high)
+    return float(min(ticks[0], low)), float(max(ticks[-1], high))
 
 
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-            "#bcbd22", "#17becf")
+def _locator(integer: bool) -> Any:
+    """Round steps (1, 2, 2.5, 5, 10 × 10^n): the same ticks for the axis limits and the axis itself."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=integer, min_n_ticks=3)
 
 
-def _colours(panels: Sequence[Panel]) -> dict[str, str]:
-    """One colour per area label across all panels, so a legend shared by small multiples stays true."""
+def tick_label(period: Period, words: ChartWords, lang: str) -> str:
+    """Short axis names: 2018 · 3. Qu. / 2018 · 1. Hj. / 2018 · 09/2018 · 30.09.2018."""
+    if period.kind == "jahr":
+        return str(period.year)
+    if period.kind == "quartal":
+        return f"{words.quarter.format(n=period.number)}\n{period.year}"
+    if period.kind == "halbjahr":
+        return f"{words.half.format(n=period.number)}\n{period.year}"
+    return period.label(lang)
+
+
+def _y_label(unit: str, words: ChartWords) -> str:
+    unit = unit.strip() or "–"
+    return words.y_word.format(unit=unit) if unit.isalpha() and len(unit) > 3 else words.y_label.format(unit=unit)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Where the periods sit: x positions, which neighbours are adjacent in time, ticks and limits."""
+
+    xs: tuple[float, ...]
+    adjacent: tuple[bool, ...]  # adjacent[k]: period k+1 directly follows period k
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+    minor: tuple[float, ...]
+    limits: tuple[float, float]
+
+
+def _label_width(label: str, fontsize: float) -> float:
+    """Points a tick label needs, with some air between neighbours."""
+    return max(len(part) for part in label.split("\n")) * fontsize * 0.62 + fontsize * 1.2
+
+
+def _time_axis(keys: Sequence[str], words: ChartWords, lang: str, room: float, fontsize: float) -> _Axis:
+    """`room` is the width of the plot in points: as many tick labels as fit into it, never overlapping."""
+    try:
+        periods = [Period.from_key(k) for k in keys]
+    except PeriodError:
+        periods = []
+    if not periods:
+        # Keys that are no periods (never stored by the import, but be safe): evenly spaced, in the given order.
+        n = len(keys)
+        most = max(1, int(room / max((_label_width(k, fontsize) for k in keys), default=1)))
+        step = max(1, math.ceil(n / most))
+        ticks = tuple(float(k) for k in range(0, n, step))
+        return _Axis(tuple(float(k) for k in range(n)), (True,) * max(0, n - 1), ticks,
+                     tuple(keys[int(k)] for k in ticks), (), (-0.5, n - 0.5))
+    xs = tuple((p.start.toordinal() + p.end.toordinal() + 1) / 2 for p in periods)
+    adjacent = tuple(a.kind == b.kind and next_period(a) == b for a, b in itertools.pairwise(periods))
+    first, last = periods[0].start.toordinal(), periods[-1].end.toordinal() + 1
+    pad = max(20.0, (last - first) * 0.04)
+    days = (last - first) + 2 * pad
+    labels = [tick_label(p, words, lang) for p in periods]
+    # Each label needs its width around its tick; neighbouring ticks are as far apart as their periods.
+    needed = max(_label_width(label, fontsize) for label in labels)
+    closest = min((b - a for a, b in itertools.pairwise(xs)), default=days)
+    if closest / days * room >= needed:
+        return _Axis(xs, adjacent, xs, tuple(labels), (), (first - pad, last + pad))
+    # Too many periods to name each: one label per year (every few years if need be), a small tick per period.
+    years = list(range(periods[0].start.year, periods[-1].end.year + 1))
+    most = max(1, int(room / _label_width("2000", fontsize)))
+    step = max(1, math.ceil(len(years) / most))
+    shown = [y for y in years if (y - years[0]) % step == 0]
+    ticks = tuple((Period.year_of(y).start.toordinal() + Period.year_of(y).end.toordinal() + 1) / 2 for y in shown)
+    minor = () if all(p.kind == "jahr" for p in periods) and step == 1 else xs
+    return _Axis(xs, adjacent, ticks, tuple(str(y) for y in shown), minor, (first - pad, last + pad))
+
+
+def _segments(line: Line, axis: _Axis) -> tuple[list[tuple[list[float], list[float]]], bool]:
+    """Runs of values in adjacent periods, and whether the line is interrupted by a period without a value."""
+    runs: list[tuple[list[float], list[float]]] = []
+    gap = False
+    previous: int | None = None
+    for k, value in enumerate(line.values):
+        if value is None:
+            continue
+        if previous is not None and previous == k - 1 and axis.adjacent[previous]:
+            runs[-1][0].append(axis.xs[k])
+            runs[-1][1].append(value)
+        else:
+            if previous is not None:
+                gap = True
+            runs.append(([axis.xs[k]], [value]))
+        previous = k
+    return runs, gap
+
+
+def _wrap(text: str, width_in: float, fontsize: float) -> str:
+    # An average glyph of DejaVu Sans is a little over half the font size wide.
+    chars = max(12, int(width_in * 72 / (fontsize * 0.56)))
+    return "\n".join(textwrap.wrap(" ".join(text.split()), chars)) or text
+
+
+def _style(k: int) -> dict[str, Any]:
+    return {"color": PALETTE[k % len(PALETTE)], "marker": _MARKERS[k % len(_MARKERS)],
+            "linestyle": _DASHES[(k // len(PALETTE)) % len(_DASHES)]}
+
+
+def _styles(panels: Sequence[Panel]) -> dict[str, dict[str, Any]]:
+    """One style per area across all panels, so the same area looks the same in every panel of a figure."""
     labels = dict.fromkeys(line.label for p in panels for line in p.lines if not line.emphasis)
-    return {label: _PALETTE[k % len(_PALETTE)] for k, label in enumerate(labels)}
+    return {label: _style(k) for k, label in enumerate(labels)}
 
 
-def _points(line: Line) -> tuple[list[int], list[float]]:
-    xs = [x for x, v in enumerate(line.values) if v is not None]
-    return xs, [line.values[x] for x in xs]  # type: ignore[misc]
+@dataclass(frozen=True)
+class _Size:
+    """Type sizes in points for one kind of figure."""
+
+    title: float
+    tick: float
+    label: float
+    note: float
+    line: float
+    marker: float
 
 
-def _draw(ax, panel: Panel, words: ChartWords, lang: str, colours: dict[str, str], *, fontsize: float,
-          small: bool = False) -> None:
-    n = len(panel.x_labels)
+_CHAT = _Size(title=12.5, tick=10, label=10, note=8.5, line=2.0, marker=5.5)
+_SMALL = _Size(title=7.5, tick=6.5, label=6.5, note=6, line=1.3, marker=3.2)
+
+
+# ---------------------------------------------------------------- drawing
+def _draw(ax: Any, panel: Panel, words: ChartWords, lang: str, styles: dict[str, dict[str, Any]], size: _Size,
+          width_in: float, height_in: float) -> bool:
+    """Draw one panel into `ax`; True if a line is interrupted (the figure then carries the footnote)."""
+    others_n = sum(1 for line in panel.lines if not line.emphasis)
+    plot_width = max(1.0, width_in * (1 - _right_room(others_n)) - 0.45 - size.tick / 14)
+    axis = _time_axis(panel.periods, words, lang, plot_width * 72, size.tick)
     emphasised = [line for line in panel.lines if line.emphasis]
     others = [line for line in panel.lines if not line.emphasis]
-    marker = "o" if n < 20 else None
-    if len(others) > MAX_LINES:
-        columns = [[v for line in others if (v := line.values[k]) is not None] for k in range(n)]
-        idx = [k for k in range(n) if columns[k]]
-        lows = [min(columns[k]) for k in idx]
-        highs = [max(columns[k]) for k in idx]
-        medians = [sorted(columns[k])[len(columns[k]) // 2] for k in idx]
-        ax.fill_between(idx, lows, highs, color="#9ecae1", alpha=0.6, linewidth=0,
-                        label=words.band.format(n=len(others)))
-        ax.plot(idx, medians, color="#3182bd", linewidth=1.2, label=words.median)
+    many = len(others) > MAX_LINES
+    ends: list[tuple[str, float, str]] = []  # (label, last value, colour) for direct labels
+    handles: list[tuple[Any, str]] = []
+    gap = False
+    markersize = size.marker if len(axis.xs) <= 24 else size.marker * 0.6
+    if many:
+        # Per period: range and median of the areas that have a value; periods without any stay empty.
+        columns = [[v for line in others if (v := line.values[k]) is not None] for k in range(len(axis.xs))]
+        median_line = Line(words.median, tuple(statistics.median(c) if c else None for c in columns))
+        lows = Line("", tuple(min(c) if c else None for c in columns))
+        highs = Line("", tuple(max(c) if c else None for c in columns))
+        fill = None
+        for (xs, lo), (_, hi) in zip(_segments(lows, axis)[0], _segments(highs, axis)[0], strict=True):
+            if len(xs) > 1:
+                fill = ax.fill_between(xs, lo, hi, color=_BAND, alpha=0.7, linewidth=0)
+            else:
+                fill = ax.vlines(xs, lo, hi, color=_BAND, linewidth=4)
+        if fill is not None:
+            handles.append((fill, words.band.format(n=len(others))))
+            top = _last(highs)
+            ends.append((words.band.format(n=len(others)), top, _BAND_TEXT))
+        runs, gap = _segments(median_line, axis)
+        drawn = None
+        for xs, ys in runs:
+            (drawn,) = ax.plot(xs, ys, color=_MEDIAN, linewidth=size.line, marker="o", markersize=markersize * 0.8)
+        if drawn is not None:
+            handles.append((drawn, words.median))
+            ends.append((words.median, _last(median_line), _MEDIAN))
     else:
         for line in others:
-            xs, ys = _points(line)
-            if xs:
-                ax.plot(xs, ys, color=colours.get(line.label), marker=marker, markersize=3, linewidth=1.2,
-                        label=line.label)
+            style = styles.get(line.label) or _style(0)
+            runs, broken = _segments(line, axis)
+            gap = gap or broken
+            drawn = None
+            for xs, ys in runs:
+                (drawn,) = ax.plot(xs, ys, color=style["color"], linestyle=style["linestyle"],
+                                   marker=style["marker"], markersize=markersize, linewidth=size.line * 0.8)
+            if drawn is not None:
+                handles.append((drawn, line.label))
+                ends.append((line.label, _last(line), style["color"]))
     for line in emphasised:
-        xs, ys = _points(line)
-        if xs:
-            ax.plot(xs, ys, color="#222222", linewidth=2.2, marker=marker, markersize=3.5, label=line.label)
-    # Small panels get fewer ticks: every tick label is a text to lay out, the bulk of a panel's cost.
-    _x_ticks(ax, panel.x_labels, fontsize, MAX_TICKS // 2 if small else MAX_TICKS)
-    _number_axis(ax, lang, 4 if small else 5)
-    ax.tick_params(axis="y", labelsize=fontsize)
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+        runs, broken = _segments(line, axis)
+        gap = gap or broken
+        drawn = None
+        for xs, ys in runs:
+            (drawn,) = ax.plot(xs, ys, color=WHOLE_CITY, linewidth=size.line * 1.35, marker="o",
+                               markersize=markersize * 1.1, zorder=5)
+        if drawn is not None:
+            handles.append((drawn, line.label))
+            ends.append((line.label, _last(line), WHOLE_CITY))
+
+    values = [v for line in panel.lines for v in line.values if v is not None]
+    low, high = axis_range(values, panel.unit)
+    ax.set_ylim(low, high)
+    if low < 0 < high:
+        ax.axhline(0, color="#888888", linewidth=0.8, zorder=1)
+    ax.set_xlim(*axis.limits)
+    ax.set_xticks(list(axis.ticks))
+    ax.set_xticklabels(list(axis.tick_labels), fontsize=size.tick)
+    if axis.minor:
+        # One small mark per period on the time axis; drawn as one line of markers, because 40 minor Tick
+        # objects per panel would cost more than the rest of the panel.
+        ax.plot(list(axis.minor), [0.0] * len(axis.minor), linestyle="none", marker="|", color="#444444",
+                markersize=size.tick * 0.45, markeredgewidth=0.6, clip_on=False,
+                transform=ax.get_xaxis_transform(), zorder=6)
+    integer = all(float(v).is_integer() for v in values) and not _is_percent(panel.unit)
+    ax.yaxis.set_major_locator(_locator(integer))
+    ax.yaxis.set_major_formatter(number_formatter(lang))
+    ax.tick_params(axis="y", labelsize=size.tick)
+    ax.set_ylabel(_y_label(panel.unit, words), fontsize=size.label)
+    ax.grid(True, axis="y", color=_GRID, linewidth=0.7)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
+    if len(ends) == 1 and not many:
+        pass  # one line: the title says what it is
+    elif len(ends) <= DIRECT_LABELS:
+        _direct_labels(ax, ends, low, high, size, height_in)
+    else:
+        # Top to bottom as the lines end, so the legend reads in the order the eye meets the lines.
+        last = {label: value for label, value, _ in ends}
+        handles.sort(key=lambda hl: -last.get(hl[1], -math.inf))
+        ax.legend([h for h, _ in handles], [label for _, label in handles], fontsize=size.label * 0.9,
+                  frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                  handlelength=2.4)
+    return gap
+
+
+def _last(line: Line) -> float:
+    return next(v for v in reversed(line.values) if v is not None)
+
+
+def _right_room(areas: int) -> float:
+    """Share of a panel's width kept on the right for the names of its lines or its legend."""
+    if areas == 0:
+        return 0.0
+    return 0.16 if areas + 1 <= DIRECT_LABELS else 0.24
+
+
+def _direct_labels(ax: Any, ends: list[tuple[str, float, str]], low: float, high: float, size: _Size,
+                   height_in: float) -> None:
+    """Name each line at the right edge, at the height of its last value, nudged apart so no two overlap."""
+    span = (high - low) or 1.0
+    spacing = size.label * 1.25 / 72 / max(height_in, 0.5)  # one text line, as a share of the plot height
+    order = sorted(range(len(ends)), key=lambda k: (ends[k][1] - low) / span)
+    ys = [(ends[k][1] - low) / span for k in order]
+    for k in range(1, len(ys)):
+        ys[k] = max(ys[k], ys[k - 1] + spacing)
+    overflow = ys[-1] - 1.02 if ys else 0
+    if overflow > 0:
+        ys = [y - overflow for y in ys]
+        for k in range(len(ys) - 2, -1, -1):
+            ys[k] = min(ys[k], ys[k + 1] - spacing)
+    for k, y in zip(order, ys, strict=True):
+        label, _, colour = ends[k]
+        ax.annotate(label, xy=(1.0, y), xycoords="axes fraction", xytext=(4, 0), textcoords="offset points",
+                    ha="left", va="center", fontsize=size.label, color=colour, annotation_clip=False,
+                    fontweight="bold" if colour == WHOLE_CITY else "normal")
+
 
 def _png(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
+    FigureCanvasAgg(fig).print_png(buf, metadata={"Software": "Sozialmonitor"})
     fig.clear()
     return buf.getvalue()
 
 
-def line_chart(panel: Panel, words: ChartWords, *, lang: str = "de", width: float = 8.0, height: float = 4.5,
-               dpi: int = 100) -> bytes:
-    """One indicator over its periods, one line per area (the whole city emphasised); PNG bytes.
+def _figure(width: float, height: float, dpi: int) -> Figure:
+    import matplotlib
+
+    # Agg before anything could pull in pyplot: the monitor is a server without a display.
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
+    return fig
+
+
+def _no_data(ax: Any, words: ChartWords, size: _Size) -> None:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, words.no_data, ha="center", va="center", fontsize=size.label, transform=ax.transAxes)
+
+
+def line_chart(panel: Panel, words: ChartWords, *, lang: str = "de", width: float = CHAT_WIDTH,
+               height: float = CHAT_HEIGHT, dpi: int = CHAT_DPI) -> bytes:
+    """One indicator over time, one line per area (the whole city in black); PNG bytes, 1,200 × 675 px by default.
 
     The image is exactly width×dpi by height×dpi pixels (no tight bounding box), so callers can rely on it.
     """
     return _png(line_figure(panel, words, lang=lang, width=width, height=height, dpi=dpi))
 
 
-def line_figure(panel: Panel, words: ChartWords, *, lang: str = "de", width: float = 8.0, height: float = 4.5,
-                dpi: int = 100) -> Figure:
+def line_figure(panel: Panel, words: ChartWords, *, lang: str = "de", width: float = CHAT_WIDTH,
+                height: float = CHAT_HEIGHT, dpi: int = CHAT_DPI) -> Figure:
     """The figure behind `line_chart` (a Figure of its own, no pyplot state)."""
-    fig = Figure(figsize=(width, height), dpi=dpi)
-    many = sum(1 for line in panel.lines if not line.emphasis) > MAX_LINES
-    legend = len(panel.lines) > 1 or many
-    right = 0.74 if legend else 0.96
-    fig.subplots_adjust(left=0.12, right=right, top=0.88, bottom=0.2)
+    fig = _figure(width, height, dpi)
     ax = fig.add_subplot(1, 1, 1)
-    ax.set_title(panel.title, fontsize=11, loc="left")
+    ax.set_title(_wrap(panel.title, width - 1.0, _CHAT.title), fontsize=_CHAT.title, loc="left")
     if not panel.has_data:
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, words.no_data, ha="center", va="center", transform=ax.transAxes)
+        _no_data(ax, words, _CHAT)
         return fig
-    _draw(ax, panel, words, lang, _colours([panel]), fontsize=8.5)
-    if legend:
-        ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-    ax.set_xlabel(words.x_label, fontsize=9)
-    ax.set_ylabel(words.y_label.format(unit=panel.unit or "–"), fontsize=9)
+    if _draw(ax, panel, words, lang, _styles([panel]), _CHAT, width, height * 0.7):
+        fig.supxlabel(words.gap, fontsize=_CHAT.note, color=_NOTE, x=0.01, ha="left")
     return fig
 
 
+def needs_legend(panel: Panel) -> bool:
+    """True if the panel names its lines in a legend (more than DIRECT_LABELS, up to MAX_LINES areas)."""
+    areas = sum(1 for line in panel.lines if not line.emphasis)
+    emphasised = len(panel.lines) - areas
+    return areas + emphasised > DIRECT_LABELS and areas <= MAX_LINES
+
+
 def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = "", lang: str = "de",
-                    columns: int = 3, panel_width: float = 3.3, panel_height: float = 2.4,
-                    dpi: int = 90) -> bytes:
-    """Several indicators of one measure side by side, one small panel each, one shared legend; PNG bytes."""
+                    columns: int = 2, width: float = CHAT_WIDTH, panel_height: float = 2.6,
+                    dpi: int = CHAT_DPI, small: bool | None = None) -> bytes:
+    """Several indicators of one measure, one panel each, on a grid `columns` wide; PNG bytes.
+
+    The image is `width`×dpi pixels wide (1,200 px by default) and as high as its rows need. `small` picks the
+    type sizes of print (True) or of a chat image (False); by default it follows the width of a panel.
+    """
+    return _png(small_multiples_figure(panels, words, title=title, lang=lang, columns=columns, width=width,
+                                       panel_height=panel_height, dpi=dpi, small=small))
+
+
+def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title: str = "", lang: str = "de",
+                           columns: int = 2, width: float = CHAT_WIDTH, panel_height: float = 2.6,
+                           dpi: int = CHAT_DPI, small: bool | None = None) -> Figure:
     n = max(1, len(panels))
-    cols = min(columns, n)
+    cols = max(1, min(columns, n))
     rows = math.ceil(n / cols)
-    fig = Figure(dpi=dpi)
-    colours = _colours(panels)
-    legend: dict[str, object] = {}
+    if small is None:
+        small = width / cols < 3.9
+    size = _SMALL if small else _CHAT
+    title_h = 0.35 if title else 0.0
+    height = rows * panel_height + title_h
+    fig = _figure(width, height, dpi)
+    if title:
+        fig.suptitle(title, fontsize=size.title * 1.15, x=0.01, ha="left", fontweight="bold")
+    styles = _styles(panels)
+    gap = False
+    cell = width / cols
     for k, panel in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
-        # The unit goes into the title: a rotated y label per panel costs time and room.
-        ax.set_title(f"{fmt.short(panel.title, 38 - len(panel.unit))} ({panel.unit or '–'})", fontsize=8,
-                     loc="left")
+        room = _right_room(sum(1 for line in panel.lines if not line.emphasis))
+        ax.set_title(_wrap(panel.title, cell * (1 - room) - 0.5, size.title), fontsize=size.title, loc="left")
         if not panel.has_data:
-            ax.set_axis_off()
-            ax.text(0.5, 0.5, words.no_data, ha="center", va="center", fontsize=7, transform=ax.transAxes)
+            _no_data(ax, words, size)
             continue
-        _draw(ax, panel, words, lang, colours, fontsize=6.5, small=True)
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            legend.setdefault(label, handle)
-    width = max(cols * panel_width, 6.6)  # a lone panel still gets room for its legend
-    ncol = max(1, min(len(legend), int(width / 1.6)))
-    # Room above the panels for the title and the legend rows, in inches.
-    title_h = 0.35 if title else 0.0
-    legend_h = 0.2 * math.ceil(len(legend) / ncol) + 0.1 if len(legend) > 1 else 0.0
-    head = 0.15 + title_h + legend_h
-    height = rows * panel_height + head
-    fig.set_size_inches(width, height)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.5 / height, top=1 - (head + 0.25) / height,
-                        wspace=0.32, hspace=0.75)
-    if title:
-        fig.suptitle(title, fontsize=11, x=0.01, ha="left", y=1 - 0.1 / height, va="top")
-    if len(legend) > 1:
-        # One legend for all panels: per-panel legends would cover the lines.
-        fig.legend(list(legend.values()), list(legend), loc="upper left", ncol=ncol, fontsize=7, frameon=False,
-                   bbox_to_anchor=(0.01, 1 - (0.1 + title_h) / height))
-    return _png(fig)
+        gap = _draw(ax, panel, words, lang, styles, size, cell, panel_height * 0.6) or gap
+    if gap:
+        fig.supxlabel(words.gap, fontsize=size.note, color=_NOTE, x=0.01, ha="left")
+    return fig

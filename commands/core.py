@@ -8,6 +8,7 @@ from storage.models import Measure
 
 from . import fmt
 from . import protocols as signing
+from .agenda import HELD, MISSING, UPCOMING, measure_meetings, meeting_state
 from .deliveries import overdue
 from .periods import period_label
 from .registry import ANYONE, Caller, all_commands, command, take_measure
@@ -174,9 +175,10 @@ def massnahmen(state: State, args: list[str], caller: Caller, now: datetime) -> 
 def termine(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Anstehende Besprechungen und Maßnahmen, deren Besprechung noch nicht terminiert ist."""
     lang = state.lang
-    today = state.local(now).date()
+    moment = state.local(now)
     meetings = state.store.meetings()
-    upcoming = [x for x in meetings if x.day and x.day >= today]
+    # The report's rule, to the minute: a meeting at 08:00 today is upcoming until 08:00, held from then on.
+    upcoming = [x for x in meetings if meeting_state(x, moment) == UPCOMING]
     out = ReplyBuilder()
     if upcoming:
         out.line(b(state.t("meetings.upcoming")))
@@ -187,13 +189,13 @@ def termine(state: State, args: list[str], caller: Caller, now: datetime) -> Rep
                              time=f" {fmt.clock(x.time)}" if x.time else "", approach=x.approach or "—"))
     else:
         out.line(state.t("meetings.upcoming_none"))
-    has_meeting = {x.measure for x in meetings if x.day}
-    unscheduled = [m for m in state.catalogue.measures.values() if m.id not in has_meeting]
+    agenda = measure_meetings(meetings, state.catalogue.measures, moment)
+    unscheduled = [m for m in state.catalogue.measures.values() if agenda[m.id].status == MISSING]
     if unscheduled:
         out.blank().line(b(state.t("meetings.unscheduled")))
         for m in unscheduled:
             out.line("• ", b(m.number), " ", fmt.short(measure_title(state, m), 60))
-    past = [x for x in meetings if x.day and x.day < today][-5:]
+    past = [x for x in meetings if meeting_state(x, moment) == HELD][-5:]
     if past:
         out.blank().line(b(state.t("meetings.past")))
         for x in reversed(past):

@@ -1,35 +1,59 @@
-"""Lay out a ReportData as Markdown (tabulate), one self-contained HTML page, or an XLSX workbook."""
+"""Lay out a ReportData as Markdown (tabulate), one self-contained HTML page (Jinja2), PDF (WeasyPrint from that
+HTML) or an XLSX workbook (openpyxl). WeasyPrint and matplotlib are imported only when a PDF or chart is made."""
 
 from __future__ import annotations
 
 import base64
-import html
 import io
+import math
 import re
-from datetime import date
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from tabulate import tabulate
 
 from . import fmt
-from .charts import small_multiples
-from .report import Column, ReportData, Section
+from .charts import Panel, needs_legend, small_multiples
+from .report import Column, ReportData, Table
 from .report_sozialindex import figures_html
 
-__all__ = ["MIME", "render", "render_html", "render_markdown", "render_xlsx", "xlsx_safe"]
+__all__ = ["MIME", "PdfUnavailable", "render", "render_html", "render_markdown", "render_pdf", "render_xlsx",
+           "xlsx_safe"]
 
 MIME = {
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
+# Charts in the report: panels 2.33 in wide (three across the 178 mm text width of A4), drawn at 200 dpi so that
+# print and zoom stay sharp.
+CHART_COLUMNS, CHART_WIDTH, CHART_PANEL_HEIGHT, CHART_DPI = 3, 7.0, 2.05, 200
+PDF_VARIANT = "pdf/a-2a"  # archivable (PDF/A-2) and tagged for screen readers ("a"), as council systems ask
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries are missing; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 def render(report: ReportData, form: str) -> tuple[bytes, str]:
-    """(file content, MIME type) of the report in `form` (md | html | xlsx)."""
+    """(file content, MIME type) of the report in `form` (md | html | pdf | xlsx)."""
     if form == "md":
         return render_markdown(report).encode("utf-8"), MIME["md"]
     if form == "html":
         return render_html(report).encode("utf-8"), MIME["html"]
+    if form == "pdf":
+        return render_pdf(report), MIME["pdf"]
     if form == "xlsx":
         return render_xlsx(report), MIME["xlsx"]
     raise ValueError(form)
@@ -39,12 +63,23 @@ def _text(value: object, kind: str, lang: str) -> str:
     """A cell as reading text: German numbers and dates, signed changes, '' for nothing."""
     if value is None:
         return ""
-    if kind == "date" and isinstance(value, date):
+    if kind in ("date", "datetime") and isinstance(value, datetime):
+        return f"{fmt.day(value.date(), lang)}, {fmt.clock(value.time())}" + (" Uhr" if lang == "de" else "")
+    if kind in ("date", "datetime") and isinstance(value, date):
         return fmt.day(value, lang)
     if kind in ("number", "change") and isinstance(value, int | float):
         text = fmt.number(value, lang)
         return f"+{text}" if kind == "change" and value > 0 else text.replace("-", "−", 1)
     return " ".join(str(value).split())
+
+
+def _visible(table: Table, lang: str) -> Table:
+    """The table without its optional columns that are empty in every row (no 'bis' column of blanks)."""
+    keep = [k for k, c in enumerate(table.columns)
+            if not c.optional or any(_text(row[k], c.kind, lang) for row in table.rows)]
+    if len(keep) == len(table.columns):
+        return table
+    return Table(tuple(table.columns[k] for k in keep), tuple(tuple(row[k] for k in keep) for row in table.rows))
 
 
 # ---------------------------------------------------------------- Markdown
@@ -55,9 +90,7 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def _md_table(section: Section, lang: str) -> str:
-    table = section.table
-    assert table is not None
+def _md_table(table: Table, lang: str) -> str:
     kinds = [c.kind for c in table.columns]
     rows = []
     for row in table.rows:
@@ -72,17 +105,21 @@ def _md_table(section: Section, lang: str) -> str:
 
 
 def render_markdown(report: ReportData) -> str:
-    out = [f"# {_md(report.title)}", "", _md(report.stand), ""]
+    out = [f"# {_md(report.title)}", "", f"**{_md(report.stand)}**", ""]
     out += [p for para in report.intro for p in (_md(para), "")]
-    out += [f"*{_md(report.legend)}*", ""]
     for section in report.sections:
-        if section.html_only:
+        if "md" not in section.formats:
             continue
         out += [f"## {_md(section.heading)}", ""]
         for para in section.before:
-            out += [_md(para), ""]
+            out += [f"*{_md(para)}*" if para == report.legend else _md(para), ""]
         if section.table is not None and section.table.rows:
-            out += [_md_table(section, report.lang), ""]
+            table = section.table
+            if section.key == "summary":
+                # The field is the group heading of the first page; in Markdown it stays a column.
+                table = Table(tuple(c for k, c in enumerate(table.columns) if k != 4),
+                              tuple(tuple(v for k, v in enumerate(r) if k != 4) for r in table.rows))
+            out += [_md_table(_visible(table, report.lang), report.lang), ""]
         elif section.empty:
             out += [_md(section.empty), ""]
         for para in section.after:
@@ -91,65 +128,42 @@ def render_markdown(report: ReportData) -> str:
     return "\n".join(out) + "\n"
 
 
-# ---------------------------------------------------------------- HTML
-_CSS = """
-@page { size: A4; margin: 18mm 15mm 18mm 15mm; }
-* { box-sizing: border-box; }
-body { font-family: "Segoe UI", Arial, Helvetica, sans-serif; font-size: 10pt; line-height: 1.4; color: #111;
-       max-width: 190mm; margin: 0 auto; padding: 8mm 0; }
-h1 { font-size: 15pt; margin: 0 0 4pt; }
-h2 { font-size: 12.5pt; margin: 16pt 0 5pt; border-bottom: 1px solid #999; padding-bottom: 2pt; }
-p { margin: 4pt 0; }
-.stand { font-weight: bold; }
-.note { font-weight: bold; }
-table { border-collapse: collapse; width: 100%; margin: 5pt 0 8pt; font-size: 8.5pt; }
-th, td { border: 1px solid #888; padding: 2.5pt 4pt; vertical-align: top; text-align: left; }
-th { background: #e8e8e8; }
-table.wide { font-size: 7pt; }
-table.wide th, table.wide td { padding: 2pt 2.5pt; }
-td.num { text-align: right; white-space: nowrap; }
-td.date { white-space: nowrap; }
-td.italic { font-style: italic; }
-figure { margin: 8pt 0 12pt; }
-figure img { max-width: 100%; height: auto; }
-figcaption { font-size: 8.5pt; color: #333; }
-footer { margin-top: 16pt; font-size: 8pt; color: #555; }
-@media print {
-  body { padding: 0; max-width: none; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  thead { display: table-header-group; }
-  tr, figure, img { break-inside: avoid; page-break-inside: avoid; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
-
-_CLASS = {"number": "num", "change": "num", "date": "date", "italic": "italic"}
+# ---------------------------------------------------------------- HTML (Jinja2)
+_CLASS = {"number": "num", "change": "num", "date": "date", "datetime": "date", "italic": "italic"}
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    cls: str
+    italic: bool
 
 
-def _html_table(section: Section, lang: str) -> list[str]:
-    table = section.table
-    assert table is not None
-    cols: tuple[Column, ...] = table.columns
-    # Many columns (the indicator table) must still fit the A4 text width: a smaller type then.
-    opening = '<table class="wide">' if len(cols) > 8 else "<table>"
-    out = [opening, "<thead><tr>" + "".join(f"<th>{_e(c.title)}</th>" for c in cols) + "</tr></thead>", "<tbody>"]
-    classes = [f' class="{_CLASS[c.kind]}"' if c.kind in _CLASS else "" for c in cols]
-    kinds = [c.kind for c in cols]
-    for row in table.rows:
-        cells = []
-        for value, kind, cls in zip(row, kinds, classes, strict=True):
-            text = _e(_text(value, kind, lang))
-            cells.append(f"<td{cls}><em>{text}</em></td>" if kind == "italic" and text else f"<td{cls}>{text}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
-    return out
+@dataclass(frozen=True)
+class _HtmlTable:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[_Cell, ...], ...]
+    cls: str
 
 
-_FULL_CHART_PX = 891  # small_multiples: three panels of 3.3 in at 90 dpi
+@dataclass(frozen=True)
+class _Figure:
+    uri: str
+    alt: str
+    width_mm: float
+    caption: str
+
+
+def _html_table(table: Table, lang: str, key: str) -> _HtmlTable:
+    kinds = [c.kind for c in table.columns]
+    classes = [_CLASS.get(k, "") for k in kinds]
+    # A number column may hold a text (the range over the areas): that one wraps like text.
+    rows = tuple(tuple(_Cell(_text(v, kind, lang), "range" if cls == "num" and isinstance(v, str) else cls,
+                             kind == "italic")
+                       for v, kind, cls in zip(row, kinds, classes, strict=True)) for row in table.rows)
+    # Many columns must still fit the A4 text width: a smaller type then.
+    cls = f"t-{key}" + (" wide" if len(table.columns) > 7 else "")
+    return _HtmlTable(table.columns, rows, cls)
 
 
 def _png_width(png: bytes) -> int:
@@ -157,56 +171,109 @@ def _png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big")
 
 
-def _charts_html(report: ReportData) -> list[str]:
-    out = []
+def _figures(report: ReportData) -> list[_Figure]:
     words = report.chart_words
-    assert words is not None
+    out: list[_Figure] = []
+    if words is None:
+        return out
     for group in report.charts:
-        png = small_multiples(group.panels, words, title=group.title, lang=report.lang)
+        n = len(group.panels)
+        cols = min(CHART_COLUMNS, n)
+        # A panel with a legend gets two thirds of the width at least, so that its names stay legible.
+        span = max(cols, 2) if any(needs_legend(p) for p in group.panels) else cols
+        png = small_multiples(group.panels, words, title=group.title, lang=report.lang, columns=cols,
+                              width=CHART_WIDTH * span / CHART_COLUMNS, panel_height=CHART_PANEL_HEIGHT,
+                              dpi=CHART_DPI, small=True)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        # Every chart at the same scale: a one-panel chart is not blown up to the width of a three-panel one.
-        share = min(100, round(100 * _png_width(png) / _FULL_CHART_PX))
-        out.append(f'<figure><img src="{uri}" alt="{_e(group.title)}" style="width: {share}%">')
-        if group.more:
-            out.append(f"<figcaption>{_e(group.more)}</figcaption>")
-        out.append("</figure>")
+        # Every chart at the same scale: pixels / dpi = inches on paper.
+        width_mm = round(_png_width(png) / CHART_DPI * 25.4, 1)
+        alt = f"{group.title}: " + "; ".join(_describe(p, report.lang) for p in group.panels)
+        out.append(_Figure(uri, alt, width_mm, group.more))
     return out
 
 
+def _describe(panel: Panel, lang: str) -> str:
+    """The alternative text of a panel: title, unit and the time span it covers."""
+    labels = panel.labels(lang)
+    span = labels[0] if len(labels) == 1 else f"{labels[0]} – {labels[-1]}"
+    return f"{panel.title} ({panel.unit or '–'}, {span})"
+
+
+def _css_string(text: str) -> Any:
+    """A CSS string literal for generated page-margin content, safe inside <style> (no '<', no quote breaks)."""
+    from markupsafe import Markup
+
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3C ")
+    return Markup('"' + body + '"')
+
+
+@cache
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("commands", "templates"), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["css_string"] = _css_string
+    env.globals["section_figures"] = _section_figures
+    return env
+
+
+def _section_figures(section: Any) -> Any:
+    """The charts a section carries (the social index), as markup built with escaped alt texts and captions."""
+    from markupsafe import Markup
+
+    return Markup("\n".join(figures_html(section)))
+
+
+@cache
+def _stylesheet() -> str:
+    return resources.files("commands").joinpath("templates/report.css").read_text(encoding="utf-8")
+
+
 def render_html(report: ReportData) -> str:
-    """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4."""
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{_e(report.lang)}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(report.title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{_e(report.title)}</h1>",
-        f'<p class="stand">{_e(report.stand)}</p>',
-        *(f"<p>{_e(p)}</p>" for p in report.intro),
-        f'<p class="legend"><em>{_e(report.legend)}</em></p>',
-    ]
+    """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4 (page numbers in the margin)."""
+    from markupsafe import Markup
+
+    sections = []
     for section in report.sections:
-        out.append(f'<section id="{_e(section.key)}">')
-        out.append(f"<h2>{_e(section.heading)}</h2>")
-        for para in section.before:
-            out.append(f"<p>{_e(para)}</p>")
-        if section.key == "charts":
-            out += _charts_html(report)
-        out += figures_html(section)  # social index hook: charts a section carries (report_sozialindex.py)
-        if section.table is not None and section.table.rows:
-            out += _html_table(section, report.lang)
-        elif section.empty:
-            out.append(f"<p>{_e(section.empty)}</p>")
-        for para in section.after:
-            out.append(f'<p class="note">{_e(para)}</p>')
-        out.append("</section>")
-    out += [f"<footer>{_e(report.footer)}</footer>", "</body>", "</html>"]
-    return "\n".join(out) + "\n"
+        if "html" not in section.formats:
+            continue
+        table = (_html_table(_visible(section.table, report.lang), report.lang, section.key)
+                 if section.table is not None else None)
+        sections.append((section, table))
+    # The stylesheet is our own file, not user data: it goes in verbatim.
+    return _environment().get_template("report.html.j2").render(
+        report=report, sections=sections, summary=report.summary,
+        figures=_figures(report) if any(s.key == "charts" for s, _ in sections) else [],
+        css=Markup(_stylesheet()), day_iso=report.today.isoformat())
+
+
+# ---------------------------------------------------------------- PDF (WeasyPrint)
+_PDF_LOCK = threading.Lock()  # Pango and fontconfig are not made for layouts in two threads at once
+
+
+def render_pdf(report: ReportData) -> bytes:
+    """The HTML laid out on A4 by WeasyPrint: page numbers, date and "Stand" in the footer, table heads repeated
+    on every page, no table row split across pages, as PDF/A-2a (archivable, tagged)."""
+    page = render_html(report)
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: the Pango library is missing
+        raise PdfUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    with _PDF_LOCK:
+        return HTML(string=page).write_pdf(custom_metadata=True, **_pdf_variant())
+
+
+def _pdf_variant() -> dict[str, Any]:
+    """PDF/A options, with the sRGB output intent read by us: WeasyPrint's own loading of it leaves the profile
+    file open (a ResourceWarning on every PDF)."""
+    try:
+        from weasyprint.css import ColorProfile
+    except ImportError:  # a WeasyPrint without that class loads the profile itself
+        return {"pdf_variant": PDF_VARIANT}
+    with resources.files("weasyprint.pdf").joinpath("sRGB2014.icc").open("rb") as fh:
+        profile = ColorProfile(fh, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+    return {"pdf_variant": PDF_VARIANT, "output_intent": "srgb-iec61966", "color_profiles": {"srgb-iec61966": profile}}
 
 
 # ---------------------------------------------------------------- XLSX
@@ -222,7 +289,9 @@ def xlsx_safe(text: str) -> tuple[str, bool]:
 
 def _number_format(kind: str, value: object) -> str:
     # Whole numbers without a decimal separator: Excel prints "38." for 38 under "#,##0.##".
-    if kind == "date":
+    if kind == "datetime" and isinstance(value, datetime):
+        return "DD.MM.YYYY HH:MM"
+    if kind in ("date", "datetime"):
         return "DD.MM.YYYY"
     if kind not in ("number", "change") or not isinstance(value, int | float):
         return ""
@@ -232,26 +301,48 @@ def _number_format(kind: str, value: object) -> str:
     return "+#,##0;-#,##0;0" if whole else "+#,##0.0###;-#,##0.0###;0"
 
 
+WRAP_FROM = 20  # columns at least this wide wrap their text; narrower ones are dates, numbers, codes
+LINE_POINTS = 15  # the height of one line of 11 pt text in a spreadsheet row
+
+
+def _fit_height(ws: Any, row: int, values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> None:
+    """Give a row with wrapped text the height of its longest cell: spreadsheets do not grow rows written by a
+    program, and the wrapped lines would be cut off in print."""
+    lines = 1
+    for value, width, wrap in zip(values, widths, wraps, strict=True):
+        if wrap and isinstance(value, str) and value:
+            per_line = max(1.0, width * 1.1)
+            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n")))
+    if lines > 1:
+        ws.row_dimensions[row].height = lines * LINE_POINTS
+
+
 def render_xlsx(report: ReportData) -> bytes:
-    """One sheet per section; header row frozen, column widths set, every text cell written as text."""
+    """The overview first, then one sheet per section; each prints landscape on A4, one page wide, with the header
+    row repeated and the report date in the footer. Header row frozen, every text cell written as text."""
     from copy import copy
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     wb = Workbook(write_only=True)
     wb.properties.title = report.title
     wb.properties.creator = "Sozialmonitor"
-    fonts = {"bold": Font(bold=True), "italic": Font(italic=True)}
+    fonts = {"bold": Font(bold=True), "italic": Font(italic=True), "title": Font(bold=True, size=13)}
     aligns = {"wrap": Alignment(wrap_text=True, vertical="top"), "top": Alignment(vertical="top")}
+    head_fill = PatternFill("solid", fgColor="E8E8E8")
+    thin = Side(style="thin", color="999999")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
     # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
     # style one prototype per combination and copy its style array instead.
-    prototypes: dict[tuple[str, str, str, bool], WriteOnlyCell] = {}
+    prototypes: dict[tuple[str, str, str, bool, bool, bool], WriteOnlyCell] = {}
 
-    def style_of(ws, font: str, align: str, number_format: str, quote: bool) -> object:
-        key = (font, align, number_format, quote)
+    def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool,
+                 boxed: bool) -> object:
+        key = (font, align, number_format, quote, head, boxed)
         proto = prototypes.get(key)
         if proto is None:
             proto = prototypes[key] = WriteOnlyCell(ws)
@@ -263,9 +354,14 @@ def render_xlsx(report: ReportData) -> bytes:
                 proto.number_format = number_format
             if quote:
                 proto.quotePrefix = True
+            if head:
+                proto.fill = head_fill
+            if boxed:
+                proto.border = grid
         return proto._style
 
-    def cell(ws, value: object, kind: str = "text", font: str = "", align: str = "top") -> WriteOnlyCell:
+    def cell(ws: Any, value: object, kind: str = "text", font: str = "", align: str = "top",
+             head: bool = False, boxed: bool = True) -> WriteOnlyCell:
         forced = False
         if isinstance(value, str):
             value, forced = xlsx_safe(value)
@@ -273,27 +369,50 @@ def render_xlsx(report: ReportData) -> bytes:
         if forced:
             # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
             c.data_type = "s"
-        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced))
+        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced, head, boxed))
         return c
 
+    stand = report.stand
     for section in report.sections:
-        if section.html_only or section.table is None:
+        table = section.workbook_table
+        if "xlsx" not in section.formats or table is None:
             continue
         ws = wb.create_sheet(section.sheet[:31])
-        cols = section.table.columns
+        cols = table.columns
         for k, col in enumerate(cols, 1):
             ws.column_dimensions[get_column_letter(k)].width = col.width
         ws.freeze_panes = "A2"
-        ws.append([cell(ws, c.title, font="bold", align="wrap") for c in cols])
-        specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= 40 else "top") for c in cols]
-        for row in section.table.rows:
+        # Print: landscape A4, all columns on one page width, as many pages down as needed, header row repeated.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_title_rows = "1:1"
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.7
+        ws.oddHeader.left.text = "&B" + section.heading.replace("&", "&&")
+        ws.oddHeader.right.text = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
+        ws.oddFooter.left.text = stand.replace("&", "&&")
+        ws.oddFooter.right.text = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        widths = [c.width for c in cols]
+        _fit_height(ws, 1, [c.title for c in cols], widths, [True] * len(cols))
+        ws.append([cell(ws, c.title, font="bold", align="wrap", head=True) for c in cols])
+        specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= WRAP_FROM else "top")
+                 for c in cols]
+        wraps = [align == "wrap" for _, _, align in specs]
+        for n, row in enumerate(table.rows, 2):
+            _fit_height(ws, n, row, widths, wraps)
             ws.append([cell(ws, v, kind, font, align) for v, (kind, font, align) in zip(row, specs, strict=True)])
-        notes = [*section.after, *(() if section.table.rows else (section.empty,))]
+        notes = [*section.after, *(() if table.rows else (section.empty,))]
         if notes:
             ws.append([])
             for note in notes:
                 if note:
-                    ws.append([cell(ws, note, font="bold", align="")])
+                    ws.append([cell(ws, note, font="bold", align="", boxed=False)])
+        if section.key == "summary":
+            ws.append([])
+            ws.append([cell(ws, stand, font="bold", align="", boxed=False)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

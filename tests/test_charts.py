@@ -1,29 +1,40 @@
-"""Charts: real PNGs of the promised size, German axis numbers, bands for many areas, no pyplot."""
+"""Charts: real PNGs of the promised size, axes from 0, a real time axis with gaps, full titles, German numbers,
+a colour-blind-safe palette with direct labels, and matplotlib imported only when a chart is drawn."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import subprocess
 import sys
 import threading
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from PIL import Image
 
 from commands.charts import (
+    DIRECT_LABELS,
     MAX_LINES,
+    PALETTE,
     ChartWords,
     Line,
     Panel,
+    axis_range,
     line_chart,
     line_figure,
     number_formatter,
     small_multiples,
+    small_multiples_figure,
 )
 
-WORDS = ChartWords("Zeitraum", "Wert ({unit})", "Spannweite der {n} Gebiete", "Median der Gebiete", "keine Werte")
+WORDS = ChartWords("in {unit}", "{unit}", "Spannweite der {n} Gebiete", "Median der Gebiete", "keine Werte",
+                   "Unterbrochene Linie: kein Wert geliefert.", "{n}. Qu.", "{n}. Hj.")
 YEARS = tuple(str(y) for y in range(2015, 2019))
+LONG_TITLE = ("Beispiel: Fertiggestellte Wohnungen in Wohn- und Nichtwohngebäuden einschließlich Baumaßnahmen an "
+              "bestehenden Gebäuden")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -33,46 +44,145 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def panel(values_by_area: dict[str, tuple[float | None, ...]], unit: str = "Anzahl") -> Panel:
+def panel(values_by_area: dict[str, tuple[float | None, ...]], unit: str = "Anzahl", periods: tuple[str, ...] = YEARS,
+          title: str = "Beispiel: Neu gebaute Sozialwohnungen") -> Panel:
     lines = tuple(Line(area or "Gesamtstadt", vals, emphasis=not area) for area, vals in values_by_area.items())
-    return Panel("Beispiel: Neu gebaute Sozialwohnungen", unit, YEARS, lines)
+    return Panel(title, unit, periods, lines)
 
 
-def test_line_chart_is_a_png_of_the_promised_size_with_drawn_lines() -> None:
+def drawn(fig):
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def data_lines(ax) -> list:
+    """The plotted series (not grid or zero lines): lines with markers."""
+    return [line for line in ax.get_lines() if line.get_marker() not in (None, "None", "", "|")]
+
+
+def test_line_chart_is_a_png_at_least_1200_px_wide_with_drawn_lines() -> None:
     data = line_chart(panel({"": (1200.0, 1350.5, None, 1800.0), "Mitte": (300.0, 310.0, 320.0, 330.0)}), WORDS)
-    assert png_size(data) == (800, 450)
+    assert png_size(data) == (1200, 675)
     image = Image.open(io.BytesIO(data))
     image.load()
-    assert image.size == (800, 450)
-    # Something was drawn: the dark whole-city line leaves many near-black pixels on the white canvas.
+    # Something was drawn: the black whole-city line leaves many near-black pixels on the white canvas.
     histogram = image.convert("L").histogram()
-    assert sum(histogram[:60]) > 500
+    assert sum(histogram[:60]) > 1000
 
 
-def test_axis_numbers_are_german() -> None:
+def test_counts_start_at_zero_so_388_to_501_does_not_look_like_tripling() -> None:
+    fig = drawn(line_figure(panel({"": (412.0, 388.0, 455.0, 501.0)}), WORDS))
+    low, high = fig.axes[0].get_ylim()
+    assert low == 0 and 501 <= high <= 700
+    assert axis_range([388.0, 501.0], "Anzahl")[0] == 0
+    assert axis_range([3.1, 7.5], "ha")[0] == 0  # stocks too
+
+
+def test_percentages_run_from_0_to_100_and_negative_values_widen_the_axis() -> None:
+    fig = drawn(line_figure(panel({"": (5.0, 6.5, 7.0, 8.0)}, unit="%"), WORDS))
+    assert fig.axes[0].get_ylim() == (0.0, 100.0)
+    assert fig.axes[0].get_ylabel() == "in %"
+    assert axis_range([-3.0, 12.0], "Anzahl")[0] <= -3.0
+    assert axis_range([-5.0, 120.0], "%") [0] <= -5.0 and axis_range([-5.0, 120.0], "%")[1] >= 120
+
+
+def test_periods_sit_on_a_real_time_axis_and_a_gap_breaks_the_line() -> None:
+    # 2024 is missing from the whole series: the distance 2023 -> 2025 is twice 2022 -> 2023 and no line crosses it.
+    fig = drawn(line_figure(panel({"": (412.0, 388.0, 501.0)}, periods=("2022", "2023", "2025")), WORDS))
+    ax = fig.axes[0]
+    runs = data_lines(ax)
+    xs = sorted(x for line in runs for x in line.get_xdata())
+    assert len(xs) == 3
+    assert (xs[2] - xs[1]) == pytest.approx(2 * (xs[1] - xs[0]), rel=0.01)
+    assert sorted(len(line.get_xdata()) for line in runs) == [1, 2]
+    assert fig._supxlabel is not None and fig._supxlabel.get_text() == WORDS.gap
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2022", "2023", "2025"]
+
+
+def test_a_missing_value_of_one_area_interrupts_only_its_line() -> None:
+    values = {"": (10.0, 11.0, 12.0, 13.0), "Mitte": (3.0, None, 4.0, 5.0)}
+    fig = drawn(line_figure(panel(values), WORDS))
+    lengths = sorted(len(line.get_xdata()) for line in data_lines(fig.axes[0]))
+    assert lengths == [1, 2, 4]  # Mitte: 2015 alone, 2017–2018; the whole city unbroken
+    complete = drawn(line_figure(panel({"": (10.0, 11.0, 12.0, 13.0)}), WORDS))
+    assert complete._supxlabel is None  # no footnote without a gap
+
+
+def test_quarters_are_spaced_by_time_and_named_in_german() -> None:
+    periods = ("2025-Q1", "2025-Q2", "2025-Q4", "2026-Q1")
+    fig = drawn(line_figure(panel({"": (20.0, 23.0, 29.0, 32.0)}, periods=periods), WORDS))
+    ax = fig.axes[0]
+    xs = sorted(x for line in data_lines(ax) for x in line.get_xdata())
+    steps = [b - a for a, b in itertools.pairwise(xs)]
+    assert steps[1] == pytest.approx(2 * steps[0], rel=0.05) and steps[2] == pytest.approx(steps[0], rel=0.05)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1. Qu.\n2025", "2. Qu.\n2025", "4. Qu.\n2025",
+                                                          "1. Qu.\n2026"]
+
+
+def test_axis_numbers_are_german_and_the_unit_is_on_the_axis() -> None:
     assert number_formatter("de")(1234.5, 0) == "1.234,5"
     assert number_formatter("en")(1234.5, 0) == "1,234.5"
-    fig = line_figure(panel({"": (1000.0, 2500.0, 4000.0, 5500.0)}), WORDS)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig).draw()
+    fig = drawn(line_figure(panel({"": (1000.0, 2500.0, 4000.0, 5500.0)}), WORDS))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
-    assert any("." in label for label in labels), labels  # thousands dot: 2.000, 4.000 …
-    assert all("," not in label or label.split(",")[1].isdigit() for label in labels)
-    assert ax.get_ylabel() == "Wert (Anzahl)"
-    assert ax.get_xlabel() == "Zeitraum"
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(YEARS)
+    assert "2.000" in labels and "0" in labels, labels
+    assert ax.get_ylabel() == "Anzahl"
+    ha = drawn(line_figure(panel({"": (0.3, 0.6, 0.9, 1.2)}, unit="ha"), WORDS))
+    assert ha.axes[0].get_ylabel() == "in ha"
+    assert any("," in t.get_text() for t in ha.axes[0].get_yticklabels())  # 0,5 not 0.5
 
 
-def test_one_line_per_area_and_a_band_beyond_the_limit() -> None:
-    few = {"": (1.0, 2.0, 3.0, 4.0), **{f"Gebiet {k}": (1.0, 2.0, 3.0, float(k)) for k in range(3)}}
-    fig = line_figure(panel(few), WORDS)
-    assert len(fig.axes[0].get_lines()) == 4
+def test_a_long_title_is_wrapped_whole_and_stays_inside_the_image() -> None:
+    for fig in (line_figure(panel({"": (1.0, 2.0, 3.0, 4.0)}, title=LONG_TITLE), WORDS),
+                small_multiples_figure([panel({"": (1.0, 2.0, 3.0, 4.0)}, title=LONG_TITLE)] * 3, WORDS,
+                                       columns=3, width=7.0, dpi=100, small=True)):
+        drawn(fig)
+        width = fig.bbox.width
+        for ax in fig.axes:
+            text = ax.get_title(loc="left")
+            assert " ".join(text.split()) == LONG_TITLE  # nothing cut, no ellipsis
+            assert "\n" in text
+            box = ax._left_title.get_window_extent()
+            assert box.x0 >= 0 and box.x1 <= width + 1
+        # Titles of neighbouring panels do not run into each other.
+        boxes = sorted((ax._left_title.get_window_extent() for ax in fig.axes), key=lambda b: b.x0)
+        for left, right in itertools.pairwise(boxes):
+            if abs(left.y0 - right.y0) < 5:
+                assert left.x1 <= right.x0 + 1
+
+
+def test_few_lines_are_named_at_their_end_in_colour_blind_safe_colours() -> None:
+    values = {"": (10.0, 11.0, 12.0, 13.0), **{f"Gebiet {k}": (1.0 + k, 2.0, 3.0, 4.0 + k) for k in range(3)}}
+    fig = drawn(line_figure(panel(values), WORDS))
+    ax = fig.axes[0]
+    assert ax.get_legend() is None
+    names = {t.get_text() for t in ax.texts}
+    assert names == {"Gesamtstadt", "Gebiet 0", "Gebiet 1", "Gebiet 2"}
+    colours = {to_hex(line.get_color()) for line in data_lines(ax)}
+    assert colours <= {c.lower() for c in PALETTE} | {"#000000"}
+    assert "#000000" in colours  # the whole city
+    # The names do not overlap each other.
+    boxes = sorted((t.get_window_extent() for t in ax.texts), key=lambda b: b.y0)
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in itertools.pairwise(boxes))
+
+
+def test_close_lines_get_their_names_pushed_apart() -> None:
+    values = {"": (10.0, 10.0, 10.0, 10.0), "A": (10.0, 10.0, 10.0, 10.1), "B": (10.0, 10.0, 10.0, 9.9)}
+    fig = drawn(line_figure(panel(values), WORDS))
+    boxes = sorted((t.get_window_extent() for t in fig.axes[0].texts), key=lambda b: b.y0)
+    assert len(boxes) == 3 and all(a.y1 <= b.y0 + 0.5 for a, b in itertools.pairwise(boxes))
+
+
+def test_more_lines_get_a_legend_and_beyond_the_limit_a_band() -> None:
+    some = {"": (1.0, 2.0, 3.0, 4.0), **{f"Gebiet {k}": (1.0, 2.0, 3.0, float(k)) for k in range(DIRECT_LABELS)}}
+    fig = drawn(line_figure(panel(some), WORDS))
+    legend = fig.axes[0].get_legend()
+    assert legend is not None and len(legend.get_texts()) == DIRECT_LABELS + 1
     many = {"": (1.0, 2.0, 3.0, 4.0), **{f"Gebiet {k}": (1.0, 2.0, 3.0, float(k)) for k in range(MAX_LINES + 5)}}
-    fig = line_figure(panel(many), WORDS)
-    labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert labels == [f"Spannweite der {MAX_LINES + 5} Gebiete", "Median der Gebiete", "Gesamtstadt"]
+    fig = drawn(line_figure(panel(many), WORDS))
+    names = {t.get_text() for t in fig.axes[0].texts}
+    assert names == {f"Spannweite der {MAX_LINES + 5} Gebiete", "Median der Gebiete", "Gesamtstadt"}
+    assert fig.axes[0].collections  # the band
 
 
 def test_empty_panel_says_so_instead_of_an_empty_axis() -> None:
@@ -81,13 +191,24 @@ def test_empty_panel_says_so_instead_of_an_empty_axis() -> None:
     assert [t.get_text() for t in fig.axes[0].texts] == ["keine Werte"]
 
 
-def test_small_multiples_size_follows_the_grid() -> None:
+def test_small_multiples_are_1200_px_wide_for_chat_and_sized_for_print() -> None:
     panels = [panel({"": (1.0, 2.0, 3.0, float(k))}) for k in range(4)]
-    data = small_multiples(panels, WORDS, title="M 21 – Indikatoren", columns=3, panel_width=3.0, dpi=50)
-    width, height = png_size(data)
-    assert width == 3 * 3.0 * 50
-    assert height > 2 * 2.4 * 50  # two rows of panels plus the title
-    Image.open(io.BytesIO(data)).verify()
+    chat = small_multiples(panels, WORDS, title="M 21 – Indikatoren")
+    width, height = png_size(chat)
+    assert width == 1200 and height > 2 * 2.6 * 150 * 0.9
+    printed = small_multiples(panels, WORDS, title="M 21 – Indikatoren", columns=3, width=7.0, dpi=200, small=True)
+    assert png_size(printed)[0] == 1400
+    Image.open(io.BytesIO(printed)).verify()
+
+
+def test_tick_labels_of_a_small_panel_never_overlap() -> None:
+    periods = tuple(f"{y}-Q{q}" for y in (2024, 2025, 2026) for q in (1, 2, 3, 4))
+    fig = drawn(small_multiples_figure([panel({"": tuple(float(k) for k in range(12))}, periods=periods)] * 3,
+                                       WORDS, columns=3, width=7.0, dpi=100, small=True))
+    for ax in fig.axes:
+        boxes = sorted((t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()), key=lambda b: b.x0)
+        assert boxes
+        assert all(a.x1 <= b.x0 for a, b in itertools.pairwise(boxes))
 
 
 def test_charts_from_two_threads_at_once() -> None:
@@ -112,14 +233,16 @@ def test_charts_from_two_threads_at_once() -> None:
 
 
 @pytest.mark.slow
-def test_charts_never_import_pyplot_and_use_agg() -> None:
+def test_matplotlib_and_weasyprint_load_only_when_drawing_and_never_pyplot() -> None:
     code = (
         "import sys\n"
+        "import commands, commands.report, commands.render_report, commands.charts\n"
+        "before = [m for m in ('matplotlib', 'weasyprint', 'jinja2') if m in sys.modules]\n"
         "from commands.charts import ChartWords, Line, Panel, line_chart\n"
-        "import matplotlib\n"
-        "w = ChartWords('x', 'y ({unit})', 'b {n}', 'm', 'n')\n"
+        "w = ChartWords('in {unit}', '{unit}', 'b {n}', 'm', 'n', 'g')\n"
         "line_chart(Panel('t', 'u', ('2018',), (Line('a', (1.0,)),)), w)\n"
-        "print(matplotlib.get_backend().lower(), 'matplotlib.pyplot' in sys.modules)\n"
+        "import matplotlib\n"
+        "print(','.join(before) or '-', matplotlib.get_backend().lower(), 'matplotlib.pyplot' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.split() == ["agg", "False"]
+    assert out.stdout.split() == ["-", "agg", "False"]

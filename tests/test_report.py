@@ -172,7 +172,7 @@ def test_html_shows_the_documents_table_in_order(state: State) -> None:
     assert page.headings[0] == ("h1", "Dokumentation über den Stand der Umsetzung der Handlungsempfehlungen aus dem "
                                       "Bericht zur sozialen Lage 2015 in Koblenz")
     h2 = [text for tag, text in page.headings if tag == "h2"]
-    assert h2[:3] == ["Die Maßnahmen", "Besprechungen", "Maßnahmen ohne Besprechungstermin"]
+    assert h2[:3] == ["Auf einen Blick", "Besprechungen", "Maßnahmen ohne Besprechungstermin"]
     assert "Ausstehende Schritte" in h2 and "Vollständigkeit der Lieferungen je Amt" in h2
     meetings = next(t for t in page.tables if t[0][0] == "Maßnahmen-Nr. und Bezeichnung der Maßnahme")
     assert meetings[0] == ["Maßnahmen-Nr. und Bezeichnung der Maßnahme", "Termin", "Vorgehensweise"]
@@ -241,9 +241,11 @@ def test_protocol_signatures_complete_or_who_is_outstanding(state: State) -> Non
 
 def test_done_steps_leave_the_report(state: State) -> None:
     state.store.complete_step("M12", 1, done_on=date(2018, 9, 25))
-    texts = [r[2] for r in build_report(state, date(2018, 9, 25)).section("steps").table.rows]
+    section = build_report(state, date(2018, 9, 25)).section("steps")
+    texts = [r[2] for r in section.workbook_table.rows]
     assert "Gespräch zu M 12 terminieren" not in texts
     assert "Gespräch zu M 13 terminieren" in texts
+    assert [r[1] for r in section.table.rows].count("Gespräch zu M 13 terminieren") == 1
 
 
 # ---------------------------------------------------------------- indicators
@@ -257,10 +259,15 @@ def test_indicators_latest_previous_change_and_trend(data_state: State) -> None:
     quote = [r for r in build_report(data_state, date(2018, 9, 25)).indicators if r.indicator == QUOTE.id]
     assert [r.area for r in quote] == ["Altstadt", "Mitte"]
     assert quote[0].change == -0.5
-    table = build_report(data_state, date(2018, 9, 25)).section("indicators").table
+    section = build_report(data_state, date(2018, 9, 25)).section("indicators")
     md = render_markdown(build_report(data_state, date(2018, 9, 25)))
-    assert "1.064,5" in md and "+1.007,5" in md and "−0,5" in md
-    assert len(table.rows) == 3
+    # For reading: the whole city with its change; an indicator with areas only as the range of its latest period.
+    assert "1.064,5" in md and "+1.007,5" in md
+    assert "9,5 (Mitte) bis 10,5 (Altstadt)" in md
+    assert len(section.table.rows) == 2
+    # The workbook keeps every area with its own change.
+    assert len(section.workbook_table.rows) == 3
+    assert [r[8] for r in section.workbook_table.rows] == [1007.5, -0.5, -0.5]
 
 
 def test_indicator_without_delivery_is_listed_as_such(state: State) -> None:
@@ -269,9 +276,14 @@ def test_indicator_without_delivery_is_listed_as_such(state: State) -> None:
     assert len(rows) == 1 and rows[0].value is None and rows[0].note == "noch keine Lieferung"
 
 
-def test_sparkline_scales_to_the_range() -> None:
-    assert sparkline([1.0, 2.0, 3.0]) == "▁▅█"
-    assert sparkline([5.0, 5.0]) == "▄▄"
+def test_sparkline_starts_at_zero_and_keeps_gaps() -> None:
+    # Bars from 0 like the charts: 388 -> 501 is not drawn as a tripling.
+    assert sparkline([1.0, 2.0, 3.0]) == "▃▆█"
+    assert sparkline([388.0, 501.0]) == "▆█"
+    assert sparkline([5.0, 5.0]) == "██"
+    assert sparkline([0.0, 0.0]) == "▁▁"
+    assert sparkline([1.0, None, 3.0]) == "▃ █"  # the missing period stays visible
+    assert sparkline([-2.0, 2.0]) == "▁█"
     assert sparkline([None, 7.0]) == ""
 
 
@@ -306,14 +318,16 @@ def test_html_charts_share_one_scale_and_wide_tables_use_small_type(data_state: 
     widths = []
     for chunk in html_text.split("<img ")[1:]:
         src = chunk.split('src="', 1)[1].split('"', 1)[0]
-        share = int(chunk.split('style="width: ', 1)[1].split("%", 1)[0])
+        mm = float(chunk.split('style="width: ', 1)[1].split("mm", 1)[0])
         pixels, _ = png_size(base64.b64decode(src.split(",", 1)[1]))
-        widths.append((pixels, share))
-    assert widths and all(0 < share <= 100 for _, share in widths)
-    # Same scale: percent per pixel is the same for every chart (up to rounding).
-    ratios = [share / pixels for pixels, share in widths]
-    assert max(ratios) - min(ratios) < 0.002
-    assert '<table class="wide">' in html_text  # the indicator table has more than 8 columns
+        widths.append((pixels, mm))
+    # Within the 178 mm text width of A4, and sharp in print (at least 150 pixels per inch).
+    assert widths and all(0 < mm <= 178 for _, mm in widths)
+    assert all(pixels / (mm / 25.4) >= 150 for pixels, mm in widths)
+    # Same scale: millimetres per pixel are the same for every chart (up to rounding).
+    ratios = [mm / pixels for pixels, mm in widths]
+    assert max(ratios) - min(ratios) < 0.001
+    assert '<table class="t-indicators wide">' in html_text  # the indicator table has more than 7 columns
 
 
 def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> None:
@@ -325,7 +339,7 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
                             (QUOTE.id, "Mitte", "2018", None, "-\tnicht erhoben\x07", 3)])
     s.store.add_step("M21", "=1+1 prüfen")
     wb = load_workbook(io.BytesIO(render_xlsx(build_report(s, date(2018, 9, 25)))))
-    assert wb.sheetnames == ["Maßnahmen", "Besprechungen", "Ohne Termin", "Protokolle", "Indikatoren",
+    assert wb.sheetnames == ["Übersicht", "Besprechungen", "Ohne Termin", "Protokolle", "Indikatoren",
                              "Lieferungen", "Überfällig", "Schritte"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2", ws.title
@@ -335,7 +349,7 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
     assert meetings["A2"].value.startswith("M 14, „Es werden Modelle")
     assert meetings["B2"].value == datetime(2018, 6, 28) and meetings["B2"].number_format == "DD.MM.YYYY"
     assert meetings.column_dimensions["A"].width == 80
-    title = wb["Maßnahmen"]["C6"]  # M 21, the fifth measure
+    title = wb["Übersicht"]["C6"]  # M 21, the fifth measure
     assert title.value == INJECTION and title.data_type == "s"
     inds = wb["Indikatoren"]
     notes = [row[10] for row in inds.iter_rows(min_row=2)]
@@ -352,12 +366,13 @@ def test_xlsx_sheets_frozen_header_widths_and_inert_text(data_state: State) -> N
 
 
 def test_html_and_markdown_escape_delivered_text(data_state: State) -> None:
-    deliver(data_state, "tags.csv", [(SOZIAL.id, "<b>Mitte</b>", "2018", 1.0, "a | b <script>", 1)])
+    deliver(data_state, "tags.csv", [(QUOTE.id, "<b>Mitte</b>", "2018", 99.0, "a | b <script>", 1)])
     html_text = render_html(build_report(data_state, date(2018, 9, 25)))
     assert "<script>" not in html_text and "&lt;script&gt;" in html_text
     page = parse(html_text)
     table = next(t for t in page.tables if t[0][0] == "Maßnahme" and "Indikator" in t[0])
-    assert any("<b>Mitte</b>" in row for row in table)
+    assert any("99 (<b>Mitte</b>) bis 99 (<b>Mitte</b>)" in row for row in table)
+    assert any("a | b <script>" in row for row in table)
     md = render_markdown(build_report(data_state, date(2018, 9, 25)))
     line = next(x for x in md.splitlines() if "script" in x)
     assert "a \\| b \\<script\\>" in line
@@ -373,9 +388,9 @@ def test_bericht_sends_the_report_as_a_document(state: State, operator: Caller) 
     meetings = next(t for t in page.tables if t[0][0] == "Maßnahmen-Nr. und Bezeichnung der Maßnahme")
     assert [tuple(r) for r in meetings[1:]] == DOCUMENT_TABLE
     xlsx = dispatch(state, "/report xlsx", operator, at("2018-09-21 10:00")).attachments[0]
-    assert xlsx.filename.endswith(".xlsx") and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "Maßnahmen"
-    bad = dispatch(state, "/bericht pdf", operator, at("2018-09-21 10:00"))
-    assert bad.status == "usage" and "„pdf“" in bad.plain()
+    assert xlsx.filename.endswith(".xlsx") and load_workbook(io.BytesIO(xlsx.data)).sheetnames[0] == "Übersicht"
+    bad = dispatch(state, "/bericht docx", operator, at("2018-09-21 10:00"))
+    assert bad.status == "usage" and "„docx“" in bad.plain() and "pdf" in bad.plain()
 
 
 def test_bericht_is_for_members_only(state: State) -> None:
@@ -388,16 +403,17 @@ def test_trend_sends_a_png_of_one_indicator(data_state: State, operator: Caller)
     assert reply.ok, reply.plain()
     photo = reply.attachments[0]
     assert photo.kind == "photo" and photo.mime == "image/png"
-    assert png_size(photo.data) == (800, 450)
+    assert png_size(photo.data) == (1200, 675)  # at least 1,200 px wide for chat
     assert "M 33" in reply.plain()
     by_id = dispatch(data_state, "/chart 21 M21-sozialwohnungen", operator, at("2018-09-25 10:00"))
-    assert by_id.ok and png_size(by_id.attachments[0].data) == (800, 450)
+    assert by_id.ok and png_size(by_id.attachments[0].data) == (1200, 675)
 
 
 def test_trend_without_indicator_draws_small_multiples(data_state: State, operator: Caller) -> None:
     reply = dispatch(data_state, "/trend M21", operator, at("2018-09-25 10:00"))
     assert reply.ok and reply.attachments[0].kind == "photo"
-    png_size(reply.attachments[0].data)
+    width, _ = png_size(reply.attachments[0].data)
+    assert width >= 1200
 
 
 def test_trend_unknown_indicator_names_the_closest(data_state: State, operator: Caller) -> None:
@@ -424,3 +440,163 @@ def test_report_in_english(state: State) -> None:
     assert report.unscheduled_note == ("Note: the meetings on M 12 and M 13 are still outstanding. "
                                        "They are being scheduled.")
     assert report.stand == "As of: 21 September 2018"
+
+
+# ---------------------------------------------------------------- the first page and consistency
+def summary_rows(report) -> dict[str, object]:
+    return {r.measure: r for g in report.summary.groups for r in g.rows}
+
+
+def test_first_page_has_one_line_per_measure_grouped_by_field(state: State) -> None:
+    report = build_report(state, DOCUMENT_DAY)
+    groups = report.summary.groups
+    assert [g.field for g in groups] == ["Pflege", "Wohnen", "Soziale Lage", "Bildung"]
+    assert [[r.measure for r in g.rows] for g in groups] == [
+        ["M 11", "M 12", "M 13", "M 14"], ["M 21", "M 22", "M 23", "M 24"], ["M 31", "M 32", "M 33"],
+        ["M 41", "M 42", "M 43"]]
+    rows = summary_rows(report)
+    assert rows["M 11"].meeting.kind == "ok" and rows["M 11"].meeting.text == "20.09.2018"
+    assert rows["M 12"].meeting.kind == "warn" and rows["M 12"].meeting.text == "noch nicht terminiert"
+    assert rows["M 21"].indicators.text == "noch keine festgelegt"
+    assert rows["M 21"].protocol.text == "noch nicht versandt"  # held, no protocol recorded yet
+    assert rows["M 12"].steps.text == "2 offen"
+    # The short title on the first page; the full one stands in the meetings table.
+    assert rows["M 21"].title.endswith("…") and len(rows["M 21"].title) <= 64
+    attention = report.summary.attention
+    assert 3 <= len(attention) <= 5
+    assert attention[0] == "Für M 12 und M 13 ist noch keine Besprechung angesetzt."
+    page = parse(render_html(report))
+    assert page.headings[1] == ("h2", "Auf einen Blick")
+    assert ("h3", "Für den Ausschuss") in page.headings
+    first = page.tables[0]
+    assert first[0] == ["Maßnahme", "Kurzbezeichnung", "Federführung", "Besprechung", "Protokoll", "Indikatoren",
+                        "Schritte"]
+    assert first[1] == ["Pflege"]
+
+
+def test_summary_marks_follow_signatures_deliveries_and_steps(data_state: State) -> None:
+    store = data_state.store
+    p21, _ = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 21),
+                                   signatories=["Erika Muster", "Max Mustermann"])
+    store.sign(p21.id, "Erika Muster", signed_on=date(2018, 9, 24), channel="chat", at=datetime(2018, 9, 24, 9))
+    store.add_step("M33", "Stadtteildaten abstimmen", due=date(2019, 1, 31))
+    report = build_report(data_state, date(2019, 3, 5))
+    rows = summary_rows(report)
+    assert rows["M 21"].protocol == rows["M 21"].protocol.__class__("warn", "1/2 unterzeichnet")
+    assert rows["M 21"].indicators.kind == "warn" and rows["M 21"].indicators.text == "1 von 1 überfällig"
+    assert rows["M 33"].steps.text == "2 offen, 1 überfällig"
+    attention = report.summary.attention
+    assert any(a.startswith("2 Lieferungen von Indikatorwerten sind überfällig, die älteste seit 01.03.2019")
+               for a in attention)
+    assert "Unter einem Gesprächsprotokoll fehlen noch Unterschriften (M 21: 1 von 2)." in attention
+    assert "Ein Schritt ist überfällig (M 33 bis 31.01.2019)." in attention
+    assert len(attention) <= 5
+    # On time, all is current.
+    rows = summary_rows(build_report(data_state, date(2019, 2, 28)))
+    assert rows["M 21"].indicators.kind == "ok" and rows["M 21"].indicators.text == "1 aktuell"
+
+
+def test_scheduling_m12_leaves_no_sentence_contradicting_another(state: State, operator: Caller) -> None:
+    reply = dispatch(state, "/termin M12 05.11.2018 08:00 Befragung", operator, at("2018-10-01 10:00"))
+    assert reply.ok, reply.plain()
+    md = render_markdown(build_report(state, at("2018-10-01 11:00")))
+    assert "Gespräch zu M 12 terminieren*" not in md  # not listed as an outstanding step any more …
+    assert "Erledigt durch die Terminierung: „Gespräch zu M 12 terminieren“ (M 12, Besprechung am 05.11.2018, " \
+           "08:00 Uhr)." in md  # … but named as settled
+    assert "Hinweis: das Gespräch zu M 13 steht noch aus." in md
+    assert "*Gespräch zu M 13 terminieren*" in md
+    reply = dispatch(state, "/termin M13 06.11.2018 Bestandsanalyse", operator, at("2018-10-01 10:00"))
+    assert reply.ok, reply.plain()
+    report = build_report(state, at("2018-10-01 11:00"))
+    md = render_markdown(report)
+    html_text = render_html(report)
+    for text in (md, html_text):
+        assert "Alle Maßnahmen haben einen Besprechungstermin." in text
+        assert "terminieren</em>" not in text and "terminieren*" not in text
+        assert "stehen noch aus" not in text and "noch nicht terminiert" not in text
+    assert not any("keine Besprechung angesetzt" in a for a in report.summary.attention)
+    assert report.summary.attention[-1] == "Nächste Besprechung: M 12 am 05.11.2018, 08:00 Uhr (Befragung)." or any(
+        a.startswith("Nächste Besprechung: M 12") for a in report.summary.attention)
+
+
+def test_full_titles_stand_once(state: State) -> None:
+    html_text = render_html(build_report(state, DOCUMENT_DAY))
+    md = render_markdown(build_report(state, DOCUMENT_DAY))
+    for measure in state.catalogue.measures.values():
+        if len(measure.title) > 64:
+            assert html_text.count(measure.title) == 1, measure.id
+            assert md.count(_md_escaped(measure.title)) == 1, measure.id
+    # A measure with a meeting held and one upcoming: the title stands in the first table only.
+    state.store.add_meeting("M21", date(2018, 11, 5), approach="Nachbesprechung")
+    report = build_report(state, DOCUMENT_DAY)
+    assert [r.cell for r in report.upcoming] == ["M 21"]
+    assert render_html(report).count(state.catalogue.measures["M21"].title) == 1
+
+
+def _md_escaped(text: str) -> str:
+    from commands.render_report import _md
+
+    return _md(text)
+
+
+def test_a_held_meeting_counts_from_its_hour_in_every_section(state: State, operator: Caller) -> None:
+    assert dispatch(state, "/termin M12 21.09.2018 08:00 Befragung", operator, at("2018-09-20 10:00")).ok
+    early = build_report(state, at("2018-09-21 07:59"))
+    late = build_report(state, at("2018-09-21 08:00"))
+    assert "M12" in {r.measure for r in early.upcoming} and "M12" not in {r.measure for r in early.meetings}
+    assert "M12" in {r.measure for r in late.meetings} and not late.upcoming
+    assert early.unscheduled == late.unscheduled == ("M13",)
+    assert late.stand == "Stand: 21. September 2018"
+    assert late.footer == "Erstellt vom Sozialmonitor am 21.09.2018 um 08:00 Uhr."
+
+
+def test_bericht_pdf_is_a_pdf_document(state: State, operator: Caller) -> None:
+    reply = dispatch(state, "/bericht pdf", operator, at("2018-09-21 10:00"))
+    assert reply.ok, reply.plain()
+    doc = reply.attachments[0]
+    assert doc.filename == "bericht_2018-09-21.pdf" and doc.mime == "application/pdf"
+    assert doc.data.startswith(b"%PDF-") and b"%%EOF" in doc.data[-64:]
+    assert dispatch(state, "/bericht pdf xlsx", operator, at("2018-09-21 10:00")).status == "usage"
+
+
+def test_trend_compares_chosen_areas(data_state: State, operator: Caller) -> None:
+    from commands.report import indicator_panel
+
+    deliver(data_state, "more.csv", [(QUOTE.id, "Karthause-Nord", "2017", 14.0, "", 1),
+                                     (QUOTE.id, "", "2017", 12.0, "", 2)], office="Amt 12")
+    reply = dispatch(data_state, "/trend M33 SGB-II-Quote Mitte,karthause nord", operator, at("2018-09-25 10:00"))
+    assert reply.ok, reply.plain()
+    assert reply.plain().endswith("; Gebiete: Mitte, Karthause-Nord")
+    assert png_size(reply.attachments[0].data) == (1200, 675)
+    panel = indicator_panel(data_state, QUOTE, ["Mitte", "Karthause-Nord"])
+    assert [line.label for line in panel.lines] == ["Mitte", "Karthause-Nord"]
+    # The whole city by name, an indicator named by several words before the areas.
+    reply = dispatch(data_state, "/trend M33 Beispiel: SGB-II-Quote Gesamtstadt, Altstadt", operator,
+                     at("2018-09-25 10:00"))
+    assert reply.ok, reply.plain()
+    assert reply.plain().endswith("; Gebiete: Gesamtstadt, Altstadt")
+    unknown = dispatch(data_state, "/trend M33 SGB-II-Quote Mitte,Atlantis", operator, at("2018-09-25 10:00"))
+    assert unknown.status == "usage" and not unknown.attachments
+    assert unknown.plain().startswith("Das Gebiet „Atlantis“ kommt bei „Beispiel: SGB-II-Quote“ nicht vor; "
+                                      "geliefert sind: Gesamtstadt, Altstadt, Karthause-Nord, Mitte.")
+
+
+def test_xlsx_prints_landscape_one_page_wide_with_repeated_header(data_state: State) -> None:
+    wb = load_workbook(io.BytesIO(render_xlsx(build_report(data_state, date(2018, 9, 25)))))
+    assert wb.sheetnames[0] == "Übersicht"
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize in (9, "9"), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.oddFooter.right.text == "Seite &P von &N" and ws.oddFooter.left.text == "Stand: 25. September 2018"
+        header = list(ws[1])
+        assert all(c.alignment.wrap_text for c in header if c.value)
+        # Wide text columns wrap; no column is wider than a landscape page holds comfortably.
+        widths = [ws.column_dimensions[c.column_letter].width for c in header]
+        assert max(widths) <= 80 and sum(widths) <= 260, ws.title
+    overview = wb["Übersicht"]
+    assert [c.value for c in overview[1]][:3] == ["Handlungsfeld", "Maßnahme", "Kurzbezeichnung"]
+    assert overview["B2"].value == "M 11" and overview["A2"].value == "Pflege"
+    texts = [c.value for c in overview["A"] if isinstance(c.value, str)]
+    assert "Für den Ausschuss:" in texts

@@ -69,3 +69,50 @@ def test_real_process_writes_utf8_markdown(workspace: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert DOCUMENT_TABLE[-1][0] in done.stdout  # „…“ and umlauts survive an ASCII console
     assert "Traceback" not in done.stderr
+
+
+def test_the_format_follows_the_ending_of_o(workspace: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    for name, start in (("bericht.pdf", b"%PDF-"), ("bericht.xlsx", b"PK"), ("bericht.html", b"<!DOCTYPE html>"),
+                        ("bericht.md", b"# Dokumentation")):
+        target = tmp_path / name
+        assert main(["report", "--workspace", str(workspace), "-o", str(target)]) == 0, name
+        assert target.read_bytes().startswith(start), name
+    assert main(["report", "--workspace", str(workspace), "--format", "pdf", "-o", str(tmp_path / "b.pdf")]) == 0
+    capsys.readouterr()
+
+
+def test_an_ending_that_contradicts_format_is_refused(workspace: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "bericht.pdf"
+    assert main(["report", "--workspace", str(workspace), "--format", "html", "-o", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"Die Datei {target} endet auf „.pdf“, das passt nicht zu --format html; bitte eine Datei auf "
+                   ".html angeben oder --format weglassen (dann folgt das Format der Endung).")
+    assert not target.exists()
+    unknown = tmp_path / "bericht.docx"
+    assert main(["report", "--workspace", str(workspace), "-o", str(unknown)]) == 2
+    assert "„.docx“" in capsys.readouterr().err and not unknown.exists()
+
+
+def test_pdf_without_o_lands_in_the_current_folder(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--workspace", str(workspace), "--format", "pdf"]) == 0
+    written = list(tmp_path.glob("bericht_*.pdf"))
+    assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF-")
+    assert capsys.readouterr().out.strip() == f"Bericht gespeichert: {written[0]}"
+
+
+@pytest.mark.slow
+def test_pdf_without_the_pango_library_is_one_sentence_not_a_traceback(workspace: Path, tmp_path: Path) -> None:
+    # A WeasyPrint that cannot load Pango raises OSError on import, as it does on a machine without libpango.
+    fake = tmp_path / "ohne_pango" / "weasyprint"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise OSError(\"cannot load library 'libpango-1.0-0'\")\n", encoding="utf-8")
+    done = run_cli("report", "--workspace", str(workspace), "--format", "pdf", "-o", str(tmp_path / "b.pdf"),
+                   env={"PYTHONPATH": str(fake.parent)})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("Die PDF-Fassung konnte nicht erzeugt werden (cannot load library 'libpango-1.0-0')")
+    assert "--format html" in done.stderr and not (tmp_path / "b.pdf").exists()

@@ -1,0 +1,224 @@
+"""The report looked at, not just parsed: the PDF's pages read as text (pdftotext) and rendered to PNG (pdftoppm),
+the HTML printed by headless Chromium. The demo workspace's report fits in five A4 pages.
+
+These tests need poppler-utils and Chromium (`.ci/run` installs them). A missing tool fails the test; only
+SOZIALMONITOR_SKIP_RENDER_TESTS=1 skips them, so that CI can never pass without looking.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.workspace import Monitor, create_workspace
+from commands.render_report import PdfUnavailable, render_html, render_pdf
+from commands.report import ReportData, build_report
+
+from .conftest import ROOT, at
+
+SKIP_ENV = "SOZIALMONITOR_SKIP_RENDER_TESTS"
+DEMO_DAY = date(2026, 11, 25)
+MOMENT = at("2026-11-25 10:00")
+MEASURES = ("M 11", "M 12", "M 13", "M 14", "M 21", "M 22", "M 23", "M 24", "M 31", "M 32", "M 33", "M 41", "M 42",
+            "M 43")
+A4_POINTS = (595.3, 841.9)
+
+
+def tool(*names: str) -> str:
+    """The path of the first of `names` on PATH; a missing tool fails, unless SKIP_ENV says to skip."""
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    message = (f"{names[0]} fehlt: bitte `apt-get install -y chromium poppler-utils` (so wie .ci/run) oder "
+               f"{SKIP_ENV}=1 setzen, um diese Tests ausdrücklich zu überspringen.")
+    if os.environ.get(SKIP_ENV):
+        pytest.skip(message)
+    pytest.fail(message)
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    done = subprocess.run(list(args), capture_output=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done
+
+
+def pdf_of(report: ReportData) -> bytes:
+    try:
+        return render_pdf(report)
+    except PdfUnavailable as exc:
+        if os.environ.get(SKIP_ENV):
+            pytest.skip(f"WeasyPrint ohne Systembibliotheken: {exc.reason}")
+        raise
+
+
+def pages(pdf: Path) -> int:
+    info = run(tool("pdfinfo"), str(pdf)).stdout.decode()
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def page_size(pdf: Path) -> tuple[float, float]:
+    info = run(tool("pdfinfo"), str(pdf)).stdout.decode()
+    match = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    return float(match.group(1)), float(match.group(2))
+
+
+def page_texts(pdf: Path) -> list[str]:
+    n = pages(pdf)
+    return [run(tool("pdftotext"), "-f", str(k), "-l", str(k), "-enc", "UTF-8", str(pdf), "-").stdout.decode()
+            for k in range(1, n + 1)]
+
+
+def page_image(pdf: Path, page: int, dpi: int = 60) -> Image.Image:
+    png = run(tool("pdftoppm"), "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", str(pdf)).stdout
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    return image.convert("RGB")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitor]:
+    path = tmp_path_factory.mktemp("bericht") / "demo"
+    create_workspace(path, demo_data=True, today=DEMO_DAY)
+    monitor = Monitor.open(path, env={})
+    yield monitor
+    monitor.close()
+
+
+@pytest.fixture(scope="module")
+def demo_pdf(demo: Monitor, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("pdf") / "bericht.pdf"
+    target.write_bytes(pdf_of(build_report(demo.state, MOMENT)))
+    return target
+
+
+def test_the_demo_pdf_fits_five_a4_pages_each_with_page_number_and_stand(demo_pdf: Path) -> None:
+    n = pages(demo_pdf)
+    assert 1 <= n <= 5
+    width, height = page_size(demo_pdf)
+    assert (round(width, 1), round(height, 1)) == A4_POINTS
+    texts = page_texts(demo_pdf)
+    for k, text in enumerate(texts, 1):
+        assert f"Seite {k} von {n}" in text, k
+        assert "Stand: 25. November 2026" in text, k
+        assert "Erstellt vom Sozialmonitor am 25.11.2026 um 10:00 Uhr." in text, k
+
+
+def test_the_first_page_answers_where_we_stand(demo_pdf: Path) -> None:
+    texts = page_texts(demo_pdf)
+    first = flat(texts[0])
+    assert "Auf einen Blick" in first and "Für den Ausschuss" in first
+    for word in ("Pflege", "Wohnen", "Soziale Lage", "Bildung", *MEASURES):
+        assert word in first, word
+    # The details begin on the second page: the meetings table with the full titles.
+    assert "Besprechungen" not in first.split("Auf einen Blick", 1)[0]
+    second = flat(texts[1])
+    assert second.index("Besprechungen") < second.index("M 14, „Es werden Modelle zur Kindertagesbetreuung")
+
+
+def test_pages_rendered_show_status_marks_charts_and_nothing_beyond_the_margins(demo_pdf: Path) -> None:
+    texts = page_texts(demo_pdf)
+    for k in range(1, len(texts) + 1):
+        image = page_image(demo_pdf, k)
+        w, h = image.size
+        pixels = image.load()
+        inked = sum(1 for x in range(0, w, 3) for y in range(0, h, 3) if sum(pixels[x, y]) < 600)
+        assert inked > 200, f"page {k} looks empty"
+        # Nothing runs over the page edge: the outer 6 mm on the left and right stay white.
+        strip = round(6 / 25.4 * 60)
+        for x in (*range(strip), *range(w - strip, w)):
+            for y in range(0, h, 2):
+                assert sum(pixels[x, y]) > 740, f"page {k}: ink at x={x}, y={y} (outside the margin)"
+    # The first page's "!" marks: the warning colour is there.
+    first = page_image(demo_pdf, 1, dpi=100)
+    raw = first.tobytes()
+    warn = sum(1 for r, g, b in zip(raw[0::3], raw[1::3], raw[2::3], strict=True)
+               if r > 150 and 40 < g < 100 and b < 40)
+    assert warn > 100
+    # The charts page holds sharp pictures (at least 190 pixels per inch on paper).
+    chart_page = next(k for k, text in enumerate(texts, 1) if "Verlauf der Indikatoren" in text)
+    listing = run(tool("pdfimages"), "-f", str(chart_page), "-l", str(chart_page), "-list", str(demo_pdf))
+    rows = [line.split() for line in listing.stdout.decode().splitlines()[2:] if line.strip()]
+    images = [r for r in rows if r[2] == "image"]
+    assert len(images) >= 3  # M 21, M 31, M 33
+    assert all(int(r[12]) >= 190 and int(r[13]) >= 190 for r in images), rows
+
+
+def test_table_headers_repeat_on_every_page_and_no_row_is_split(tmp_path: Path) -> None:
+    path = tmp_path / "viele"
+    create_workspace(path, today=date(2018, 9, 21))
+    monitor = Monitor.open(path, env={})
+    try:
+        # Tall rows (five to six lines each), so that a page break would fall inside one if rows could split.
+        middle = ("Abstimmung der Datenlieferung mit dem Amt über die Zeitreihe, die Abgrenzung der Gebiete, die "
+                  "Frist der Lieferung, die Einheit und die Bemerkungen zu Schätzwerten; ") * 3
+        for k in range(1, 61):
+            monitor.store.add_step("M21", f"Schritt{k:02d}anfang: {middle[: 250 + 7 * k % 90]} Runde{k:02d}ende")
+        pdf = tmp_path / "bericht.pdf"
+        pdf.write_bytes(pdf_of(build_report(monitor.state, date(2018, 9, 21))))
+    finally:
+        monitor.close()
+    texts = [flat(t) for t in page_texts(pdf)]
+    with_steps = [k for k, text in enumerate(texts) if "anfang:" in text]
+    assert len(with_steps) >= 2  # the steps table runs over pages
+    for k in with_steps:
+        text = texts[k]
+        header = text.find("Maßnahmen Schritt")
+        assert 0 <= header < text.index("anfang:"), f"page {k + 1}: no repeated table header"
+    for n in range(1, 61):
+        begin = [k for k, text in enumerate(texts) if f"Schritt{n:02d}anfang" in text]
+        end = [k for k, text in enumerate(texts) if f"Runde{n:02d}ende" in text]
+        assert len(begin) == 1 and begin == end, f"step {n} split across pages {begin} / {end}"
+
+
+def chromium_pdf(html_file: Path, target: Path, profile: Path) -> Path:
+    browser = tool("chromium", "chromium-browser", "google-chrome")
+    run(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
+        f"--print-to-pdf={target}", html_file.as_uri(), timeout=180)
+    assert target.exists()
+    return target
+
+
+def test_chromium_prints_the_demo_html_on_at_most_five_a4_pages(demo: Monitor, tmp_path: Path) -> None:
+    html_file = tmp_path / "bericht.html"
+    html_file.write_text(render_html(build_report(demo.state, MOMENT)), encoding="utf-8")
+    pdf = chromium_pdf(html_file, tmp_path / "chromium.pdf", tmp_path / "profil")
+    n = pages(pdf)
+    assert 1 <= n <= 5
+    width, height = page_size(pdf)
+    assert abs(width - A4_POINTS[0]) < 2 and abs(height - A4_POINTS[1]) < 2
+    texts = [flat(t) for t in page_texts(pdf)]
+    assert "Auf einen Blick" in texts[0] and all(m in texts[0] for m in MEASURES)
+    assert f"Seite 1 von {n}" in texts[0]  # the page footer of the stylesheet, printed by the browser too
+    assert "Besprechungen" in texts[1]
+
+
+DOCS = {"bericht-pdf-seite1.png": "PDF", "bericht-html.png": "HTML", "bericht-xlsx.png": "XLSX",
+        "bericht-markdown.md": "Markdown", "trend-chat.png": "/trend"}
+
+
+def test_docs_show_one_page_of_each_format_and_the_readme_links_them() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in DOCS:
+        path = ROOT / "docs" / name
+        assert path.is_file(), name
+        assert f"docs/{name}" in readme, name
+        if name.endswith(".png"):
+            with Image.open(path) as image:
+                assert image.width >= 800, name
+        else:
+            assert path.read_text(encoding="utf-8").startswith("# Dokumentation über den Stand")
