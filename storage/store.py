@@ -517,7 +517,9 @@ class Store:
 
     def sign_many(self, items: Iterable[tuple[int, str, date, str]], *, channel: str, at: datetime,
                   recorded_by: str = "") -> int:
-        """Several signatures (protocol id, person, signed on, method) in one write (seeding, history)."""
+        """Several signatures (protocol id, person, signed on, method) in one write (seeding, history).
+
+        `recorded_by` entered the paper ones; a signature confirmed in the chat is entered by the person."""
         with self._lock:
             protocols = self._raw(PROTOCOLS)
             have = {(d["protocol"], d["version"], d["person"]) for d in self._raw(SIGNATURES).values()}
@@ -533,7 +535,7 @@ class Store:
                 docs.append({"protocol": protocol_id, "version": key[1], "person": person,
                              "signed_on": signed_on.isoformat(), "channel": channel,
                              "recorded_at": at.isoformat(timespec="seconds"), "method": method,
-                             "recorded_by": recorded_by or person})
+                             "recorded_by": (recorded_by if method != "chat" else "") or person})
             if docs:
                 self._db.table(SIGNATURES).insert_multiple(docs)
             return len(docs)
