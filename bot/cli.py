@@ -85,14 +85,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _identity(monitor: Monitor, who: str | None) -> Caller:
+    """--as ID|NAME, or the local operator (admin rights) without it."""
+    from .console import IdentityError, identity
+
+    if who is None:
+        return Caller(operator=True)
+    try:
+        return identity(monitor, who)
+    except IdentityError as exc:
+        raise CliError(str(exc), 2) from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
-        if args.as_user is None:
-            caller = Caller(operator=True)
-        else:
-            person = monitor.catalogue.person_by_telegram(args.as_user)
-            caller = Caller(user_id=args.as_user, chat_id=args.as_user, person=person)
+        caller = _identity(monitor, args.as_user)
         reply = dispatch(monitor.state, " ".join(args.message), caller, monitor.now())
         out = render_plain(reply)
         if reply.attachments:
@@ -135,7 +143,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     monitor = _open(args)
     try:
-        return run(monitor, console=args.console)
+        if args.as_user is not None:
+            _identity(monitor, args.as_user)  # a name that fits nobody is refused before anything starts
+        return run(monitor, console=args.console, as_user=args.as_user)
     finally:
         monitor.close()
 
@@ -280,6 +290,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vorlage(args: argparse.Namespace) -> int:
+    """The fill-in template of one office (all offices without AMT), as XLSX or German-Excel CSV.
+
+    Without -o it is written into the current folder as vorlage_AMT_JJJJ-MM-TT.xlsx|csv and its path printed.
+    """
+    from commands.registry import UsageError
+    from commands.template import resolve_office, template_file
+
+    monitor = _open(args)
+    try:
+        state = monitor.state
+        lang = state.lang
+        try:
+            office = resolve_office(state, " ".join(args.office)) if args.office else None
+        except UsageError as exc:
+            raise CliError(state.t(exc.key, **exc.params), 2) from None
+        template, attachment = template_file(state, office, monitor.now().date(), args.format)
+    finally:
+        monitor.close()
+    path = Path(args.output) if args.output else Path.cwd() / attachment.filename
+    try:
+        path.write_bytes(attachment.data)
+    except OSError:
+        raise CliError(text(lang, "cli.template_write_failed", path=path)) from None
+    print(text(lang, "cli.template_written", path=path))
+    print(attachment.caption)
+    if not template.rows:
+        print(text(lang, "tpl.nothing_open") if template.indicators else
+              text(lang, "tpl.no_indicators", office=office or text(lang, "tpl.all_offices")))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
@@ -295,10 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="Watcher, Erinnerungen und Chat starten")
     p.add_argument("--console", action="store_true", help="Konsolen-Chat statt Telegram")
+    p.add_argument("--as", dest="as_user", metavar="ID|NAME",
+                   help="im Konsolen-Chat als diese Person des Katalogs (Telegram-ID oder Name) schreiben")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ask", parents=[common], help="einen Chat-Befehl beantworten")
-    p.add_argument("--as", dest="as_user", type=int, metavar="USER_ID", help="als dieser Telegram-Nutzer fragen")
+    p.add_argument("--as", dest="as_user", metavar="ID|NAME",
+                   help="als dieser Telegram-Nutzer bzw. diese Person des Katalogs fragen")
     p.add_argument("message", nargs="+", metavar="BEFEHL", help='z. B. "/status M21"')
     p.set_defaults(func=cmd_ask)
 
@@ -315,6 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "html", "xlsx"), default="md")
     p.add_argument("-o", dest="output", metavar="FILE")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("vorlage", parents=[common], help="Ausfüllvorlage für ein Amt (alle Ämter ohne AMT)")
+    p.add_argument("office", nargs="*", metavar="AMT", help='z. B. "Amt 61"')
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("-o", dest="output", metavar="FILE")
+    p.set_defaults(func=cmd_vorlage)
 
     p = sub.add_parser("check", parents=[common], help="Einstellungen und Katalog prüfen")
     p.set_defaults(func=cmd_check)

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from storage.catalogue import Catalogue
-from storage.models import Indicator, Person
+from storage.models import Indicator, Measure, Person
 
-__all__ = ["Match", "catalogue_person", "find_indicator", "find_person", "words"]
+from .registry import UsageError
+from .state import State
+
+__all__ = ["Match", "catalogue_person", "find_indicator", "find_person", "resolve_indicator", "words"]
 
 T = TypeVar("T")
 
@@ -76,7 +79,8 @@ def find_indicator(catalogue: Catalogue, measure: str | None, text: str) -> Matc
 
 def find_person(names: Iterable[str], text: str) -> Match[str]:
     """A person's name as in the catalogue, or an unambiguous start of it: of the whole name or of any of
-    its words ('Erika' finds 'Beispiel: Erika Muster'). Case, umlauts and punctuation do not matter."""
+    its words ('Erika' finds 'Beispiel: Erika Muster'); whole words count before starts of words.
+    Case, umlauts and punctuation do not matter."""
     query = words(text)
     items = list(dict.fromkeys(names))
     if not query:
@@ -90,13 +94,17 @@ def find_person(names: Iterable[str], text: str) -> Match[str]:
         return have[: len(query) - 1] == query[:-1] and len(have) >= len(query) and have[len(query) - 1].startswith(
             query[-1])
 
+    def whole_words_at_a_word(name: str) -> bool:
+        have, n = words(name), len(query)
+        return any(have[k:k + n] == query for k in range(len(have)))
+
     def starts_at_a_word(name: str) -> bool:
-        have = words(name)
-        n = len(query)
+        have, n = words(name), len(query)
         return any(have[k:k + n - 1] == query[:-1] and len(have) >= k + n and have[k + n - 1].startswith(query[-1])
                    for k in range(len(have)))
 
-    return _best(items, (exact, starts, starts_at_a_word))
+    # 'Muster' is Erika Muster (a whole word) before it could be the start of Mustermann.
+    return _best(items, (exact, starts, whole_words_at_a_word, starts_at_a_word))
 
 
 def catalogue_person(catalogue: Catalogue, text: str) -> Match[Person]:
@@ -104,3 +112,18 @@ def catalogue_person(catalogue: Catalogue, text: str) -> Match[Person]:
     by_name = {p.name: p for p in catalogue.persons}
     match = find_person(by_name, text)
     return Match(by_name[match.found] if match.found else None, tuple(by_name[n] for n in match.candidates))
+
+
+def resolve_indicator(state: State, measure: Measure, text: str) -> Indicator:
+    """The indicator of `measure` that `text` names; a usage error naming the candidates or the known ones."""
+    match = find_indicator(state.catalogue, measure.id, text)
+    if match.found is not None:
+        return match.found
+    if match.ambiguous:
+        raise UsageError("ind.ambiguous", found=text, measure=measure.number,
+                         names=", ".join(f"{i.name} ({i.id})" for i in match.candidates))
+    known = state.catalogue.indicators_of(measure.id)
+    if not known:
+        raise UsageError("ind.none", measure=measure.number)
+    raise UsageError("ind.unknown", found=text, measure=measure.number,
+                     known=", ".join(f"{i.name} ({i.id})" for i in known))
