@@ -48,8 +48,9 @@ def _area(state: State, indicator: Indicator, tokens: list[str]) -> str | None:
     if key in _WHOLE_CITY:
         return ""
     areas = [a for a in state.store.areas(indicator.id) if a]
-    exact = [a for a in areas if _area_key(a) == key]
-    hits = exact or [a for a in areas if _area_key(a).startswith(key)]
+    as_written = [a for a in areas if " ".join(a.split()).casefold() == " ".join(text.split()).casefold()]
+    hits = (as_written or [a for a in areas if _area_key(a) == key]
+            or [a for a in areas if _area_key(a).startswith(key)])
     if len(hits) == 1:
         return hits[0]
     if hits:
