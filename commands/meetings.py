@@ -115,7 +115,8 @@ def termin(state: State, args: list[str], caller: Caller, now: datetime) -> Repl
         out = _schedule(state, measure.id, day, at, approach, caller, now)
     if out is None:
         target = next(m for m in state.store.meetings(measure.id) if m.day == day)
-        return ReplyBuilder().line(state.t("mt.unchanged", measure=measure.number, when=_when(state, target))).build()
+        key = "mt.held_unchanged" if agenda.is_held(target, local) else "mt.unchanged"
+        return ReplyBuilder().line(state.t(key, measure=measure.number, when=_when(state, target))).build()
     for warning in _warnings(state, day, today):
         out.line(i(warning))
     return out.build()
@@ -255,7 +256,7 @@ def protokoll(state: State, args: list[str], caller: Caller, now: datetime) -> R
             # A correction of the sending date; the monitor has known of the protocol since it was first recorded.
             known = existing.entered_on or existing.sent_on
             state.store.record_protocol(measure.id, day, sent_on=sent, signatories=existing.signatories,
-                                        entered_on=max(known, sent) if known > sent else None)
+                                        entered_on=known if known > sent else None)
             return ReplyBuilder().line(state.t(
                 "mt.protocol_sent_corrected", measure=label, day=fmt.day(day, state.lang),
                 before=fmt.day(existing.sent_on, state.lang), sent=fmt.day(sent, state.lang))).build()

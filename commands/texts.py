@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import texts_bot, texts_core, texts_ingest, texts_ingest_notices, texts_reminders, texts_report
+from . import texts_bot, texts_core, texts_flow, texts_ingest, texts_ingest_notices, texts_reminders, texts_report
 
 __all__ = ["LANGUAGES", "catalogue", "register", "text"]
 
@@ -36,3 +36,4 @@ register(texts_ingest.DE, texts_ingest.EN)
 register(texts_ingest_notices.DE, texts_ingest_notices.EN)
 register(texts_reminders.DE, texts_reminders.EN)
 register(texts_report.DE, texts_report.EN)
+register(texts_flow.DE, texts_flow.EN)
