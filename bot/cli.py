@@ -94,7 +94,9 @@ def _identity(monitor: Monitor, who: str | None) -> Caller:
     try:
         return identity(monitor, who)
     except IdentityError as exc:
-        raise CliError(str(exc), 2) from None
+        # A bad argument like any other: the same one sentence as argparse's complaints.
+        raise CliError(text(monitor.settings.language, "cli.bad_arguments", detail=str(exc), prog="sozialmonitor"),
+                       2) from None
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

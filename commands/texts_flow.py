@@ -65,8 +65,8 @@ DE = {
     "tpl.indicator_waiting": "zurzeit nichts offen; nächster Zeitraum {period}, lieferbar ab {start}, fällig am {due}",
     "cli.template_written": "Vorlage geschrieben: {path}",
     "cli.template_write_failed": "Die Vorlage konnte nicht nach {path} geschrieben werden; bitte Ordner und Rechte prüfen.",
-    "cli.as_unknown": "„{found}“ ist weder eine Telegram-ID noch der Name einer Person im Katalog; bekannt: {names}.",
-    "cli.as_ambiguous": "„{found}“ passt zu mehreren Personen im Katalog: {names}. Bitte genauer angeben.",
+    "cli.as_unknown": "„{found}“ ist keine Telegram-ID und kein Name einer Person im Katalog (bekannt: {names})",
+    "cli.as_ambiguous": "„{found}“ passt zu mehreren Personen im Katalog ({names}); bitte genauer angeben",
     "cli.console_as": "Sie chatten als {name} ({role}{office}).",
     "cli.console_as_stranger": "Sie chatten als Telegram-Nutzer {user_id}, der nicht im Katalog steht.",
 }
@@ -133,8 +133,8 @@ EN = {
     "tpl.indicator_waiting": "nothing open now; next period {period}, deliverable from {start}, due on {due}",
     "cli.template_written": "Template written: {path}",
     "cli.template_write_failed": "The template could not be written to {path}; please check the folder and permissions.",
-    "cli.as_unknown": "“{found}” is neither a Telegram id nor the name of a person in the catalogue; known: {names}.",
-    "cli.as_ambiguous": "“{found}” fits several persons in the catalogue: {names}. Please be more specific.",
+    "cli.as_unknown": "“{found}” is not a Telegram id nor the name of a person in the catalogue (known: {names})",
+    "cli.as_ambiguous": "“{found}” fits several persons in the catalogue ({names}); please be more specific",
     "cli.console_as": "You are chatting as {name} ({role}{office}).",
     "cli.console_as_stranger": "You are chatting as Telegram user {user_id}, who is not in the catalogue.",
 }

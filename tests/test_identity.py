@@ -26,11 +26,13 @@ def test_ask_as_a_name_or_an_id_answers_as_that_person(demo_workspace: Path) -> 
     assert "4711" in stranger.stdout and "M 21" not in stranger.stdout
 
 
-@pytest.mark.parametrize(("who", "expected"), [("Niemand", "weder eine Telegram-ID noch der Name"),
+@pytest.mark.parametrize(("who", "expected"), [("Niemand", "„Niemand“ ist keine Telegram-ID und kein Name"),
                                                ("Beispiel", "passt zu mehreren Personen")])
 def test_ask_as_nobody_or_several_is_refused_in_one_sentence(demo_workspace: Path, who: str, expected: str) -> None:
     result = run_cli("--workspace", str(demo_workspace), "ask", "--as", who, "/status")
-    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Die Angaben passen nicht:") and expected in line
 
 
 def test_console_chat_as_a_person_without_telegram(demo_workspace: Path) -> None:
@@ -45,7 +47,7 @@ def test_console_chat_as_a_person_without_telegram(demo_workspace: Path) -> None
 
 def test_run_as_nobody_refuses_to_start(demo_workspace: Path) -> None:
     result = run_cli("--workspace", str(demo_workspace), "run", "--console", "--as", "Niemand", input="")
-    assert result.returncode == 2 and "weder eine Telegram-ID" in result.stderr
+    assert result.returncode == 2 and "keine Telegram-ID und kein Name" in result.stderr
 
 
 @pytest.mark.parametrize(("text", "usage"), [
