@@ -175,14 +175,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _identity(monitor: Monitor, who: str | None) -> Caller:
+    """--as ID|NAME, or the local operator (admin rights) without it."""
+    from .console import IdentityError, identity
+
+    if who is None:
+        return Caller(operator=True)
+    try:
+        return identity(monitor, who)
+    except IdentityError as exc:
+        # A bad argument like any other: the same one sentence as argparse's complaints.
+        raise CliError(text(monitor.settings.language, "cli.bad_arguments", detail=str(exc), prog="sozialmonitor"),
+                       2) from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
-        if args.as_user is None:
-            caller = Caller(operator=True)
-        else:
-            person = monitor.catalogue.person_by_telegram(args.as_user)
-            caller = Caller(user_id=args.as_user, chat_id=args.as_user, person=person)
+        caller = _identity(monitor, args.as_user)
         said, now = " ".join(args.message), monitor.now()
         telegram = bool(monitor.settings.telegram.token) and not monitor.store.read_only
         if telegram:
@@ -225,7 +235,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             holder = monitor.store.holder_info()
             raise CliError(text(monitor.settings.language, "cli.run_busy", pid=holder.pid,
                                 command=holder.role or "?", since=_since(holder.since)))
-        return run(monitor, console=args.console)
+        if args.as_user is not None:
+            _identity(monitor, args.as_user)  # a name that fits nobody is refused before anything starts
+        return run(monitor, console=args.console, as_user=args.as_user)
     finally:
         monitor.close()
 
@@ -455,6 +467,37 @@ def cmd_wiederherstellen(args: argparse.Namespace) -> int:
                protocols=b.protocols, deliveries=b.deliveries))
     print(text(lang, "restore.previous", previous=restored.previous.name) if restored.previous
           else text(lang, "restore.no_previous"))
+
+
+def cmd_vorlage(args: argparse.Namespace) -> int:
+    """The fill-in template of one office (all offices without AMT), as XLSX or German-Excel CSV.
+
+    Without -o it is written into the current folder as vorlage_AMT_JJJJ-MM-TT.xlsx|csv and its path printed.
+    """
+    from commands.registry import UsageError
+    from commands.template import resolve_office, template_file
+
+    monitor = _open(args)
+    try:
+        state = monitor.state
+        lang = state.lang
+        try:
+            office = resolve_office(state, " ".join(args.office)) if args.office else None
+        except UsageError as exc:
+            raise CliError(state.t(exc.key, **exc.params), 2) from None
+        template, attachment = template_file(state, office, monitor.now().date(), args.format)
+    finally:
+        monitor.close()
+    path = Path(args.output) if args.output else Path.cwd() / attachment.filename
+    try:
+        path.write_bytes(attachment.data)
+    except OSError:
+        raise CliError(text(lang, "cli.template_write_failed", path=path)) from None
+    print(text(lang, "cli.template_written", path=path))
+    print(attachment.caption)
+    if not template.rows:
+        print(text(lang, "tpl.nothing_open") if template.indicators else
+              text(lang, "tpl.no_indicators", office=office or text(lang, "tpl.all_offices")))
     return 0
 
 
@@ -473,10 +516,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="Watcher, Erinnerungen und Chat starten")
     p.add_argument("--console", action="store_true", help="Konsolen-Chat statt Telegram")
+    p.add_argument("--as", dest="as_user", metavar="ID|NAME",
+                   help="im Konsolen-Chat als diese Person des Katalogs (Telegram-ID oder Name) schreiben")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ask", parents=[common], help="einen Chat-Befehl beantworten")
-    p.add_argument("--as", dest="as_user", type=_user_id, metavar="USER_ID", help="als dieser Telegram-Nutzer fragen")
+    p.add_argument("--as", dest="as_user", metavar="ID|NAME",
+                   help="als dieser Telegram-Nutzer bzw. diese Person des Katalogs fragen")
     p.add_argument("message", nargs="+", metavar="BEFEHL", help='z. B. "/status M21"')
     p.set_defaults(func=cmd_ask)
 
@@ -494,6 +540,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Standard: nach der Endung von -o, sonst md")
     p.add_argument("-o", dest="output", metavar="FILE")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("vorlage", parents=[common], help="Ausfüllvorlage für ein Amt (alle Ämter ohne AMT)")
+    p.add_argument("office", nargs="*", metavar="AMT", help='z. B. "Amt 61"')
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("-o", dest="output", metavar="FILE")
+    p.set_defaults(func=cmd_vorlage)
 
     p = sub.add_parser("check", parents=[common], help="Einstellungen und Katalog prüfen")
     p.set_defaults(func=cmd_check)

@@ -9,14 +9,50 @@ from pathlib import Path
 from typing import TextIO
 
 from commands import Caller, dispatch
+from commands.lookup import catalogue_person
 from commands.reminders import recipient_label
 from commands.reply import Reply
+from commands.texts import text as _text
 
 from .render import render_plain
 from .runtime import Outgoing
 from .workspace import Monitor
 
-__all__ = ["ConsoleChat", "save_attachments"]
+__all__ = ["ConsoleChat", "IdentityError", "identity", "save_attachments"]
+
+
+class IdentityError(Exception):
+    """`--as` names nobody (or several): one sentence for stderr."""
+
+
+def identity(monitor: Monitor, who: str) -> Caller:
+    """The caller `--as ID|NAME` stands for, answered as that Telegram user would be.
+
+    A number is a Telegram id (a stranger if no catalogue person has it: they get no data, as in Telegram);
+    anything else is a catalogue person's name or an unambiguous start of it ('Erika', 'Beispiel: Max')."""
+    lang = monitor.settings.language
+    token = who.strip()
+    if token.lstrip("-").isdigit():
+        user_id = int(token)
+        return Caller(user_id=user_id, chat_id=user_id, person=monitor.catalogue.person_by_telegram(user_id))
+    match = catalogue_person(monitor.catalogue, token)
+    if match.found is None:
+        if match.ambiguous:
+            raise IdentityError(_text(lang, "cli.as_ambiguous", found=who,
+                                      names=", ".join(p.name for p in match.candidates)))
+        raise IdentityError(_text(lang, "cli.as_unknown", found=who,
+                                  names=", ".join(p.name for p in monitor.catalogue.persons) or _text(lang, "none")))
+    person = match.found
+    return Caller(user_id=person.telegram_id, chat_id=person.telegram_id, person=person)
+
+
+def describe(monitor: Monitor, caller: Caller) -> str:
+    """'Sie chatten als Beispiel: Erika Muster (mitglied, Amt 61).'"""
+    lang = monitor.settings.language
+    if caller.person is None:
+        return _text(lang, "cli.console_as_stranger", user_id=caller.user_id)
+    office = f", {caller.person.office}" if caller.person.office else ""
+    return _text(lang, "cli.console_as", name=caller.person.name, role=caller.person.role, office=office)
 
 
 def save_attachments(reply: Reply, folder: Path) -> list[Path]:
@@ -34,11 +70,14 @@ class ConsoleChat:
     """Reads commands line by line until EOF; prints notices from other threads without tearing lines."""
 
     def __init__(self, monitor: Monitor, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 caller: Caller | None = None, clock: Callable | None = None) -> None:
+                 caller: Caller | None = None, clock: Callable | None = None, as_user: str | None = None) -> None:
         self.monitor = monitor
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.caller = caller or Caller(operator=True)
+        self._caller = caller or Caller(operator=True)
+        self.as_user = as_user
+        if as_user is not None:
+            self._caller = identity(monitor, as_user)  # refused here, before the chat starts
         self.clock = clock or monitor.now
         self._print_lock = threading.Lock()
         self.outputs = monitor.settings.workspace / "ausgaben"
@@ -62,6 +101,16 @@ class ConsoleChat:
             text += f"\n[{notice.kind} → {recipient_label(self.monitor.state, notice.person)}]\n{notice.text}"
         return text
 
+    @property
+    def caller(self) -> Caller:
+        """Who types; with `--as` looked up again each time, so that a changed catalogue counts at once."""
+        if self.as_user is not None:
+            try:
+                self._caller = identity(self.monitor, self.as_user)
+            except IdentityError:
+                pass  # the person left the catalogue mid-session: keep the last known identity
+        return self._caller
+
     def answer(self, line: str) -> Reply:
         return dispatch(self.monitor.state, line, self.caller, self.clock())
 
@@ -71,6 +120,8 @@ class ConsoleChat:
         from commands.texts import text
 
         self.say(text(lang, "cli.console_intro"))
+        if self.as_user is not None:
+            self.say(describe(self.monitor, self.caller))
         read = 0
         while stop is None or not stop.is_set():
             line = self.stdin.readline()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from storage.models import ADMIN, MEMBER, Indicator, Measure, Office, Person
@@ -9,7 +10,8 @@ from storage.seed import FIELDS, MEASURES
 
 from . import demo_sozialindex
 
-__all__ = ["INDICATORS", "OFFICES", "PERSONS", "SOZIALINDEX", "measures", "write_example_files"]
+__all__ = ["INDICATORS", "OFFICES", "PERSONS", "SIGNATURES", "SOZIALINDEX", "measures", "participants",
+           "write_example_files"]
 
 OFFICES = [
     Office("Amt 50", "Beispiel: Amt für Jugend, Familie, Senioren und Soziales (Fachstelle Sozialplanung)"),
@@ -61,6 +63,26 @@ PERSONS = [
     Person("Beispiel: Paula Probe", "Amt 40", None, MEMBER, ("M41", "M42")),
     Person("Beispiel: Jonas Test", "Amt 12", 100000005, MEMBER, ("M33",)),
 ]
+
+_FS, _ERIKA, _MAX, _PAULA = (p.name for p in PERSONS[:4])
+
+# The status document of 21.09.2018: every meeting's protocol went to all its participants for signature on the
+# meeting day. Which signatures had come back by then is invented for the demo (chat, or a sheet on paper);
+# every other one is missing, so the demo shows the sign-off at work.
+SIGNATURES: dict[str, list[tuple[str, date, str]]] = {
+    "M14": [(_FS, date(2018, 7, 2), "chat"), (_MAX, date(2018, 7, 4), "papier")],
+    "M31": [(_FS, date(2018, 7, 2), "chat"), (_MAX, date(2018, 7, 5), "chat")],
+    "M32": [(_FS, date(2018, 8, 29), "chat"), (_ERIKA, date(2018, 9, 3), "chat")],
+    "M41": [(_FS, date(2018, 9, 3), "chat"), (_PAULA, date(2018, 9, 10), "papier")],
+    "M42": [(_FS, date(2018, 9, 3), "chat")],
+    "M33": [(_FS, date(2018, 9, 7), "chat")],
+    "M21": [(_FS, date(2018, 9, 21), "chat")],
+    "M23": [(_FS, date(2018, 9, 21), "chat")],
+}
+
+
+def participants(measure: str) -> list[str]:
+    return [p.name for p in PERSONS if measure in p.measures]
 
 def measures() -> list[Measure]:
     """The 14 measures, with the example offices that deliver their indicators as lead offices."""

@@ -101,11 +101,13 @@ def _stop(services: list[Service]) -> None:
 
 
 # ---------------------------------------------------------------------- run
-def run(monitor: Monitor, *, console: bool = False) -> int:
-    """Telegram when a token is set (and not --console), else the console chat; 0 after SIGINT/SIGTERM."""
-    if monitor.settings.telegram.token and not console:
+def run(monitor: Monitor, *, console: bool = False, as_user: str | None = None) -> int:
+    """Telegram when a token is set (and not --console), else the console chat; 0 after SIGINT/SIGTERM.
+
+    `as_user` (`--as ID|NAME`) chats on the console as that catalogue person; it implies the console."""
+    if monitor.settings.telegram.token and not console and as_user is None:
         return _run_telegram(monitor)
-    return _run_console(monitor)
+    return _run_console(monitor, as_user)
 
 
 def _run_telegram(monitor: Monitor) -> int:
@@ -189,10 +191,10 @@ def _interactive(stream: TextIO) -> bool:
         return False
 
 
-def _run_console(monitor: Monitor) -> int:
+def _run_console(monitor: Monitor, as_user: str | None = None) -> int:
     stop = threading.Event()
     stdin = _WatchedStdin(sys.stdin, stop)
-    chat = ConsoleChat(monitor, stdin=stdin)  # type: ignore[arg-type]
+    chat = ConsoleChat(monitor, stdin=stdin, as_user=as_user)  # type: ignore[arg-type]
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()

@@ -67,7 +67,7 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
     # The catalogue goes last: its presence is what marks a workspace, so a crash leaves none half made.
     (path / SETTINGS_FILE).write_text(SETTINGS_TEMPLATE, encoding="utf-8")
     with Store(settings.store_file) as store:
-        seed_store(store, today=today or date.today())
+        seed_store(store, today=today or date.today(), demo_data=demo_data)
     (path / CATALOGUE_FILE).write_text(catalogue_text, encoding="utf-8")
     if demo_data:
         files = demo.write_example_files(settings.inbox)
@@ -88,13 +88,22 @@ def _import_demo(path: Path, files: list[Path]) -> None:
         monitor.close()
 
 
-def seed_store(store: Store, *, today: date) -> None:
-    """The meetings of 28.06.–20.09.2018 with their approach, M 12/M 13 unscheduled, the open steps."""
+def seed_store(store: Store, *, today: date, demo_data: bool = False) -> None:
+    """The meetings of 28.06.–20.09.2018 with their approach, M 12/M 13 unscheduled, the open steps.
+
+    With the demo's persons, also what the status document says of the protocols: each went to all
+    participants for signature on the meeting day; some signatures came back, some are missing. Without
+    persons nobody is known who must sign, so plain `init` records no protocols: a protocol "sent to nobody"
+    would read as fully signed. The Fachstelle enters them once the persons are in the catalogue
+    (/protokoll Mxx TT.MM.JJJJ versandt TT.MM.JJJJ).
+    """
     for measure, day, approach in MEETINGS:
         store.add_meeting(measure, day, approach=approach)
     for measure in UNSCHEDULED:
         store.add_meeting(measure, None)
     store.add_steps(STEPS, created=DOCUMENT_DATE)
+    if demo_data:
+        _seed_demo_protocols(store, today)
     store.set_meta("seeded", today.isoformat())
 
 
@@ -136,6 +145,17 @@ def outbox_recovery_text(recovery: OutboxRecovery, path: Path, settings: Setting
         return text(lang, "outbox.recovered_no_backup", path=path, reason=recovery.reason, kept=recovery.kept)
     return text(lang, "outbox.recovered", path=path, reason=recovery.reason, kept=recovery.kept,
                 backup=recovery.backup, taken=local_time(recovery.taken, settings), items=recovery.items)
+
+
+def _seed_demo_protocols(store: Store, today: date) -> None:
+    """The protocols as history, entered today: no reminder that fell due back then goes out now."""
+    entered = datetime.combine(today, datetime.min.time())
+    signed = []
+    for measure, day, _ in MEETINGS:
+        protocol, _ = store.record_protocol(measure, day, sent_on=day, signatories=demo.participants(measure),
+                                            entered_on=today)
+        signed += [(protocol.id, name, on, method) for name, on, method in demo.SIGNATURES.get(measure, ())]
+    store.sign_many(signed, channel="demo", at=entered, recorded_by=demo.PERSONS[0].name)
 
 
 @dataclass

@@ -1,6 +1,17 @@
 """Chat commands: pure handlers (state, args, caller, now) -> Reply, and their registry."""
 
-from . import core, ingest_cmds, meetings, reminders, report, sozialindex, steps  # noqa: F401  (registers the commands)
+# Importing the command modules registers their commands.
+from . import (  # noqa: F401
+    core,
+    history,
+    ingest_cmds,
+    meetings,
+    reminders,
+    report,
+    sozialindex,
+    steps,
+    template,
+)
 from .registry import Caller, all_commands, dispatch
 from .reply import Attachment, Reply, Span
 from .state import State

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from storage.models import Measure
+from storage.models import Measure, Meeting
 
-from . import fmt
+from . import agenda, fmt
 from . import protocols as signing
-from .agenda import HELD, MISSING, UPCOMING, measure_meetings, meeting_state
 from .deliveries import overdue
 from .periods import period_label
-from .registry import ANYONE, Caller, all_commands, command, take_measure
+from .registry import ANYONE, Caller, UsageError, all_commands, command, find, no_more, take_measure
 from .reply import Reply, ReplyBuilder, b, i
 from .state import State
 
@@ -44,9 +43,19 @@ def start(state: State, args: list[str], caller: Caller, now: datetime) -> Reply
     return ReplyBuilder().line(state.t("start.unknown", user_id=caller.user_id)).build()
 
 
-@command("hilfe", en="help")
+@command("hilfe", en="help", usage="[BEFEHL]", usage_en="[COMMAND]")
 def hilfe(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
-    """Alle Befehle mit je einer Zeile Erklärung."""
+    """Alle Befehle mit je einer Zeile Erklärung (/hilfe termin: ein Befehl mit seinen Angaben)."""
+    if args:
+        no_more(args[1:])
+        cmd = find(args[0].lstrip("/").split("@", 1)[0])
+        if cmd is None:
+            raise UsageError("help.unknown", found=args[0])
+        name = cmd.en if state.lang == "en" and cmd.en else cmd.name
+        usage = cmd.usage if state.lang == "de" else cmd.usage_en
+        mark = state.t("help.admin_mark") if cmd.access == "admin" else ""
+        return (ReplyBuilder().line(b(f"/{name}"), f" {usage}" if usage else "")
+                .line(f"{cmd.help_text(state.lang)}{mark}").build())
     out = ReplyBuilder().line(b(state.t("help.title")))
     for cmd in all_commands():
         if cmd.access == "admin" and not caller.is_admin:
@@ -62,17 +71,17 @@ def hilfe(state: State, args: list[str], caller: Caller, now: datetime) -> Reply
 @command("status", usage="[Mxx]")
 def status(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Stand aller Maßnahmen in je einer Zeile, oder einer Maßnahme ausführlich (/status M21)."""
-    today = state.local(now).date()
+    local = state.local(now)
+    today = local.date()
     if args:
-        measure, _ = take_measure(state, args, "status")
-        return _detail(state, measure, today)
+        measure, rest = take_measure(state, args, "status")
+        no_more(rest)
+        return _detail(state, measure, local)
     out = ReplyBuilder().line(b(state.t("status.title", day=fmt.day(today, state.lang))))
     out.line(i(state.t("status.legend")))
     late = overdue(state, None, today)
     for m in state.catalogue.measures.values():
-        meetings = [x for x in state.store.meetings(m.id) if x.day]
-        meeting = (state.t("status.line_meeting", day=fmt.day(meetings[-1].day, state.lang)) if meetings
-                   else state.t("not_scheduled"))
+        meeting = _meeting_cell(state, state.store.meetings(m.id), local)
         counts = _protocol_counts(state, m.id)
         protocol = (state.t("status.line_protocol", signed=counts[0], required=counts[1]) if counts
                     else state.t("status.line_no_protocol"))
@@ -84,7 +93,39 @@ def status(state: State, args: list[str], caller: Caller, now: datetime) -> Repl
     return out.build()
 
 
-def _detail(state: State, m: Measure, today) -> Reply:
+def _meeting_cell(state: State, meetings: list[Meeting], local: datetime) -> str:
+    """The overview's meeting: the latest held one and the next planned one."""
+    last, coming = agenda.latest_held(meetings, local), agenda.next_planned(meetings, local)
+    if last and coming:
+        return state.t("status.line_meeting_both", day=fmt.day(last.day, state.lang),
+                       next=fmt.day(coming.day, state.lang))
+    if last:
+        return state.t("status.line_meeting", day=fmt.day(last.day, state.lang))
+    if coming:
+        return state.t("status.line_meeting_planned", day=fmt.day(coming.day, state.lang))
+    return state.t("not_scheduled")
+
+
+def _meeting_line(state: State, x: Meeting, local: datetime) -> str:
+    """One meeting of /status Mxx with what became of it: held, planned or cancelled; moved from."""
+    lang = state.lang
+    if x.cancelled is not None:
+        what = state.t("detail.meeting_cancelled", day=fmt.day(x.cancelled.date(), lang))
+    elif agenda.is_held(x, local):
+        what = state.t("detail.meeting_held")
+    else:
+        what = state.t("detail.meeting_planned")
+    moved = [h["day"] for h in x.history if h.get("day") and not h.get("cancelled") and h["day"] != str(x.day)]
+    if moved:
+        what += state.t("detail.meeting_moved", days=", ".join(fmt.day(date.fromisoformat(d), lang)
+                                                               for d in dict.fromkeys(moved)))
+    return state.t("detail.meeting_state", meeting=state.t(
+        "detail.meeting", day=fmt.day(x.day, lang), time=f" {fmt.clock(x.time)}" if x.time else "",
+        approach=x.approach or "—"), state=what)
+
+
+def _detail(state: State, m: Measure, local: datetime) -> Reply:
+    today = local.date()
     lang = state.lang
     out = ReplyBuilder().line(b(f"{m.number} · {state.t('field.' + m.field)} · {state.t(f'phase.{m.phase}')}"))
     out.line(measure_title(state, m))
@@ -96,14 +137,18 @@ def _detail(state: State, m: Measure, today) -> Reply:
     if m.hint:
         out.line(i(state.t("detail.hint", hint=m.hint)))
 
-    meetings = state.store.meetings(m.id)
-    scheduled = [x for x in meetings if x.day]
+    meetings = state.store.meetings(m.id, include_cancelled=True)
+    dated = [x for x in meetings if x.day]
     out.blank()
-    if scheduled:
+    if dated:
         out.line(b(state.t("detail.meetings")))
-        for x in scheduled:
-            out.line("• ", state.t("detail.meeting", day=fmt.day(x.day, lang),
-                                   time=f" {fmt.clock(x.time)}" if x.time else "", approach=x.approach or "—"))
+        live = [x for x in meetings if x.cancelled is None]
+        last, coming = agenda.latest_held(live, local), agenda.next_planned(live, local)
+        out.line(state.t("detail.meeting_last", day=fmt.day(last.day, lang) if last else state.t("none")), " · ",
+                 state.t("detail.meeting_next", day=(fmt.day(coming.day, lang) + (
+                     f" {fmt.clock(coming.time)}" if coming.time else "")) if coming else state.t("not_scheduled")))
+        for x in dated:
+            out.line("• ", _meeting_line(state, x, local))
     else:
         out.line(state.t("detail.meeting_none"))
 
@@ -113,6 +158,11 @@ def _detail(state: State, m: Measure, today) -> Reply:
             required, outstanding = signing.signatories(state, p), signing.missing(state, p)
             out.line(state.t("detail.protocol", day=fmt.day(p.meeting_day, lang), sent=fmt.day(p.sent_on, lang),
                              signed=len(required) - len(outstanding), required=len(required)))
+            signed = state.store.signatures(p.id)
+            if signed:
+                out.line("  ", state.t("detail.protocol_signed", names=", ".join(
+                    state.t("detail.signed_paper" if s.method == "papier" else "detail.signed_chat", name=s.person,
+                            day=fmt.day(s.signed_on, lang)) for s in signed)))
             out.line("  ", state.t("detail.protocol_missing", names=", ".join(outstanding)) if outstanding
                      else state.t("detail.protocol_complete"))
     else:
@@ -161,6 +211,7 @@ def _detail(state: State, m: Measure, today) -> Reply:
 @command("massnahmen", en="measures")
 def massnahmen(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Die 14 Maßnahmen nach Handlungsfeld (Pflege, Wohnen, Soziale Lage, Bildung)."""
+    no_more(args)
     out = ReplyBuilder().line(b(state.t("measures.title")))
     for field_name, measures in state.catalogue.measures_by_field().items():
         if not measures:
@@ -174,32 +225,36 @@ def massnahmen(state: State, args: list[str], caller: Caller, now: datetime) -> 
 @command("termine", en="meetings")
 def termine(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Anstehende Besprechungen und Maßnahmen, deren Besprechung noch nicht terminiert ist."""
+    no_more(args)
     lang = state.lang
-    moment = state.local(now)
+    local = state.local(now)
     meetings = state.store.meetings()
-    # The report's rule, to the minute: a meeting at 08:00 today is upcoming until 08:00, held from then on.
-    upcoming = [x for x in meetings if meeting_state(x, moment) == UPCOMING]
+    upcoming = agenda.planned(meetings, local)
+
+    def line(x: Meeting, with_time: bool = True) -> tuple[str, ...]:
+        m = state.catalogue.measures.get(x.measure)
+        return (m.number if m else x.measure, " " + state.t(
+            "detail.meeting", day=fmt.day(x.day, lang), time=f" {fmt.clock(x.time)}" if x.time and with_time else "",
+            approach=x.approach or "—"))
+
     out = ReplyBuilder()
     if upcoming:
         out.line(b(state.t("meetings.upcoming")))
         for x in upcoming:
-            m = state.catalogue.measures.get(x.measure)
-            out.line("• ", b(m.number if m else x.measure), " ",
-                     state.t("detail.meeting", day=fmt.day(x.day, lang),
-                             time=f" {fmt.clock(x.time)}" if x.time else "", approach=x.approach or "—"))
+            number, rest = line(x)
+            out.line("• ", b(number), rest)
     else:
         out.line(state.t("meetings.upcoming_none"))
-    agenda = measure_meetings(meetings, state.catalogue.measures, moment)
-    unscheduled = [m for m in state.catalogue.measures.values() if agenda[m.id].status == MISSING]
+    unscheduled = agenda.unscheduled(state.catalogue.measures, meetings)
     if unscheduled:
         out.blank().line(b(state.t("meetings.unscheduled")))
-        for m in unscheduled:
+        for mid in unscheduled:
+            m = state.catalogue.measures[mid]
             out.line("• ", b(m.number), " ", fmt.short(measure_title(state, m), 60))
-    past = [x for x in meetings if meeting_state(x, moment) == HELD][-5:]
+    past = agenda.held(meetings, local)[-5:]
     if past:
         out.blank().line(b(state.t("meetings.past")))
         for x in reversed(past):
-            m = state.catalogue.measures.get(x.measure)
-            out.line("• ", b(m.number if m else x.measure), " ",
-                     state.t("detail.meeting", day=fmt.day(x.day, lang), time="", approach=x.approach or "—"))
+            number, rest = line(x, with_time=False)
+            out.line("• ", b(number), rest)
     return out.build()

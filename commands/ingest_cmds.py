@@ -6,6 +6,7 @@ from datetime import datetime
 
 from . import fmt
 from .deliveries import completeness, next_due
+from .lookup import resolve_indicator
 from .periods import period_label
 from .registry import Caller, command, take_measure
 from .reply import Reply, ReplyBuilder, b, i
@@ -16,13 +17,15 @@ __all__ = ["MAX_COMPLETE"]
 MAX_COMPLETE = 12  # complete periods listed by /lieferungen; older ones are only counted
 
 
-@command("indikatoren", en="indicators", usage="Mxx")
+@command("indikatoren", en="indicators", usage="Mxx [INDIKATOR]", usage_en="Mxx [INDICATOR]")
 def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Indikatoren einer Maßnahme: Einheit, Turnus, lieferndes Amt, letzter Wert, nächste Fälligkeit."""
-    measure, _ = take_measure(state, args, "indikatoren")
+    measure, rest = take_measure(state, args, "indikatoren")
     lang = state.lang
     today = state.local(now).date()
-    indicators = state.catalogue.indicators_of(measure.id)
+    # "/indikatoren M21 wohnungen": just that one (id, name or an unambiguous part of it).
+    indicators = ([resolve_indicator(state, measure, " ".join(rest))] if rest
+                  else state.catalogue.indicators_of(measure.id))
     if not indicators:
         return ReplyBuilder().line(state.t("ingest.indicators.none", measure=measure.number)).build()
     out = ReplyBuilder().line(b(state.t("ingest.indicators.title", measure=measure.number)))

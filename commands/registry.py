@@ -26,6 +26,7 @@ __all__ = [
     "command",
     "dispatch",
     "find",
+    "no_more",
     "take_measure",
 ]
 
@@ -107,8 +108,8 @@ def command(name: str, *, en: str | None = None, access: str = MEMBER, usage: st
 
 # The order of the contract's command table: what people look for first comes first in /hilfe and the menu.
 _HELP_ORDER = ("start", "hilfe", "status", "massnahmen", "termine", "protokolle", "unterschrieben", "indikatoren",
-               "lieferungen", "trend", "bericht", "kalender", "schritte", "termin", "protokoll", "schritt",
-               "erinnerungen")
+               "lieferungen", "trend", "verlauf", "vorlage", "bericht", "kalender", "schritte", "termin", "protokoll",
+               "schritt", "erinnerungen")
 
 
 def all_commands() -> list[Command]:
@@ -141,6 +142,12 @@ def take_measure(state: State, args: list[str], command_name: str = "") -> tuple
     if measure is None:
         raise UsageError("unknown_measure", found=token, known=", ".join(state.catalogue.measures))
     return measure, rest
+
+
+def no_more(args: list[str]) -> None:
+    """A command that takes nothing (more) refuses what is left, instead of silently ignoring it."""
+    if args:
+        raise UsageError("extra_args", found=" ".join(args))
 
 
 def _allowed(cmd: Command, caller: Caller) -> str | None:
@@ -192,6 +199,7 @@ def dispatch(state: State, text: str, caller: Caller, now: datetime) -> Reply:
         return ReplyBuilder().line(scoped.t(exc.code, **exc.params)).build("error")
     except UsageError as exc:
         builder = ReplyBuilder().line(scoped.t(exc.key, **{"command": name, **exc.params}))
-        if exc.key not in ("unknown_measure",) and cmd.usage:
-            builder.line(scoped.t("usage", command=name, usage=cmd.usage if lang == "de" else cmd.usage_en))
+        if exc.key not in ("unknown_measure",) and (cmd.usage or exc.key == "extra_args"):
+            usage = cmd.usage if lang == "de" else cmd.usage_en
+            builder.line(scoped.t("usage", command=name, usage=usage).rstrip())
         return builder.build("usage")

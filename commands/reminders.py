@@ -10,9 +10,9 @@ from functools import lru_cache
 
 import holidays
 
-from storage.models import Meeting
+from storage.models import Meeting, Protocol
 
-from . import fmt
+from . import agenda, fmt
 from .deliveries import overdue
 from .outgoing import ADMIN_CHAT, ADMINS
 from .protocols import signatories
@@ -33,6 +33,7 @@ __all__ = [
     "collect",
     "due_reminders",
     "measure_label",
+    "next_protocol_reminder",
     "next_slot",
     "participants",
     "recipient_label",
@@ -189,8 +190,8 @@ def _weekly_due(state: State, cal: WorkCalendar, today: date) -> bool:
 
 def _meeting_items(state: State, cal: WorkCalendar, today: date) -> Iterable[Reminder]:
     before = sorted(set(state.settings.reminders.meeting_days_before))
-    for meeting in state.store.meetings():
-        if meeting.day is None or meeting.day <= today:
+    for meeting in agenda.planned(state.store.meetings(), datetime.combine(today, datetime.min.time())):
+        if meeting.day is None or meeting.day <= today:  # the day itself: the reminder came the day before
             continue
         # The closest reminder that has fallen due supersedes earlier unsent ones (e.g. after downtime).
         due = [n for n in before if cal.on_or_before(meeting.day - timedelta(days=n)) <= today]
@@ -208,9 +209,39 @@ def _meeting_items(state: State, cal: WorkCalendar, today: date) -> Iterable[Rem
                            f"termin:{meeting.id}:{meeting.day.isoformat()}:{n}:{person}")
 
 
+def _protocol_rules(state: State) -> tuple[int, int]:
+    rules = state.settings.reminders
+    return max(rules.protocol_first_after, 0), max(rules.protocol_every, 1)
+
+
+def _known_since(cal: WorkCalendar, protocol: Protocol) -> int:
+    """Working days from sending to the day the protocol was entered; -1 when it was entered as it went out.
+
+    A round that fell due by that day belongs to the past: entering history must not set off a flood."""
+    if protocol.entered_on is None or protocol.entered_on <= protocol.sent_on:
+        return -1
+    return cal.count(protocol.sent_on, protocol.entered_on)
+
+
+def next_protocol_reminder(state: State, protocol: Protocol, today: date) -> date | None:
+    """The first day after `today` on which a new round of signature reminders for `protocol` begins."""
+    cal = _calendar(state)
+    first, every = _protocol_rules(state)
+    if protocol.sent_on > today:
+        return None
+    elapsed, known = cal.count(protocol.sent_on, today), _known_since(cal, protocol)
+    due = first
+    while due <= max(elapsed, known):
+        due += every
+    day = today
+    for _ in range(due - elapsed):
+        day = cal.on_or_after(day + timedelta(days=1))
+    return day
+
+
 def _protocol_items(state: State, cal: WorkCalendar, today: date) -> Iterable[Reminder]:
     rules = state.settings.reminders
-    first, every = max(rules.protocol_first_after, 0), max(rules.protocol_every, 1)
+    first, every = _protocol_rules(state)
     for protocol in state.store.protocols():
         signed = {s.person for s in state.store.signatures(protocol.id)}
         missing = [name for name in signatories(state, protocol) if name not in signed]
@@ -221,6 +252,8 @@ def _protocol_items(state: State, cal: WorkCalendar, today: date) -> Iterable[Re
             continue
         # Only the current round counts: a round missed while the process was down is not sent twice.
         round_ = (elapsed - first) // every
+        if first + round_ * every <= _known_since(cal, protocol):
+            continue  # due before the protocol was entered (history): the next round is the first to go out
         label = measure_label(state, protocol.measure)
         base = f"protokoll:{protocol.id}:v{protocol.version}:{round_}"
         text = state.t("rem.protocol", measure=label, day=fmt.day(protocol.meeting_day, state.lang),
@@ -285,9 +318,7 @@ def _weekly_admin_items(state: State, today: date) -> Iterable[Reminder]:
                                    text=step.text, due=fmt.day(step.due, state.lang),
                                    who=state.t("detail.step_who", who=step.who) if step.who else ""),
                            f"woche:{week}:schritt:{step.id}")
-    meetings = state.store.meetings()
-    scheduled = {m.measure for m in meetings if m.day}
-    for measure in dict.fromkeys(m.measure for m in meetings if m.day is None and m.measure not in scheduled):
+    for measure in agenda.unscheduled(state.catalogue.measures, state.store.meetings()):
         yield Reminder(ADMINS, "terminierung", measure,
                        state.t("rem.unscheduled", measure=measure_label(state, measure), command=measure),
                        f"woche:{week}:terminierung:{measure}")

@@ -32,6 +32,7 @@ from . import protocols as signing
 from .agenda import HELD, MISSING, PLANNED, UPCOMING, MeasureMeetings, measure_meetings, meeting_state, settling_meeting
 from .charts import MAX_LINES, ChartWords, Line, Panel, line_chart, small_multiples
 from .deliveries import Due, Expected, as_due, expected_deliveries, next_due
+from .lookup import find_indicator
 from .periods import Period, PeriodError, period_label
 from .periods import next as next_period
 from .registry import Caller, UsageError, command, take_measure
@@ -886,13 +887,12 @@ def _closest(text: str, indicators: list[Indicator]) -> str:
 
 
 def _find_indicator(state: State, measure: Measure, text: str) -> Indicator | None:
-    found = state.catalogue.find_indicator(measure.id, text)
-    if found:
-        return found
-    # "/trend M21 sozialwohnungen": a unique part of a name or id is enough.
-    key = " ".join(text.split()).casefold()
-    hits = [i for i in state.catalogue.indicators_of(measure.id) if key in i.name.casefold() or key in i.id.casefold()]
-    return hits[0] if len(hits) == 1 else None
+    # "/trend M21 wohnungen": id, name or an unambiguous part of it (the lookup /indikatoren and /verlauf use).
+    match = find_indicator(state.catalogue, measure.id, text)
+    if match.ambiguous:
+        raise UsageError("ind.ambiguous", found=text, measure=measure.number,
+                         names=", ".join(f"{i.name} ({i.id})" for i in match.candidates))
+    return match.found
 
 
 def _area_key(text: str) -> str:

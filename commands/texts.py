@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (
     texts_bot,
     texts_core,
+    texts_flow,
     texts_ingest,
     texts_ingest_notices,
     texts_reminders,
@@ -48,3 +49,4 @@ register(texts_reminders.DE, texts_reminders.EN)
 register(texts_report.DE, texts_report.EN)
 register(texts_store.DE, texts_store.EN)
 register(texts_sozialindex.DE, texts_sozialindex.EN)
+register(texts_flow.DE, texts_flow.EN)

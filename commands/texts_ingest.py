@@ -73,7 +73,8 @@ DE = {
     ),
     "read.no_header.hint": (
         "Bitte die Spaltenüberschriften wie in der Vorlage verwenden (auch englisch: measure, indicator, "
-        "period, value). Bei CSV als Trennzeichen Semikolon, Komma oder Tabulator verwenden."
+        "period, value); die Vorlage Ihres Amts gibt es im Chat mit /vorlage AMT oder mit „sozialmonitor vorlage AMT“. "
+        "Bei CSV als Trennzeichen Semikolon, Komma oder Tabulator verwenden."
     ),
     # columns
     "read.missing_column": "eine Spalte „{field_name}“",
@@ -187,7 +188,8 @@ EN = {
         "(or measure, indicator and one column per period such as 2018, 2018-Q3)"
     ),
     "read.no_header.hint": (
-        "Please use the column headers of the template (German or English). For CSV use a semicolon, comma "
+        "Please use the column headers of the template (German or English); your office's template comes with "
+        "/template OFFICE in the chat or “sozialmonitor vorlage OFFICE”. For CSV use a semicolon, comma "
         "or tab as the delimiter."
     ),
     "read.missing_column": "a column “{field_name}”",

@@ -2,9 +2,9 @@
 
 DE = {
     # help lines (German = the docstrings; listed so both languages hold the same keys)
-    "help.termin": "Besprechung einer Maßnahme ansetzen oder verlegen.",
-    "help.protokoll": "Festhalten, dass das Protokoll einer Besprechung zur Unterschrift versandt wurde.",
-    "help.unterschrieben": "Die eigene Unterschrift unter das Protokoll einer Maßnahme festhalten (Datum: Standard heute).",
+    "help.termin": "Besprechung einer Maßnahme ansetzen, verlegen, absagen oder als stattgefunden nachtragen.",
+    "help.protokoll": "Festhalten, dass das Protokoll einer Besprechung zur Unterschrift versandt wurde (an dem Tag; Standard heute).",
+    "help.unterschrieben": "Die eigene Unterschrift unter ein Protokoll festhalten; die Fachstelle auch eine auf Papier („für NAME“).",
     "help.protokolle": "Protokolle mit fehlenden Unterschriften, mit Namen.",
     "help.kalender": "Die Besprechungen als Kalenderdatei (.ics).",
     "help.schritte": "Die ausstehenden Schritte, nummeriert, mit Frist und Zuständigkeit (alle oder einer Maßnahme).",
@@ -78,8 +78,7 @@ DE = {
     # meetings
     "mt.bad_date": "„{found}“ ist kein gültiges Datum; bitte TT.MM.JJJJ schreiben, z. B. 20.09.2018.",
     "mt.bad_time": "„{found}“ ist keine gültige Uhrzeit; bitte HH:MM schreiben, z. B. 10:00.",
-    "mt.missing_date": "Bitte das Datum der Besprechung angeben, z. B. /termin M12 15.10.2018 10:00.",
-    "mt.past_meeting": "Der {day} liegt in der Vergangenheit (heute ist der {today}); eine Besprechung kann nur heute oder später angesetzt werden.",
+    "mt.missing_date": "Bitte das Datum der Besprechung angeben, z. B. /termin M12 15.10.2018 10:00, oder /termin M12 absagen.",
     "mt.scheduled": "Besprechung zu {measure} angesetzt: {when}, Vorgehensweise: {approach}.",
     "mt.moved": "Besprechung zu {measure} verlegt vom {before} auf den {when}, Vorgehensweise: {approach}.",
     "mt.unchanged": "Die Besprechung zu {measure} ist bereits auf den {when} angesetzt; nichts geändert.",
@@ -89,8 +88,8 @@ DE = {
     "mt.participants": "Teilnehmende: {names}",
     "mt.no_participants": "Für {measure} ist im Katalog noch niemand als teilnehmend eingetragen (massnahmen = [...] bei [[person]]).",
     "mt.operator": "Fachstelle",
-    "mt.no_meeting_on": "Zu {measure} gibt es keine Besprechung am {day}; eingetragen: {known}.",
-    "mt.protocol_args": "Bitte so angeben: /protokoll M21 20.09.2018 versandt (Datum der Besprechung).",
+    "mt.no_meeting_on": "Zu {measure} gibt es keine Besprechung am {day}; eingetragen: {known}. Hat sie stattgefunden, zuerst nachtragen: /termin {command} {day}",
+    "mt.protocol_args": "Bitte so angeben: /protokoll M21 20.09.2018 versandt (Datum der Besprechung), oder mit dem Versanddatum: /protokoll M21 20.09.2018 versandt 21.09.2018.",
     "mt.protocol_future": "Die Besprechung am {day} hat noch nicht stattgefunden; ihr Protokoll kann noch nicht versandt sein.",
     "mt.protocol_known": "Das Protokoll zu {measure} vom {day} ist bereits am {sent} versandt worden; es fehlen: {missing}.",
     "mt.protocol_recorded": "Protokoll zu {measure} vom {day} als am {sent} zur Unterschrift versandt erfasst.",
@@ -99,9 +98,9 @@ DE = {
         "Das Protokoll der Besprechung zu {measure} vom {day} ist Ihnen zur Unterschrift zugegangen. "
         "Bitte unterschreiben und mit /unterschrieben {command} bestätigen."
     ),
-    "mt.sign_args": "Bitte so angeben: /unterschrieben M21 oder /unterschrieben M21 24.09.2018 (Datum der Unterschrift).",
+    "mt.sign_args": "Bitte so angeben: /unterschrieben M21 oder /unterschrieben M21 24.09.2018 (Datum der Unterschrift); für eine Unterschrift auf Papier: /unterschrieben M21 für NAME am 24.09.2018.",
     "mt.sign_future": "Der {day} liegt in der Zukunft; bitte das Datum angeben, an dem Sie unterschrieben haben.",
-    "mt.sign_no_person": "Die Unterschrift wird für die Person erfasst, die fragt; hier ist keine Person aus dem Katalog angemeldet (z. B. sozialmonitor ask --as TELEGRAM_ID).",
+    "mt.sign_no_person": "Die Unterschrift wird für die Person erfasst, die fragt; hier ist keine Person aus dem Katalog angemeldet (z. B. sozialmonitor ask --as NAME). Eine Unterschrift auf Papier: /unterschrieben Mxx für NAME am TT.MM.JJJJ.",
     "mt.no_protocol": "Für {measure} ist noch kein Protokoll zur Unterschrift versandt.",
     "mt.not_signatory": "Sie stehen nicht auf der Liste der Unterzeichnenden des Protokolls zu {measure} vom {day} (unterschreiben müssen: {names}).",
     "mt.already_signed": "Ihre Unterschrift unter das Protokoll zu {measure} vom {day} ist bereits erfasst (am {signed}).",
@@ -160,15 +159,47 @@ DE = {
     "pf.unknown_measure": "Die Datei protokolle/{file} nennt die Maßnahme {found}, die es nicht gibt; bekannt sind: {known}.",
     "pf.no_meeting": (
         "Die Datei protokolle/{file} passt zu keiner Besprechung: zu {measure} gibt es keine Besprechung am {day} "
-        "(eingetragen: {known}). Bitte die Datei umbenennen oder den Termin mit /termin eintragen."
+        "(eingetragen: {known}). Hat sie stattgefunden, tragen Sie sie nach mit: /termin {command} {day} – "
+        "die Datei wird danach beim nächsten Abgleich von selbst erfasst. Sonst bitte die Datei umbenennen."
     ),
     "pf.unreadable": "Die Datei protokolle/{file} lässt sich nicht lesen ({detail}).",
+    # meetings: history, cancellation
+    "mt.far_past": "Hinweis: Der {day} liegt mehr als {years} Jahre zurück – bitte das Jahr prüfen.",
+    "mt.far_future": "Hinweis: Der {day} liegt mehr als {years} Jahre in der Zukunft – bitte das Jahr prüfen.",
+    "mt.held_recorded": "Besprechung zu {measure} am {when} als stattgefunden eingetragen (Nachtrag), Vorgehensweise: {approach}.",
+    "mt.held_unchanged": "Die Besprechung zu {measure} am {when} ist bereits als stattgefunden eingetragen; nichts geändert.",
+    "mt.held_corrected": "Besprechung zu {measure} am {when} (stattgefunden) berichtigt, Vorgehensweise: {approach}.",
+    "mt.held_quiet": "Ein Nachtrag: niemand wurde benachrichtigt, es folgen keine Terminerinnerungen.",
+    "mt.held_protocol_hint": "Ging das Protokoll zur Unterschrift hinaus, so eintragen: /protokoll {command} {day} versandt TT.MM.JJJJ",
+    "mt.cancel_nothing": "Zu {measure} ist keine Besprechung angesetzt, die abgesagt werden könnte.",
+    "mt.cancelled": "Besprechung zu {measure} am {when} abgesagt (Vorgehensweise: {approach}); sie bleibt als abgesagt im Verlauf.",
+    "mt.cancel_told": "Benachrichtigt: {names}",
+    "mt.notice_cancelled": "Die Besprechung zu {measure} am {when} ist abgesagt.",
+    "mt.cancel_unscheduled": "{measure} hat damit keine Besprechung mehr: noch nicht terminiert (/termin {command} TT.MM.JJJJ).",
+    # protocols: the sending date
+    "mt.protocol_sent_future": "Der {sent} liegt in der Zukunft; bitte den Tag angeben, an dem das Protokoll versandt wurde.",
+    "mt.protocol_sent_early": "Das Protokoll kann nicht am {sent} versandt worden sein, vor der Besprechung am {day}.",
+    "mt.protocol_sent_corrected": "Versanddatum des Protokolls zu {measure} vom {day} berichtigt: {sent} statt {before}.",
+    "mt.protocol_history": (
+        "Als Nachtrag erfasst: niemand wurde jetzt benachrichtigt. Auf Papier zurückgekommene Unterschriften "
+        "tragen Sie mit /unterschrieben {command} {day} für NAME am TT.MM.JJJJ ein. Erinnerungen an fehlende "
+        "Unterschriften gehen frühestens am {next} hinaus."
+    ),
+    # signatures on paper
+    "mt.sign_for_admin": "Unterschriften für andere (auf Papier zurückgekommen) trägt die Fachstelle ein; Ihre eigene mit /{command} Mxx.",
+    "mt.sign_for_args": "Bitte so angeben: /unterschrieben M21 für NAME am 24.09.2018 (oder /unterschrieben M21 20.09.2018 für NAME am 24.09.2018 für das Protokoll dieser Besprechung).",
+    "mt.sign_for_ambiguous": "„{found}“ passt zu mehreren Personen: {names}. Bitte den Namen genauer angeben.",
+    "mt.sign_for_unknown": "Eine Person „{found}“ steht weder im Katalog noch auf den Protokollen zu {measure} (unterschreiben müssen: {names}).",
+    "mt.sign_no_protocol_on": "Zu {measure} gibt es kein Protokoll der Besprechung am {day}; Protokolle gibt es vom: {known}.",
+    "mt.not_signatory_other": "{name} steht nicht auf der Liste der Unterzeichnenden des Protokolls zu {measure} vom {day} (unterschreiben müssen: {names}).",
+    "mt.already_signed_other": "Die Unterschrift von {name} unter das Protokoll zu {measure} vom {day} ist bereits erfasst (am {signed}).",
+    "mt.signed_paper": "Unterschrift von {name} unter das Protokoll zu {measure} vom {day} erfasst: auf Papier, unterschrieben am {signed}, eingetragen von {by}.",
 }
 
 EN = {
-    "help.termin": "Schedule or move a measure's meeting.",
-    "help.protokoll": "Record that a meeting's protocol went out for signature.",
-    "help.unterschrieben": "Record your signature on a measure's protocol (date: today by default).",
+    "help.termin": "Schedule, move or cancel a measure's meeting, or record one that took place.",
+    "help.protokoll": "Record that a meeting's protocol went out for signature (on that day; default today).",
+    "help.unterschrieben": "Record your signature on a protocol; admins also one returned on paper (“for NAME”).",
     "help.protokolle": "Protocols with outstanding signatures, by name.",
     "help.kalender": "The meetings as a calendar file (.ics).",
     "help.schritte": "The outstanding steps, numbered, with due date and who (all, or of one measure).",
@@ -237,8 +268,7 @@ EN = {
     ),
     "mt.bad_date": "“{found}” is not a valid date; please write DD.MM.YYYY, e.g. 20.09.2018.",
     "mt.bad_time": "“{found}” is not a valid time; please write HH:MM, e.g. 10:00.",
-    "mt.missing_date": "Please give the meeting's date, e.g. /schedule M12 15.10.2018 10:00.",
-    "mt.past_meeting": "{day} is in the past (today is {today}); a meeting can only be scheduled for today or later.",
+    "mt.missing_date": "Please give the meeting's date, e.g. /schedule M12 15.10.2018 10:00, or /schedule M12 cancel.",
     "mt.scheduled": "Meeting on {measure} scheduled: {when}, approach: {approach}.",
     "mt.moved": "Meeting on {measure} moved from {before} to {when}, approach: {approach}.",
     "mt.unchanged": "The meeting on {measure} is already set for {when}; nothing changed.",
@@ -248,8 +278,8 @@ EN = {
     "mt.participants": "Participants: {names}",
     "mt.no_participants": "The catalogue lists nobody as taking part in {measure} yet (massnahmen = [...] under [[person]]).",
     "mt.operator": "admins",
-    "mt.no_meeting_on": "{measure} has no meeting on {day}; recorded: {known}.",
-    "mt.protocol_args": "Please write: /protocol M21 20.09.2018 sent (the meeting's date).",
+    "mt.no_meeting_on": "{measure} has no meeting on {day}; recorded: {known}. If it took place, record it first: /schedule {command} {day}",
+    "mt.protocol_args": "Please write: /protocol M21 20.09.2018 sent (the meeting's date), or with the sending date: /protocol M21 20.09.2018 sent 21.09.2018.",
     "mt.protocol_future": "The meeting on {day} has not taken place yet; its protocol cannot have been sent.",
     "mt.protocol_known": "The protocol on {measure} of {day} was already sent on {sent}; missing: {missing}.",
     "mt.protocol_recorded": "Protocol on {measure} of {day} recorded as sent for signature on {sent}.",
@@ -258,9 +288,9 @@ EN = {
         "The protocol of the meeting on {measure} of {day} has been sent to you for signature. "
         "Please sign it and confirm with /signed {command}."
     ),
-    "mt.sign_args": "Please write: /signed M21 or /signed M21 24.09.2018 (the day you signed).",
+    "mt.sign_args": "Please write: /signed M21 or /signed M21 24.09.2018 (the day you signed); for a signature on paper: /signed M21 for NAME on 24.09.2018.",
     "mt.sign_future": "{day} is in the future; please give the day you signed.",
-    "mt.sign_no_person": "The signature is recorded for the person asking; no catalogue person is signed in here (e.g. sozialmonitor ask --as TELEGRAM_ID).",
+    "mt.sign_no_person": "The signature is recorded for the person asking; no catalogue person is signed in here (e.g. sozialmonitor ask --as NAME). A signature on paper: /signed Mxx for NAME on DD.MM.YYYY.",
     "mt.no_protocol": "No protocol on {measure} has been sent for signature yet.",
     "mt.not_signatory": "You are not on the list of signatories of the protocol on {measure} of {day} (to sign: {names}).",
     "mt.already_signed": "Your signature on the protocol on {measure} of {day} is already recorded (on {signed}).",
@@ -317,7 +347,35 @@ EN = {
     "pf.unknown_measure": "The file protokolle/{file} names the measure {found}, which does not exist; known: {known}.",
     "pf.no_meeting": (
         "The file protokolle/{file} fits no meeting: {measure} has no meeting on {day} (recorded: {known}). "
-        "Please rename the file or schedule the meeting with /schedule."
+        "If it took place, record it with: /schedule {command} {day} – the file is then picked up by the next "
+        "scan. Otherwise please rename the file."
     ),
     "pf.unreadable": "The file protokolle/{file} cannot be read ({detail}).",
+    "mt.far_past": "Note: {day} is more than {years} years ago – please check the year.",
+    "mt.far_future": "Note: {day} is more than {years} years ahead – please check the year.",
+    "mt.held_recorded": "Meeting on {measure} on {when} recorded as held (history), approach: {approach}.",
+    "mt.held_unchanged": "The meeting on {measure} on {when} is already recorded as held; nothing changed.",
+    "mt.held_corrected": "Meeting on {measure} on {when} (held) corrected, approach: {approach}.",
+    "mt.held_quiet": "History: nobody was notified, no meeting reminders follow.",
+    "mt.held_protocol_hint": "If its protocol went out for signature, record it: /protocol {command} {day} sent DD.MM.YYYY",
+    "mt.cancel_nothing": "{measure} has no scheduled meeting that could be cancelled.",
+    "mt.cancelled": "Meeting on {measure} on {when} cancelled (approach: {approach}); it stays in the history as cancelled.",
+    "mt.cancel_told": "Told: {names}",
+    "mt.notice_cancelled": "The meeting on {measure} on {when} is cancelled.",
+    "mt.cancel_unscheduled": "{measure} now has no meeting: not yet scheduled (/schedule {command} DD.MM.YYYY).",
+    "mt.protocol_sent_future": "{sent} is in the future; please give the day the protocol went out.",
+    "mt.protocol_sent_early": "The protocol cannot have gone out on {sent}, before the meeting on {day}.",
+    "mt.protocol_sent_corrected": "Sending date of the protocol on {measure} of {day} corrected: {sent} instead of {before}.",
+    "mt.protocol_history": (
+        "Recorded as history: nobody was notified now. Record signatures returned on paper with "
+        "/signed {command} {day} for NAME on DD.MM.YYYY. Reminders of missing signatures go out on {next} at the earliest."
+    ),
+    "mt.sign_for_admin": "Signatures for others (returned on paper) are recorded by the admins; yours with /{command} Mxx.",
+    "mt.sign_for_args": "Please write: /signed M21 for NAME on 24.09.2018 (or /signed M21 20.09.2018 for NAME on 24.09.2018 for that meeting's protocol).",
+    "mt.sign_for_ambiguous": "“{found}” fits several persons: {names}. Please give the name more exactly.",
+    "mt.sign_for_unknown": "There is no person “{found}” in the catalogue or on the protocols of {measure} (to sign: {names}).",
+    "mt.sign_no_protocol_on": "{measure} has no protocol of a meeting on {day}; protocols exist of: {known}.",
+    "mt.not_signatory_other": "{name} is not on the list of signatories of the protocol on {measure} of {day} (to sign: {names}).",
+    "mt.already_signed_other": "The signature of {name} on the protocol on {measure} of {day} is already recorded (on {signed}).",
+    "mt.signed_paper": "Signature of {name} on the protocol on {measure} of {day} recorded: on paper, signed on {signed}, entered by {by}.",
 }

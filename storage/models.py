@@ -77,7 +77,10 @@ class Person:
 
 @dataclass(frozen=True)
 class Meeting:
-    """A meeting of a measure; `day is None` means it is still to be scheduled."""
+    """A meeting of a measure; `day is None` means it is still to be scheduled.
+
+    A cancelled meeting keeps its date and stays in the store (and the history); `cancelled` says when.
+    """
 
     id: int
     measure: str
@@ -87,6 +90,8 @@ class Meeting:
     participants: tuple[str, ...] = ()
     seq: int = 0
     history: tuple[dict, ...] = ()
+    cancelled: datetime | None = None
+    cancelled_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class Protocol:
     file: str = ""
     file_hash: str = ""
     version: int = 1
+    entered_on: date | None = None  # the day the monitor learned of it, when later than sent_on (history)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class Signature:
     signed_on: date
     channel: str = ""
     recorded_at: datetime | None = None
+    method: str = "chat"  # chat: the person confirmed it themselves | papier: a signed sheet came back
+    recorded_by: str = ""  # who entered it (the person themselves, or the admin who recorded the paper)
 
 
 @dataclass(frozen=True)

@@ -834,15 +834,20 @@ class Store:
         return Meeting(
             id=doc_id, measure=doc["measure"], day=_d(doc.get("day")), time=_t(doc.get("time")),
             approach=doc.get("approach", ""), participants=tuple(doc.get("participants", ())),
-            seq=doc.get("seq", 0), history=tuple(doc.get("history", ())),
+            seq=doc.get("seq", 0), history=tuple(doc.get("history", ())), cancelled=_dt(doc.get("cancelled")),
+            cancelled_by=doc.get("cancelled_by", ""),
         )
 
-    def meetings(self, measure: str | None = None) -> list[Meeting]:
-        """Meetings in the status document's order: by date, then as entered; unscheduled last."""
+    def meetings(self, measure: str | None = None, *, include_cancelled: bool = False) -> list[Meeting]:
+        """Meetings in the status document's order: by date, then as entered; unscheduled last.
+
+        Cancelled meetings stay in the store for the history; only `include_cancelled` hands them out.
+        """
         with self._lock:
             raw = self._raw(MEETINGS)
-            out = [self._meeting(d, int(i)) for i, d in raw.items() if measure is None or d["measure"] == measure]
-        return sorted(out, key=lambda m: (m.day is None, m.day or date.max, m.seq, m.id))
+            out = [self._meeting(d, int(i)) for i, d in raw.items()
+                   if (measure is None or d["measure"] == measure) and (include_cancelled or not d.get("cancelled"))]
+        return sorted(out, key=lambda m: (m.day is None, m.day or date.max, m.time or time.min, m.seq, m.id))
 
     def add_meeting(self, measure: str, day: date | None, *, at: time | None = None, approach: str = "",
                     participants: Sequence[str] = ()) -> Meeting:
@@ -877,6 +882,21 @@ class Store:
         with self._lock:
             self._db.table(MEETINGS).update({"participants": list(participants)}, doc_ids=[meeting_id])
 
+    def cancel_meeting(self, meeting_id: int, *, changed: datetime, by: str = "") -> Meeting:
+        """Cancel a meeting: it keeps its date and stays in the store, marked cancelled (and in its history)."""
+        with self._lock:
+            table = self._db.table(MEETINGS)
+            doc = table.get(doc_id=meeting_id)
+            if doc is None:
+                raise KeyError(meeting_id)
+            stamp = changed.isoformat(timespec="seconds")
+            history = [*doc.get("history", []),
+                       {"day": doc.get("day"), "time": doc.get("time"), "approach": doc.get("approach", ""),
+                        "changed": stamp, "by": by, "cancelled": True}]
+            update = {"cancelled": stamp, "cancelled_by": by, "history": history}
+            table.update(update, doc_ids=[meeting_id])
+            return self._meeting({**doc, **update}, meeting_id)
+
     # ---------------------------------------------------------------- protocols and signatures
     @staticmethod
     def _protocol(doc: dict, doc_id: int) -> Protocol:
@@ -884,6 +904,7 @@ class Store:
             id=doc_id, measure=doc["measure"], meeting_day=date.fromisoformat(doc["meeting_day"]),
             sent_on=date.fromisoformat(doc["sent_on"]), signatories=tuple(doc.get("signatories", ())),
             file=doc.get("file", ""), file_hash=doc.get("file_hash", ""), version=doc.get("version", 1),
+            entered_on=_d(doc.get("entered")),
         )
 
     def protocols(self, measure: str | None = None) -> list[Protocol]:
@@ -899,11 +920,13 @@ class Store:
         return None
 
     def record_protocol(self, measure: str, meeting_day: date, *, sent_on: date, signatories: Sequence[str],
-                        file: str = "", file_hash: str = "") -> tuple[Protocol, bool]:
+                        file: str = "", file_hash: str = "",
+                        entered_on: date | None = None) -> tuple[Protocol, bool]:
         """Record a protocol sent for signature. Returns (protocol, signatures_were_reset).
 
         A different file for a protocol that already has signatures starts a new version: a changed
-        protocol must be signed again. The same file again changes nothing.
+        protocol must be signed again. The same file again changes nothing. `entered_on` (a day after
+        `sent_on`) marks a protocol entered as history: reminders due before that day are never sent.
         """
         with self._lock:
             table = self._db.table(PROTOCOLS)
@@ -912,6 +935,8 @@ class Store:
                 doc = {"measure": measure, "meeting_day": meeting_day.isoformat(), "sent_on": sent_on.isoformat(),
                        "signatories": list(signatories), "file": file, "file_hash": file_hash, "version": 1,
                        "history": []}
+                if entered_on is not None and entered_on > sent_on:
+                    doc["entered"] = entered_on.isoformat()
                 return self._protocol(doc, table.insert(doc)), False
             if file_hash and existing.file_hash == file_hash:
                 return existing, False
@@ -926,11 +951,17 @@ class Store:
             update = {"sent_on": sent_on.isoformat(), "signatories": list(signatories),
                       "file": file or existing.file, "file_hash": file_hash or existing.file_hash,
                       "version": version, "history": history}
+            if entered_on is not None and entered_on > sent_on:
+                update["entered"] = entered_on.isoformat()
             table.update(update, doc_ids=[existing.id])
             return self._protocol({**raw, **update}, existing.id), reset
 
-    def sign(self, protocol_id: int, person: str, *, signed_on: date, channel: str, at: datetime) -> bool:
-        """Record a signature on the protocol's current version; False if it was already there."""
+    def sign(self, protocol_id: int, person: str, *, signed_on: date, channel: str, at: datetime,
+             method: str = "chat", recorded_by: str = "") -> bool:
+        """Record a signature on the protocol's current version; False if it was already there.
+
+        The ledger keeps how it came (`method`: chat, or papier for a signed sheet returned) and who entered it.
+        """
         with self._lock:
             raw = self._db.table(PROTOCOLS).get(doc_id=protocol_id)
             if raw is None:
@@ -940,8 +971,34 @@ class Store:
                 return False
             self._db.table(SIGNATURES).insert(
                 {"protocol": protocol_id, "version": version, "person": person, "signed_on": signed_on.isoformat(),
-                 "channel": channel, "recorded_at": at.isoformat(timespec="seconds")})
+                 "channel": channel, "recorded_at": at.isoformat(timespec="seconds"), "method": method,
+                 "recorded_by": recorded_by or person})
             return True
+
+    def sign_many(self, items: Iterable[tuple[int, str, date, str]], *, channel: str, at: datetime,
+                  recorded_by: str = "") -> int:
+        """Several signatures (protocol id, person, signed on, method) in one write (seeding, history).
+
+        `recorded_by` entered the paper ones; a signature confirmed in the chat is entered by the person."""
+        with self._lock:
+            protocols = self._raw(PROTOCOLS)
+            have = {(d["protocol"], d["version"], d["person"]) for d in self._raw(SIGNATURES).values()}
+            docs = []
+            for protocol_id, person, signed_on, method in items:
+                raw = protocols.get(str(protocol_id))
+                if raw is None:
+                    raise KeyError(protocol_id)
+                key = (protocol_id, raw.get("version", 1), person)
+                if key in have:
+                    continue
+                have.add(key)
+                docs.append({"protocol": protocol_id, "version": key[1], "person": person,
+                             "signed_on": signed_on.isoformat(), "channel": channel,
+                             "recorded_at": at.isoformat(timespec="seconds"), "method": method,
+                             "recorded_by": (recorded_by if method != "chat" else "") or person})
+            if docs:
+                self._db.table(SIGNATURES).insert_multiple(docs)
+            return len(docs)
 
     def signatures(self, protocol_id: int, *, all_versions: bool = False) -> list[Signature]:
         """Signatures of the protocol's current version (or of every version, for the history)."""
@@ -953,7 +1010,8 @@ class Store:
             out = [
                 Signature(protocol_id=d["protocol"], version=d["version"], person=d["person"],
                           signed_on=date.fromisoformat(d["signed_on"]), channel=d.get("channel", ""),
-                          recorded_at=_dt(d.get("recorded_at")))
+                          recorded_at=_dt(d.get("recorded_at")), method=d.get("method", "chat"),
+                          recorded_by=d.get("recorded_by", d["person"]))
                 for d in self._raw(SIGNATURES).values()
                 if d["protocol"] == protocol_id and (all_versions or d["version"] == version)
             ]
@@ -1133,6 +1191,26 @@ class Store:
                     if row[R_INDICATOR] == indicator and row[R_AREA] == area and row[R_PERIOD] == period:
                         out.append(self._observation(did, row))
             return out
+
+    def value_history(self, indicator: str, area: str | None = None) -> list[Observation]:
+        """Every value ever delivered for one indicator (in one area, if given), in delivery order.
+
+        For each key the last one is the current value; the ones before it are what it replaced.
+        """
+        with self._lock:
+            out = []
+            for did in sorted(self._deliveries):
+                if indicator not in self._deliveries[did].indicators:
+                    continue
+                for row in self._rows[did]:
+                    if row[R_INDICATOR] == indicator and (area is None or row[R_AREA] == area):
+                        out.append(self._observation(did, row))
+            return out
+
+    def areas(self, indicator: str) -> list[str]:
+        """The areas an indicator has current values for ("" = whole city), sorted."""
+        with self._lock:
+            return sorted({area for by_area in self._current.get(indicator, {}).values() for area in by_area})
 
     @property
     def observation_count(self) -> int:

@@ -50,6 +50,28 @@ def demo_workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def team_workspace(tmp_path: Path) -> Path:
+    """Plain `init` with the demo's offices, indicators and persons in the catalogue: the 2018 meetings, no
+    protocols and no deliveries yet (the demo itself records the 2018 protocols as history)."""
+    from bot import demo
+    from storage.catalogue import render_catalogue
+
+    path = tmp_path / "team"
+    create_workspace(path, today=date(2018, 9, 21))
+    (path / "katalog.toml").write_text(render_catalogue(demo.measures(), offices=demo.OFFICES,
+                                                        indicators=demo.INDICATORS, persons=demo.PERSONS),
+                                       encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def team_monitor(team_workspace: Path) -> Iterator[Monitor]:
+    m = Monitor.open(team_workspace, env={})
+    yield m
+    m.close()
+
+
+@pytest.fixture
 def monitor(workspace: Path) -> Iterator[Monitor]:
     m = Monitor.open(workspace, env={})
     yield m

@@ -1,104 +1,128 @@
-"""One rule for held / upcoming / not scheduled, to the minute, and /termine and the report agreeing on it."""
+"""Held, planned, cancelled, still to be scheduled: the one rule (commands.agenda) and the views that use it."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from commands import Caller, dispatch
-from commands.agenda import HELD, MISSING, PLANNED, UNSCHEDULED, UPCOMING, measure_meetings, meeting_state
-from commands.report import build_report
-from commands.state import State
-from storage.models import Meeting, Step
+from icalendar import Calendar
+
+from bot.workspace import Monitor
+from commands import Caller, agenda, dispatch
+from commands.reminders import collect
+from storage.models import Meeting
 
 from .conftest import at
 
-TODAY = date(2018, 10, 8)
+
+def meeting(day: date | None, at_time: time | None = None, *, cancelled: bool = False, mid: int = 1) -> Meeting:
+    return Meeting(mid, "M21", day, at_time, cancelled=datetime(2026, 1, 1) if cancelled else None)
 
 
-def meeting(day: date | None, clock: time | None = None, measure: str = "M12") -> Meeting:
-    return Meeting(id=1, measure=measure, day=day, time=clock)
+def test_a_meeting_at_eight_is_planned_before_eight_and_held_from_eight() -> None:
+    m = meeting(date(2026, 12, 1), time(8, 0))
+    assert agenda.is_planned(m, datetime(2026, 12, 1, 7, 59))
+    assert not agenda.is_held(m, datetime(2026, 12, 1, 7, 59))
+    assert agenda.is_held(m, datetime(2026, 12, 1, 8, 0))
+    assert not agenda.is_planned(m, datetime(2026, 12, 1, 8, 0))
 
 
-def test_a_meeting_with_a_time_is_held_from_that_minute() -> None:
-    m = meeting(TODAY, time(8, 0))
-    assert meeting_state(m, datetime(2018, 10, 8, 7, 59)) == UPCOMING
-    assert meeting_state(m, datetime(2018, 10, 8, 8, 0)) == HELD
-    assert meeting_state(m, datetime(2018, 10, 7, 23, 0)) == UPCOMING
-    # A zone-aware moment counts by its wall clock.
-    assert meeting_state(m, at("2018-10-08 08:30")) == HELD
+def test_a_meeting_without_time_is_planned_all_its_day_and_held_from_the_next() -> None:
+    m = meeting(date(2026, 12, 1))
+    assert agenda.is_planned(m, datetime(2026, 12, 1, 23, 59))
+    assert agenda.is_held(m, datetime(2026, 12, 2, 0, 0))
 
 
-def test_a_meeting_without_a_time_is_upcoming_all_its_day() -> None:
-    m = meeting(TODAY)
-    assert meeting_state(m, datetime(2018, 10, 8, 23, 59)) == UPCOMING
-    assert meeting_state(m, datetime(2018, 10, 9, 0, 0)) == HELD
-    assert meeting_state(meeting(None), datetime(2018, 10, 9)) == UNSCHEDULED
+def test_cancelled_and_unscheduled_meetings_are_neither_held_nor_planned() -> None:
+    now = datetime(2026, 12, 1, 12, 0)
+    for m in (meeting(date(2026, 11, 1), cancelled=True), meeting(date(2026, 12, 24), cancelled=True),
+              meeting(None)):
+        assert not agenda.is_held(m, now) and not agenda.is_planned(m, now)
 
 
-def test_a_measure_is_held_planned_or_missing() -> None:
-    meetings = [meeting(date(2018, 9, 20), measure="M11"), meeting(date(2018, 11, 5), time(9, 0), "M11"),
-                meeting(date(2018, 11, 5), measure="M12"), meeting(None, measure="M13")]
-    agenda = measure_meetings(meetings, ["M11", "M12", "M13", "M14"], datetime(2018, 10, 8, 12, 0))
-    assert [agenda[m].status for m in ("M11", "M12", "M13", "M14")] == [HELD, PLANNED, MISSING, MISSING]
-    assert agenda["M11"].last_held.day == date(2018, 9, 20) and agenda["M11"].next.day == date(2018, 11, 5)
+def test_latest_held_and_next_planned_over_the_years() -> None:
+    now = datetime(2026, 12, 1, 12, 0)
+    phase1, phase2 = meeting(date(2018, 9, 20), mid=1), meeting(date(2026, 3, 5), time(10, 0), mid=2)
+    cancelled = meeting(date(2026, 12, 3), cancelled=True, mid=3)
+    later, today_later = meeting(date(2027, 1, 14), mid=4), meeting(date(2026, 12, 1), time(14, 0), mid=5)
+    meetings = [later, cancelled, phase2, today_later, phase1]
+    assert agenda.held(meetings, now) == [phase1, phase2]
+    assert agenda.latest_held(meetings, now) == phase2
+    assert agenda.planned(meetings, now) == [today_later, later]
+    assert agenda.next_planned(meetings, now) == today_later
+    assert agenda.next_planned([phase1, cancelled], now) is None
 
 
-def _termine_sections(state: State, now: datetime) -> dict[str, str]:
-    """The /termine reply split at its bold headings: heading -> the lines under it."""
-    text = dispatch(state, "/termine", Caller(operator=True), now).plain()
-    sections: dict[str, str] = {}
-    current = ""
-    for line in text.splitlines():
-        if line.endswith(":"):
-            current = line
-            sections[current] = ""
-        elif current:
-            sections[current] += line + "\n"
-    return sections
+def test_a_measure_whose_only_meeting_was_cancelled_is_unscheduled_again() -> None:
+    meetings = [meeting(date(2026, 12, 3), cancelled=True), Meeting(2, "M22", date(2018, 9, 20)),
+                Meeting(3, "M12", None)]
+    assert agenda.unscheduled(["M12", "M21", "M22", "M43"], meetings) == ["M12", "M21", "M43"]
 
 
-def test_termine_and_the_report_agree_on_a_meeting_at_eight_today(state: State) -> None:
-    reply = dispatch(state, "/termin M12 08.10.2018 08:00 Befragung", Caller(operator=True), at("2018-10-01 10:00"))
-    assert reply.ok, reply.plain()
-
-    before, after = at("2018-10-08 07:59"), at("2018-10-08 08:00")
-    # 07:59: upcoming in both.
-    termine = _termine_sections(state, before)
-    assert "M 12" in termine["Anstehende Besprechungen:"]
-    report = build_report(state, before)
-    assert [r.measure for r in report.upcoming] == ["M12"]
-    assert "M12" not in {r.measure for r in report.meetings}
-    summary = {r.measure: r for g in report.summary.groups for r in g.rows}
-    assert summary["M 12"].meeting.kind == "plan" and "08:00" in summary["M 12"].meeting.text
-
-    # 08:00: held in both.
-    termine = _termine_sections(state, after)
-    assert "M 12" not in termine.get("Anstehende Besprechungen:", "")
-    assert "M 12" in termine["Zuletzt stattgefunden:"]
-    report = build_report(state, after)
-    assert report.upcoming == ()
-    assert "M12" in {r.measure for r in report.meetings}
-    summary = {r.measure: r for g in report.summary.groups for r in g.rows}
-    assert summary["M 12"].meeting.kind == "ok"
+def test_termine_respects_the_time_of_day(state) -> None:
+    operator = Caller(operator=True)
+    dispatch(state, "/termin M12 15.10.2018 08:00 Bestandsanalyse", operator, at("2018-10-01 09:00"))
+    before = dispatch(state, "/termine", operator, at("2018-10-15 07:59")).plain()
+    after = dispatch(state, "/termine", operator, at("2018-10-15 08:00")).plain()
+    assert "M 12 15.10.2018 08:00: Bestandsanalyse" in before.split("Noch nicht terminiert:")[0]
+    assert "Keine Besprechung ist angesetzt." in after
+    assert "M 12 15.10.2018: Bestandsanalyse" in after.split("Zuletzt stattgefunden:")[1]
+    overview = dispatch(state, "/status", operator, at("2018-10-15 07:59")).plain()
+    assert "M 12 (Titel in der Dokumentation noch nicht… · Phase I · Termin 15.10.2018 (geplant)" in overview
+    overview = dispatch(state, "/status", operator, at("2018-10-15 08:00")).plain()
+    assert "Phase I · Termin 15.10.2018 · kein Protokoll" in overview
 
 
-def test_termine_and_the_report_name_the_same_measures_without_a_meeting(state: State) -> None:
-    now = at("2018-09-21 10:00")
-    termine = _termine_sections(state, now)["Noch nicht terminiert:"]
-    report = build_report(state, now)
-    assert [line.split()[1] + " " + line.split()[2] for line in termine.splitlines() if line] == \
-        ["M 12", "M 13"]
-    assert report.unscheduled == ("M12", "M13")
+def test_cancelling_removes_a_meeting_from_termine_calendar_and_reminders(team_monitor: Monitor) -> None:
+    state = team_monitor.state
+    operator = Caller(operator=True)
+    now = at("2018-10-01 09:00")
+    scheduled = dispatch(state, "/termin M21 11.10.2018 10:00 Phase II", operator, now)
+    assert scheduled.ok, scheduled.plain()
+    assert of_kind_termin(state, date(2018, 10, 10))  # the day-before reminder exists ...
+
+    cancelled = dispatch(state, "/termin M21 absagen", operator, now)
+    assert cancelled.ok, cancelled.plain()
+    assert "am 11.10.2018 um 10:00 Uhr abgesagt" in cancelled.plain()
+    assert {n.person for n in cancelled.notices} == {"Beispiel: Fachstelle Sozialplanung", "Beispiel: Erika Muster"}
+    assert all("abgesagt" in n.text for n in cancelled.notices)
+    assert not of_kind_termin(state, date(2018, 10, 10))  # ... and is gone with the meeting
+    assert "M 21" not in dispatch(state, "/termine", operator, now).plain().split("Noch nicht terminiert:")[0]
+    events = Calendar.from_ical(dispatch(state, "/kalender", operator, now).attachments[0].data).walk("VEVENT")
+    starts = [e.decoded("dtstart") for e in events]
+    assert len(starts) == 12 and not [s for s in starts if isinstance(s, datetime)]  # only the 2018 all-day ones
+    detail = dispatch(state, "/status M21", operator, now).plain()
+    assert "11.10.2018 10:00: Phase II (abgesagt am 01.10.2018)" in detail
+    assert "20.09.2018: Übersicht zum Sozialwohnungsbau und neu ausgewiesenen Bauflächen (stattgefunden)" in detail
+    # Nothing left to cancel: a clear sentence, nothing changed.
+    again = dispatch(state, "/schedule M21 cancel", operator, now)
+    assert again.status == "usage" and "keine Besprechung angesetzt" in again.plain()
+    assert len(state.store.meetings("M21", include_cancelled=True)) == 2
 
 
-def test_the_scheduling_step_is_settled_by_a_meeting_of_its_own_measure() -> None:
-    from commands.agenda import settling_meeting
+def test_cancelling_the_only_meeting_makes_the_measure_unscheduled(state) -> None:
+    operator = Caller(operator=True)
+    now = at("2018-10-01 09:00")
+    dispatch(state, "/termin M12 15.10.2018", operator, now)
+    reply = dispatch(state, "/termin M12 absagen", operator, now)
+    assert "noch nicht terminiert" in reply.plain()
+    assert "M 12" in dispatch(state, "/termine", operator, now).plain().split("Noch nicht terminiert:")[1]
+    # Scheduling it again makes a new meeting; the cancelled one stays in the history.
+    dispatch(state, "/termin M12 22.10.2018", operator, now)
+    days = [(m.day, m.cancelled is not None) for m in state.store.meetings("M12", include_cancelled=True)]
+    assert days == [(date(2018, 10, 15), True), (date(2018, 10, 22), False)]
 
-    step = Step(id=1, measure="M12", number=1, text="Gespräch zu M 12 terminieren")
-    planned = measure_meetings([meeting(date(2018, 11, 5))], ["M12"], datetime(2018, 10, 1))["M12"]
-    missing = measure_meetings([meeting(None)], ["M12"], datetime(2018, 10, 1))["M12"]
-    assert settling_meeting(step, planned) is not None
-    assert settling_meeting(step, missing) is None
-    other = Step(id=2, measure="M13", number=1, text="Gespräch zu M 12 terminieren")
-    assert settling_meeting(other, planned) is None  # a step of another measure is not M 12's
-    assert settling_meeting(Step(id=3, measure="M12", number=2, text="Protokoll zu M 12 versenden"), planned) is None
+
+def test_a_moved_meeting_keeps_its_old_date_in_the_history(state) -> None:
+    operator = Caller(operator=True)
+    now = at("2018-10-01 09:00")
+    dispatch(state, "/termin M21 11.10.2018 Phase II", operator, now)
+    dispatch(state, "/termin M21 18.10.2018", operator, now)
+    detail = dispatch(state, "/status M21", operator, now).plain()
+    assert "18.10.2018: Phase II (geplant; verlegt vom 11.10.2018)" in detail
+    assert "Zuletzt getagt: 20.09.2018 · nächste Besprechung: 18.10.2018" in detail
+    line = next(x for x in dispatch(state, "/status", operator, now).plain().splitlines() if x.startswith("M 21"))
+    assert "Termin 20.09.2018, nächster 18.10.2018" in line
+
+
+def of_kind_termin(state, day: date) -> list:
+    return [r for r in collect(state, day) if r.kind == "termin" and r.measure == "M21"]

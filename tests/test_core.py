@@ -132,8 +132,8 @@ def test_unknown_command_and_plain_text_are_usage_errors(state: State) -> None:
     assert ask(state, "Hallo").status == "usage"
 
 
-def test_a_protocol_without_stored_signatories_counts_the_catalogue_participants(demo_monitor) -> None:
-    state = demo_monitor.state
+def test_a_protocol_without_stored_signatories_counts_the_catalogue_participants(team_monitor) -> None:
+    state = team_monitor.state
     expected = [p.name for p in state.catalogue.participants("M14")]
     assert len(expected) == 2
     state.store.record_protocol("M14", date(2018, 6, 28), sent_on=date(2018, 7, 2), signatories=[])

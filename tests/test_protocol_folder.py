@@ -74,36 +74,36 @@ def test_office_temp_and_lock_files_are_ignored() -> None:
     assert not is_ignored("M21_2018-09-20.pdf")
 
 
-def test_a_dropped_protocol_is_recorded_sent_today_and_announced_once(demo_monitor: Monitor) -> None:
+def test_a_dropped_protocol_is_recorded_sent_today_and_announced_once(team_monitor: Monitor) -> None:
     sink = Sink()
-    path = drop(demo_monitor, "M21_2018-09-20_Protokoll.pdf", b"%PDF version 1")
-    result = handle_protocol_file(demo_monitor, path, sink, NOW)
+    path = drop(team_monitor, "M21_2018-09-20_Protokoll.pdf", b"%PDF version 1")
+    result = handle_protocol_file(team_monitor, path, sink, NOW)
     assert result.status == "recorded"
-    protocol = demo_monitor.store.protocol("M21", date(2018, 9, 20))
+    protocol = team_monitor.store.protocol("M21", date(2018, 9, 20))
     assert protocol.sent_on == date(2018, 9, 24) and set(protocol.signatories) == {ADMIN, ERIKA}
     assert protocol.file == path.name and protocol.file_hash
     assert any("/unterschrieben M21" in text for text in sink.to(ERIKA))
     assert any("an 2 Unterzeichnende" in text for text in sink.to(ADMINS))
     before = len(sink.messages)
-    assert handle_protocol_file(demo_monitor, path, sink, at("2018-09-25 09:00")).status == "unchanged"
+    assert handle_protocol_file(team_monitor, path, sink, at("2018-09-25 09:00")).status == "unchanged"
     assert len(sink.messages) == before
-    assert demo_monitor.store.protocol("M21", date(2018, 9, 20)).sent_on == date(2018, 9, 24)
+    assert team_monitor.store.protocol("M21", date(2018, 9, 20)).sent_on == date(2018, 9, 24)
 
 
-def test_a_changed_protocol_after_signing_resets_the_signatures_and_says_why(demo_monitor: Monitor) -> None:
+def test_a_changed_protocol_after_signing_resets_the_signatures_and_says_why(team_monitor: Monitor) -> None:
     sink = Sink()
-    store = demo_monitor.store
-    handle_protocol_file(demo_monitor, drop(demo_monitor, "M21_2018-09-20.pdf", b"v1"), sink, NOW)
-    erika = demo_monitor.catalogue.person(ERIKA)
-    signed = dispatch(demo_monitor.state, "/unterschrieben M21", Caller(user_id=erika.telegram_id, person=erika),
+    store = team_monitor.store
+    handle_protocol_file(team_monitor, drop(team_monitor, "M21_2018-09-20.pdf", b"v1"), sink, NOW)
+    erika = team_monitor.catalogue.person(ERIKA)
+    signed = dispatch(team_monitor.state, "/unterschrieben M21", Caller(user_id=erika.telegram_id, person=erika),
                       at("2018-09-25 10:00"))
     assert signed.ok
     protocol = store.protocol("M21", date(2018, 9, 20))
     assert [s.person for s in store.signatures(protocol.id)] == [ERIKA]
 
     sink.messages.clear()
-    replaced = drop(demo_monitor, "M21_2018-09-20.pdf", b"v2 with a correction")
-    result = handle_protocol_file(demo_monitor, replaced, sink, at("2018-09-27 11:00"))
+    replaced = drop(team_monitor, "M21_2018-09-20.pdf", b"v2 with a correction")
+    result = handle_protocol_file(team_monitor, replaced, sink, at("2018-09-27 11:00"))
     assert result.status == "reset"
     current = store.protocol("M21", date(2018, 9, 20))
     assert current.version == 2 and current.sent_on == date(2018, 9, 27)
@@ -112,24 +112,24 @@ def test_a_changed_protocol_after_signing_resets_the_signatures_and_says_why(dem
     for name in (ERIKA, ADMIN):
         assert any("muss neu unterschrieben werden" in text for text in sink.to(name)), name
     assert any(ERIKA in text and "zurückgesetzt" in text for text in sink.to(ADMINS))
-    again = dispatch(demo_monitor.state, "/unterschrieben M21", Caller(user_id=erika.telegram_id, person=erika),
+    again = dispatch(team_monitor.state, "/unterschrieben M21", Caller(user_id=erika.telegram_id, person=erika),
                      at("2018-09-28 10:00"))
     assert again.ok and "1 von 2" in again.plain()
 
 
-def test_a_new_version_before_anyone_signed_asks_for_the_new_one(demo_monitor: Monitor) -> None:
+def test_a_new_version_before_anyone_signed_asks_for_the_new_one(team_monitor: Monitor) -> None:
     sink = Sink()
-    handle_protocol_file(demo_monitor, drop(demo_monitor, "M24_2018-09-20.docx", b"a"), sink, NOW)
-    result = handle_protocol_file(demo_monitor, drop(demo_monitor, "M24_2018-09-20_v2.docx", b"b"), sink, NOW)
+    handle_protocol_file(team_monitor, drop(team_monitor, "M24_2018-09-20.docx", b"a"), sink, NOW)
+    result = handle_protocol_file(team_monitor, drop(team_monitor, "M24_2018-09-20_v2.docx", b"b"), sink, NOW)
     assert result.status == "updated" and result.protocol.version == 2
     assert any("neue Fassung" in text for text in sink.to(ERIKA))
 
 
-def test_a_file_for_a_protocol_recorded_by_command_keeps_its_date(demo_monitor: Monitor) -> None:
-    dispatch(demo_monitor.state, "/protokoll M21 20.09.2018 versandt", Caller(operator=True), at("2018-09-21 10:00"))
-    result = handle_protocol_file(demo_monitor, drop(demo_monitor, "M21_2018-09-20.pdf", b"x"), Sink(), NOW)
+def test_a_file_for_a_protocol_recorded_by_command_keeps_its_date(team_monitor: Monitor) -> None:
+    dispatch(team_monitor.state, "/protokoll M21 20.09.2018 versandt", Caller(operator=True), at("2018-09-21 10:00"))
+    result = handle_protocol_file(team_monitor, drop(team_monitor, "M21_2018-09-20.pdf", b"x"), Sink(), NOW)
     assert result.status == "attached"
-    assert demo_monitor.store.protocol("M21", date(2018, 9, 20)).sent_on == date(2018, 9, 21)
+    assert team_monitor.store.protocol("M21", date(2018, 9, 20)).sent_on == date(2018, 9, 21)
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -137,31 +137,31 @@ def test_a_file_for_a_protocol_recorded_by_command_keeps_its_date(demo_monitor: 
     ("M99_2018-09-20.pdf", "nennt die Maßnahme M99, die es nicht gibt"),
     ("M21_2018-09-19.pdf", "zu M 21 gibt es keine Besprechung am 19.09.2018 (eingetragen: 20.09.2018)"),
 ])
-def test_a_name_that_fits_no_meeting_is_told_to_the_admins_once(demo_monitor: Monitor, name: str,
+def test_a_name_that_fits_no_meeting_is_told_to_the_admins_once(team_monitor: Monitor, name: str,
                                                                expected: str) -> None:
     sink = Sink()
-    path = drop(demo_monitor, name, b"content")
-    assert handle_protocol_file(demo_monitor, path, sink, NOW).status == "rejected"
-    assert handle_protocol_file(demo_monitor, path, sink, NOW).status == "rejected"
+    path = drop(team_monitor, name, b"content")
+    assert handle_protocol_file(team_monitor, path, sink, NOW).status == "rejected"
+    assert handle_protocol_file(team_monitor, path, sink, NOW).status == "rejected"
     texts = sink.to(ADMINS)
     assert len(texts) == 1 and expected in texts[0]
-    assert demo_monitor.store.protocols() == []
+    assert team_monitor.store.protocols() == []
 
 
 @pytest.mark.parametrize("polling", [False, True])
-def test_the_watcher_records_waiting_new_and_renamed_files(demo_monitor: Monitor, polling: bool) -> None:
+def test_the_watcher_records_waiting_new_and_renamed_files(team_monitor: Monitor, polling: bool) -> None:
     sink = Sink()
-    drop(demo_monitor, "M41_2018-08-30.pdf", b"waiting before start")
-    watcher = ProtocolFolderWatcher(demo_monitor, sink, polling=polling, stable_seconds=0.1, rescan_seconds=300)
+    drop(team_monitor, "M41_2018-08-30.pdf", b"waiting before start")
+    watcher = ProtocolFolderWatcher(team_monitor, sink, polling=polling, stable_seconds=0.1, rescan_seconds=300)
     watcher.start()
     try:
-        assert wait_for(lambda: demo_monitor.store.protocol("M41", date(2018, 8, 30)) is not None)
-        drop(demo_monitor, "M42_2018-08-30_Protokoll.odt", b"arrives while running")
-        assert wait_for(lambda: demo_monitor.store.protocol("M42", date(2018, 8, 30)) is not None)
+        assert wait_for(lambda: team_monitor.store.protocol("M41", date(2018, 8, 30)) is not None)
+        drop(team_monitor, "M42_2018-08-30_Protokoll.odt", b"arrives while running")
+        assert wait_for(lambda: team_monitor.store.protocol("M42", date(2018, 8, 30)) is not None)
         # An office program saves through a temp file renamed to the real name.
-        tmp = drop(demo_monitor, "~$tmp1234.tmp", b"saved by an office program")
-        os.replace(tmp, demo_monitor.settings.protocols / "M33_2018-09-05.docx")
-        assert wait_for(lambda: demo_monitor.store.protocol("M33", date(2018, 9, 5)) is not None)
+        tmp = drop(team_monitor, "~$tmp1234.tmp", b"saved by an office program")
+        os.replace(tmp, team_monitor.settings.protocols / "M33_2018-09-05.docx")
+        assert wait_for(lambda: team_monitor.store.protocol("M33", date(2018, 9, 5)) is not None)
         assert not [r for r in watcher.handled if r.file.startswith("~$")]
     finally:
         watcher.stop()
@@ -169,9 +169,9 @@ def test_the_watcher_records_waiting_new_and_renamed_files(demo_monitor: Monitor
     assert {r.status for r in watcher.handled} == {"recorded"}
 
 
-def test_a_failing_pass_does_not_end_the_watcher(demo_monitor: Monitor) -> None:
+def test_a_failing_pass_does_not_end_the_watcher(team_monitor: Monitor) -> None:
     sink = Sink()
-    watcher = ProtocolFolderWatcher(demo_monitor, sink, polling=True, stable_seconds=0.1, rescan_seconds=1)
+    watcher = ProtocolFolderWatcher(team_monitor, sink, polling=True, stable_seconds=0.1, rescan_seconds=1)
     original = watcher.scan
     failures = []
 
@@ -182,10 +182,10 @@ def test_a_failing_pass_does_not_end_the_watcher(demo_monitor: Monitor) -> None:
         original()
 
     watcher.scan = share_gone_once  # type: ignore[method-assign]
-    drop(demo_monitor, "M41_2018-08-30.pdf", b"waiting while the share was away")
+    drop(team_monitor, "M41_2018-08-30.pdf", b"waiting while the share was away")
     watcher.start()
     try:
-        assert wait_for(lambda: demo_monitor.store.protocol("M41", date(2018, 8, 30)) is not None, timeout=20)
+        assert wait_for(lambda: team_monitor.store.protocol("M41", date(2018, 8, 30)) is not None, timeout=20)
         assert failures and watcher._thread is not None and watcher._thread.is_alive()
     finally:
         watcher.stop()

@@ -103,8 +103,8 @@ def test_meeting_participants_default_to_the_measures_persons(demo_monitor: Moni
     assert {r.recipient for r in of_kind(collect(state, date(2018, 9, 19)), "termin", "M21")} == {ERIKA}
 
 
-def test_protocol_reminders_after_working_days_then_every_n_and_escalation(demo_monitor: Monitor) -> None:
-    state = demo_monitor.state
+def test_protocol_reminders_after_working_days_then_every_n_and_escalation(team_monitor: Monitor) -> None:
+    state = team_monitor.state
     # Sent Monday 24.09.2018; D = 3 working days, R = 3, escalation after 10 days.
     state.store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 24), signatories=[ADMIN, ERIKA])
     assert of_kind(collect(state, date(2018, 9, 26)), "protokoll") == []
@@ -124,8 +124,8 @@ def test_protocol_reminders_after_working_days_then_every_n_and_escalation(demo_
     assert {r.recipient for r in later} == {ADMIN, ADMINS}
 
 
-def test_a_replaced_protocol_restarts_reminders_for_everybody(demo_monitor: Monitor) -> None:
-    state = demo_monitor.state
+def test_a_replaced_protocol_restarts_reminders_for_everybody(team_monitor: Monitor) -> None:
+    state = team_monitor.state
     store = state.store
     store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 24), signatories=[ADMIN, ERIKA],
                           file="a.pdf", file_hash="a")
@@ -310,15 +310,15 @@ def test_erinnerungen_lists_and_sends(demo_monitor: Monitor) -> None:
 
 
 def _fast_monitor(workspace: Path) -> Monitor:
-    """The demo workspace with a store that skips fsync: a year of ticks writes a few thousand times."""
+    """A workspace with a store that skips fsync: a year of ticks writes a few thousand times."""
     monitor = Monitor.open(workspace, env={})
     monitor.store.close()
     monitor.store = Store(monitor.settings.store_file, backups=0, fsync=False)
     return monitor
 
 
-def test_a_simulated_year_sends_everything_once_on_working_days_only(demo_workspace: Path) -> None:
-    monitor = _fast_monitor(demo_workspace)
+def test_a_simulated_year_sends_everything_once_on_working_days_only(team_workspace: Path) -> None:
+    monitor = _fast_monitor(team_workspace)
     store = monitor.store
     cal = WorkCalendar("RP")
     start = datetime(2018, 9, 3, 0, 0, tzinfo=UTC)

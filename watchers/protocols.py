@@ -131,7 +131,7 @@ def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] |
     if meeting is None:
         known = ", ".join(fmt.day(m.day, lang) for m in meetings if m.day) or state.t("none")
         return reject("meeting", state.t("pf.no_meeting", file=name, measure=measure.number,
-                                         day=fmt.day(parsed.day, lang), known=known))
+                                         day=fmt.day(parsed.day, lang), known=known, command=measure.id))
 
     with store.locked():
         existing = store.protocol(measure.id, parsed.day)
@@ -202,6 +202,7 @@ class ProtocolFolderWatcher:
         self.rescan = settings.watcher.rescan_minutes * 60 if rescan_seconds is None else rescan_seconds
         self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
         self._seen: dict[Path, tuple[int, int]] = {}
+        self._waiting: set[Path] = set()  # files whose meeting is not entered yet: retried at every rescan
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -309,6 +310,14 @@ class ProtocolFolderWatcher:
             except Exception:
                 log.exception("protocol file %s not handled", path)
                 continue
-            self._seen[path] = current
+            # A protocol of a meeting not entered yet is looked at again by each rescan: once the meeting is
+            # entered (/termin, as the rejection suggests), the file is recorded without being dropped again.
+            if result.status == "rejected" and result.reason == "meeting":
+                if path in self._waiting:
+                    continue
+                self._waiting.add(path)
+            else:
+                self._waiting.discard(path)
+                self._seen[path] = current
             self.handled.append(result)
         return max(wait, 0.05)
