@@ -59,12 +59,12 @@ def test_verlauf_shows_file_office_received_and_what_was_replaced(delivered: Mon
 
 def test_verlauf_of_one_area_by_any_spelling(delivered: Monitor) -> None:
     for spelling in ("Lützel", "luetzel", "Koblenz-Lützel", "lütz"):
-        text = ask(delivered, f"/verlauf M33 sgb {spelling}").plain()
+        text = ask(delivered, f"/verlauf M33 quote {spelling}").plain()
         assert "Gebiet: Lützel" in text and "Gebiet: Mitte" not in text, spelling
         assert "12,6 % – M33_Luetzel_2025.csv, Amt 12" in text and "ersetzte 12,4 %" in text
-    all_areas = ask(delivered, "/history M33 sgb2").plain()
+    all_areas = ask(delivered, "/history M33 quote").plain()
     assert "Gebiet: Mitte" in all_areas and "Gebiet: Lützel" in all_areas
-    unknown = ask(delivered, "/verlauf M33 sgb Atlantis")
+    unknown = ask(delivered, "/verlauf M33 quote Atlantis")
     assert unknown.status == "usage" and "keine Werte im Gebiet „Atlantis“" in unknown.plain()
     assert "Lützel" in unknown.plain()
 
