@@ -266,6 +266,7 @@ class Pipeline:
         self._clock = clock
         self._lock = threading.Lock()
         self._quiet = False  # a retry of a file that could not be archived: no second round of notices
+        self._errors: list[str] | None = None  # while a file is processed: its error notices, sent after its verdict
 
     @property
     def settings(self) -> Any:
@@ -323,12 +324,16 @@ class Pipeline:
         path = Path(path)
         with self._lock:
             self._quiet = not notify
+            self._errors = []
             try:
                 result = self._process(path, office_hint, keep_original, may_reject)
             finally:
                 self._quiet = False
+                errors, self._errors = self._errors, None
         if notify and result.status in (IMPORTED, DUPLICATE, REJECTED, REFUSED):
             self._notify(result)
+        for message in errors:
+            self._send_error(message)  # after the verdict: first what happened, then what went wrong with it
         return result
 
     def _read(self, path: Path, limits: Limits) -> _Read | IngestResult:
@@ -769,6 +774,9 @@ class Pipeline:
 
     def _send_error(self, message: str) -> None:
         if self.sink is None or self._quiet:
+            return
+        if self._errors is not None:
+            self._errors.append(message)
             return
         from commands.outgoing import ADMINS, Outgoing
 
