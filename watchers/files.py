@@ -142,11 +142,16 @@ def _open_beneath(root: Path, parts: tuple[str, ...]) -> int:
             try:
                 sub = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
             except OSError as exc:
-                if exc.errno == errno.ELOOP:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                # O_DIRECTORY | O_NOFOLLOW on a link says ENOTDIR or ELOOP: look at the entry itself to tell.
+                try:
+                    linked = stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode)
+                except OSError:
+                    linked = False
+                if linked:
                     raise NotAFile(LINKED_FOLDER) from None
-                if exc.errno == errno.ENOTDIR:
-                    raise FileNotFoundError(errno.ENOENT, "Ordner fehlt", part) from None
-                raise
+                raise FileNotFoundError(errno.ENOENT, "Ordner fehlt", part) from None
             os.close(fd)
             fd = sub
         return os.open(parts[-1], _FILE_FLAGS, dir_fd=fd)
