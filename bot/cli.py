@@ -173,7 +173,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             elif result.status == REFUSED:
                 failed = True
                 print(text(lang, "ingest.cli.refused", file=name,
-                           sentence=pipeline.refusal(path.name, result.refused, moved=None)))
+                           sentence=pipeline.refusal(result.file, result.refused, moved=None)))
             else:
                 failed = True
                 print(text(lang, "ingest.cli.missing" if result.status == GONE else "ingest.cli.retry", file=name))

@@ -83,3 +83,25 @@ def test_a_rejection_that_cannot_be_archived_is_said_once_and_not_called_an_impo
     assert texts[0].startswith("Abgelehnt: kaputt.csv")
     assert "wurde abgelehnt" in texts[1] and "nicht nach abgelehnt/ verschoben" in texts[1]
     assert not any("ist verarbeitet" in t for t in texts)
+
+
+def test_a_name_that_is_not_utf8_is_handled_and_stored_readably(demo_monitor: Monitor, mode: str) -> None:
+    import os
+
+    notices = Notices()
+    tune(demo_monitor, polling=mode == "polling")
+    inbox = os.fsencode(demo_monitor.settings.inbox)
+    # Names written by an old client in Latin-1: "Übersicht.csv" and "Lücke.csv" as single bytes.
+    with open(os.path.join(inbox, b"\xdcbersicht.csv"), "wb") as fh:
+        fh.write(office_csv([row("M21-bauland", "2021", "3")]))
+    with open(os.path.join(inbox, b"L\xfccke.csv"), "wb") as fh:
+        fh.write(b"kein Inhalt")
+    with build_watcher(demo_monitor, notices) as watcher:
+        wait_for(lambda: len(watcher.results) == 2, what="both files")
+    assert {r.file: r.status for r in watcher.results} == {"\ufffdbersicht.csv": IMPORTED,
+                                                           "L\ufffdcke.csv": REJECTED}
+    assert not os.listdir(inbox)
+    assert [o.file for o in demo_monitor.store.observations("M21-bauland") if o.period == "2021"] == [
+        "\ufffdbersicht.csv"]
+    assert os.path.exists(os.path.join(os.fsencode(demo_monitor.settings.rejected), b"L\xfccke.csv.fehler.txt"))
+    assert any("Abgelehnt: L\ufffdcke.csv" in t for t in notices.texts())

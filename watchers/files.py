@@ -26,6 +26,7 @@ __all__ = [
     "name_max",
     "open_file",
     "parents_are_folders",
+    "readable",
     "signature",
     "write_new",
 ]
@@ -64,6 +65,17 @@ def kind_of(mode: int) -> str | None:
     if stat.S_ISSOCK(mode):
         return SOCKET
     return "other"
+
+
+def readable(name: str) -> str:
+    """A name fit for texts and the store: bytes that are not UTF-8 (from an old client) become U+FFFD.
+
+    The file itself keeps its real name; only what people read and what is stored is cleaned."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "replace")
+    return name
 
 
 def signature(st: os.stat_result) -> tuple[int, int, int]:

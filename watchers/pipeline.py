@@ -313,7 +313,8 @@ class Pipeline:
     def display_name(self, path: Path) -> str:
         """How the store and the notices name a delivered file: `Amt 61/name.csv` for one in a sub-folder."""
         hint = self.office_hint(path)
-        return f"{hint}/{path.name}" if hint else path.name
+        name = files.readable(path.name)
+        return f"{files.readable(hint)}/{name}" if hint else name
 
     _display_name = display_name
 
@@ -338,7 +339,7 @@ class Pipeline:
 
     def _read(self, path: Path, limits: Limits) -> _Read | IngestResult:
         """The file's bytes, read through a descriptor that follows no link. Raises files.NotAFile."""
-        name = path.name
+        name = files.readable(path.name)
         try:
             fd, st = files.open_file(path, self._root_for(path))
         except FileNotFoundError:
@@ -380,7 +381,7 @@ class Pipeline:
             lang, "ingest.problem.too_big", size=mb_text(size, lang), limit=mb_text(limits.max_file_bytes, lang))),))
 
     def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
-        name = path.name
+        name = files.readable(path.name)
         limits = Limits.from_settings(self.settings.watcher)
         try:
             read = self._read(path, limits)
@@ -432,13 +433,14 @@ class Pipeline:
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
-            self._send_error(text(self.lang, "ingest.notice.move_failed", file=path.name, detail=exc.strerror or exc))
+            self._send_error(text(self.lang, "ingest.notice.move_failed", file=files.readable(path.name),
+                                  detail=exc.strerror or exc))
             return None
 
     def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
                            signature: tuple[int, int, int]) -> IngestResult:
         moved = self._archive(path, data, self.now(), keep_original, signature)
-        return IngestResult(path.name, DUPLICATE, office=getattr(known, "office", ""),
+        return IngestResult(files.readable(path.name), DUPLICATE, office=getattr(known, "office", ""),
                             rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
                             duplicate_of=getattr(known, "id", None), moved_to=moved, content_hash=digest,
                             signature=signature)
@@ -474,7 +476,7 @@ class Pipeline:
             except ChangedMeanwhile:
                 # Saved again (perhaps corrected) while it was judged: judge the new content instead.
                 report.unlink()
-                return IngestResult(path.name, RETRY, signature=signature)
+                return IngestResult(files.readable(path.name), RETRY, signature=signature)
             if placed.name != target.name:
                 os.replace(report, folder / (placed.name + REPORT_SUFFIX))
                 report = folder / (placed.name + REPORT_SUFFIX)
@@ -483,15 +485,16 @@ class Pipeline:
             if report is not None:
                 with contextlib.suppress(OSError):
                     report.unlink()  # no report for a file that is not beside it; the notice carries the problems
-            self._send_error(text(lang, "ingest.notice.reject_move_failed", file=path.name,
+            self._send_error(text(lang, "ingest.notice.reject_move_failed", file=files.readable(path.name),
                                   detail=exc.strerror or exc))
             placed, report = None, None
-        return IngestResult(path.name, REJECTED, office=office, findings=checked.findings, moved_to=placed,
+        return IngestResult(files.readable(path.name), REJECTED, office=office, findings=checked.findings,
+                            moved_to=placed,
                             report=report, content_hash=digest, signature=signature)
 
     def _refuse(self, path: Path, kind: str, keep_original: bool, office_hint: str | None) -> IngestResult:
         """A link, FIFO, device or socket: never opened; the entry itself moves to abgelehnt/ with a report."""
-        name = path.name
+        name = files.readable(path.name)
         try:
             sig: tuple[int, int, int] | None = files.signature(os.lstat(path))
         except OSError:
@@ -507,7 +510,7 @@ class Pipeline:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for _ in range(100):
-                target = _unique(folder, name, reports=False)
+                target = _unique(folder, path.name, reports=False)
                 report = folder / (target.name + REPORT_SUFFIX)
                 when = self.now()
                 _write_text(report, "\n".join([
@@ -544,7 +547,7 @@ class Pipeline:
             return self._check(path, office_hint, may_reject)
 
     def _check(self, path: Path, office_hint: str | None, may_reject: bool) -> IngestResult:
-        name = path.name
+        name = files.readable(path.name)
         limits = Limits.from_settings(self.settings.watcher)
         try:
             read = self._read(path, limits)

@@ -109,7 +109,7 @@ def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] |
     state = monitor.state
     store = state.store
     lang = state.lang
-    name = path.name
+    name = files.readable(path.name)  # what people read and the store keeps; the file keeps its real name
     now = now or monitor.now()
     today = state.local(now).date()
     try:

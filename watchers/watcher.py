@@ -503,7 +503,7 @@ class FolderWatcher:
             log.exception("pipeline failed on %s", path)
             pending.attempts += 1
             if pending.attempts == 1:
-                self._error(text(self.pipeline.lang, "ingest.notice.internal", file=path.name,
+                self._error(text(self.pipeline.lang, "ingest.notice.internal", file=files.readable(path.name),
                                  detail=type(exc).__name__))
             pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
             return
