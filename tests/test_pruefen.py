@@ -149,3 +149,18 @@ def test_pruefen_in_english(demo_monitor: Monitor, tmp_path: Path) -> None:
     assert "Result: would be imported" in report.read_text(encoding="utf-8-sig")
     again = pipeline.check(next(demo_monitor.settings.processed.rglob("Beispiel_M21_*.csv")))
     assert again.status == DUPLICATE and "already there" in pipeline.check_summary(again)
+
+
+def test_a_long_name_gets_a_shortened_report_that_is_never_checked_itself(demo_monitor: Monitor) -> None:
+    from watchers import files
+    from watchers.pipeline import Pipeline, is_ignored
+
+    folder = demo_monitor.settings.share / "pruefen"
+    path = folder / ("ä" * 120 + ".csv")  # 244 bytes: NAME.pruefung.txt would not fit
+    path.write_bytes(GOOD)
+    pipeline = Pipeline(demo_monitor, None)
+    report = pipeline.check_report(path, pipeline.check(path))
+    assert report.parent == folder and report.name.endswith(".pruefung.txt")
+    assert len(report.name.encode()) <= files.NAME_MAX and report.name.startswith("ää")
+    assert is_ignored(report.name)
+    assert "würde übernommen: 5 Werte" in report.read_text(encoding="utf-8-sig")
