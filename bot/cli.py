@@ -255,7 +255,7 @@ def _since(iso: str) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from watchers.pipeline import DUPLICATE, GONE, IMPORTED, REJECTED, Pipeline, render_finding
+    from watchers.pipeline import DUPLICATE, GONE, IMPORTED, REFUSED, REJECTED, Pipeline, render_finding
 
     monitor = _open(args)
     try:
@@ -267,10 +267,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         failed = False
         for name in args.files:
             path = Path(name)
-            if not path.is_file():
-                print(text(lang, "ingest.cli.folder" if path.is_dir() else "ingest.cli.missing", file=name))
+            if not os.path.lexists(path):
+                print(text(lang, "ingest.cli.missing", file=name))
                 failed = True
                 continue
+            if path.is_dir() and not path.is_symlink():
+                print(text(lang, "ingest.cli.folder", file=name))
+                failed = True
+                continue
+            # A link, FIFO or device is refused by the pipeline unread (it never follows or opens one).
             result = pipeline.process(path, pipeline.office_hint(path), keep_original=True)
             if result.status == IMPORTED:
                 print(text(lang, "ingest.cli.imported", file=name, rows=result.rows, new=result.new,
@@ -283,9 +288,37 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                            report=result.report or monitor.settings.rejected))
                 for finding in result.findings[:3]:
                     print(text(lang, "ingest.cli.first", problem=render_finding(finding, lang)))
+            elif result.status == REFUSED:
+                failed = True
+                print(text(lang, "ingest.cli.refused", file=name,
+                           sentence=pipeline.refusal(result.file, result.refused, moved=None)))
             else:
                 failed = True
                 print(text(lang, "ingest.cli.missing" if result.status == GONE else "ingest.cli.retry", file=name))
+        return 1 if failed else 0
+    finally:
+        monitor.close()
+
+
+def cmd_pruefen(args: argparse.Namespace) -> int:
+    """Judge files exactly like an import; nothing is stored, moved or archived; one line per file."""
+    from watchers.pipeline import DUPLICATE, IMPORTED, Pipeline
+
+    monitor = _open(args)
+    try:
+        lang = monitor.settings.language
+        # Works while `run` holds the store too: a check only reads it.
+        pipeline = Pipeline(monitor, sink=None)
+        failed = False
+        for name in args.files:
+            path = Path(name)
+            if not os.path.lexists(path):
+                print(text(lang, "ingest.cli.missing", file=name))
+                failed = True
+                continue
+            result = pipeline.check(path, pipeline.office_hint(path))
+            print(text(lang, "check.cli.line", file=name, summary=pipeline.check_summary(result)))
+            failed = failed or result.status not in (IMPORTED, DUPLICATE)
         return 1 if failed else 0
     finally:
         monitor.close()
@@ -529,6 +562,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="Indikatordateien importieren")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("pruefen", parents=[common], help="Indikatordateien prüfen, ohne sie zu importieren")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_pruefen)
 
     p = sub.add_parser("reminders", parents=[common], help="fällige Erinnerungen zeigen oder senden")
     p.add_argument("--at", metavar="ISO_DATETIME", help="Zeitpunkt, z. B. 2018-09-19T09:00")

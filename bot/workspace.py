@@ -56,6 +56,7 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
     settings = Settings(workspace=path)
     for folder in (settings.inbox, settings.processed, settings.rejected, settings.protocols, settings.data):
         folder.mkdir(parents=True, exist_ok=True)
+    (settings.share / "pruefen").mkdir(exist_ok=True)  # offices test files there; nothing is stored
     header = "# Sozialmonitor – Katalog der Fachstelle Sozialplanung. Wird bei jeder Änderung neu gelesen.\n"
     if demo_data:
         header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "

@@ -7,10 +7,10 @@ import hashlib
 import logging
 import os
 import shutil
-import stat
+import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,22 @@ from commands import fmt
 from commands.reply import Reply, ReplyBuilder, b
 from commands.texts import text
 
+from . import files
 from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
 
 __all__ = [
+    "CHECK_SUFFIX",
     "DUPLICATE",
     "GONE",
     "HELD",
     "IMPORTED",
+    "REFUSED",
     "REJECTED",
+    "REPORT_SUFFIX",
     "RETRY",
     "IngestResult",
     "Pipeline",
+    "check_report_name",
     "is_ignored",
     "render_findings",
 ]
@@ -38,24 +43,28 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
+REFUSED = "refused"  # a link, FIFO, device or socket: never opened; moved aside (or left) with one sentence
 RETRY = "retry"  # the file changed while it was read: still being written
 HELD = "held"  # would be rejected, but the caller asked to look again before rejecting
-GONE = "gone"  # vanished (or is no regular file) before it could be read
+GONE = "gone"  # vanished before it could be read
 
 REPORT_SUFFIX = ".fehler.txt"
+CHECK_SUFFIX = ".pruefung.txt"  # the report `pruefen/` writes beside a file it checked
 REPORT_LIMIT = 1000  # problems listed per report; a 200,000-row file with one wrong column would be unreadable
+NUMBER_ROOM = 8  # bytes kept free in archive names for "_2" … "_9999999"
 
 
 def is_ignored(name: str) -> bool:
     """Office temp and lock files, editor autosaves, partial downloads, hidden files and our own reports are
-    never deliveries or protocols (one rule for the inbox and the protocols folder)."""
+    never deliveries or protocols (one rule for the inbox, the check folder and the protocols folder)."""
     lower = name.casefold()
-    return name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#", REPORT_SUFFIX))
+    return name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#", REPORT_SUFFIX,
+                                                           CHECK_SUFFIX))
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What happened to one file."""
+    """What happened to one file (or, with `preview`, what would happen: `pruefen` stores and moves nothing)."""
 
     file: str
     status: str
@@ -72,13 +81,26 @@ class IngestResult:
     moved_to: Path | None = None
     report: Path | None = None
     content_hash: str = ""
-    signature: tuple[int, int] | None = field(default=None, compare=False)  # (size, mtime_ns) that was read
+    signature: tuple[int, int, int] | None = field(default=None, compare=False)  # (size, mtime_ns, inode) read
     hints: tuple[str, ...] = ()  # imported, but worth a look (e.g. percent cells read as fractions)
     warnings: tuple[Finding, ...] = ()  # imported, but worth a look: repeated rows, jumps against the store
+    refused: str = ""  # REFUSED: what the entry is instead of a file (files.LINK, FIFO, DEVICE, …)
+    preview: bool = False  # a check only: nothing was stored or moved
+    earlier: str = ""  # the file changed after it was handled as this status; this result is its final content
 
     @property
     def ok(self) -> bool:
         return self.status in (IMPORTED, DUPLICATE)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A file read whole (or, `data` None, found too large to read) through a descriptor that follows no link."""
+
+    data: bytes | None
+    size: int
+    signature: tuple[int, int, int]
+    digest: str = ""
 
 
 _SPREADSHEETS = (".xlsx", ".xlsm", ".ods")
@@ -106,15 +128,17 @@ def percent_hints(filename: str, checked: Checked, catalogue: Any) -> tuple[str,
     return tuple(sorted(out))
 
 
-def _signature(st: os.stat_result) -> tuple[int, int]:
-    return st.st_size, st.st_mtime_ns
-
-
 def _unique(folder: Path, name: str, *, reports: bool = True) -> Path:
-    """`name`, or `stem_2.ext`, `stem_3.ext`, … — archives are never overwritten (nor another file's report)."""
+    """`name`, or `stem_2.ext`, `stem_3.ext`, … — archives are never overwritten (nor another file's report).
+
+    A long name is shortened first (keeping its extension) so that the number and `NAME.fehler.txt` still fit
+    the folder's name limit: a name that cannot be placed would keep the file in the inbox for ever."""
+    name = files.fit_name(name, NUMBER_ROOM + len(REPORT_SUFFIX), files.name_max(folder))
 
     def free(candidate: Path) -> bool:
-        return not candidate.exists() and not (reports and (folder / (candidate.name + REPORT_SUFFIX)).exists())
+        # lexists: a dangling link under that name is taken too (exists() would follow it and say no).
+        return not os.path.lexists(candidate) and not (
+            reports and os.path.lexists(folder / (candidate.name + REPORT_SUFFIX)))
 
     target = folder / name
     if free(target):
@@ -134,27 +158,44 @@ class ChangedMeanwhile(Exception):
     """The file was saved again after it was read: it stays in the inbox, its new content is read next."""
 
 
+def _copy_safely(source: Path, folder: Path) -> Path:
+    """A temporary copy of `source` in `folder`, read without following a link."""
+    fd, _ = files.open_file(source)
+    with os.fdopen(fd, "rb") as src:
+        tmp_fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".sozialmonitor-", suffix=".part")
+        try:
+            with os.fdopen(tmp_fd, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+    return Path(tmp_name)
+
+
 def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: bool, reports: bool = True,
-           expect: tuple[int, int] | None = None) -> Path:
+           expect: tuple[int, int, int] | None = None) -> Path:
     """Move `source` (or copy it: `data`, or the file when None) into `folder` under a free name; never overwrites.
 
-    With `expect` (size, mtime of what was read), a file saved again since is not moved: what would be archived
-    must be what was stored or judged."""
+    With `expect` (size, mtime, inode of what was read), a file saved again since is not moved: what would be
+    archived must be what was stored or judged."""
     folder.mkdir(parents=True, exist_ok=True)
     for _ in range(1000):
         target = _unique(folder, name, reports=reports)
         if move:
             try:
                 # link + unlink refuses to overwrite a file that appeared meanwhile; rename would replace it.
-                os.link(source, target)
+                os.link(source, target, follow_symlinks=False)
             except FileExistsError:
                 continue
             except OSError:
-                if target.exists():
+                if os.path.lexists(target):
                     continue
                 shutil.move(str(source), str(target))  # shares without hard links, or another file system
                 return target
-            if expect is not None and _signature(os.stat(target)) != expect:
+            if expect is not None and files.signature(os.lstat(target)) != expect:
                 os.unlink(target)
                 raise ChangedMeanwhile(source)
             try:
@@ -163,20 +204,13 @@ def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: b
                 os.unlink(target)  # not moved after all: no second copy in the archive on the next attempt
                 raise
             return target
-        tmp = folder / f".{target.name}.{os.getpid()}.part"
-        if data is None:
-            shutil.copyfile(source, tmp)
-        else:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+        tmp = _copy_safely(source, folder) if data is None else files.write_new(folder, data)
         try:
             os.link(tmp, target)
         except FileExistsError:
             continue
         except OSError:
-            if target.exists():
+            if os.path.lexists(target):
                 continue
             os.replace(tmp, target)
             return target
@@ -188,10 +222,20 @@ def _place(source: Path, data: bytes | None, folder: Path, name: str, *, move: b
 
 
 def _write_text(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     # utf-8-sig: Windows Notepad of the offices shows umlauts right only with the BOM.
-    tmp.write_text(content, encoding="utf-8-sig", newline="\r\n")
-    os.replace(tmp, path)
+    data = content.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8-sig")
+    tmp = files.write_new(path.parent, data)
+    try:
+        os.replace(tmp, path)  # replaces whatever has the name (even a planted link), never writes through it
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def check_report_name(name: str, limit: int = files.NAME_MAX) -> str:
+    """`NAME.pruefung.txt`, with NAME shortened where the whole would not fit the folder's name limit."""
+    return files.fit_name(name, len(CHECK_SUFFIX), limit) + CHECK_SUFFIX
 
 
 def render_finding(finding: Finding, lang: str) -> str:
@@ -210,9 +254,10 @@ class Pipeline:
     """Check, store, archive: the only code that moves delivered files and writes deliveries to the store.
 
     `monitor` is anything with `settings`, `store` and `catalogue` (re-read on every file, so a reloaded
-    catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate or rejected file.
-    The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
+    catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate, rejected or refused
+    file. The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
     recognised by its content hash as a duplicate and archived — each file counts exactly once.
+    Files are opened without following links; a link, FIFO, device or socket is refused unread.
     """
 
     def __init__(self, monitor: Any, sink: Callable[[Any], None] | None = None, *,
@@ -222,6 +267,7 @@ class Pipeline:
         self._clock = clock
         self._lock = threading.Lock()
         self._quiet = False  # a retry of a file that could not be archived: no second round of notices
+        self._errors: list[str] | None = None  # while a file is processed: its error notices, sent after its verdict
 
     @property
     def settings(self) -> Any:
@@ -231,18 +277,47 @@ class Pipeline:
     def lang(self) -> str:
         return self.settings.language
 
+    @property
+    def check_folder(self) -> Path:
+        """ablage/pruefen/: offices test a file there; nothing is stored or moved."""
+        return self.settings.share / "pruefen"
+
     def now(self) -> datetime:
         if self._clock is not None:
             return self._clock()
         return datetime.now(ZoneInfo(self.settings.timezone))
 
+    def _roots(self) -> tuple[Path, ...]:
+        s = self.settings
+        return s.inbox, self.check_folder, s.processed, s.rejected
+
+    def _root_for(self, path: Path) -> Path | None:
+        """The watched folder `path` lies in (by its spelling: a link is never resolved to find out)."""
+        absolute = os.path.abspath(path)
+        for root in self._roots():
+            base = os.path.abspath(root)
+            if absolute.startswith(base + os.sep):
+                return Path(base)
+        return None
+
     def office_hint(self, path: Path) -> str | None:
-        """The sub-folder of eingang/ a file was dropped into names the delivering office."""
-        try:
-            rel = path.resolve().relative_to(self.settings.inbox.resolve())
-        except (ValueError, OSError):
-            return None
-        return rel.parts[0] if len(rel.parts) > 1 else None
+        """The sub-folder of eingang/ (or pruefen/) a file was dropped into names the delivering office."""
+        absolute = Path(os.path.abspath(path))
+        for root in (self.settings.inbox, self.check_folder):
+            try:
+                rel = absolute.relative_to(os.path.abspath(root))
+            except ValueError:
+                continue
+            return rel.parts[0] if len(rel.parts) > 1 else None
+        return None
+
+    def display_name(self, path: Path) -> str:
+        """How the store and the notices name a delivered file: `Amt 61/name.csv` for one in a sub-folder."""
+        hint = self.office_hint(path)
+        name = files.readable(path.name)
+        return f"{files.readable(hint)}/{name}" if hint else name
+
+    _display_name = display_name
 
     # ------------------------------------------------------------------ the one place
     def process(self, path: Path, office_hint: str | None = None, *, keep_original: bool = False,
@@ -251,56 +326,86 @@ class Pipeline:
         path = Path(path)
         with self._lock:
             self._quiet = not notify
+            self._errors = []
             try:
                 result = self._process(path, office_hint, keep_original, may_reject)
             finally:
                 self._quiet = False
-        if notify and result.status in (IMPORTED, DUPLICATE, REJECTED):
+                errors, self._errors = self._errors, None
+        if notify and result.status in (IMPORTED, DUPLICATE, REJECTED, REFUSED):
             self._notify(result)
+        for message in errors:
+            self._send_error(message)  # after the verdict: first what happened, then what went wrong with it
         if notify and result.status == IMPORTED and self.sink is not None:
             self._sozialindex(result)  # social index hook: recompute, notice on "sehr niedrig"/"negativ"
         return result
 
-    def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
-        name = path.name
-        limits = Limits.from_settings(self.settings.watcher)
+    def _read(self, path: Path, limits: Limits) -> _Read | IngestResult:
+        """The file's bytes, read through a descriptor that follows no link. Raises files.NotAFile."""
+        name = files.readable(path.name)
         try:
-            st = path.stat()
-        except OSError:
-            return IngestResult(name, GONE)
-        if not stat.S_ISREG(st.st_mode):
-            return IngestResult(name, GONE)
-        catalogue = self.monitor.catalogue
-        lang = self.lang
-        if st.st_size > limits.max_file_bytes:
-            # Not read at all: a huge file is rejected on its size alone.
-            checked = Checked([], findings=(finding(lang, "too_big", text(
-                lang, "ingest.problem.too_big", size=mb_text(st.st_size, lang),
-                limit=mb_text(limits.max_file_bytes, lang))),))
-            if not may_reject:
-                return IngestResult(name, HELD, findings=checked.findings, signature=_signature(st))
-            return self._reject(path, None, "", office_hint or "", checked, keep_original, _signature(st))
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(limits.max_file_bytes + 1)
-            after = path.stat()
+            fd, st = files.open_file(path, self._root_for(path))
         except FileNotFoundError:
             return IngestResult(name, GONE)
+        except files.Replaced:
+            return IngestResult(name, RETRY)
         except OSError as exc:
             # Locked by the writer (SMB) or unreadable for now: try again later, do not reject.
             log.info("cannot read %s yet: %s", path, exc)
-            return IngestResult(name, RETRY, signature=_signature(st))
-        if _signature(after) != _signature(st) or len(data) != after.st_size:
-            return IngestResult(name, RETRY, signature=_signature(after))
-        signature = _signature(after)
-        digest = hashlib.sha256(data).hexdigest()
+            return IngestResult(name, RETRY)
+        sig = files.signature(st)
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                if st.st_size > limits.max_file_bytes:
+                    return _Read(None, st.st_size, sig)  # not read at all: rejected on its size alone
+                data = fh.read(limits.max_file_bytes + 1)
+                after = os.fstat(fh.fileno())
+        except OSError as exc:
+            log.info("cannot read %s yet: %s", path, exc)
+            return IngestResult(name, RETRY, signature=sig)
+        if files.signature(after) != sig or len(data) != after.st_size:
+            return IngestResult(name, RETRY, signature=files.signature(after))
+        try:
+            now = os.lstat(path)
+        except OSError:
+            return IngestResult(name, GONE)
+        if files.signature(now) != sig:
+            return IngestResult(name, RETRY, signature=files.signature(now))  # saved anew under the same name
+        return _Read(data, len(data), sig, hashlib.sha256(data).hexdigest())
+
+    def _judge(self, data: bytes, name: str, office_hint: str | None, limits: Limits) -> Checked:
+        """The verdict on a file's content: one and the same for an import, a check and a re-read after a change."""
+        return check_delivery(data, name, self.monitor.catalogue, office_hint=office_hint, limits=limits,
+                              lang=self.lang, today=self.now().date(), series=self.monitor.store.series)
+
+    def _too_big(self, size: int, limits: Limits) -> Checked:
+        lang = self.lang
+        return Checked([], findings=(finding(lang, "too_big", text(
+            lang, "ingest.problem.too_big", size=mb_text(size, lang), limit=mb_text(limits.max_file_bytes, lang))),))
+
+    def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
+        name = files.readable(path.name)
+        limits = Limits.from_settings(self.settings.watcher)
+        try:
+            read = self._read(path, limits)
+        except files.NotAFile as exc:
+            return self._refuse(path, exc.kind, keep_original, office_hint)
+        if isinstance(read, IngestResult):
+            return read
+        signature = read.signature
+        if read.data is None:
+            checked = self._too_big(read.size, limits)
+            if not may_reject:
+                return IngestResult(name, HELD, findings=checked.findings, signature=signature)
+            return self._reject(path, None, "", office_hint or "", checked, keep_original, signature)
+        data, digest = read.data, read.digest
+        catalogue = self.monitor.catalogue
 
         known = self.monitor.store.delivery_by_hash(digest)
         if known is not None:
             return self._archive_duplicate(path, data, known, keep_original, digest, signature)
 
-        checked = check_delivery(data, name, catalogue, office_hint=office_hint, limits=limits, lang=lang,
-                                 today=self.now().date(), series=self.monitor.store.series)
+        checked = self._judge(data, name, office_hint, limits)
         if not checked.ok:
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, content_hash=digest, signature=signature)
@@ -309,7 +414,7 @@ class Pipeline:
 
         received = self.now()
         stored = self.monitor.store.add_delivery(
-            file=self._display_name(path), content_hash=digest, office=checked.office, received=received,
+            file=self.display_name(path), content_hash=digest, office=checked.office, received=received,
             rows=checked.rows, measures=checked.measures)
         if stored.duplicate_of is not None:
             return self._archive_duplicate(path, data, self.monitor.store.delivery_by_hash(digest), keep_original,
@@ -321,12 +426,8 @@ class Pipeline:
                             content_hash=digest, signature=signature, hints=percent_hints(name, checked, catalogue),
                             warnings=checked.warnings)
 
-    def _display_name(self, path: Path) -> str:
-        hint = self.office_hint(path)
-        return f"{hint}/{path.name}" if hint else path.name
-
     def _archive(self, path: Path, data: bytes, received: datetime, keep_original: bool,
-                 signature: tuple[int, int] | None = None) -> Path | None:
+                 signature: tuple[int, int, int] | None = None) -> Path | None:
         folder = self.settings.processed / f"{received:%Y}" / f"{received:%m}"
         try:
             return _place(path, data, folder, path.name, move=not keep_original, expect=signature)
@@ -336,29 +437,34 @@ class Pipeline:
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
-            self._send_error(text(self.lang, "ingest.notice.move_failed", file=path.name, detail=exc.strerror or exc))
+            self._send_error(text(self.lang, "ingest.notice.move_failed", file=files.readable(path.name),
+                                  detail=exc.strerror or exc))
             return None
 
     def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
-                           signature: tuple[int, int]) -> IngestResult:
+                           signature: tuple[int, int, int]) -> IngestResult:
         moved = self._archive(path, data, self.now(), keep_original, signature)
-        return IngestResult(path.name, DUPLICATE, office=getattr(known, "office", ""),
+        return IngestResult(files.readable(path.name), DUPLICATE, office=getattr(known, "office", ""),
                             rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
                             duplicate_of=getattr(known, "id", None), moved_to=moved, content_hash=digest,
                             signature=signature)
 
+    def _report_lines(self, display: str, office: str, checked: Checked) -> list[str]:
+        lang = self.lang
+        when = self.now()
+        lines = [text(lang, "ingest.report.title", file=display, when=f"{fmt.day(when.date(), lang)} {when:%H:%M}")]
+        if office:
+            lines.append(text(lang, "ingest.report.office", office=office))
+        lines += [text(lang, "ingest.report.whole"), "", text(lang, "ingest.report.count", n=len(checked.findings))]
+        return lines + render_findings(checked.findings, lang)
+
     def _reject(self, path: Path, data: bytes | None, digest: str, office: str, checked: Checked,
-                keep_original: bool, signature: tuple[int, int]) -> IngestResult:
+                keep_original: bool, signature: tuple[int, int, int] | None, *,
+                display: str | None = None) -> IngestResult:
         lang = self.lang
         folder = self.settings.rejected
-        when = self.now()
-        report_lines = [text(lang, "ingest.report.title", file=self._display_name(path),
-                             when=f"{fmt.day(when.date(), lang)} {when:%H:%M}")]
-        if office:
-            report_lines.append(text(lang, "ingest.report.office", office=office))
-        report_lines += [text(lang, "ingest.report.whole"), "", text(lang, "ingest.report.count",
-                                                                     n=len(checked.findings))]
-        report_lines += render_findings(checked.findings, lang)
+        report_lines = self._report_lines(display or self.display_name(path), office, checked)
+        report: Path | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # The report goes first: a crash before the move leaves the file waiting (rejected again later),
@@ -374,16 +480,253 @@ class Pipeline:
             except ChangedMeanwhile:
                 # Saved again (perhaps corrected) while it was judged: judge the new content instead.
                 report.unlink()
-                return IngestResult(path.name, RETRY, signature=signature)
+                return IngestResult(files.readable(path.name), RETRY, signature=signature)
             if placed.name != target.name:
                 os.replace(report, folder / (placed.name + REPORT_SUFFIX))
                 report = folder / (placed.name + REPORT_SUFFIX)
         except OSError as exc:
             log.warning("could not move rejected %s: %s", path, exc)
-            self._send_error(text(lang, "ingest.notice.move_failed", file=path.name, detail=exc.strerror or exc))
+            if report is not None:
+                with contextlib.suppress(OSError):
+                    report.unlink()  # no report for a file that is not beside it; the notice carries the problems
+            self._send_error(text(lang, "ingest.notice.reject_move_failed", file=files.readable(path.name),
+                                  detail=exc.strerror or exc))
             placed, report = None, None
-        return IngestResult(path.name, REJECTED, office=office, findings=checked.findings, moved_to=placed,
+        return IngestResult(files.readable(path.name), REJECTED, office=office, findings=checked.findings,
+                            moved_to=placed,
                             report=report, content_hash=digest, signature=signature)
+
+    def _refuse(self, path: Path, kind: str, keep_original: bool, office_hint: str | None) -> IngestResult:
+        """A link, FIFO, device or socket: never opened; the entry itself moves to abgelehnt/ with a report."""
+        name = files.readable(path.name)
+        try:
+            sig: tuple[int, int, int] | None = files.signature(os.lstat(path))
+        except OSError:
+            sig = None
+        result = IngestResult(name, REFUSED, office=office_hint or "", refused=kind, signature=sig)
+        if keep_original or kind == files.LINKED_FOLDER:
+            # Named on the command line (it stays where it is), or reached through a linked folder: moving it
+            # would go through that link, so the link itself is what is moved aside, as an entry of its own.
+            return result
+        lang = self.lang
+        folder = self.settings.rejected
+        report: Path | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for _ in range(100):
+                target = _unique(folder, path.name, reports=False)
+                report = folder / (target.name + REPORT_SUFFIX)
+                when = self.now()
+                _write_text(report, "\n".join([
+                    text(lang, "ingest.report.refused_title", file=self.display_name(path),
+                         when=f"{fmt.day(when.date(), lang)} {when:%H:%M}"),
+                    self.refusal(name, kind, moved=True)]) + "\n")
+                try:
+                    files.move_entry(path, target)  # a rename moves the link, never what it points to
+                except FileExistsError:
+                    continue
+                return replace(result, moved_to=target, report=report)
+            raise OSError(f"no free name for {name} in {folder}")
+        except OSError as exc:
+            log.warning("could not move %s (%s) aside: %s", path, kind, exc)
+            if report is not None:
+                with contextlib.suppress(OSError):
+                    report.unlink()
+            return result
+
+    def refusal(self, name: str, kind: str, *, moved: bool | None) -> str:
+        """The one sentence for an entry that is not a file; `moved` None: named on the command line."""
+        what = text(self.lang, f"ingest.kind.{kind}" if kind in _KINDS else "ingest.kind.other")
+        key = "ingest.refused.cli" if moved is None else "ingest.refused.moved" if moved else "ingest.refused.left"
+        return text(self.lang, key, file=name, what=what)
+
+    # ------------------------------------------------------------------ pruefen: judge only
+    def check(self, path: Path, office_hint: str | None = None, *, may_reject: bool = True) -> IngestResult:
+        """Judge one file exactly like an import, but store nothing and move nothing (`preview` results).
+
+        IMPORTED here means "would be imported", with the counts the store would report (replaced = corrections).
+        """
+        path = Path(path)
+        with self._lock:
+            return self._check(path, office_hint, may_reject)
+
+    def _check(self, path: Path, office_hint: str | None, may_reject: bool) -> IngestResult:
+        name = files.readable(path.name)
+        limits = Limits.from_settings(self.settings.watcher)
+        try:
+            read = self._read(path, limits)
+        except files.NotAFile as exc:
+            try:
+                sig: tuple[int, int, int] | None = files.signature(os.lstat(path))
+            except OSError:
+                sig = None
+            return IngestResult(name, REFUSED, refused=exc.kind, preview=True, signature=sig)
+        if isinstance(read, IngestResult):
+            return replace(read, preview=True)
+        if read.data is None:
+            checked = self._too_big(read.size, limits)
+            status = REJECTED if may_reject else HELD
+            return IngestResult(name, status, office=office_hint or "", findings=checked.findings, preview=True,
+                                signature=read.signature)
+        known = self.monitor.store.delivery_by_hash(read.digest)
+        if known is not None:
+            return IngestResult(name, DUPLICATE, office=known.office, rows=known.rows, measures=known.measures,
+                                duplicate_of=known.id, content_hash=read.digest, preview=True,
+                                signature=read.signature)
+        checked = self._judge(read.data, name, office_hint, limits)
+        if not checked.ok:
+            return IngestResult(name, REJECTED if may_reject else HELD, office=checked.office or office_hint or "",
+                                findings=checked.findings, content_hash=read.digest, preview=True,
+                                signature=read.signature)
+        new, replaced_, unchanged = self._counts(checked.rows)
+        return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
+                            indicators=checked.indicators, new=new, replaced=replaced_, unchanged=unchanged,
+                            content_hash=read.digest, preview=True, signature=read.signature,
+                            hints=percent_hints(name, checked, self.monitor.catalogue))
+
+    def _counts(self, rows: list[tuple[str, str, str, float | None, str, int]]) -> tuple[int, int, int]:
+        """New, replaced (corrections) and unchanged values, as the store would count them on import."""
+        store = self.monitor.store
+        current: dict[str, dict[tuple[str, str], tuple[float | None, str]]] = {}
+        for indicator in {r[0] for r in rows}:
+            current[indicator] = {(o.area, o.period): (o.value, o.note) for o in store.observations(indicator)}
+        new = replaced = unchanged = 0
+        for indicator, area, period, value, note, _row in rows:
+            old = current[indicator].get((area or "", period))
+            if old is None:
+                new += 1
+            elif old == (value, note or ""):
+                unchanged += 1
+            else:
+                replaced += 1
+        return new, replaced, unchanged
+
+    def check_summary(self, result: IngestResult, *, first: bool = True) -> str:
+        """What a check found, in one line: 'würde übernommen: 24 Werte, davon 3 Korrekturen' or why not
+        (with `first`, a rejection names its first problem)."""
+        lang = self.lang
+        if result.status == IMPORTED:
+            return text(lang, "check.would_import", values=text(lang, "check.values", n=result.rows),
+                        corrections=text(lang, "check.corrections", n=result.replaced))
+        if result.status == DUPLICATE:
+            return text(lang, "check.would_be_duplicate", delivery=result.duplicate_of)
+        if result.status == REJECTED:
+            if not first or not result.findings:
+                return text(lang, "check.would_reject_short", n=len(result.findings))
+            return text(lang, "check.would_reject", n=len(result.findings),
+                        first=render_finding(result.findings[0], lang))
+        if result.status == REFUSED:
+            return self.refusal(result.file, result.refused, moved=None)
+        if result.status == GONE:
+            return text(lang, "ingest.cli.missing_short")
+        return text(lang, "ingest.cli.retry_short")
+
+    def check_report(self, path: Path, result: IngestResult) -> Path:
+        """Write NAME.pruefung.txt beside the checked file: the verdict, and every problem when it would be rejected."""
+        lang = self.lang
+        when = self.now()
+        lines = [text(lang, "check.report.title", file=self.display_name(path),
+                      when=f"{fmt.day(when.date(), lang)} {when:%H:%M}"), ""]
+        if result.office:
+            lines.append(text(lang, "ingest.report.office", office=result.office))
+        lines.append(text(lang, "check.report.result", summary=self.check_summary(result, first=False)))
+        if result.status == IMPORTED:
+            lines.append(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
+                              unchanged=result.unchanged))
+            if result.measures:
+                lines.append(text(lang, "check.report.measures", measures=", ".join(result.measures)))
+            for indicator in result.hints:
+                ind = self.monitor.catalogue.indicators.get(indicator)
+                lines.append(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
+            lines += ["", text(lang, "check.report.next_ok")]
+        elif result.status == REJECTED:
+            lines += ["", text(lang, "ingest.report.count", n=len(result.findings))]
+            lines += render_findings(result.findings, lang)
+            lines += ["", text(lang, "check.report.next_fix")]
+        elif result.status == DUPLICATE:
+            lines += ["", text(lang, "check.report.next_duplicate")]
+        lines += ["", text(lang, "check.report.nothing_stored")]
+        report = path.parent / check_report_name(path.name, files.name_max(path.parent))
+        _write_text(report, "\n".join(lines) + "\n")
+        return report
+
+    # ------------------------------------------------------------------ a writer that had only paused
+    def recheck(self, path: Path, earlier: IngestResult, display: str,
+                office_hint: str | None = None) -> IngestResult | None:
+        """A file archived or rejected earlier changed afterwards (its writer had only paused): handle its final
+        content. None when it still holds what was handled.
+
+        An archived file is imported again as a correction of itself (its final content replaces what the
+        incomplete state brought; a broken final content moves it to abgelehnt/); a rejected one is judged
+        again and imported, and archived, if its final content is fine.
+        """
+        path = Path(path)
+        with self._lock:
+            result = self._recheck(path, earlier, display, office_hint)
+        if result is not None and result.status in (IMPORTED, DUPLICATE, REJECTED):
+            self._notify(result)
+        return result
+
+    def _recheck(self, path: Path, earlier: IngestResult, display: str,
+                 office_hint: str | None) -> IngestResult | None:
+        limits = Limits.from_settings(self.settings.watcher)
+        try:
+            read = self._read(path, limits)
+        except files.NotAFile:
+            return None  # replaced by a link: nothing of ours to follow
+        if isinstance(read, IngestResult):
+            return read
+        if read.digest and read.digest == earlier.content_hash:
+            return None
+        name = earlier.file
+        archived = earlier.status in (IMPORTED, DUPLICATE)
+        after = {"earlier": earlier.status}
+        if read.data is None:
+            checked = self._too_big(read.size, limits)
+        else:
+            known = self.monitor.store.delivery_by_hash(read.digest)
+            if known is not None:
+                moved = path if archived else self._archive(path, read.data, self.now(), False, read.signature)
+                if moved is not None and not archived:
+                    self._drop(earlier.report)
+                return IngestResult(name, DUPLICATE, office=known.office, rows=known.rows, measures=known.measures,
+                                    duplicate_of=known.id, moved_to=moved, content_hash=read.digest,
+                                    signature=read.signature, **after)
+            checked = self._judge(read.data, name, office_hint, limits)
+        office = checked.office or office_hint or earlier.office
+        if not checked.ok:
+            if archived:
+                rejected = self._reject(path, read.data, read.digest, office, checked, False, read.signature,
+                                        display=display)
+                return replace(rejected, file=name, rows=earlier.rows, **after)
+            report = earlier.report
+            if report is not None:
+                with contextlib.suppress(OSError):
+                    _write_text(report, "\n".join(self._report_lines(display, office, checked)) + "\n")
+            return IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
+                                report=report, content_hash=read.digest, signature=read.signature, **after)
+        assert read.data is not None
+        received = self.now()
+        stored = self.monitor.store.add_delivery(
+            file=display, content_hash=read.digest, office=checked.office, received=received, rows=checked.rows,
+            measures=checked.measures)
+        moved: Path | None = path
+        if not archived:
+            moved = self._archive(path, read.data, received, False, read.signature)
+            if moved is not None:
+                self._drop(earlier.report)
+        return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
+                            indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
+                            new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
+                            content_hash=read.digest, signature=read.signature,
+                            hints=percent_hints(name, checked, self.monitor.catalogue), **after)
+
+    @staticmethod
+    def _drop(report: Path | None) -> None:
+        """Remove our own report of a rejection that no longer holds (never a delivered file)."""
+        if report is not None and report.name.endswith(REPORT_SUFFIX):
+            with contextlib.suppress(OSError):
+                report.unlink()
 
     # ------------------------------------------------------------------ notices
     def recipients(self, office: str) -> tuple[str, ...]:
@@ -396,7 +739,13 @@ class Pipeline:
         lang = self.lang
         office = result.office or text(lang, "ingest.notice.no_office")
         out = ReplyBuilder()
-        if result.status == IMPORTED:
+        if result.earlier:
+            key = "ingest.notice.changed_after_reject" if result.earlier == REJECTED else \
+                "ingest.notice.changed_after_import"
+            out.line(text(lang, key, file=result.file))
+        if result.status == REFUSED:
+            out.line(b(self.refusal(result.file, result.refused, moved=result.moved_to is not None)))
+        elif result.status == IMPORTED:
             out.line(b(text(lang, "ingest.notice.imported", file=result.file, office=office, rows=result.rows,
                             measures=", ".join(result.measures) or "—")))
             out.line(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
@@ -422,6 +771,8 @@ class Pipeline:
                 out.line(line)
             if result.report is not None:
                 out.line(text(lang, "ingest.notice.report", report=result.report.name))
+            if result.earlier in (IMPORTED, DUPLICATE) and result.rows:
+                out.line(text(lang, "ingest.notice.partial_kept", n=result.rows))
         return out.build()
 
     def _notify(self, result: IngestResult) -> None:
@@ -453,9 +804,15 @@ class Pipeline:
     def _send_error(self, message: str) -> None:
         if self.sink is None or self._quiet:
             return
+        if self._errors is not None:
+            self._errors.append(message)
+            return
         from commands.outgoing import ADMINS, Outgoing
 
         try:
             self.sink(Outgoing((ADMINS,), ReplyBuilder().line(message).build(), kind="error"))
         except Exception:
             log.exception("error notice not delivered")
+
+
+_KINDS = (files.LINK, files.FIFO, files.DEVICE, files.SOCKET, files.LINKED_FOLDER)

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,6 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
 
 from commands import fmt
 from commands.reminders import ADMINS, measure_label, participants
@@ -24,7 +24,9 @@ from commands.reply import ReplyBuilder
 from storage.catalogue import normalize_measure
 from storage.models import Protocol
 
+from . import files
 from .pipeline import is_ignored
+from .watcher import no_follow_polling_observer
 
 __all__ = [
     "PROTOCOL_EXTENSIONS",
@@ -85,6 +87,18 @@ def _send(sink: Callable[[Any], None] | None, recipients: list[str] | tuple[str,
         log.exception("protocol notice not delivered")
 
 
+_KINDS = (files.LINK, files.FIFO, files.DEVICE, files.SOCKET, files.LINKED_FOLDER)
+
+
+def _read_protocol(path: Path) -> bytes:
+    """The protocol's bytes, read without following a link (raises files.NotAFile for anything else)."""
+    fd, st = files.open_file(path)
+    with os.fdopen(fd, "rb") as fh:
+        if st.st_size > _MAX_BYTES:
+            raise OSError("zu groß")
+        return fh.read(_MAX_BYTES + 1)
+
+
 def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] | None,
                          now: datetime | None = None) -> ProtocolResult:
     """Record one file of the protocols folder and tell the signatories (or the admins, if it fits no meeting).
@@ -95,29 +109,40 @@ def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] |
     state = monitor.state
     store = state.store
     lang = state.lang
-    name = path.name
-    if is_ignored(name) or not path.is_file():
-        return ProtocolResult(name, "ignored")
-    try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise OSError("zu groß")
-        data = path.read_bytes()
-    except OSError as exc:
-        _send(sink, [ADMINS], state.t("pf.unreadable", file=name, detail=exc.strerror or str(exc)), "error")
-        return ProtocolResult(name, "rejected", reason="unreadable")
-    digest = hashlib.sha256(data).hexdigest()
+    name = files.readable(path.name)  # what people read and the store keeps; the file keeps its real name
     now = now or monitor.now()
     today = state.local(now).date()
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return ProtocolResult(name, "ignored")
+    if is_ignored(name) or stat.S_ISDIR(st.st_mode):
+        return ProtocolResult(name, "ignored")
+    digest = ""
 
     def reject(reason: str, message: str) -> ProtocolResult:
         # Rescans find the same file again and again: tell the admins once per file content and name.
-        key = f"protokoll-datei-abgelehnt:{digest[:16]}:{name}"
+        key = f"protokoll-datei-abgelehnt:{digest[:16] or f'eintrag-{st.st_ino}'}:{name}"
         with store.locked():
             if key in store.sent_keys():
                 return ProtocolResult(name, "rejected", reason=reason)
             store.mark_sent([key], at=now, recipient=ADMINS)
         _send(sink, [ADMINS], message, "error", key)
         return ProtocolResult(name, "rejected", reason=reason)
+
+    try:
+        data = _read_protocol(path)
+    except files.NotAFile as exc:
+        # A link, FIFO, device or socket: never opened; it stays where it is, reported once.
+        what = state.t(f"ingest.kind.{exc.kind}" if exc.kind in _KINDS else "ingest.kind.other")
+        return reject("refused", state.t("pf.refused", file=name, what=what))
+    except FileNotFoundError:
+        return ProtocolResult(name, "ignored")
+    except (OSError, files.Replaced) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        _send(sink, [ADMINS], state.t("pf.unreadable", file=name, detail=detail), "error")
+        return ProtocolResult(name, "rejected", reason="unreadable")
+    digest = hashlib.sha256(data).hexdigest()
 
     parsed = parse_protocol_name(name)
     if parsed is None:
@@ -200,8 +225,8 @@ class ProtocolFolderWatcher:
         self.polling = settings.watcher.polling if polling is None else polling
         self.stable = settings.watcher.stable_seconds if stable_seconds is None else stable_seconds
         self.rescan = settings.watcher.rescan_minutes * 60 if rescan_seconds is None else rescan_seconds
-        self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
-        self._seen: dict[Path, tuple[int, int]] = {}
+        self._pending: dict[Path, tuple[tuple[int, int, int], float]] = {}
+        self._seen: dict[Path, tuple[int, int, int]] = {}
         self._waiting: set[Path] = set()  # files whose meeting is not entered yet: retried at every rescan
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -215,7 +240,7 @@ class ProtocolFolderWatcher:
         if is_ignored(path.name) or path.parent != self.folder:
             return
         with self._lock:
-            self._pending.setdefault(path, ((-1, -1), 0.0))
+            self._pending.setdefault(path, ((-1, -1, -1), 0.0))
         self._wake.set()
 
     def scan(self) -> None:
@@ -224,13 +249,14 @@ class ProtocolFolderWatcher:
         except OSError:
             return
         for entry in entries:
-            if entry.is_file() and not is_ignored(entry.name):
+            # Links and special files too (they are reported, never followed); only real folders are skipped.
+            if not is_ignored(entry.name) and not entry.is_dir(follow_symlinks=False):
                 path = Path(entry.path)
                 try:
-                    st = entry.stat()
+                    st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if self._seen.get(path) != (st.st_size, st.st_mtime_ns):
+                if self._seen.get(path) != files.signature(st):
                     self.note(path)
 
     def start(self) -> None:
@@ -241,7 +267,7 @@ class ProtocolFolderWatcher:
             if not self.folder.parent.is_dir():
                 raise FileNotFoundError(2, "Ordner fehlt", str(self.folder.parent))
             self.folder.mkdir(exist_ok=True)
-            observer = PollingObserver(timeout=1.0) if self.polling else Observer()
+            observer = no_follow_polling_observer([self.folder], 1.0) if self.polling else Observer()
             observer.schedule(_Handler(self), str(self.folder), recursive=False)
             observer.start()
             self._observer = observer
@@ -289,12 +315,12 @@ class ProtocolFolderWatcher:
             if self._stop.is_set():
                 break
             try:
-                st = path.stat()
+                st = os.lstat(path)  # a link is looked at as itself (and refused), never through
             except OSError:
                 with self._lock:
                     self._pending.pop(path, None)
                 continue
-            current = (st.st_size, st.st_mtime_ns)
+            current = files.signature(st)
             if current != signature:
                 with self._lock:
                     self._pending[path] = (current, now)

@@ -8,24 +8,39 @@ import hashlib
 import logging
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
 
 from commands import fmt
 from commands.reply import ReplyBuilder
 from commands.texts import text
 
-from .pipeline import DUPLICATE, GONE, HELD, IMPORTED, REJECTED, RETRY, Pipeline, is_ignored
+from . import files
+from .pipeline import (
+    CHECK_SUFFIX,
+    DUPLICATE,
+    GONE,
+    HELD,
+    IMPORTED,
+    REFUSED,
+    REJECTED,
+    RETRY,
+    IngestResult,
+    Pipeline,
+    check_report_name,
+    is_ignored,
+)
 
-__all__ = ["FolderWatcher"]
+__all__ = ["FolderWatcher", "no_follow_polling_observer"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +49,24 @@ log = logging.getLogger(__name__)
 OPEN_GRACE_SECONDS = 30.0
 CLOSE_SETTLE_SECONDS = 0.05  # coalesce the burst of events around one close
 LIMIT_ERRNOS = (errno.ENOSPC, errno.EMFILE, errno.ENFILE)
+# A file that changes after it was archived (its writer had only paused) is read again once it has been
+# quiet this long; archived files are watched for changes this long after they were handled.
+SETTLE_SECONDS = 5.0
+VERIFY_SECONDS = 24 * 3600.0
+MAX_SETTLING = 2000  # files watched after handling; the oldest drop out first
+_READER_EVENTS = ("opened", "closed_no_write")
+
+
+def no_follow_polling_observer(roots: list[Path], interval: float) -> Any:
+    """A polling observer that looks at entries with lstat: a link is reported as itself, never entered or
+    followed (watchdog's default PollingObserver stats through links and walks into linked folders)."""
+    tops = {os.path.abspath(root) for root in roots}
+
+    def look(path: Any) -> os.stat_result:
+        # The watched folders themselves may be configured links (a share mounted elsewhere).
+        return os.stat(path) if os.fsdecode(path) in tops else os.lstat(path)
+
+    return PollingObserverVFS(look, os.scandir, polling_interval=interval)
 
 
 @dataclass
@@ -42,12 +75,28 @@ class _Pending:
 
     hint: str | None
     due: float  # monotonic time of the next look
-    signature: tuple[int, int] | None = None
+    signature: tuple[int, int, int] | None = None
     since: float = 0.0  # when `signature` was first seen
     writing: bool = False  # created/modified, no close yet (native observer only)
     closed: bool = False  # a close-after-write or a rename into place: complete
-    held: tuple[int, int] | None = None  # signature whose parse failed; reject if unchanged next time
+    held: tuple[int, int, int] | None = None  # signature whose parse failed; reject if unchanged next time
     attempts: int = 0
+    check: bool = False  # in pruefen/: judged and reported beside it, never stored or moved
+
+
+@dataclass
+class _Settling:
+    """A file archived or rejected by this watcher, watched a while for changes its writer still makes."""
+
+    path: Path  # where it lies now (verarbeitet/… or abgelehnt/…)
+    result: IngestResult  # how its content was last handled (status, content hash, report)
+    display: str  # its name in the store ("Amt 61/name.csv")
+    hint: str | None
+    signature: tuple[int, int, int]
+    since: float  # monotonic time it was handled
+    due: float
+    changed: float | None = None  # when a change was last seen; None: unchanged since handled
+    verified: bool = False  # its content was compared with what was handled once it was quiet
 
 
 class _Handler(FileSystemEventHandler):
@@ -100,33 +149,48 @@ class _CatalogueHandler(FileSystemEventHandler):
 
 
 class FolderWatcher:
-    """Service: watches eingang/ (and katalog.toml) and imports each complete file once.
+    """Service: watches eingang/ (and pruefen/ and katalog.toml) and imports each complete file once.
 
     One worker thread does all the work, so files are processed one after the other in the order they
     became complete. Under the native observer a file is complete when its writer closes it (or it is
     renamed into place); under polling — network shares send no events — when size and mtime stayed the
     same for `stable_seconds`. A file whose parse fails while it is still changing is looked at again,
     not rejected. A periodic rescan catches events the kernel dropped.
+
+    A writer may pause longer than any of these windows. So every archived (or rejected) file is watched for
+    `verify_seconds` more: once it has been quiet for `settle_seconds` its content is compared with the hash
+    that was handled, and a file that changed is handled again as a correction of itself.
+    Files in pruefen/ are judged the same way and get NAME.pruefung.txt beside them; nothing is stored or moved.
+    Links, FIFOs, devices and sockets are never followed or read (see `watchers.files`).
     """
 
     def __init__(self, monitor: Any, pipeline: Pipeline, settings: Any = None, *,
                  reload_catalogue: Callable[[], list] | None = None,
                  sink: Callable[[Any], None] | None = None,
-                 observer_factory: Callable[[], Any] | None = None) -> None:
+                 observer_factory: Callable[[], Any] | None = None,
+                 open_grace_seconds: float = OPEN_GRACE_SECONDS,
+                 settle_seconds: float = SETTLE_SECONDS,
+                 verify_seconds: float = VERIFY_SECONDS) -> None:
         self.monitor = monitor
         self.pipeline = pipeline
         self.settings = settings if settings is not None else monitor.settings.watcher
         self.reload_catalogue = reload_catalogue
         self.sink = sink if sink is not None else pipeline.sink
         self._observer_factory = observer_factory
+        self.open_grace = float(open_grace_seconds)
+        self.settle = max(float(settle_seconds), 0.05)
+        self.verify_seconds = float(verify_seconds)
         self.inbox: Path = monitor.settings.inbox
+        self.check_folder: Path = pipeline.check_folder
         self.catalogue_file: Path = monitor.settings.catalogue_file
         self.polling = bool(self.settings.polling)
         self._events: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._pending: dict[Path, _Pending] = {}
         # Files handled but not movable out of the inbox (permissions on a share), by the signature handled:
         # retried quietly on each rescan instead of announcing the same import again and again.
-        self._stuck: dict[Path, tuple[int, int] | None] = {}
+        self._stuck: dict[Path, tuple[int, int, int] | None] = {}
+        self._settling: dict[Path, _Settling] = {}
+        self._checked: dict[Path, tuple[int, int, int] | None] = {}  # pruefen/: the state last reported on
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
@@ -135,6 +199,7 @@ class FolderWatcher:
         self._catalogue_hash = self._hash_file(self.catalogue_file)
         self._skew: float | None = None  # share clock minus ours, when known to be small
         self.results: list = []  # every IngestResult, for tests and the console (bounded below)
+        self.checks: list = []  # every check of pruefen/ (bounded below)
         self.idle = threading.Event()  # set whenever nothing is pending
 
     # ------------------------------------------------------------------ Service
@@ -179,19 +244,34 @@ class FolderWatcher:
         if self._observer_factory is not None and not polling:
             return self._observer_factory()
         if polling:
-            return PollingObserver(timeout=float(self.settings.poll_interval))
+            return no_follow_polling_observer([self.inbox, self.check_folder, self.catalogue_file.parent],
+                                              float(self.settings.poll_interval))
         return Observer()
+
+    def _check_folder_usable(self) -> bool:
+        # A real folder only: a pruefen/ replaced by a link would have reports written wherever it points.
+        try:
+            return stat.S_ISDIR(os.lstat(self.check_folder).st_mode)
+        except OSError:
+            return False
 
     def _schedule(self, observer: Any) -> None:
         observer.schedule(_Handler(self), str(self.inbox), recursive=True)
+        if self._check_folder_usable():
+            observer.schedule(_Handler(self), str(self.check_folder), recursive=True)
         observer.schedule(_CatalogueHandler(self, self.catalogue_file.name), str(self.catalogue_file.parent),
                           recursive=False)
 
     def _open_inbox(self) -> None:
-        # Only eingang/ itself is created: creating a missing share root would watch a local stand-in folder.
+        # Only eingang/ and pruefen/ themselves are created: creating a missing share root would watch a local
+        # stand-in folder.
         if not self.inbox.parent.is_dir():
             raise FileNotFoundError(2, "Ordner fehlt", str(self.inbox.parent))
         self.inbox.mkdir(exist_ok=True)
+        try:
+            self.check_folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            log.warning("check folder %s not available: %s", self.check_folder, exc)
         self._probe_clock()
         self._start_observer()
 
@@ -244,16 +324,18 @@ class FolderWatcher:
                 if now >= next_rescan:
                     next_rescan = now + max(float(self.settings.rescan_minutes) * 60, 1.0)
                     self._probe_clock()
-                    self._scan(self.inbox)
+                    self._scan_all()
                     self._check_observer()
                 if self._catalogue_due is not None and now >= self._catalogue_due:
                     self._catalogue_due = None
                     self._reload_catalogue()
                 self._work()
+                self._verify()
             except Exception:  # the watcher must outlive any single surprise
                 log.exception("watcher loop error")
             waits = [next_rescan - time.monotonic()]
             waits += [p.due - time.monotonic() for p in self._pending.values()]
+            waits += [s.due - time.monotonic() for s in self._settling.values()]
             if self._catalogue_due is not None:
                 waits.append(self._catalogue_due - time.monotonic())
             if not self._pending:
@@ -269,7 +351,7 @@ class FolderWatcher:
             except queue.Empty:
                 return
             if kind == "rescan":
-                self._scan(self.inbox)
+                self._scan_all()
                 continue
             if kind == "catalogue":
                 self._catalogue_due = now + 0.3  # editors write in several steps
@@ -279,13 +361,32 @@ class FolderWatcher:
                 continue
             self._candidate(Path(path_text), kind, now)
 
+    def _root_of(self, path: Path) -> Path | None:
+        """eingang/ or pruefen/, whichever `path` lies below (by its spelling; no link is resolved)."""
+        absolute = os.path.abspath(path)
+        for root in (self.inbox, self.check_folder):
+            if absolute.startswith(os.path.abspath(root) + os.sep):
+                return root
+        return None
+
     def _candidate(self, path: Path, kind: str, now: float) -> None:
-        if is_ignored(path.name) or not self._inside_inbox(path):
+        root = self._root_of(path)
+        if root is None or is_ignored(path.name):
+            return
+        if kind in _READER_EVENTS and path not in self._pending:
+            return  # only read (often by this watcher itself): nothing new to look at
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
+        if any(is_ignored(part) for part in rel.parts[:-1]):
+            return
+        if len(rel.parts) > 1 and not files.parents_are_folders(root, path):
+            return  # below a linked folder: the link itself is the entry that is refused
+        if root == self.check_folder and not self._check_folder_usable():
             return
         self.idle.clear()
         pending = self._pending.get(path)
         if pending is None:
-            pending = self._pending[path] = _Pending(hint=self.pipeline.office_hint(path), due=now)
+            pending = self._pending[path] = _Pending(hint=self.pipeline.office_hint(path), due=now,
+                                                     check=root == self.check_folder)
         if kind in ("closed", "moved"):
             pending.closed, pending.writing = True, False
             pending.due = now + CLOSE_SETTLE_SECONDS
@@ -303,19 +404,21 @@ class FolderWatcher:
         else:  # scan: decide by stability alone
             pending.due = min(pending.due, now) if pending.signature is None else pending.due
 
-    def _inside_inbox(self, path: Path) -> bool:
-        try:
-            rel = path.relative_to(self.inbox)
-        except ValueError:
-            return False
-        return not any(is_ignored(part) for part in rel.parts[:-1])
+    def _scan_all(self) -> None:
+        self._scan(self.inbox)
+        if self._check_folder_usable():
+            self._scan(self.check_folder)
+        for path in [p for p in self._checked if not os.path.lexists(p)]:
+            del self._checked[path]
 
     def _scan(self, folder: Path) -> None:
         now = time.monotonic()
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = [d for d in dirs if not is_ignored(d)]
-            for name in files:
-                self._candidate(Path(root) / name, "scan", now)
+        if os.path.islink(folder) and self._root_of(folder) is not None:
+            self._candidate(folder, "scan", now)  # a linked folder is an entry to refuse, never a tree to walk
+            return
+        for path, is_folder in files.entries(folder, skip=is_ignored):
+            if not is_folder:
+                self._candidate(path, "scan", now)
 
     def _work(self) -> None:
         stable = float(self.settings.stable_seconds)
@@ -327,22 +430,28 @@ class FolderWatcher:
             if pending is None or pending.due > now:
                 continue
             try:
-                st = path.stat()
+                st = os.lstat(path)  # never through a link: a dangling one is still an entry to refuse
             except OSError:
                 del self._pending[path]
                 continue
-            signature = (st.st_size, st.st_mtime_ns)
+            if stat.S_ISDIR(st.st_mode):
+                del self._pending[path]
+                continue
+            signature = files.signature(st)
             if signature != pending.signature:
                 pending.signature, pending.since = signature, now
-            if not pending.closed:
+            if not pending.closed and stat.S_ISREG(st.st_mode):
                 # Quiet for how long: since we first saw this size and mtime, or — when the share's clock
                 # agrees with ours — since its mtime, which spares a file already waiting a second look.
                 quiet = max(now - pending.since, self._mtime_age(st))
-                needed = OPEN_GRACE_SECONDS if pending.writing else stable
+                needed = self.open_grace if pending.writing else stable
                 if quiet < needed:
                     pending.due = now + (needed - quiet)
                     continue
-            self._import(path, pending, signature)
+            if pending.check:
+                self._check(path, pending, signature)
+            else:
+                self._import(path, pending, signature)
 
     def _mtime_age(self, st: os.stat_result) -> float:
         if self._skew is None:
@@ -364,21 +473,8 @@ class FolderWatcher:
                 probe.unlink()
         self._skew = skew if abs(skew) < 1.0 else None
 
-    def _import(self, path: Path, pending: _Pending, signature: tuple[int, int]) -> None:
-        # Reject at once only what is surely complete: closed by its writer, or seen unchanged across a
-        # failed parse and another stability window.
-        may_reject = pending.closed or pending.held == signature
-        try:
-            quiet = path in self._stuck and self._stuck[path] == signature
-            result = self.pipeline.process(path, pending.hint, may_reject=may_reject, notify=not quiet)
-        except Exception as exc:
-            log.exception("pipeline failed on %s", path)
-            pending.attempts += 1
-            if pending.attempts == 1:
-                self._error(text(self.pipeline.lang, "ingest.notice.internal", file=path.name,
-                                 detail=type(exc).__name__))
-            pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
-            return
+    def _again(self, pending: _Pending, result: IngestResult) -> bool:
+        """RETRY and HELD: look again later. True when the result asks for that."""
         now = time.monotonic()
         if result.status == RETRY:
             # Changing while read, or not readable yet (locked by the writer): look again, backing off
@@ -387,20 +483,164 @@ class FolderWatcher:
             pending.signature, pending.since = result.signature, now
             pending.closed = False
             pending.due = now + min(float(self.settings.stable_seconds) * 2 ** pending.attempts, 300.0)
-            return
+            return True
         if result.status == HELD:
             pending.held, pending.closed = result.signature, False
             pending.signature, pending.since = result.signature, now
             pending.due = now + max(float(self.settings.stable_seconds), 0.5)
+            return True
+        return False
+
+    def _import(self, path: Path, pending: _Pending, signature: tuple[int, int, int]) -> None:
+        # Reject at once only what is surely complete: closed by its writer, or seen unchanged across a
+        # failed parse and another stability window.
+        may_reject = pending.closed or pending.held == signature
+        display = self.pipeline.display_name(path)
+        try:
+            quiet = path in self._stuck and self._stuck[path] == signature
+            result = self.pipeline.process(path, pending.hint, may_reject=may_reject, notify=not quiet)
+        except Exception as exc:
+            log.exception("pipeline failed on %s", path)
+            pending.attempts += 1
+            if pending.attempts == 1:
+                self._error(text(self.pipeline.lang, "ingest.notice.internal", file=files.readable(path.name),
+                                 detail=type(exc).__name__))
+            pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
+            return
+        if self._again(pending, result):
             return
         self._pending.pop(path, None)
-        if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is None and path.exists():
+        if result.status in (IMPORTED, DUPLICATE, REJECTED, REFUSED) and result.moved_to is None \
+                and os.path.lexists(path):
             self._stuck[path] = result.signature
         else:
             self._stuck.pop(path, None)
+        if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is not None:
+            self._watch_settling(result.moved_to, result, display, pending.hint)
         if result.status != GONE:
-            self.results.append(result)
-            del self.results[:-1000]
+            self._record(result)
+
+    def _record(self, result: IngestResult) -> None:
+        self.results.append(result)
+        del self.results[:-1000]
+
+    # ------------------------------------------------------------------ pruefen/
+    def _check(self, path: Path, pending: _Pending, signature: tuple[int, int, int]) -> None:
+        """Judge a file in pruefen/ and write NAME.pruefung.txt beside it — once per state of the file."""
+        if path in self._checked and self._checked[path] == signature:
+            self._pending.pop(path, None)
+            return
+        if path not in self._checked and self._report_is_current(path):
+            self._checked[path] = signature  # reported before a restart, unchanged since
+            self._pending.pop(path, None)
+            return
+        may_reject = pending.closed or pending.held == signature
+        try:
+            result = self.pipeline.check(path, pending.hint, may_reject=may_reject)
+        except Exception:
+            log.exception("check of %s failed", path)
+            pending.attempts += 1
+            pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
+            return
+        if self._again(pending, result):
+            return
+        self._pending.pop(path, None)
+        if result.status == GONE:
+            return
+        try:
+            self.pipeline.check_report(path, result)
+        except OSError as exc:
+            log.warning("could not write the check report beside %s: %s", path, exc)
+        self._checked[path] = result.signature or signature
+        self.checks.append(result)
+        del self.checks[:-1000]
+
+    def _report_is_current(self, path: Path) -> bool:
+        report = path.parent / check_report_name(path.name, files.name_max(path.parent))
+        try:
+            made, checked = os.lstat(report), os.lstat(path)
+        except OSError:
+            return False
+        return report.name.endswith(CHECK_SUFFIX) and stat.S_ISREG(made.st_mode) and \
+            made.st_mtime_ns >= checked.st_mtime_ns
+
+    # ------------------------------------------------------------------ after handling: a writer that paused
+    def _watch_settling(self, path: Path, result: IngestResult, display: str, hint: str | None) -> None:
+        try:
+            signature = files.signature(os.lstat(path))
+        except OSError:
+            return
+        now = time.monotonic()
+        self._settling.pop(path, None)
+        self._settling[path] = _Settling(path, result, display, hint, signature, since=now, due=now + self.settle)
+        while len(self._settling) > MAX_SETTLING:
+            del self._settling[next(iter(self._settling))]
+
+    def _verify(self) -> None:
+        """Compare archived and rejected files, once quiet, with what was handled; handle changed ones again."""
+        for key in list(self._settling):
+            if self._stop.is_set():
+                return
+            entry = self._settling.get(key)
+            now = time.monotonic()
+            if entry is None or entry.due > now:
+                continue
+            try:
+                st = os.lstat(entry.path)
+            except OSError:
+                del self._settling[key]  # moved away or deleted by someone: nothing left to compare
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                del self._settling[key]
+                continue
+            signature = files.signature(st)
+            if signature != entry.signature:
+                entry.signature, entry.changed, entry.due = signature, now, now + self.settle
+                continue
+            if entry.changed is not None or not entry.verified:
+                quiet_since = entry.changed if entry.changed is not None else entry.since
+                if now - quiet_since < self.settle:
+                    entry.due = quiet_since + self.settle
+                    continue
+                if not self._settle(key, entry):
+                    continue
+            age = now - entry.since
+            if age > self.verify_seconds:
+                self._settling.pop(entry.path, None)
+                continue
+            entry.due = now + min(max(age / 30.0, min(self.settle / 2, 2.0), 0.05), 60.0)
+
+    def _settle(self, key: Path, entry: _Settling) -> bool:
+        """Compare one quiet file with what was handled; False when it is no longer watched (or must wait)."""
+        try:
+            result = self.pipeline.recheck(entry.path, entry.result, entry.display, entry.hint)
+        except Exception:
+            log.exception("re-reading %s failed", entry.path)
+            del self._settling[key]
+            return False
+        now = time.monotonic()
+        if result is None:
+            entry.verified, entry.changed = True, None
+            return True
+        if result.status == RETRY:
+            entry.changed, entry.due = now, now + self.settle
+            return False
+        if result.status == GONE:
+            del self._settling[key]
+            return False
+        self._record(result)
+        place = result.moved_to or entry.path
+        try:
+            signature = files.signature(os.lstat(place))
+        except OSError:
+            del self._settling[key]
+            return False
+        del self._settling[key]
+        # Keep the first handling's name and keep watching: the writer may pause again.
+        entry.result = replace(result, file=entry.result.file)
+        entry.path, entry.signature, entry.changed, entry.verified = place, signature, None, True
+        self._settling[place] = entry
+        return True
 
     def _check_observer(self) -> None:
         if self._observer is None and not self._stop.is_set():
@@ -410,7 +650,7 @@ class FolderWatcher:
                 log.info("inbox %s still not available: %s", self.inbox, exc)
             else:
                 log.warning("inbox %s available again; watching", self.inbox)
-                self._scan(self.inbox)
+                self._scan_all()
             return
         observer = self._observer
         if observer is not None and not observer.is_alive() and not self._stop.is_set():
