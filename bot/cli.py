@@ -137,11 +137,11 @@ def _workspace(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE) or "arbeitsbereich")
 
 
-def _open(args: argparse.Namespace, *, guard_catalogue: bool = True) -> Monitor:
+def _open(args: argparse.Namespace, *, guard_catalogue: bool = True, remember: bool = True) -> Monitor:
     """The workspace for a command; broken settings, or a catalogue dropping stored data, end it with exit 1."""
     try:
         # The command's name is shown to other processes while this one holds the workspace.
-        return open_checked(_workspace(args), guard_catalogue=guard_catalogue,
+        return open_checked(_workspace(args), guard_catalogue=guard_catalogue, remember=remember,
                             role=getattr(args, "command", None) or "")
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
@@ -304,7 +304,7 @@ def cmd_pruefen(args: argparse.Namespace) -> int:
     """Judge files exactly like an import; nothing is stored, moved or archived; one line per file."""
     from watchers.pipeline import DUPLICATE, IMPORTED, Pipeline
 
-    monitor = _open(args)
+    monitor = _open(args, remember=False)  # a check leaves the store byte for byte as it is
     try:
         lang = monitor.settings.language
         # Works while `run` holds the store too: a check only reads it.

@@ -296,10 +296,12 @@ def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: 
     return "\n".join([text(lang, headline, path=path), *(problem_text(p, lang) for p in problems)])
 
 
-def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "", wait: float = 0.0) -> Monitor:
+def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "", wait: float = 0.0,
+                 remember: bool = True) -> Monitor:
     """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data.
 
-    `guard_catalogue=False` is for commands about the store itself (e.g. restoring a backup), not its content.
+    `guard_catalogue=False` is for commands about the store itself (e.g. restoring a backup), not its content;
+    `remember=False` for commands that promise to leave the store as it is (`pruefen`).
     """
     if is_workspace(workspace):
         settings, problems = load_settings(workspace)
@@ -311,7 +313,8 @@ def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "
         if drops:
             raise WorkspaceError(_refusal("cli.catalogue_refused", monitor.settings.catalogue_file, drops,
                                           monitor.settings.language))
-        monitor.remember_admins()
+        if remember:
+            monitor.remember_admins()
     except BaseException:
         monitor.close()
         raise

@@ -43,7 +43,7 @@ def test_long_utf8_names_are_archived_below_name_max_in_bytes(demo_monitor: Moni
     pipe = Pipeline(demo_monitor, Notices(), clock=lambda: NOW)
     for k in range(2):  # the second one needs a number: "…_2.xlsx" must fit as well
         path = demo_monitor.settings.inbox / UMLAUTS
-        path.write_bytes(xlsx([row("M31-u3-plaetze", f"2027-Q{k + 1}", "12")]))
+        path.write_bytes(xlsx([row("M31-u3-plaetze", f"2026-Q{k + 3}", "12")]))
         result = pipe.process(path)
         assert result.status == IMPORTED and not path.exists(), result.findings
         name = result.moved_to.name
