@@ -16,6 +16,12 @@ Decisions worth knowing:
 - Charts (HTML and PDF): one small-multiples figure per measure with at most MAX_PANELS indicators, because
   a matplotlib panel costs tens of milliseconds: at the benchmark size (14 × 20 indicators) one panel per
   indicator would take many seconds. Panels with more than charts.MAX_LINES areas draw a band and the median.
+  Measures share a row of three panels where they fit (render_report.chart_layout).
+- The demo workspace's report fits five A4 pages: the paper shows the answer, Markdown and the workbook hold
+  the detail. Sections with `formats` say where they stand: the overdue deliveries are one paragraph per office
+  on paper and a full list in the workbook; the social index is the matrix chart and the districts that need
+  attention on paper, every district in the workbook (commands/report_sozialindex.py). The social index and
+  the charts follow the tables, so that the tables fill the pages before them.
 """
 
 from __future__ import annotations
