@@ -19,11 +19,11 @@ from tabulate import tabulate
 
 from . import fmt
 from .charts import Panel, needs_legend, small_multiples
-from .report import Column, ReportData, Table
+from .report import ChartGroup, Column, ReportData, Table
 from .report_sozialindex import figures_html
 
-__all__ = ["MIME", "PdfUnavailable", "render", "render_html", "render_markdown", "render_pdf", "render_xlsx",
-           "xlsx_safe"]
+__all__ = ["MIME", "PdfUnavailable", "chart_layout", "render", "render_html", "render_markdown", "render_pdf",
+           "render_xlsx", "xlsx_safe"]
 
 MIME = {
     "md": "text/markdown; charset=utf-8",
@@ -34,7 +34,7 @@ MIME = {
 
 # Charts in the report: panels 2.33 in wide (three across the 178 mm text width of A4), drawn at 200 dpi so that
 # print and zoom stay sharp.
-CHART_COLUMNS, CHART_WIDTH, CHART_PANEL_HEIGHT, CHART_DPI = 3, 7.0, 2.05, 200
+CHART_COLUMNS, CHART_WIDTH, CHART_PANEL_HEIGHT, CHART_DPI = 3, 7.0, 1.65, 200
 PDF_VARIANT = "pdf/a-2a"  # archivable (PDF/A-2) and tagged for screen readers ("a"), as council systems ask
 
 
@@ -171,24 +171,59 @@ def _png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big")
 
 
+def chart_layout(groups: Sequence[ChartGroup]) -> list[tuple[ChartGroup, tuple[Panel, ...], int, bool, bool]]:
+    """The groups' panels laid into rows of CHART_COLUMNS slots: (group, panels, slots, first, last) per figure.
+
+    A group that fits the slots left in a row stands beside the one before; a group longer than a row fills the
+    row's rest when at least two slots are left, and goes on in the next row (titled as continued) - M 31's one
+    panel and M 33's five then take two rows, not three. A panel with a legend needs two slots.
+    """
+    out: list[tuple[ChartGroup, tuple[Panel, ...], int, bool, bool]] = []
+    free = CHART_COLUMNS
+
+    def slots(panels: Sequence[Panel]) -> int:
+        return max(len(panels), 2) if any(needs_legend(p) for p in panels) else len(panels)
+
+    for group in groups:
+        rest = list(group.panels)
+        first = True
+        while rest:
+            if slots(rest) <= free:
+                take = len(rest)
+            elif len(rest) > CHART_COLUMNS and free >= 2 and slots(rest[:free]) <= free:
+                take = free
+            elif free < CHART_COLUMNS:
+                free = CHART_COLUMNS  # a new row
+                continue
+            else:
+                take = min(len(rest), CHART_COLUMNS)
+                while take > 1 and slots(rest[:take]) > CHART_COLUMNS:
+                    take -= 1
+            chunk, rest = tuple(rest[:take]), rest[take:]
+            used = min(slots(chunk), CHART_COLUMNS)
+            out.append((group, chunk, used, first, not rest))
+            first = False
+            free -= used
+            if free <= 0:
+                free = CHART_COLUMNS
+    return out
+
+
 def _figures(report: ReportData) -> list[_Figure]:
     words = report.chart_words
     out: list[_Figure] = []
     if words is None:
         return out
-    for group in report.charts:
-        n = len(group.panels)
-        cols = min(CHART_COLUMNS, n)
-        # A panel with a legend gets two thirds of the width at least, so that its names stay legible.
-        span = max(cols, 2) if any(needs_legend(p) for p in group.panels) else cols
-        png = small_multiples(group.panels, words, title=group.title, lang=report.lang, columns=cols,
-                              width=CHART_WIDTH * span / CHART_COLUMNS, panel_height=CHART_PANEL_HEIGHT,
+    for group, panels, used, first, last in chart_layout(report.charts):
+        title = group.title if first or not group.continued else group.continued
+        png = small_multiples(panels, words, title=title, lang=report.lang, columns=len(panels),
+                              width=CHART_WIDTH * used / CHART_COLUMNS, panel_height=CHART_PANEL_HEIGHT,
                               dpi=CHART_DPI, small=True)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         # Every chart at the same scale: pixels / dpi = inches on paper.
         width_mm = round(_png_width(png) / CHART_DPI * 25.4, 1)
-        alt = f"{group.title}: " + "; ".join(_describe(p, report.lang) for p in group.panels)
-        out.append(_Figure(uri, alt, width_mm, group.more))
+        alt = f"{title}: " + "; ".join(_describe(p, report.lang) for p in panels)
+        out.append(_Figure(uri, alt, width_mm, group.more if last else ""))
     return out
 
 
@@ -218,11 +253,11 @@ def _environment() -> Any:
     return env
 
 
-def _section_figures(section: Any) -> Any:
+def _section_figures(section: Any, screen_only: bool = False) -> Any:
     """The charts a section carries (the social index), as markup built with escaped alt texts and captions."""
     from markupsafe import Markup
 
-    return Markup("\n".join(figures_html(section)))
+    return Markup("\n".join(figures_html(section, screen_only=screen_only)))
 
 
 @cache
@@ -230,8 +265,11 @@ def _stylesheet() -> str:
     return resources.files("commands").joinpath("templates/report.css").read_text(encoding="utf-8")
 
 
-def render_html(report: ReportData) -> str:
-    """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4 (page numbers in the margin)."""
+def render_html(report: ReportData, *, screen: bool = True) -> str:
+    """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4 (page numbers in the margin).
+
+    The charts for the screen alone are left out of print by the stylesheet, and out of the page with
+    `screen=False` (the PDF's)."""
     from markupsafe import Markup
 
     sections = []
@@ -245,7 +283,7 @@ def render_html(report: ReportData) -> str:
     return _environment().get_template("report.html.j2").render(
         report=report, sections=sections, summary=report.summary,
         figures=_figures(report) if any(s.key == "charts" for s, _ in sections) else [],
-        css=Markup(_stylesheet()), day_iso=report.today.isoformat())
+        css=Markup(_stylesheet()), day_iso=report.today.isoformat(), screen=screen)
 
 
 # ---------------------------------------------------------------- PDF (WeasyPrint)
@@ -255,7 +293,7 @@ _PDF_LOCK = threading.Lock()  # Pango and fontconfig are not made for layouts in
 def render_pdf(report: ReportData) -> bytes:
     """The HTML laid out on A4 by WeasyPrint: page numbers, date and "Stand" in the footer, table heads repeated
     on every page, no table row split across pages, as PDF/A-2a (archivable, tagged)."""
-    page = render_html(report)
+    page = render_html(report, screen=False)
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: the Pango library is missing

@@ -16,6 +16,12 @@ Decisions worth knowing:
 - Charts (HTML and PDF): one small-multiples figure per measure with at most MAX_PANELS indicators, because
   a matplotlib panel costs tens of milliseconds: at the benchmark size (14 × 20 indicators) one panel per
   indicator would take many seconds. Panels with more than charts.MAX_LINES areas draw a band and the median.
+  Measures share a row of three panels where they fit (render_report.chart_layout).
+- The demo workspace's report fits five A4 pages: the paper shows the answer, Markdown and the workbook hold
+  the detail. Sections with `formats` say where they stand: the overdue deliveries are one paragraph per office
+  on paper and a full list in the workbook; the social index is the matrix chart and the districts that need
+  attention on paper, every district in the workbook (commands/report_sozialindex.py). The social index and
+  the charts follow the tables, so that the tables fill the pages before them.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from storage.models import Indicator, Measure, Meeting, Step
 
@@ -38,6 +45,9 @@ from .periods import next as next_period
 from .registry import Caller, UsageError, command, take_measure
 from .reply import Attachment, Reply, ReplyBuilder
 from .state import State
+
+if TYPE_CHECKING:
+    from .report_sozialindex import SozialindexReport
 
 __all__ = [
     "FORMATS",
@@ -210,12 +220,14 @@ class IndicatorRow:
 
 @dataclass(frozen=True)
 class ChartGroup:
-    """The panels of one measure for the report; `more` names the indicators left out."""
+    """The panels of one measure for the report; `more` names the indicators left out; `continued` is the title
+    of its panels that the layout moves on to the next row."""
 
     measure: str
     title: str
     panels: tuple[Panel, ...]
     more: str = ""
+    continued: str = ""
 
 
 @dataclass(frozen=True)
@@ -446,14 +458,16 @@ def build_report(state: State, now: datetime | date, *, charts: bool = True) -> 
                 left_out.append(ind.name)
         if panels:
             more = t("charts.more", measure=m.number, names=", ".join(left_out), id=mid) if left_out else ""
-            groups.append(ChartGroup(mid, t("charts.title", measure=m.number), tuple(panels), more))
+            groups.append(ChartGroup(mid, t("charts.title", measure=m.number), tuple(panels), more,
+                                     t("charts.title_continued", measure=m.number)))
 
     late = [as_due(e, lang) for e in facts.expected if not e.delivered]
     stand = long_day(state, today)
     p1 = sum(1 for m in measures.values() if m.phase == 1)
     intro = (t("report.intro", n=len(measures)), t("report.phases", p1=p1, p2=len(measures) - p1))
 
-    summary = _summary(state, facts)
+    index = _sozialindex(state, charts=charts)  # social index hook (commands/report_sozialindex.py)
+    summary = _summary(state, facts, index.attention)
     sections = (
         _summary_section(state, summary),
         _meetings_section(state, held, note, stand),
@@ -461,11 +475,14 @@ def build_report(state: State, now: datetime | date, *, charts: bool = True) -> 
         _unscheduled_section(state, [measures[mid] for mid in unscheduled], titled),
         _protocols_section(state, protocols),
         _indicators_section(state, ind_rows, facts),
-        *([_charts_section(state, bool(groups))] if charts else []),
-        *_sozialindex_sections(state, today, charts=charts),  # social index hook (commands/report_sozialindex.py)
         _deliveries_section(state, facts.expected),
         _overdue_section(state, late, today),
+        _overdue_brief_section(state, late, today),
         _steps_section(state, facts),
+        # After the state of the measures: the social index (what the indicators say about the districts),
+        # then the charts; each keeps its heading with its first figure.
+        *index.sections,
+        *([_charts_section(state, bool(groups))] if charts else []),
     )
     clock = fmt.clock(moment.time()) if isinstance(now, datetime) else ""
     footer = (t("report.generated_at", day=fmt.day(today, lang), time=clock) if clock
@@ -482,11 +499,11 @@ def build_report(state: State, now: datetime | date, *, charts: bool = True) -> 
 
 
 # ---------------------------------------------------------------- sections
-def _sozialindex_sections(state: State, today: date, *, charts: bool) -> tuple[Section, ...]:
+def _sozialindex(state: State, *, charts: bool) -> SozialindexReport:
     # Social index hook: its sections live in their own module (imported here, it imports Section from us).
-    from .report_sozialindex import sozialindex_sections
+    from .report_sozialindex import sozialindex_report
 
-    return sozialindex_sections(state, today, charts=charts)
+    return sozialindex_report(state, charts=charts)
 
 
 # ---------------------------------------------------------------- the first page
@@ -545,7 +562,7 @@ def _steps_mark(state: State, steps: list[Step], today: date) -> Mark:
     return Mark("plan", t("sum.steps_open", n=len(steps)))
 
 
-def _summary(state: State, f: _Facts) -> Summary:
+def _summary(state: State, f: _Facts, sozialindex: str = "") -> Summary:
     t = state.t
     catalogue = state.catalogue
     late_by_indicator: dict[str, int] = {}
@@ -569,12 +586,16 @@ def _summary(state: State, f: _Facts) -> Summary:
     general = [s for s in f.steps if not s.measure]
     columns = tuple(t(f"sum.col.{k}") for k in ("measure", "title", "lead", "meeting", "protocol", "indicators",
                                                  "steps"))
-    return Summary(t("sec.summary"), tuple(groups), columns, t("sum.attention"), _attention(state, f, delivered),
-                   t("sum.legend"), t("att.none"), t("sum.general_steps", n=len(general)) if general else "")
+    attention = _attention(state, f, delivered, sozialindex)
+    return Summary(t("sec.summary"), tuple(groups), columns, t("sum.attention"), attention, t("sum.legend"),
+                   t("att.none"), t("sum.general_steps", n=len(general)) if general else "")
 
 
-def _attention(state: State, f: _Facts, delivered: set[str]) -> tuple[str, ...]:
-    """The things the committee should hear about, most pressing first, at most MAX_ATTENTION."""
+def _attention(state: State, f: _Facts, delivered: set[str], sozialindex: str = "") -> tuple[str, ...]:
+    """The things the committee should hear about, most pressing first, at most MAX_ATTENTION.
+
+    `sozialindex` is the social index's item (districts in "sehr niedrig" or "negativ"): the one finding about
+    the city rather than the work, it comes after what someone must do now and before the gaps in the set-up."""
     t, lang = state.t, state.lang
     catalogue = state.catalogue
     items: list[str] = []
@@ -601,6 +622,8 @@ def _attention(state: State, f: _Facts, delivered: set[str]) -> tuple[str, ...]:
         parts = [t("att.step_item", measure=_number(s.measure) if s.measure else t("report.all_measures"),
                    day=fmt.day(s.due, lang)) for s in late_steps]
         items.append(t("att.steps", n=len(late_steps), items=", ".join(parts)))
+    if sozialindex:
+        items.append(sozialindex)
     with_protocol = {p.measure for p in f.protocols}
     no_protocol = [_number(mid) for mid, a in f.agenda.items() if a.status == HELD and mid not in with_protocol]
     if no_protocol:
@@ -825,7 +848,25 @@ def _overdue_section(state: State, late: list[Due], today: date) -> Section:
     cols = (_col(state, "office", width=16), _col(state, "measure", width=10), _col(state, "indicator", width=44),
             _col(state, "period", width=16), _col(state, "due", "date", 12))
     return Section("overdue", t("sec.overdue"), t("sheet.overdue"), Table(cols, rows),
-                   empty=t("overdue.none", day=fmt.day(today, state.lang)))
+                   empty=t("overdue.none", day=fmt.day(today, state.lang)), formats=frozenset({"md", "xlsx"}))
+
+
+def _overdue_brief_section(state: State, late: list[Due], today: date) -> Section:
+    """For the committee (HTML, PDF): per office the measures and periods overdue, in one paragraph; the
+    indicators stand in the indicators table, the list in full in the workbook and in Markdown."""
+    t = state.t
+    per_office: dict[str, dict[tuple[str, str], int]] = {}
+    for d in sorted(late, key=lambda d: (d.office.casefold(), d.measure, d.due, d.period)):
+        key = (_number(d.measure), d.label or period_label(d.period, state.lang))
+        counts = per_office.setdefault(d.office or t("report.no_office"), {})
+        counts[key] = counts.get(key, 0) + 1
+    items = [t("overdue.brief_office", office=office,
+               measures=", ".join(t("overdue.brief_measure", measure=m, period=p, n=n) for (m, p), n in counts.items()))
+             for office, counts in per_office.items()]
+    before = (t("overdue.brief", n=len(late), items="; ".join(items), sheet=t("sheet.overdue")),) if late else ()
+    return Section("overdue_brief", t("sec.overdue"), "", None, before=before,
+                   empty="" if late else t("overdue.none", day=fmt.day(today, state.lang)),
+                   formats=frozenset({"html", "pdf"}))
 
 
 def _steps_section(state: State, f: _Facts) -> Section:

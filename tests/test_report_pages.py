@@ -20,8 +20,10 @@ import pytest
 from PIL import Image
 
 from bot.workspace import Monitor, create_workspace
-from commands.render_report import PdfUnavailable, render_html, render_pdf
-from commands.report import ReportData, build_report
+from commands.charts import Line, Panel
+from commands.render_report import PdfUnavailable, chart_layout, render_html, render_markdown, render_pdf
+from commands.report import ChartGroup, ReportData, build_report
+from commands.sozialindex import index_result
 
 from .conftest import ROOT, at
 
@@ -117,12 +119,17 @@ def test_the_demo_pdf_fits_five_a4_pages_each_with_page_number_and_stand(demo_pd
         assert "Erstellt vom Sozialmonitor am 25.11.2026 um 10:00 Uhr." in text, k
 
 
-def test_the_first_page_answers_where_we_stand(demo_pdf: Path) -> None:
+def test_the_first_page_answers_where_we_stand(demo: Monitor, demo_pdf: Path) -> None:
     texts = page_texts(demo_pdf)
     first = flat(texts[0])
     assert "Auf einen Blick" in first and "Für den Ausschuss" in first
     for word in ("Pflege", "Wohnen", "Soziale Lage", "Bildung", *MEASURES):
         assert word in first, word
+    # The social index's most urgent point is one of the items for the committee.
+    urgent = [d.area for d in index_result(demo.state).rated
+              if d.status_class == "sehr niedrig" or d.dynamics_class == "negativ"]
+    item = first[first.index("Sozialindex 2025:"): first.index("(siehe „Sozialindex“)")]
+    assert urgent and all(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", item) for name in urgent), item
     # The details begin on the second page: the meetings table with the full titles.
     assert "Besprechungen" not in first.split("Auf einen Blick", 1)[0]
     second = flat(texts[1])
@@ -155,6 +162,67 @@ def test_pages_rendered_show_status_marks_charts_and_nothing_beyond_the_margins(
     images = [r for r in rows if r[2] == "image"]
     assert len(images) >= 3  # M 21, M 31, M 33
     assert all(int(r[12]) >= 190 and int(r[13]) >= 190 for r in images), rows
+
+
+def district_names(text: str, areas: list[str]) -> list[str]:
+    """The areas named in `text`, in the order of their first mention ("Pfaffendorf" is not in "Pfaffendorfer")."""
+    found = []
+    for area in areas:
+        match = re.search(rf"(?<!\w){re.escape(area)}(?!\w)", text)
+        if match:
+            found.append((match.start(), area))
+    return [area for _, area in sorted(found)]
+
+
+def test_the_pdf_social_index_lists_exactly_the_attention_districts(demo: Monitor, demo_pdf: Path) -> None:
+    """The matrix is a picture: the district names in the PDF's text of the section are the table's."""
+    result = index_result(demo.state)
+    expected = [d.area for d in result.districts if d.status_class in ("niedrig", "sehr niedrig")
+                or d.dynamics_class == "negativ" or not d.rated or d.dynamics_class is None]
+    text = flat(" ".join(page_texts(demo_pdf)))
+    section = text[text.index("Sozialindex (Monitoring der sozialen Belastung)"):]
+    table = section[section.index("Aufmerksamkeit brauchen"): section.index("Die übrigen")]
+    assert district_names(table, [d.area for d in result.districts]) == expected
+    others = len(result.districts) - len(expected)
+    assert f"Die übrigen {others} Stadtteile" in section and "/bericht xlsx" in section
+
+
+def test_the_paper_names_each_overdue_delivery_by_office_the_workbook_lists_them(demo: Monitor) -> None:
+    report = build_report(demo.state, MOMENT)
+    full = report.section("overdue")
+    assert full.formats == {"md", "xlsx"} and len(full.table.rows) >= 5
+    brief = report.section("overdue_brief")
+    paragraph = brief.before[0]
+    assert paragraph.startswith(f"{len(full.table.rows)} Lieferungen sind überfällig")
+    # Every row of the full list (office, measure, period) is in the paragraph, under its office.
+    parts = dict(part.split(": ", 1) for part in
+                 paragraph.split("Zeitraum: ", 1)[1].rsplit(". Die Indikatoren", 1)[0].split("; "))
+    for office, measure, _, period, _ in full.table.rows:
+        assert f"{measure} ({period}" in parts[office], (office, measure, period)
+    assert len(parts) == len({row[0] for row in full.table.rows})
+    page = render_html(report)
+    assert '<table class="t-overdue' not in page and paragraph.split(":", 1)[0] in page
+    assert "| Amt 50 " in render_markdown(build_report(demo.state, MOMENT, charts=False))
+
+
+def test_chart_groups_share_rows_and_a_long_group_goes_on_titled_as_continued() -> None:
+    def panel(title: str, areas: int = 0) -> Panel:
+        lines = (Line("", (1.0, 2.0), emphasis=True), *(Line(f"G{k}", (1.0, 2.0)) for k in range(areas)))
+        return Panel(title, "Anzahl", ("2024", "2025"), lines)
+
+    groups = [ChartGroup("M21", "M 21", (panel("a"), panel("b"), panel("c")), continued="M 21 (Forts.)"),
+              ChartGroup("M31", "M 31", (panel("d"),), continued="M 31 (Forts.)"),
+              ChartGroup("M33", "M 33", (panel("e", areas=7), panel("f"), panel("g"), panel("h"), panel("i")),
+                         more="weitere", continued="M 33 (Forts.)")]
+    layout = [(g.measure, [p.title for p in panels], slots, first, last)
+              for g, panels, slots, first, last in chart_layout(groups)]
+    assert layout == [("M21", ["a", "b", "c"], 3, True, True), ("M31", ["d"], 1, True, True),
+                      ("M33", ["e", "f"], 2, True, False), ("M33", ["g", "h", "i"], 3, False, True)]
+    # A panel with a legend needs two slots: beside one other panel it does not start in a row's last slot.
+    legend_first = [ChartGroup("M31", "M 31", (panel("d"), panel("x"))),
+                    ChartGroup("M33", "M 33", (panel("e", areas=7), panel("f"), panel("g"), panel("h")))]
+    assert [([p.title for p in panels], slots) for _, panels, slots, _, _ in chart_layout(legend_first)] == [
+        (["d", "x"], 2), (["e", "f", "g"], 3), (["h"], 1)]
 
 
 def test_table_headers_repeat_on_every_page_and_no_row_is_split(tmp_path: Path) -> None:
@@ -205,6 +273,13 @@ def test_chromium_prints_the_demo_html_on_at_most_five_a4_pages(demo: Monitor, t
     assert "Auf einen Blick" in texts[0] and all(m in texts[0] for m in MEASURES)
     assert f"Seite 1 von {n}" in texts[0]  # the page footer of the stylesheet, printed by the browser too
     assert "Besprechungen" in texts[1]
+    # The social index prints its table of the attention districts; the small multiples are for the screen only.
+    printed = " ".join(texts)
+    assert "Aufmerksamkeit brauchen" in printed and "Die übrigen" in printed
+    caption = "Die Stadtteile der Tabelle, die belastetsten zuerst"
+    assert caption not in printed
+    page = html_file.read_text(encoding="utf-8")
+    assert 'class="chart si screen-only"' in page and caption in page
 
 
 DOCS = {"bericht-pdf-seite1.png": "PDF", "bericht-html.png": "HTML", "bericht-xlsx.png": "XLSX",

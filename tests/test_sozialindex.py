@@ -4,10 +4,12 @@ catalogue section, /sozialindex in chat, the export, the admins' notice after a 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -20,9 +22,9 @@ from openpyxl import load_workbook
 
 from bot.workspace import Monitor, create_workspace
 from commands import Caller, dispatch
-from commands.render_report import render
+from commands.render_report import render, render_html
 from commands.report import build_report
-from commands.sozialindex import META_KEY, record
+from commands.sozialindex import META_KEY, index_result, record, unrated_reason
 from commands.sozialindex_charts import CELL_COLOURS, LINE_COLOURS, severity
 from commands.sozialindex_export import export_csv, export_xlsx
 from storage.catalogue import parse_catalogue, render_catalogue, render_sozialindex
@@ -30,7 +32,9 @@ from storage.models import Indicator, Observation, Office
 from storage.sozialindex import (
     DYNAMICS_CLASSES,
     STATUS_CLASSES,
+    DistrictScore,
     IndexConfig,
+    IndexResult,
     available_years,
     cell_code,
     classify_dynamics,
@@ -430,8 +434,6 @@ def test_export_xlsx_holds_numbers_and_inert_text(index_monitor: Monitor) -> Non
 
 def test_export_functions_agree(index_monitor: Monitor) -> None:
     _deliver(index_monitor, "si.csv", _csv(_rows(V2016, 2016) + _rows(V2018, 2018)))
-    from commands.sozialindex import index_result
-
     result = index_result(index_monitor.state)
     text = export_csv(index_monitor.state, result).decode("utf-8-sig")
     wb = load_workbook(io.BytesIO(export_xlsx(index_monitor.state, result)))
@@ -491,22 +493,106 @@ def test_no_notice_before_a_year_has_every_indicator(index_monitor: Monitor) -> 
 def test_report_section_table_matrix_and_charts(index_monitor: Monitor) -> None:
     _deliver(index_monitor, "si.csv", _csv(_rows(V2016, 2016) + _rows(V2018, 2018)))
     report = build_report(index_monitor.state, NOW.date(), charts=True)
+    # The workbook and Markdown: every district, and the matrix as a table.
     table = report.section("sozialindex")
+    assert table.formats == {"md", "xlsx"}
     assert [row[0] for row in table.table.rows] == ["E", "B", "D", "C", "A"]
     assert table.table.rows[0][1:6] == ("niedrig", 1.09, "positiv", -1.66, "3 +")
     assert any("Monitoring Soziale Stadtentwicklung" in p for p in table.before)
-    assert len(table.figures) == 2 and all(f.png.startswith(b"\x89PNG") for f in table.figures)
     matrix = report.section("sozialindex_matrix")
+    assert matrix.formats == {"md", "xlsx"}
     assert [c.title for c in matrix.table.columns][1:] == ["positiv", "stabil", "negativ"]
     assert matrix.table.rows[1] == ("mittel", "", "D, C", "B")
+    # The committee: E ("niedrig") and B ("negativ") only; A, C and D are counted, not listed.
+    brief = report.section("sozialindex_brief")
+    assert brief.formats == {"html", "pdf"}
+    assert [row[0] for row in brief.table.rows] == ["E", "B"]
+    assert brief.table.rows[0][1:3] == ("niedrig (+1,09)", "positiv (−1,66)")
+    assert brief.table.rows[1][1:3] == ("mittel (−0,60)", "negativ (+1,03)")
+    assert brief.table_intro.startswith("Aufmerksamkeit brauchen 2 Stadtteile")
+    assert "Die übrigen 3 Stadtteile haben den Status „hoch“ (1) oder „mittel“ (2)" in brief.after[0]
+    assert "Blatt „Sozialindex“" in brief.after[0] and "sozialindex\u00a0export" in brief.after[0]
+    matrix_chart, multiples = brief.figures
+    assert not matrix_chart.screen_only and multiples.screen_only
+    assert matrix_chart.png.startswith(b"\x89PNG") and multiples.png.startswith(b"\x89PNG")
+    assert matrix_chart.width_mm == pytest.approx(177.8, abs=0.2)  # drawn at the A4 text width, type at its size
 
     html_text = render(report, "html")[0].decode("utf-8")
     assert html_text.count('alt="Sozialindex 2018: Stadtteile nach Status und Dynamik (seit 2016)"') == 1
-    assert 'alt="Index-Indikatoren je Stadtteil 2016–2018' in html_text
+    assert html_text.count('alt="Index-Indikatoren je Stadtteil 2016–2018') == 1
+    assert '<figure class="chart si screen-only"' in html_text
+    assert "<h2>Sozialindex: Stadtteile nach Status und Dynamik</h2>" not in html_text  # the chart shows it
+    paper = render_html(report, screen=False)  # what the PDF lays out
+    assert 'alt="Index-Indikatoren je Stadtteil' not in paper and 'alt="Sozialindex 2018' in paper
     md = render(build_report(index_monitor.state, NOW.date(), charts=False), "md")[0].decode("utf-8")
-    assert "## Sozialindex (Monitoring der sozialen Belastung)" in md and "| E " in md
+    assert "## Sozialindex (Monitoring der sozialen Belastung)" in md and "| E " in md and "| A " in md
+    assert "## Sozialindex: Stadtteile nach Status und Dynamik" in md
     wb = load_workbook(io.BytesIO(render(build_report(index_monitor.state, NOW.date(), charts=False), "xlsx")[0]))
     assert "Sozialindex" in wb.sheetnames and "Sozialindex-Matrix" in wb.sheetnames
+    assert [r[0] for r in wb["Sozialindex"].iter_rows(min_row=2, max_col=1, values_only=True)] == list("EBDCA")
+
+
+def _attention_rule(d) -> bool:
+    """The brief's rule, written out here on its own: status niedrig/sehr niedrig or dynamics negativ."""
+    return d.status_class in ("niedrig", "sehr niedrig") or d.dynamics_class == "negativ"
+
+
+def test_the_committee_reads_exactly_the_attention_districts_and_the_workbook_keeps_all(
+        demo_monitor: Monitor) -> None:
+    state = demo_monitor.state
+    result = index_result(state)
+    expected = [d.area for d in result.districts if _attention_rule(d) or not d.rated or d.dynamics_class is None]
+    others = [d.area for d in result.districts if d.area not in expected]
+    assert len(expected) >= 3 and len(others) >= 3 and any(not d.rated for d in result.districts)
+    moment = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
+    report = build_report(state, moment)
+
+    brief = report.section("sozialindex_brief")
+    assert [row[0] for row in brief.table.rows] == expected
+    html_text = render_html(report)
+    section = html_text[html_text.index('<section id="sozialindex"'):]
+    section = section[: section.index("</section>")]
+    tbody = section[section.index("<tbody>"): section.index("</tbody>")]
+    assert re.findall(r"<tr><td>([^<]*)</td>", tbody) == expected
+    unrated = next(d for d in result.districts if not d.rated)
+    assert unrated_reason(state, result, unrated) in html.unescape(tbody)
+    assert f"Die übrigen {len(others)} Stadtteile" in section
+
+    # The first page names the districts in "sehr niedrig" and those with "negativ" dynamics.
+    item = next(a for a in report.summary.attention if a.startswith(f"Sozialindex {result.year}:"))
+    urgent = [d.area for d in result.rated if d.status_class == "sehr niedrig" or d.dynamics_class == "negativ"]
+    assert urgent and all(name in item for name in urgent)
+
+    # The workbook and Markdown keep every district.
+    data = render(build_report(state, moment, charts=False), "xlsx")[0]
+    sheet = load_workbook(io.BytesIO(data))["Sozialindex"]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, max_col=1, values_only=True)] == [
+        d.area for d in result.districts]
+    assert len(result.districts) == 30
+    md = render(build_report(state, moment, charts=False), "md")[0].decode("utf-8")
+    block = md[md.index("## Sozialindex (Monitoring"): md.index("## Sozialindex: Stadtteile")]
+    assert all(f"| {d.area} " in block for d in result.districts)
+
+
+def test_the_first_page_gives_a_number_where_names_would_not_fit_two_lines(state) -> None:
+    from commands.report_sozialindex import _attention
+
+    def district(area: str, status: str, dynamics: str) -> DistrictScore:
+        return DistrictScore(area, (), 1.0, 1.0, status, dynamics)
+
+    few = IndexResult(CONFIG, 2025, 2023, (district("Lay", "sehr niedrig", "negativ"),
+                                           district("Mitte", "mittel", "negativ"),
+                                           district("Süd", "hoch", "stabil")))
+    assert _attention(state, few) == (
+        "Sozialindex 2025: Status „sehr niedrig“ in Lay; Dynamik „negativ“ (stärker verschlechtert als die übrigen "
+        "Stadtteile) in Lay und Mitte (siehe „Sozialindex“).")
+    many = IndexResult(CONFIG, 2025, 2023, (
+        district("A", "sehr niedrig", "stabil"), district("B", "sehr niedrig", "stabil"),
+        *(district(f"N{k}", "mittel", "negativ") for k in range(7))))
+    text = _attention(state, many)
+    assert "Status „sehr niedrig“ in A und B" in text and "in 7 Stadtteilen" in text and "N1" not in text
+    calm = IndexResult(CONFIG, 2025, 2023, (district("Süd", "hoch", "stabil"),))
+    assert _attention(state, calm) == ""
 
 
 def test_report_without_sozialindex_has_no_such_section(state) -> None:
