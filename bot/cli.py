@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -10,10 +11,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from commands import Caller, dispatch, fmt
-from commands.reminders import recipient_label
 from commands.reply import Reply
 from commands.texts import text
 from storage.config import load_settings
+from storage.jsonstore import StoreUnreadable
 
 from .render import render_plain
 from .workspace import Monitor, WorkspaceError, create_workspace, is_workspace, problem_text
@@ -21,6 +22,13 @@ from .workspace import Monitor, WorkspaceError, create_workspace, is_workspace, 
 __all__ = ["main"]
 
 ENV_WORKSPACE = "SOZIALMONITOR_WORKSPACE"
+
+
+def recipient_label(state, person: str) -> str:  # type: ignore[no-untyped-def]
+    # Imported on use: commands.reminders brings the holiday tables, which `ask "/status"` never needs.
+    from commands.reminders import recipient_label as label
+
+    return label(state, person)
 
 
 class CliError(Exception):
@@ -49,9 +57,11 @@ def _workspace(args: argparse.Namespace) -> Path:
 
 def _open(args: argparse.Namespace) -> Monitor:
     try:
-        return Monitor.open(_workspace(args))
+        monitor = Monitor.open(_workspace(args))
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
+    vars(args).setdefault("_opened", []).append(monitor)  # kept until main() ends the process (see _exit)
+    return monitor
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -322,11 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `sozialmonitor` command. Called without `argv` (the installed command, `python -m bot`), a command
+    other than `run` ends the process right after its output is flushed (see `_exit`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    status = _call(args)
+    if argv is None and args.command != "run":
+        _exit(status)
+    return status
+
+
+def _call(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except CliError as exc:
@@ -335,11 +354,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(text(_lang(), "cli.interrupted") + "\n")
         return 130
+    except StoreUnreadable as exc:
+        # Rows are read on first use: a segment damaged after the store was opened is found only now.
+        if exc.backup:
+            message = text(_lang(), "store_unreadable", path=exc.path, reason=exc.reason, backup=exc.backup)
+        else:
+            message = text(_lang(), "store_unreadable_no_backup", path=exc.path, reason=exc.reason,
+                           folder=exc.path.parent / "sicherungen")
+        sys.stderr.write(message + "\n")
+        return 1
     except Exception as exc:
         # Never a traceback for the user: it goes to a log file, the user gets one sentence saying where.
         log_file = _crash_log(args)
         sys.stderr.write(text(_lang(), "cli.unexpected", what=type(exc).__name__, log=log_file) + "\n")
         return 1
+
+
+def _exit(status: int) -> NoReturn:
+    """End the process without tearing down its heap object by object.
+
+    With a large store in memory (a report reads every value) the interpreter's orderly teardown frees millions of
+    objects one at a time, which took longer than the command itself. Everything that must reach the disk is
+    written and closed by then (store, outbox, output files); stdout and stderr are flushed here.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more can be said there
+            pass
+    logging.shutdown()
+    os._exit(status)
 
 
 def _crash_log(args: argparse.Namespace) -> Path:
