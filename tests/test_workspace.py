@@ -123,3 +123,19 @@ def test_open_refuses_a_damaged_store_and_names_the_backup(workspace: Path) -> N
         Monitor.open(workspace, env={})
     message = str(exc.value)
     assert str(store_file) in message and "sicherungen" in message and "cp " in message
+
+
+def test_observations_are_frozen_out_of_the_collector_once_loaded(demo_workspace: Path) -> None:
+    import gc
+
+    with_coverage = Monitor.open(demo_workspace, env={})  # init wrote the coverage: nothing read yet
+    with_coverage.close()
+    before = gc.get_freeze_count()
+    monitor = Monitor.open(demo_workspace, env={})
+    try:
+        assert gc.get_freeze_count() == before  # /status needs no rows: nothing loaded, nothing frozen
+        assert monitor.store.observations("M21-sozialwohnungen")  # the first command that needs rows
+        assert gc.get_freeze_count() > before
+    finally:
+        monitor.close()
+    assert gc.get_freeze_count() == 0
