@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from commands import Caller, dispatch, fmt
+from commands import Caller, State, dispatch, fmt
 from commands.reply import Reply
 from commands.texts import text
 from storage.config import load_settings
@@ -24,7 +24,7 @@ __all__ = ["main"]
 ENV_WORKSPACE = "SOZIALMONITOR_WORKSPACE"
 
 
-def recipient_label(state, person: str) -> str:  # type: ignore[no-untyped-def]
+def recipient_label(state: State, person: str) -> str:
     # Imported on use: commands.reminders brings the holiday tables, which `ask "/status"` never needs.
     from commands.reminders import recipient_label as label
 
