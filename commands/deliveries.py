@@ -157,8 +157,7 @@ def as_due(e: Expected, lang: str) -> Due:
 
 def overdue(state: State, measure: str | None, today: date) -> list[Due]:
     """Deliveries past their due date and not yet delivered (all measures when `measure` is None), oldest first."""
-    late = [Due(ind.id, ind.measure, ind.office, p.key, due_date(p, ind.due_days), p.label(state.lang))
-            for ind in _indicators(state, measure) for p in _missing_for(state, ind, today)]
+    late = [_due(ind, p, state.lang) for ind in _indicators(state, measure) for p in _missing_for(state, ind, today)]
     return sorted(late, key=lambda d: (d.due, d.measure, d.indicator))
 
 
@@ -167,8 +166,7 @@ def next_due(state: State, indicator: Indicator, today: date) -> Due | None:
     missing = _missing_for(state, indicator, today)
     if missing:
         p = missing[0]
-        return Due(indicator.id, indicator.measure, indicator.office, p.key, due_date(p, indicator.due_days),
-                   p.label(state.lang))
+        return _due(indicator, p, state.lang)
     held = state.store.coverage(indicator.id)
     delivered = held.periods if held is not None else frozenset()
     period = periods.next(last_due_period(indicator, today))
@@ -197,12 +195,11 @@ def completeness(state: State, today: date, measure: str | None = None) -> list[
                 group = groups[(ind.office, last.kind, n)] = [0, []]
             group[0] += 1
         for p in _missing_for(state, ind, today):
-            groups[(ind.office, p.kind, _number(p))][1].append(
-                Due(ind.id, ind.measure, ind.office, p.key, due_date(p, ind.due_days), p.label(state.lang)))
+            groups[(ind.office, p.kind, _number(p))][1].append(_due(ind, p, state.lang))
     out = []
     for (office, kind, n), (expected, missing) in groups.items():
         missing.sort(key=lambda d: (d.due, d.measure, d.indicator))
-        out.append(Completeness(office, _of_number(kind, n), expected, expected - len(missing), tuple(missing)))
+        out.append(_completeness(office, _of_number(kind, n), expected, tuple(missing)))
     incomplete = sorted((c for c in out if c.missing), key=lambda c: (c.oldest_due, c.office, c.period))
     complete = sorted((c for c in out if not c.missing), key=lambda c: (c.period.end, c.office), reverse=True)
     return incomplete + complete
@@ -220,6 +217,18 @@ def _number(period: Period) -> int:
 def _of_number(kind: str, n: int) -> Period:
     year, number = divmod(n, _PER_YEAR[kind])
     return Period.of(kind, year, number + 1)
+
+
+@lru_cache(maxsize=16384)
+def _due(indicator: Indicator, period: Period, lang: str) -> Due:
+    # Due records are immutable values: the same ones are asked for on every /status until they are delivered.
+    return Due(indicator.id, indicator.measure, indicator.office, period.key, due_date(period, indicator.due_days),
+               period.label(lang))
+
+
+@lru_cache(maxsize=16384)
+def _completeness(office: str, period: Period, expected: int, missing: tuple[Due, ...]) -> Completeness:
+    return Completeness(office, period, expected, expected - len(missing), missing)
 
 
 @lru_cache(maxsize=4096)
