@@ -18,7 +18,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The project before bench/ (the script's folder): `bot` is the package, not bench/bot.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import fmt_ms, fmt_s, median, pct, process_env, sozialmonitor, timed_processes, verdict
 from stores import workspace_with

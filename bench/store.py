@@ -20,7 +20,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The project before bench/ (the script's folder): `bot` is the package, not bench/bot.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import (
     ROOT,
