@@ -156,7 +156,7 @@ def bulk(base: Path, n_rows: int, n_store: int, runs: int) -> list[list]:
     whole = timed_processes(
         {"ingest": [*sozialmonitor(), "--workspace", str(ws), "ingest", str(csv)],
          "floor": [sys.executable, "-c", FLOOR, str(csv), str(daten)]},
-        runs, before={"ingest": restore}, env=process_env())
+        runs, before={"ingest": restore, "floor": restore}, env=process_env())
     rows.append([f"sozialmonitor ingest, whole process, into {n_store:,}", f"{n_rows:,}", fmt_s(whole["ingest"]),
                  f"{median(whole['ingest']) / median(whole['floor']):.2f}x floor"])
     rows.append(["floor process: pandas import + read_csv + read every segment + one dump", "",
