@@ -247,6 +247,7 @@ class Store:
         if hashlib.sha256(raw).hexdigest() != doc["segment_sha256"]:
             raise unreadable("hat nicht den gespeicherten Inhalt (Prüfsumme)") from None
         if not parse:
+            self._verified[doc["segment"]] = True
             return []
         try:
             rows = orjson.loads(raw)[SEGMENT_TABLE]["1"]["rows"]
