@@ -159,7 +159,7 @@ def main() -> int:
         print()
         print(tabulate(table, headers=[f"whole process, {n:,} observations", "seconds", "× floor"],
                        tablefmt="github", disable_numparse=True))
-        verdict("report", f"report at {n:,}, whole process (report and charts: others' item)", "—",
+        verdict("report", f"report at {n:,}, whole process (depends on the report and charts)", "—",
                 ", ".join(f"{fmt} {median(whole[fmt]):.2f} s" for fmt in ("md", "html", "xlsx"))
                 + f"; floor {median(whole['floor']):.2f} s", None)
     return 0
