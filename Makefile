@@ -29,7 +29,9 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
-	for b in store store_write ingest bot report; do $(BIN)/python bench/$$b.py || exit 1; done
+	rm -f bench/results/verdicts.jsonl
+	for b in store coverage store_write ingest bot report; do $(BIN)/python bench/$$b.py || exit 1; done
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

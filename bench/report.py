@@ -1,16 +1,17 @@
-"""Report benchmark: build and render the committee report at 14 measures × 20 indicators × 30 areas × 40 periods.
+"""Report benchmark: build and render the committee report at 14 measures × 20 indicators × 30 areas × 12 periods
+(10^5 observations), in-process and as `sozialmonitor report` whole processes.
 
 The store is built synthetically through Store.add_delivery (one delivery per indicator) in a temp workspace.
 Baselines measured in the same run: reading every current value once as Observation records
-(Store.observations for all indicators) and the report of a freshly initialised workspace (the document's size).
-The report itself reads through Store.series (plain tuples), shown beside it.
-Usage: python bench/report.py [--measures 14] [--indicators 20] [--areas 30] [--periods 40] [--reps 3]
+(Store.observations for all indicators) and the report of a freshly initialised workspace (the document's size);
+for the whole processes, a floor process that opens the workspace and reads every current value (Store.series),
+run interleaved with them. Every figure is the median (range) of --reps runs.
+Usage: python bench/report.py [--measures 14] [--indicators 20] [--areas 30] [--periods 12] [--reps 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -18,8 +19,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # before bench/ (the script's folder): `bot` is the package, not bench/bot.py
 
+from common import fmt_s, median, process_env, sozialmonitor, timed_processes, verdict  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from bot.workspace import Monitor, create_workspace  # noqa: E402
@@ -30,6 +32,17 @@ from storage.catalogue import render_catalogue  # noqa: E402
 from storage.models import Indicator, Office  # noqa: E402
 from storage.seed import MEASURES  # noqa: E402
 from storage.store import Store  # noqa: E402
+
+# What any report must do at least: start, open the workspace, read every current value once.
+FLOOR = """
+import sys
+from pathlib import Path
+from bot.workspace import Monitor
+monitor = Monitor.open(Path(sys.argv[1]))
+values = sum(len(points) for i in monitor.catalogue.indicators for points in monitor.store.series(i).values())
+monitor.close()
+print(values)
+"""
 
 TODAY = date(2019, 3, 15)
 OFFICES = [Office(f"Amt {n}", f"Bench: Amt {n}") for n in (10, 12, 40, 50, 61)]
@@ -61,13 +74,17 @@ def build(workspace: Path, measures: int, per_measure: int, areas: int, periods:
     return n
 
 
-def best(fn, reps: int) -> float:
+def runs(fn, reps: int) -> list[float]:
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times) if len(times) < 3 else statistics.median(times)
+    return times
+
+
+def cell(values: list[float]) -> str:
+    return f"{median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
 def main() -> int:
@@ -75,8 +92,8 @@ def main() -> int:
     parser.add_argument("--measures", type=int, default=14)
     parser.add_argument("--indicators", type=int, default=20)
     parser.add_argument("--areas", type=int, default=30)
-    parser.add_argument("--periods", type=int, default=40)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--periods", type=int, default=12)
+    parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,42 +106,62 @@ def main() -> int:
               f"({args.measures}×{args.indicators}×{args.areas}×{args.periods})")
 
         rows = []
+        reps = args.reps
         with _opened(fresh_ws) as fresh:
-            base_fresh = best(lambda: render_html(build_report(fresh.state, date(2018, 9, 21))), args.reps)
+            base_fresh = runs(lambda: render_html(build_report(fresh.state, date(2018, 9, 21))), reps)
         with _opened(big_ws) as big:
             state = big.state
             ids = list(state.catalogue.indicators)
-            access = best(lambda: [state.store.observations(i) for i in ids], args.reps)
-            lean = best(lambda: [state.store.series(i) for i in ids], args.reps)
-            model = best(lambda: build_report(state, TODAY, charts=False), args.reps)
-            model_charts = best(lambda: build_report(state, TODAY), args.reps)
+            access = runs(lambda: [state.store.observations(i) for i in ids], reps)
+            lean = runs(lambda: [state.store.series(i) for i in ids], reps)
+            model = runs(lambda: build_report(state, TODAY, charts=False), reps)
+            model_charts = runs(lambda: build_report(state, TODAY), reps)
             report = build_report(state, TODAY, charts=False)
             with_charts = build_report(state, TODAY)
-            timings = {
-                "md": model + best(lambda: render_markdown(report), args.reps),
-                "html (with charts)": model_charts + best(lambda: render_html(with_charts), 1),
-                "xlsx": model + best(lambda: render_xlsx(report), 1),
+            renders = {
+                "md": (model, runs(lambda: render_markdown(report), reps)),
+                "html (with charts)": (model_charts, runs(lambda: render_html(with_charts), reps)),
+                "xlsx": (model, runs(lambda: render_xlsx(report), reps)),
             }
             sizes = {"md": len(render_markdown(report).encode()), "html (with charts)":
                      len(render_html(with_charts).encode()), "xlsx": len(render_xlsx(report))}
-            trend_one = best(lambda: dispatch(state, f"/trend M11 {ids[0]}", Caller(operator=True),
-                                              datetime(2019, 3, 15, 9)), args.reps)
-            trend_all = best(lambda: dispatch(state, "/trend M11", Caller(operator=True),
-                                              datetime(2019, 3, 15, 9)), 1)
-            rows.append(["data access (observations of all indicators)", f"{access:.2f}", "1.0", ""])
-            rows.append(["lean read (Store.series of all indicators)", f"{lean:.2f}", f"{lean / access:.2f}", ""])
-            rows.append(["report model (no charts)", f"{model:.2f}", f"{model / access:.1f}", ""])
-            for name, seconds in timings.items():
-                rows.append([f"report {name}", f"{seconds:.2f}", f"{seconds / access:.1f}",
+            trend_one = runs(lambda: dispatch(state, f"/trend M11 {ids[0]}", Caller(operator=True),
+                                              datetime(2019, 3, 15, 9)), reps)
+            trend_all = runs(lambda: dispatch(state, "/trend M11", Caller(operator=True),
+                                              datetime(2019, 3, 15, 9)), reps)
+            base = median(access)
+            rows.append(["data access (observations of all indicators)", cell(access), "1.0", ""])
+            rows.append(["lean read (Store.series of all indicators)", cell(lean), f"{median(lean) / base:.2f}", ""])
+            rows.append(["report model (no charts)", cell(model), f"{median(model) / base:.1f}", ""])
+            for name, (built_model, render) in renders.items():
+                total = [a + b for a, b in zip(built_model, render, strict=True)]
+                rows.append([f"report {name} (model + render)", cell(total), f"{median(total) / base:.1f}",
                              f"{sizes[name] / 1e6:.1f} MB"])
-            rows.append(["/trend one indicator (30 areas × 40 periods)", f"{trend_one:.2f}",
-                         f"{trend_one / access:.1f}", ""])
-            rows.append(["/trend measure (small multiples)", f"{trend_all:.2f}", f"{trend_all / access:.1f}", ""])
-            rows.append(["fresh workspace, html report (document size)", f"{base_fresh:.3f}",
-                         f"{base_fresh / access:.3f}", ""])
+            rows.append([f"/trend one indicator ({args.areas} areas × {args.periods} periods)", cell(trend_one),
+                         f"{median(trend_one) / base:.1f}", ""])
+            rows.append(["/trend measure (small multiples)", cell(trend_all), f"{median(trend_all) / base:.1f}", ""])
+            rows.append(["fresh workspace, html report (document size)", cell(base_fresh),
+                         f"{median(base_fresh) / base:.3f}", ""])
             rows.append([f"rows in the indicator table: {len(report.indicators):,}", "", "", ""])
-        print(tabulate(rows, headers=["what", "seconds", "× data access", "size"], tablefmt="github",
+        print(tabulate(rows, headers=["in-process", "seconds (range)", "× data access", "size"], tablefmt="github",
                        disable_numparse=True))
+
+        # Whole processes, as a person waits for them, interleaved with the floor process.
+        out = Path(tmp) / "ausgabe"
+        out.mkdir()
+        commands = {fmt: [*sozialmonitor(), "--workspace", str(big_ws), "report", "--format", fmt, "-o",
+                          str(out / f"bericht.{fmt}")] for fmt in ("md", "html", "xlsx")}
+        commands["floor"] = [sys.executable, "-c", FLOOR, str(big_ws)]
+        whole = timed_processes(commands, reps, env=process_env())
+        table = [[f"sozialmonitor report --format {fmt}", fmt_s(whole[fmt]),
+                  f"{median(whole[fmt]) / median(whole['floor']):.1f}x"] for fmt in ("md", "html", "xlsx")]
+        table.append(["floor: start, open, read every current value", fmt_s(whole["floor"]), "1.0x"])
+        print()
+        print(tabulate(table, headers=[f"whole process, {n:,} observations", "seconds", "× floor"],
+                       tablefmt="github", disable_numparse=True))
+        verdict("report", f"report at {n:,}, whole process (depends on the report and charts)", "—",
+                ", ".join(f"{fmt} {median(whole[fmt]):.2f} s" for fmt in ("md", "html", "xlsx"))
+                + f"; floor {median(whole['floor']):.2f} s", None)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -10,10 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from commands import Caller, dispatch, fmt
-from commands.reminders import recipient_label
+from commands import Caller, State, dispatch, fmt
 from commands.texts import text
 from storage.config import Settings, load_settings
+from storage.jsonstore import StoreUnreadable
 
 from .render import render_plain
 from .workspace import (
@@ -29,6 +30,13 @@ from .workspace import (
 __all__ = ["main"]
 
 ENV_WORKSPACE = "SOZIALMONITOR_WORKSPACE"
+
+
+def recipient_label(state: State, person: str) -> str:
+    # Imported on use: commands.reminders brings the holiday tables, which `ask "/status"` never needs.
+    from commands.reminders import recipient_label as label
+
+    return label(state, person)
 
 
 class CliError(Exception):
@@ -141,10 +149,12 @@ def _open(args: argparse.Namespace, *, guard_catalogue: bool = True, remember: b
     """The workspace for a command; broken settings, or a catalogue dropping stored data, end it with exit 1."""
     try:
         # The command's name is shown to other processes while this one holds the workspace.
-        return open_checked(_workspace(args), guard_catalogue=guard_catalogue, remember=remember,
-                            role=getattr(args, "command", None) or "")
+        monitor = open_checked(_workspace(args), guard_catalogue=guard_catalogue, remember=remember,
+                               role=getattr(args, "command", None) or "")
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
+    vars(args).setdefault("_opened", []).append(monitor)  # kept until main() ends the process (see _exit)
+    return monitor
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -636,24 +646,34 @@ class _QuietPipe:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `sozialmonitor` command. Called without `argv` (the installed command, `python -m bot`), a command
+    other than `run` ends the process right after its output is flushed (see `_exit`)."""
     global _language
+    bare = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     _language = _language_of(argv)
     stdout = sys.stdout
     sys.stdout = _QuietPipe(stdout)  # type: ignore[assignment]
     try:
-        return _main(argv)
+        status, command = _main(argv)
     finally:
         sys.stdout.flush()
         sys.stdout = stdout
+    if bare and command != "run":
+        _exit(status)
+    return status
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str]) -> tuple[int, str | None]:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return 2, None
+    return _call(args), args.command
+
+
+def _call(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except CliError as exc:
@@ -662,11 +682,36 @@ def _main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(text(_lang(), "cli.interrupted") + "\n")
         return 130
+    except StoreUnreadable as exc:
+        # Rows are read on first use: a segment damaged after the store was opened is found only now.
+        if exc.backup:
+            message = text(_lang(), "store_unreadable", path=exc.path, reason=exc.reason, backup=exc.backup)
+        else:
+            message = text(_lang(), "store_unreadable_no_backup", path=exc.path, reason=exc.reason,
+                           folder=exc.path.parent / "sicherungen")
+        sys.stderr.write(message + "\n")
+        return 1
     except Exception as exc:
         # Never a traceback for the user: it goes to a log file, the user gets one sentence saying where.
         log_file = _crash_log(args)
         sys.stderr.write(text(_lang(), "cli.unexpected", what=type(exc).__name__, log=log_file) + "\n")
         return 1
+
+
+def _exit(status: int) -> NoReturn:
+    """End the process without tearing down its heap object by object.
+
+    With a large store in memory (a report reads every value) the interpreter's orderly teardown frees millions of
+    objects one at a time, which took longer than the command itself. Everything that must reach the disk is
+    written and closed by then (store, outbox, output files); stdout and stderr are flushed here.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more can be said there
+            pass
+    logging.shutdown()
+    os._exit(status)
 
 
 def _crash_log(args: argparse.Namespace) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -191,8 +192,11 @@ class Monitor:
         if catalogue is None:
             raise WorkspaceError(text(lang, "cli.catalogue_broken", path=settings.catalogue_file))
         try:
+            # gc.freeze once the observations are in memory (at open, or when a command first needs them): they
+            # live as long as the store, and every full collection would otherwise walk millions of references.
             store = Store(settings.store_file, backups=settings.store.backups,
-                          backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait)
+                          backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait,
+                          on_load=gc.freeze)
         except StoreUnreadable as exc:
             if exc.backup:
                 raise WorkspaceError(text(lang, "store_unreadable", path=exc.path, reason=exc.reason,
@@ -289,6 +293,7 @@ class Monitor:
                 self.outbox.close()
         finally:
             self.store.close()
+            gc.unfreeze()  # what this store froze may be collected again once it is dropped
 
 
 def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ __all__ = [
     "command",
     "dispatch",
     "find",
+    "lazy_modules",
     "no_more",
     "take_measure",
 ]
@@ -112,13 +114,47 @@ _HELP_ORDER = ("start", "hilfe", "status", "massnahmen", "termine", "protokolle"
                "schritt", "erinnerungen")
 
 
+# Command modules register when imported. Importing them all costs more than answering /status (icalendar,
+# holidays, the report's charts), so `lazy_modules` names them with the commands each defines: `find` imports
+# the one module a name needs, `all_commands` imports every one. A name the table lacks still works: a miss
+# imports every module before the registry gives up on it.
+_LAZY_NAMES: dict[str, str] = {}  # command name -> module that registers it, until imported
+_LAZY_MODULES: list[str] = []  # command modules not yet imported
+
+
+def lazy_modules(package: str, modules: Mapping[str, tuple[str, ...]]) -> None:
+    """Register command modules (relative to `package`) to import on first need, with the names each defines."""
+    for module, names in modules.items():
+        qualified = f"{package}.{module}"
+        _LAZY_MODULES.append(qualified)
+        for name in names:
+            _LAZY_NAMES[name] = qualified
+
+
+def _load_all() -> None:
+    for module in list(_LAZY_MODULES):
+        importlib.import_module(module)
+    _LAZY_MODULES.clear()
+
+
 def all_commands() -> list[Command]:
+    _load_all()
     rank = {name: n for n, name in enumerate(_HELP_ORDER)}
     return sorted(_ORDER, key=lambda c: rank.get(c.name, len(rank)))
 
 
 def find(name: str) -> Command | None:
-    return _REGISTRY.get(name.casefold())
+    key = name.casefold()
+    cmd = _REGISTRY.get(key)
+    if cmd is None and _LAZY_MODULES:
+        module = _LAZY_NAMES.get(key)
+        if module is not None:
+            importlib.import_module(module)
+        cmd = _REGISTRY.get(key)
+        if cmd is None:
+            _load_all()
+            cmd = _REGISTRY.get(key)
+    return cmd
 
 
 class UsageError(Exception):

@@ -25,7 +25,7 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -36,6 +36,8 @@ import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
+from .coverage import Coverage, IndicatorCoverage, coverage_path
+from .coverage import fingerprint as coverage_fingerprint
 from .jsonstore import (
     AtomicJSONStorage,
     Holder,
@@ -465,12 +467,16 @@ class Store:
     """
 
     def __init__(self, path: str | Path, *, backups: int = 5, backup_seconds: float = 600.0,
-                 fsync: bool = True, read_only: bool = False, role: str = "", wait: float = 0.0) -> None:
+                 fsync: bool = True, read_only: bool = False, role: str = "", wait: float = 0.0,
+                 on_load: Callable[[], None] | None = None) -> None:
         """`role` names the command holding the store (shown to other processes); `wait` see ProcessLock.
 
         `read_only` (for `check`) takes no lock at all: even a brief hold would make a starting `run` refuse.
+        `on_load` is called once the rows are in memory (the monitor freezes them out of the collector's way).
         """
         self.path = Path(path)
+        self._on_load = on_load  # coverage: called once every observation is in memory (see _need_rows)
+        self._coverage_file = coverage_path(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._fsync = fsync
@@ -645,7 +651,9 @@ class Store:
                         segment.unlink()
             raise
 
-    def _build_indexes(self) -> None:
+    def _build_indexes(self, *, lazy: bool = True) -> None:
+        if lazy and self._open_from_coverage():  # coverage: open without reading rows (storage/coverage.py)
+            return
         # indicator -> period -> area -> (delivery id, row): the current value of every key.
         self._current: dict[str, dict[str, dict[str, tuple[int, list]]]] = {}
         self._latest: dict[str, str] = {}  # indicator -> latest period held
@@ -661,9 +669,13 @@ class Store:
             self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
             self._index_rows(did, rows)
+        self._coverage_from_index()  # coverage: derived from the rows just read
 
-    def _read_segment(self, did: int, doc: dict) -> list[list]:
-        """The rows of a referenced segment; a missing or damaged one makes the whole store unreadable."""
+    def _read_segment(self, did: int, doc: dict, *, parse: bool = True) -> list[list]:
+        """The rows of a referenced segment; a missing or damaged one makes the whole store unreadable.
+
+        With `parse=False` only the size and checksum are checked (opening from the coverage).
+        """
         path = self._segments / doc["segment"]
 
         def unreadable(problem: str) -> StoreUnreadable:
@@ -680,6 +692,9 @@ class Store:
             raise unreadable(f"hat {len(raw)} statt {doc['segment_bytes']} Bytes") from None
         if hashlib.sha256(raw).hexdigest() != doc["segment_sha256"]:
             raise unreadable("hat nicht den gespeicherten Inhalt (Prüfsumme)") from None
+        if not parse:
+            self._verified[doc["segment"]] = True
+            return []
         try:
             rows = orjson.loads(raw)[SEGMENT_TABLE]["1"]["rows"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
@@ -1096,6 +1111,7 @@ class Store:
                 raise StoreError("store_locked", path=str(self.path), pid=self._storage.holder)
             if self._storage.in_batch:
                 raise RuntimeError("add_delivery writes segments and indexes: not inside a transaction")
+            self._need_rows()  # coverage: counting new/replaced values needs the current ones
             intern = sys.intern
             packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
                       for ind, area, period, value, note, rowno in rows]
@@ -1124,6 +1140,7 @@ class Store:
             self._rows[did] = packed
             delivery = self._deliveries[did] = self._delivery(did, doc)
             new, replaced, unchanged = self._index_rows(did, packed, count=True)
+            self._coverage_update(indicators)  # coverage: the indicators this delivery touched
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
     def _observation(self, did: int, row: list) -> Observation:
@@ -1151,16 +1168,20 @@ class Store:
     def latest_summary(self, indicator: str) -> tuple[Observation | None, int]:
         """The latest period's whole-city value (else its first area) and how many areas that period has."""
         with self._lock:
-            period = self._latest.get(indicator)
-            if period is None:
+            entry = self._coverage.get(indicator)  # coverage: no rows needed
+            if entry is None:
                 return None, 0
-            by_area = self._current[indicator][period]
-            area = "" if "" in by_area else min(by_area)
-            return self._observation(*by_area[area]), len(by_area)
+            return self._observation(*entry.headline), entry.areas
 
     def periods(self, indicator: str) -> set[str]:
         with self._lock:
-            return set(self._current.get(indicator, {}))
+            entry = self._coverage.get(indicator)  # coverage: no rows needed
+            return set(entry.periods) if entry else set()
+
+    def coverage(self, indicator: str) -> IndicatorCoverage | None:
+        """Which periods the indicator holds, which are missing between, its latest (storage/coverage.py)."""
+        with self._lock:
+            return self._coverage.get(indicator)
 
     # ---------------------------------------------------------------- report: lean series
     def series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
@@ -1216,6 +1237,50 @@ class Store:
     def observation_count(self) -> int:
         with self._lock:
             return sum(len(areas) for periods in self._current.values() for areas in periods.values())
+
+    # ---------------------------------------------------------------- coverage (storage/coverage.py)
+    # A store whose saved coverage matches its deliveries opens without reading any rows: /status, /lieferungen
+    # and the reminders need only the coverage. The row indexes (_current, _latest, _rows) are built on first use.
+    _ROW_INDEXES = frozenset({"_current", "_latest", "_rows"})
+
+    def _open_from_coverage(self) -> bool:
+        table = self._raw(DELIVERIES)
+        saved = Coverage.load(self._coverage_file, coverage_fingerprint(table))
+        if saved is None:
+            return False
+        self._hashes, self._deliveries = {}, {}
+        for doc_id in sorted(table, key=int):
+            doc, did = table[doc_id], int(doc_id)
+            self._read_segment(did, doc, parse=False)  # a missing or damaged segment still stops the open
+            self._hashes.setdefault(doc["hash"], did)
+            self._deliveries[did] = self._delivery(did, doc)
+        self._coverage = saved
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        # Python calls this only for attributes not set: the row indexes of a store opened from its coverage.
+        if name in Store._ROW_INDEXES and "_coverage" in self.__dict__:
+            self._need_rows()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _need_rows(self) -> None:
+        with self._lock:
+            if "_current" not in self.__dict__:
+                with gc_paused():
+                    self._build_indexes(lazy=False)
+
+    def _coverage_from_index(self) -> None:
+        saved = self.__dict__.get("_coverage")
+        self._coverage = Coverage.from_index(self._current, coverage_fingerprint(self._raw(DELIVERIES)))
+        if self._coverage.fingerprint is not None and not self.read_only and saved != self._coverage:
+            self._coverage.save(self._coverage_file)
+        if self._on_load is not None:
+            self._on_load()
+
+    def _coverage_update(self, indicators: Iterable[str]) -> None:
+        self._coverage.update(self._current, indicators, coverage_fingerprint(self._raw(DELIVERIES)))
+        self._coverage.save(self._coverage_file)
 
     # ---------------------------------------------------------------- reminders sent
     def sent_keys(self) -> set[str]:

@@ -277,3 +277,32 @@ def test_ingest_of_a_folder_says_it_is_a_folder(workspace: Path, tmp_path: Path)
     result = run_cli("--workspace", str(workspace), "ingest", str(folder))
     assert result.returncode == 1
     assert result.stdout.strip() == text("de", "ingest.cli.folder", file=folder)
+
+
+def test_each_process_sees_what_the_one_before_wrote(demo_workspace: Path, tmp_path: Path) -> None:
+    """`ingest` ends its process right after its output (no teardown): the store, its coverage and the archive
+    are complete by then, and the next `ask` answers from them."""
+    data = tmp_path / "M21_2031.csv"
+    data.write_text("Maßnahme;Indikator;Zeitraum;Wert\nM21;M21-sozialwohnungen;2025;71\n", encoding="utf-8")
+    ingest = run_cli("--workspace", str(demo_workspace), "ingest", str(data))
+    assert ingest.returncode == 0 and "1 ersetzt" in ingest.stdout, ingest.stdout + ingest.stderr
+    status = run_cli("--workspace", str(demo_workspace), "ask", "/status M21")
+    assert "Beispiel: Neu gebaute Sozialwohnungen: 71 Anzahl (2025)" in status.stdout
+    assert (demo_workspace / "daten" / "sozialmonitor.abdeckung.json").exists()
+    assert list((demo_workspace / "ablage" / "verarbeitet").rglob("M21_2031.csv"))
+
+
+def test_output_for_a_reader_that_stopped_early_ends_quietly(demo_workspace: Path) -> None:
+    """The answer waits in the output buffer until the process ends; a pipe closed by then (`| head -0`) is no
+    error and no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with subprocess.Popen([sys.executable, "-m", "bot", "--workspace", str(demo_workspace), "ask", "/hilfe"],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0 and err == ""

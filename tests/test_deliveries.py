@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import random
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from commands.deliveries import completeness, last_due_period, next_due, overdue
-from commands.periods import Period
+from commands import periods
+from commands.deliveries import (
+    Completeness,
+    Due,
+    Expected,
+    as_due,
+    completeness,
+    expected_deliveries,
+    last_due_period,
+    next_due,
+    overdue,
+)
+from commands.periods import Period, due_date
 from commands.state import State
 from storage.catalogue import parse_catalogue
+from storage.models import Indicator
+from storage.store import Store
 
 CATALOGUE = """
 [[amt]]
@@ -119,3 +134,85 @@ def test_completeness_per_office_and_period_overdue_first(st: State) -> None:
     assert keyed[("Amt 61", "2017")].expected == 1  # bauland started in 2018
     assert [g.complete for g in groups] == sorted(g.complete for g in groups)
     assert completeness(st, date(2019, 4, 15), "M21") == [g for g in groups if g.office == "Amt 61"]
+
+
+# ---------------------------------------------------------------- the coverage path against the full computation
+def reference_overdue(state: State, measure: str | None, today: date) -> list[Due]:
+    """Overdue as computed before the coverage: every expected period built, the delivered ones dropped."""
+    late = [as_due(e, state.lang) for e in expected_deliveries(state, measure, today) if not e.delivered]
+    return sorted(late, key=lambda d: (d.due, d.measure, d.indicator))
+
+
+def reference_next_due(state: State, indicator: Indicator, today: date) -> Due | None:
+    for e in expected_deliveries(state, None, today):
+        if e.indicator == indicator.id and not e.delivered:
+            return as_due(e, state.lang)
+    delivered = state.store.periods(indicator.id)
+    period = periods.next(last_due_period(indicator, today))
+    while period.key in delivered:
+        period = periods.next(period)
+    return as_due(Expected(indicator.id, indicator.measure, indicator.office, period,
+                           due_date(period, indicator.due_days), False), state.lang)
+
+
+def reference_completeness(state: State, today: date, measure: str | None = None) -> list[Completeness]:
+    groups: dict = {}
+    for e in expected_deliveries(state, measure, today):
+        groups.setdefault((e.office, e.period), []).append(e)
+    out = []
+    for (office, period), items in groups.items():
+        missing = tuple(sorted((as_due(e, state.lang) for e in items if not e.delivered),
+                               key=lambda d: (d.due, d.measure, d.indicator)))
+        out.append(Completeness(office, period, len(items), sum(e.delivered for e in items), missing))
+    incomplete = sorted((c for c in out if c.missing), key=lambda c: (c.oldest_due, c.office, c.period))
+    complete = sorted((c for c in out if not c.missing), key=lambda c: (c.period.end, c.office), reverse=True)
+    return incomplete + complete
+
+
+FREQUENCIES = ("monatlich", "vierteljährlich", "halbjährlich", "jährlich")
+
+
+def random_catalogue(rng: random.Random) -> str:
+    """Six indicators of three offices with random frequencies and due days."""
+    parts = [CATALOGUE.split("[[indikator]]")[0]]
+    for n in range(6):
+        parts.append(f'[[indikator]]\nid = "i{n}"\nmassnahme = "{"M21" if n % 2 else "M31"}"\nname = "Indikator {n}"\n'
+                     f'turnus = "{rng.choice(FREQUENCIES)}"\nfrist_tage = {rng.choice([0, 30, 60, 91, 400])}\n'
+                     f'amt = "{rng.choice(["Amt 61", "Amt 51", ""])}"\n')
+    return "\n".join(parts)
+
+
+def random_key(rng: random.Random) -> str:
+    year = rng.randint(2012, 2020)
+    return rng.choice([f"{year}", f"{year}-H{rng.randint(1, 2)}", f"{year}-Q{rng.randint(1, 4)}",
+                       f"{year}-{rng.randint(1, 12):02d}", f"{year}-{rng.randint(1, 12):02d}-28", "1850"])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_overdue_next_due_and_completeness_match_the_full_computation(state: State, seed: int) -> None:
+    """Random histories with gaps, other kinds, deliveries ahead of time and re-typed indicators (the catalogue
+    changes its frequency after the fact), on a real store reopened from its saved coverage."""
+    rng = random.Random(seed)
+    catalogue, problems = parse_catalogue(random_catalogue(rng))
+    assert catalogue is not None and not problems
+    st = state.with_catalogue(catalogue)
+    for n in range(rng.randint(0, 12)):
+        rows = [(f"i{rng.randint(0, 5)}", rng.choice(["", "Süd"]), random_key(rng), 1.0, "", k)
+                for k in range(rng.randint(1, 8))]
+        rows = list({r[:3]: r for r in rows}.values())
+        st.store.add_delivery(file=f"f{n}.csv", content_hash=f"{seed}-{n}", office="", received=datetime(2021, 1, 1),
+                              rows=rows)
+    reopened = Store(st.store.path)  # read-only beside the fixture's store, from the saved coverage
+    try:
+        for store in (st.store, reopened):
+            here = replace(st, store=store)
+            for _ in range(6):
+                today = date(2012, 1, 1) + timedelta(days=rng.randint(0, 365 * 10))
+                for measure in (None, "M21", "M31"):
+                    assert overdue(here, measure, today) == reference_overdue(here, measure, today)
+                    assert completeness(here, today, measure) == reference_completeness(here, today, measure)
+                for ind in catalogue.indicators.values():
+                    assert next_due(here, ind, today) == reference_next_due(here, ind, today)
+        assert "_current" not in vars(reopened), "overdue, next_due and completeness read rows"
+    finally:
+        reopened.close()

@@ -130,3 +130,19 @@ def test_open_rebuilds_a_damaged_store_and_says_so(workspace: Path, capsys) -> N
         assert kept is not None and kept.read_bytes() == damaged and str(kept) in message
     finally:
         m.close()
+
+
+def test_observations_are_frozen_out_of_the_collector_once_loaded(demo_workspace: Path) -> None:
+    import gc
+
+    with_coverage = Monitor.open(demo_workspace, env={})  # init wrote the coverage: nothing read yet
+    with_coverage.close()
+    before = gc.get_freeze_count()
+    monitor = Monitor.open(demo_workspace, env={})
+    try:
+        assert gc.get_freeze_count() == before  # /status needs no rows: nothing loaded, nothing frozen
+        assert monitor.store.observations("M21-sozialwohnungen")  # the first command that needs rows
+        assert gc.get_freeze_count() > before
+    finally:
+        monitor.close()
+    assert gc.get_freeze_count() == 0
