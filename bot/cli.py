@@ -510,6 +510,7 @@ def cmd_wiederherstellen(args: argparse.Namespace) -> int:
                protocols=b.protocols, deliveries=b.deliveries))
     print(text(lang, "restore.previous", previous=restored.previous.name) if restored.previous
           else text(lang, "restore.no_previous"))
+    return 0
 
 
 def cmd_vorlage(args: argparse.Namespace) -> int:
