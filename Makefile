@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 WORKSPACE ?= arbeitsbereich
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check bot watchers storage commands tests bench
 
-test: $(VENV)/.installed-test lint
+# Types: strict for storage/ and watchers/, default elsewhere (pyproject.toml, [tool.mypy]).
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+test: $(VENV)/.installed-test lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
@@ -34,4 +38,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/summary.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache build *.egg-info
