@@ -170,9 +170,7 @@ def _weekday(state: State, day: date) -> str:
 
 def participants(state: State, meeting: Meeting) -> list[str]:
     """The meeting's own list, or by default the persons of that measure."""
-    if meeting.participants:
-        return list(meeting.participants)
-    return [p.name for p in state.catalogue.participants(meeting.measure)]
+    return state.catalogue.meeting_participants(meeting)
 
 
 def _week(day: date) -> str:

@@ -116,6 +116,12 @@ class Catalogue:
     def participants(self, measure: str) -> list[Person]:
         return [p for p in self.persons if measure in p.measures]
 
+    def meeting_participants(self, meeting: Meeting) -> list[str]:
+        """The meeting's own list, or by default the persons of that measure."""
+        if meeting.participants:
+            return list(meeting.participants)
+        return [p.name for p in self.participants(meeting.measure)]
+
     def office_persons(self, office: str) -> list[Person]:
         return [p for p in self.persons if p.office == office]
 

@@ -43,10 +43,6 @@ WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {
     ("watchers.validate", "commands.texts"): "findings carry their worded line",
     ("watchers.validate", "commands.fmt"): "numbers in findings",
     ("watchers.validate", "commands.periods"): "period checks of the plausibility rules",
-    ("watchers.protocols", "commands.fmt"): "dates in the protocol notice",
-    ("watchers.protocols", "commands.reminders"): "the protocol notice names participants like the reminders do",
-    ("watchers.protocols", "commands.reply"): "the protocol notice is built as a Reply",
-    ("watchers.protocols", "commands.outgoing"): "the protocol notice leaves as Outgoing",
 }
 
 # Third-party libraries that belong to one package alone (STYLE.md): the store, the chat and the folder watch.

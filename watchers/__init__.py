@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.messages import Sink
+
+    from .seams import CatalogueSource
+    from .watcher import FolderWatcher
 
 __all__ = ["build_watcher"]
 
 
-def build_watcher(monitor: Any, sink: Callable[[Any], None] | None = None) -> Any:
+def build_watcher(monitor: CatalogueSource, sink: Sink | None = None) -> FolderWatcher:
     """The folder watcher as a Service (start/stop): imports what waits in eingang/ and whatever arrives,
-    re-reads katalog.toml on change, and sends every notice as a `commands.outgoing.Outgoing` to `sink`."""
+    re-reads katalog.toml on change, and sends every notice as a `storage.messages.Outgoing` to `sink`."""
     from .pipeline import Pipeline
     from .watcher import FolderWatcher
 

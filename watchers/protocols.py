@@ -9,23 +9,22 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
-from commands import fmt
-from commands.reminders import ADMINS, measure_label, participants
-from commands.reply import ReplyBuilder
+from storage import fmt
 from storage.catalogue import normalize_measure
+from storage.messages import ADMINS, Outgoing, ReplyBuilder, Sink
 from storage.models import Protocol
 
 from . import files
 from .pipeline import is_ignored
+from .seams import ProtocolSource
 from .watcher import no_follow_polling_observer
 
 __all__ = [
@@ -75,12 +74,10 @@ def parse_protocol_name(name: str) -> ProtocolName | None:
     return ProtocolName(measure or match.group(1), day, match.group(5).lower()) if measure else None
 
 
-def _send(sink: Callable[[Any], None] | None, recipients: list[str] | tuple[str, ...], message: str,
+def _send(sink: Sink | None, recipients: list[str] | tuple[str, ...], message: str,
           kind: str = "notice", key: str = "") -> None:
     if sink is None or not recipients:
         return
-    from commands.outgoing import Outgoing
-
     try:
         sink(Outgoing(tuple(recipients), ReplyBuilder().line(message).build(), kind=kind, key=key))
     except Exception:  # a failing chat must not stop the folder handling
@@ -99,11 +96,11 @@ def _read_protocol(path: Path) -> bytes:
         return fh.read(_MAX_BYTES + 1)
 
 
-def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] | None,
+def handle_protocol_file(monitor: ProtocolSource, path: Path, sink: Sink | None,
                          now: datetime | None = None) -> ProtocolResult:
     """Record one file of the protocols folder and tell the signatories (or the admins, if it fits no meeting).
 
-    `monitor` needs `.state` (commands.State) and `.now()`. The store is the memory: the same content again
+    `monitor` needs `.state` (catalogue, store and words) and `.now()`. The store is the memory: the same content again
     changes nothing, a different file for a protocol already being signed resets its signatures.
     """
     state = monitor.state
@@ -163,14 +160,15 @@ def handle_protocol_file(monitor: Any, path: Path, sink: Callable[[Any], None] |
         if existing is not None and existing.file_hash == digest:
             return ProtocolResult(name, "unchanged", existing)
         signers_before = [s.person for s in store.signatures(existing.id)] if existing else []
-        people = list(existing.signatories) if existing and existing.signatories else participants(state, meeting)
+        people = (list(existing.signatories) if existing and existing.signatories
+                  else state.catalogue.meeting_participants(meeting))
         # A protocol first recorded with /protokoll keeps its date sent; its file merely arrives now.
         attach = existing is not None and not existing.file_hash
         protocol, reset = store.record_protocol(
             measure.id, parsed.day, sent_on=existing.sent_on if attach and existing else today,
             signatories=people, file=name, file_hash=digest)
 
-    label = measure_label(state, measure.id)
+    label = measure.number
     params = {"measure": label, "day": fmt.day(parsed.day, lang), "file": name, "command": measure.id}
     if reset:
         status, text = "reset", state.t("pf.reset", **params)
@@ -215,7 +213,7 @@ class ProtocolFolderWatcher:
     already waiting at start are handled too. The handling itself is `handle_protocol_file`.
     """
 
-    def __init__(self, monitor: Any, sink: Callable[[Any], None] | None, *, folder: Path | None = None,
+    def __init__(self, monitor: ProtocolSource, sink: Sink | None, *, folder: Path | None = None,
                  polling: bool | None = None, stable_seconds: float | None = None,
                  rescan_seconds: float | None = None) -> None:
         settings = monitor.settings
@@ -232,7 +230,7 @@ class ProtocolFolderWatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._observer: Any = None
+        self._observer: BaseObserver | None = None
         self.handled: list[ProtocolResult] = []  # for tests and the operator's log
 
     def note(self, path: Path) -> None:

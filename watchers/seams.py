@@ -1,0 +1,133 @@
+"""What the ingest needs of the rest of the program, as small `typing.Protocol`s.
+
+The watchers are handed these by the composition root (`bot.workspace.Monitor` satisfies them all) and never ask
+for more: a test can hand them a real store with a catalogue and settings of its own, and mypy checks that the
+monitor still fits. The words come in the same way (`Wording`): the ingest picks a text's key and parameters,
+the text catalogues of commands/ word it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from typing import Protocol
+
+from storage.catalogue import Catalogue, CatalogueProblem
+from storage.config import Settings
+from storage.messages import Sink
+from storage.models import Delivery, Meeting, Observation, Signature
+from storage.models import Protocol as MeetingProtocol
+from storage.store import DeliveryResult
+
+__all__ = [
+    "CatalogueSource",
+    "Clock",
+    "IngestStore",
+    "ProtocolContext",
+    "ProtocolSource",
+    "ProtocolStore",
+    "ReloadingSource",
+    "Row",
+    "Sink",
+    "Wording",
+]
+
+# One value of a delivered file: indicator, area, period, value (None: no value), note, row number in the file.
+Row = tuple[str, str, str, float | None, str, int]
+
+
+class Clock(Protocol):
+    """Now, as an aware datetime in the workspace's time zone."""
+
+    def __call__(self) -> datetime: ...
+
+
+class IngestStore(Protocol):
+    """What the pipeline reads and writes of the store: deliveries by content hash, and the values they hold."""
+
+    def delivery_by_hash(self, content_hash: str, /) -> Delivery | None: ...
+
+    def deliveries(self) -> list[Delivery]: ...
+
+    def add_delivery(self, *, file: str, content_hash: str, office: str, received: datetime,
+                     rows: Sequence[Row], measures: Sequence[str] = ()) -> DeliveryResult: ...
+
+    def observations(self, indicator: str, /) -> list[Observation]: ...
+
+    def series(self, indicator: str, /) -> dict[str, list[tuple[str, float | None, str]]]: ...
+
+
+class CatalogueSource(Protocol):
+    """The open workspace as the ingest sees it: its settings, its store and the current catalogue.
+
+    `catalogue` is read anew for every file, so a reloaded katalog.toml applies at once.
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> IngestStore: ...
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+
+class ReloadingSource(CatalogueSource, Protocol):
+    """A catalogue source that re-reads katalog.toml when the watcher sees it change."""
+
+    def reload_catalogue(self) -> list[CatalogueProblem]: ...
+
+
+class ProtocolStore(Protocol):
+    """What the protocols folder reads and writes of the store: meetings, protocols, their signatures."""
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+    def sent_keys(self) -> set[str]: ...
+
+    def mark_sent(self, keys: Iterable[str], *, at: datetime, recipient: str = "") -> None: ...
+
+    def meetings(self, measure: str | None = None, *, include_cancelled: bool = False) -> list[Meeting]: ...
+
+    def protocol(self, measure: str, meeting_day: date, /) -> MeetingProtocol | None: ...
+
+    def record_protocol(self, measure: str, meeting_day: date, *, sent_on: date, signatories: Sequence[str],
+                        file: str = "", file_hash: str = "",
+                        entered_on: date | None = None) -> tuple[MeetingProtocol, bool]: ...
+
+    def signatures(self, protocol_id: int, /, *, all_versions: bool = False) -> list[Signature]: ...
+
+
+class Wording(Protocol):
+    """Words a text of the catalogues: its key and parameters in, the sentence in the configured language out."""
+
+    @property
+    def lang(self) -> str: ...
+
+    def t(self, key: str, /, *, lang: str | None = None, **params: object) -> str: ...
+
+
+class ProtocolContext(Wording, Protocol):
+    """What handling a file of the protocols folder needs: the catalogue, the store, the words, local time."""
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+    @property
+    def store(self) -> ProtocolStore: ...
+
+    def local(self, now: datetime, /) -> datetime: ...
+
+
+class ProtocolSource(Protocol):
+    """The open workspace as the protocols folder sees it."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def state(self) -> ProtocolContext: ...
+
+    def now(self) -> datetime: ...
