@@ -98,11 +98,11 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(text(_lang(), "cli.bad_arguments", detail=message, prog=self.prog) + "\n")
         raise SystemExit(2)
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+    def parse_known_args(self, args=None, namespace=None):
         with _argparse_in_language():
             return super().parse_known_args(args, namespace)
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+    def parse_args(self, args=None, namespace=None):
         with _argparse_in_language():
             return super().parse_args(args, namespace)
 
@@ -528,7 +528,7 @@ def cmd_vorlage(args: argparse.Namespace) -> int:
         try:
             office = resolve_office(state, " ".join(args.office)) if args.office else None
         except UsageError as exc:
-            raise CliError(state.t(exc.key, **exc.params), 2) from None
+            raise CliError(text(lang, exc.key, **exc.params), 2) from None
         template, attachment = template_file(state, office, monitor.now().date(), args.format)
     finally:
         monitor.close()
@@ -654,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _language = _language_of(argv)
     stdout = sys.stdout
-    sys.stdout = _QuietPipe(stdout)  # type: ignore[assignment]
+    sys.stdout = _QuietPipe(stdout)
     try:
         status, command = _main(argv)
     finally:

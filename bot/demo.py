@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def measures() -> list[Measure]:
 _AREAS = ["Altstadt", "Mitte", "Süd", "Goldgrube", "Lützel", "Metternich", "Karthause-Nord"]
 
 
-def _csv(rows: list[tuple[str, ...]]) -> bytes:
+def _csv(rows: Sequence[tuple[str, ...]]) -> bytes:
     # Written the way Excel saves "CSV (Trennzeichen-getrennt)": ; and decimal comma, Windows-1252.
     lines = ["Maßnahme;Indikator;Zeitraum;Gebiet;Wert;Einheit;Amt;Bemerkung"]
     lines += [";".join(r) for r in rows]

@@ -61,7 +61,7 @@ def example_files() -> dict[str, bytes]:
     values = _values()
 
     def rows(years: tuple[int, ...]) -> list[tuple[str, ...]]:
-        out = []
+        out: list[tuple[str, ...]] = []
         for iid, _ in _IND:
             for area in AREAS:
                 for year in years:

@@ -403,10 +403,10 @@ def _figure(width: float, height: float, dpi: int) -> Figure:
     # Agg before anything could pull in pyplot: the monitor is a server without a display.
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08)
-    return fig
+    return Figure(figsize=(width, height), dpi=dpi,
+                  layout=ConstrainedLayoutEngine(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08))
 
 
 def _no_data(ax: Any, words: ChartWords, size: _Size) -> None:

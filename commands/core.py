@@ -189,8 +189,8 @@ def _detail(state: State, m: Measure, local: datetime) -> Reply:
     if late:
         out.line(b(state.t("detail.overdue")))
         for d in late:
-            ind = state.catalogue.indicators.get(d.indicator)
-            out.line("• ", state.t("detail.overdue_item", indicator=ind.name if ind else d.indicator,
+            known = state.catalogue.indicators.get(d.indicator)
+            out.line("• ", state.t("detail.overdue_item", indicator=known.name if known else d.indicator,
                                    period=d.label or period_label(d.period, lang),
                                    due=fmt.day(d.due, lang), office=d.office or "—"))
 

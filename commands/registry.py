@@ -12,6 +12,7 @@ from storage.catalogue import normalize_measure
 from storage.jsonstore import StoreError
 from storage.models import Measure, Person
 
+from . import texts
 from .reply import Reply, ReplyBuilder
 from .state import State
 
@@ -234,7 +235,7 @@ def dispatch(state: State, text: str, caller: Caller, now: datetime) -> Reply:
         # e.g. the store is held by the running monitor: say so instead of failing.
         return ReplyBuilder().line(scoped.t(exc.code, **exc.params)).build("error")
     except UsageError as exc:
-        builder = ReplyBuilder().line(scoped.t(exc.key, **{"command": name, **exc.params}))
+        builder = ReplyBuilder().line(texts.text(scoped.lang, exc.key, **{"command": name, **exc.params}))
         if exc.key not in ("unknown_measure",) and (cmd.usage or exc.key == "extra_args"):
             usage = cmd.usage if lang == "de" else cmd.usage_en
             builder.line(scoped.t("usage", command=name, usage=usage).rstrip())

@@ -362,6 +362,7 @@ def render_xlsx(report: ReportData) -> bytes:
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
@@ -376,7 +377,7 @@ def render_xlsx(report: ReportData) -> bytes:
     grid = Border(left=thin, right=thin, top=thin, bottom=thin)
     # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
     # style one prototype per combination and copy its style array instead.
-    prototypes: dict[tuple[str, str, str, bool, bool, bool], WriteOnlyCell] = {}
+    prototypes: dict[tuple[str, str, str, bool, bool, bool], Cell] = {}
 
     def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool,
                  boxed: bool) -> object:
@@ -396,18 +397,19 @@ def render_xlsx(report: ReportData) -> bytes:
                 proto.fill = head_fill
             if boxed:
                 proto.border = grid
-        return proto._style
+        return proto._style  # type: ignore[attr-defined]  # openpyxl's style array: copied, not rebuilt per cell
 
     def cell(ws: Any, value: object, kind: str = "text", font: str = "", align: str = "top",
-             head: bool = False, boxed: bool = True) -> WriteOnlyCell:
+             head: bool = False, boxed: bool = True) -> Cell:
         forced = False
         if isinstance(value, str):
             value, forced = xlsx_safe(value)
-        c = WriteOnlyCell(ws, value=value)
+        c = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]  # the sections hold text, numbers, dates, None
         if forced:
             # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
             c.data_type = "s"
-        c._style = copy(style_of(ws, font, align, _number_format(kind, value), forced, head, boxed))
+        style = style_of(ws, font, align, _number_format(kind, value), forced, head, boxed)
+        c._style = copy(style)  # type: ignore[attr-defined]  # openpyxl's style array, as in style_of
         return c
 
     stand = report.stand

@@ -342,7 +342,8 @@ def _calendar(periods: list[str]) -> list[str]:
         return periods
     if not parsed or len({p.kind for p in parsed}) != 1 or parsed[0].kind == "tag":
         return periods
-    out, current = [], parsed[0]
+    out: list[str] = []
+    current = parsed[0]
     while current <= parsed[-1] and len(out) < 400:
         out.append(current.key)
         current = next_period(current)
@@ -759,7 +760,8 @@ def _indicators_section(state: State, rows: list[IndicatorRow], f: _Facts) -> Se
     by_indicator: dict[str, list[IndicatorRow]] = {}
     for r in rows:
         by_indicator.setdefault(r.indicator, []).append(r)
-    reading = []
+    # measure, indicator, unit, period, value (or the range over the areas), change, trend, delivery, note
+    reading: list[tuple[str, str, str, str, float | str | None, float | None, str, str, str]] = []
     for ind_id, group in by_indicator.items():
         ind = catalogue.indicators.get(ind_id)
         first = group[0]

@@ -252,6 +252,7 @@ def district_multiples(panels: Sequence[DistrictPanel], years: Sequence[str], la
     column.
     """
     figure_class, canvas = _agg()
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
@@ -316,13 +317,14 @@ def district_multiples(panels: Sequence[DistrictPanel], years: Sequence[str], la
                         color="#333333")
     ax.plot(*zeros, color="#999999", linewidth=0.6)
     ax.plot(*frames, color="#777777", linewidth=0.6)
-    for j, (px, py) in enumerate(series_xy):
-        ax.plot(px, py, color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)],
+    for j, (xs, ys) in enumerate(series_xy):
+        ax.plot(xs, ys, color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)],
                 markersize=2.6, linewidth=1.1)
     ax.set_xlim(-0.6, cols * step_x)
     ax.set_ylim(-(rows - 1) * step_y - 0.25, 1.25)
-    handles = [Line2D([], [], color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)],
-                      markersize=3.5, linewidth=1.2) for j in range(len(labels))]
+    handles: list[Artist] = [
+        Line2D([], [], color=LINE_COLOURS[j % len(LINE_COLOURS)], marker=MARKERS[j % len(MARKERS)], markersize=3.5,
+               linewidth=1.2) for j in range(len(labels))]
     handles.append(Patch(facecolor="#eeeeee", edgecolor="none"))
     fig.legend(handles, [*labels, words.band], loc="upper left", ncol=legend_columns, fontsize=7, frameon=False,
                bbox_to_anchor=(0.01, 1 - 0.32 / height))

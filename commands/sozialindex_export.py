@@ -109,11 +109,13 @@ def export_xlsx(state: State, result: IndexResult) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     t = state.t
     columns, rows = export_rows(state, result)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = t("si.sheet")[:31]
     wb.properties.title = t("si.export_title", year=result.year)
     wb.properties.creator = "Sozialmonitor"

@@ -34,7 +34,7 @@ class State:
         """`now` in the configured time zone (naive datetimes are taken as already local)."""
         return now.astimezone(self.tz) if now.tzinfo else now.replace(tzinfo=self.tz)
 
-    def t(self, key: str, *, lang: str | None = None, **params: object) -> str:
+    def t(self, key: str, /, *, lang: str | None = None, **params: object) -> str:
         return text(lang or self.lang, key, **params)
 
     def for_language(self, lang: str | None) -> State:

@@ -86,9 +86,9 @@ def schritt(state: State, args: list[str], caller: Caller, now: datetime) -> Rep
         if len(rest) != 1 or not rest[0].isdigit():
             raise UsageError("st.bad_number", found=" ".join(rest))
         number = int(rest[0])
-        step = state.store.complete_step(measure, number, done_on=today, by=caller.name or state.t("mt.operator"))
-        if step is None:
+        done = state.store.complete_step(measure, number, done_on=today, by=caller.name or state.t("mt.operator"))
+        if done is None:
             open_numbers = ", ".join(str(s.number) for s in state.store.steps(measure)) or state.t("none")
             raise UsageError("st.no_such_step", measure=label, number=number, open=open_numbers)
-        return ReplyBuilder().line(state.t("st.done", measure=label, number=number, text=step.text)).build()
+        return ReplyBuilder().line(state.t("st.done", measure=label, number=number, text=done.text)).build()
     raise UsageError("st.bad_action", found=action)

@@ -134,8 +134,8 @@ def build_template(state: State, office: str | None, today: date) -> Template:
             nothing.append((ind, upcoming, due_date(upcoming, ind.due_days)))
             continue
         # Whole-city first, then the districts the indicator has been delivered for.
-        areas = sorted(state.store.areas(ind.id), key=lambda a: (a != "", a)) or [""]
-        rows += [TemplateRow(ind, area, p, due_date(p, ind.due_days)) for area in areas for p in periods]
+        delivered = sorted(state.store.areas(ind.id), key=lambda a: (a != "", a)) or [""]
+        rows += [TemplateRow(ind, area, p, due_date(p, ind.due_days)) for area in delivered for p in periods]
     listed = _catalogue_areas(state)
     seen = {a for r in rows for a in [r.area] if a}
     areas = tuple(dict.fromkeys([*(listed or STADTTEILE), *sorted(seen)]))
@@ -196,6 +196,7 @@ def render_xlsx(state: State, template: Template) -> bytes:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from .render_report import xlsx_safe
 
@@ -204,6 +205,7 @@ def render_xlsx(state: State, template: Template) -> bytes:
     wb.properties.title = t("tpl.title", office=template.office or t("tpl.all_offices"))
     wb.properties.creator = "Sozialmonitor"
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = t("tpl.sheet_values")
     lists = wb.create_sheet(t("tpl.sheet_lists"))
     guide = wb.create_sheet(t("tpl.sheet_guide"))

@@ -76,7 +76,7 @@ class CatalogueProblem:
     file: str
     line: int | None
     code: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
         problems.append(toml_problem(exc, text, filename))
         return None, problems
 
-    def entries(kind: str) -> Iterable[tuple[int | None, dict]]:
+    def entries(kind: str) -> Iterable[tuple[int | None, dict[str, Any]]]:
         raw = data.get(kind, [])
         lines = _entry_lines(text, kind)
         if not isinstance(raw, list):
@@ -191,7 +191,7 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
                 problem(lines[i] if i < len(lines) else None, "cat_not_list", kind=kind)
         return [(lines[i] if i < len(lines) else None, e) for i, e in enumerate(raw) if isinstance(e, dict)]
 
-    def names(line: int | None, owner: object, e: dict, key: str) -> list[object]:
+    def names(line: int | None, owner: object, e: dict[str, Any], key: str) -> list[object]:
         # A list of names; a single text or a number instead is a problem, not a crash (or a list of letters).
         raw = e.get(key, [])
         if raw is None:
@@ -330,7 +330,8 @@ def parse_catalogue(text: str, filename: str = "katalog.toml") -> tuple[Catalogu
     return Catalogue(offices, ordered, indicators, tuple(persons), areas, sozialindex), problems
 
 
-def _parse_areas(entries: Iterable[tuple[int | None, dict]], problem) -> dict[str, Area]:
+def _parse_areas(entries: Iterable[tuple[int | None, dict[str, Any]]],
+                 problem: Callable[..., None]) -> dict[str, Area]:
     """The [[gebiet]] entries; no two may share an id, name or alias (compared like areas in files)."""
     areas: dict[str, Area] = {}
     owner: dict[str, str] = {}  # area_key of every id, name and alias -> the entry's id
@@ -599,7 +600,7 @@ def _key_line(text: str, start: int | None, key: str) -> int | None:
     return None
 
 
-def _parse_sozialindex(data: dict, text: str, indicators: dict[str, Indicator],
+def _parse_sozialindex(data: dict[str, Any], text: str, indicators: dict[str, Indicator],
                        problem: Callable[..., None]) -> IndexConfig | None:
     """`[sozialindex]` checked; None when absent, or when its indicators cannot be used (check says why).
 

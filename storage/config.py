@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from datetime import date, datetime, time
 from difflib import get_close_matches
@@ -476,13 +476,13 @@ def _locate(lines: list[str], section: str | None, key: str | None) -> int | Non
 
 
 # ---------------------------------------------------------------- reading the file
-def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[Settings, list[CatalogueProblem]]:
+def load_settings(workspace: Path, env: Mapping[str, str] | None = None) -> tuple[Settings, list[CatalogueProblem]]:
     """Read the workspace settings; every problem names its line, key, the value found and the form expected.
 
     Never raises for anything in the file: a bad value is reported and its default used meanwhile, so `check`
     can go on to the catalogue. The commands that work with the settings refuse to start while problems remain.
     """
-    env = os.environ if env is None else env
+    environ: Mapping[str, str] = os.environ if env is None else env
     path = workspace / SETTINGS_FILE
     problems: list[CatalogueProblem] = []
     settings = Settings(workspace=workspace)
@@ -560,10 +560,10 @@ def load_settings(workspace: Path, env: dict[str, str] | None = None) -> tuple[S
         bad("telegram", "webhook_url", "set_webhook_url", "")
 
     telegram = settings.telegram
-    if env.get(ENV_TOKEN):
-        telegram = replace(telegram, token=env[ENV_TOKEN].strip())
-    if env.get(ENV_API_URL):
-        telegram = replace(telegram, api_url=env[ENV_API_URL].strip())
-    email = replace(settings.email, password=env.get(ENV_SMTP_PASSWORD, ""))
-    matrix = replace(settings.matrix, token=env.get(ENV_MATRIX_TOKEN, "").strip())
+    if environ.get(ENV_TOKEN):
+        telegram = replace(telegram, token=environ[ENV_TOKEN].strip())
+    if environ.get(ENV_API_URL):
+        telegram = replace(telegram, api_url=environ[ENV_API_URL].strip())
+    email = replace(settings.email, password=environ.get(ENV_SMTP_PASSWORD, ""))
+    matrix = replace(settings.matrix, token=environ.get(ENV_MATRIX_TOKEN, "").strip())
     return replace(settings, telegram=telegram, email=email, matrix=matrix), problems

@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ __all__ = [
     "key_of",
     "ordinal",
 ]
+
+# What the store's index holds per value: the delivery's id and the compact row (a JSON list of mixed scalars).
+Held = tuple[int, Sequence[Any]]
 
 # Bump when the meaning of the saved file changes: an older file is then recomputed, never misread.
 FORMAT = 1
@@ -109,7 +112,7 @@ class IndicatorCoverage:
 
     __slots__ = ("areas", "headline", "latest", "periods", "runs")
 
-    def __init__(self, periods: Iterable[str], latest: str, areas: int, headline: tuple[int, tuple],
+    def __init__(self, periods: Iterable[str], latest: str, areas: int, headline: tuple[int, tuple[Any, ...]],
                  runs: Mapping[str, Run]) -> None:
         self.periods = frozenset(periods)
         self.latest = latest
@@ -118,7 +121,7 @@ class IndicatorCoverage:
         self.runs = dict(runs)
 
     @classmethod
-    def from_index(cls, by_period: Mapping[str, Mapping[str, tuple[int, tuple]]]) -> IndicatorCoverage:
+    def from_index(cls, by_period: Mapping[str, Mapping[str, Held]]) -> IndicatorCoverage:
         """From the store's index of one indicator: period -> area -> (delivery id, row)."""
         keys = sorted(by_period)
         latest = keys[-1]
@@ -127,13 +130,13 @@ class IndicatorCoverage:
         did, row = by_area[area]
         return cls(keys, latest, len(by_area), (did, tuple(row)), _runs(keys))
 
-    def to_json(self) -> list:
+    def to_json(self) -> list[Any]:
         did, row = self.headline
         return [sorted(self.periods), self.latest, self.areas, [did, list(row)],
                 {kind: [r.first, r.last, list(r.missing)] for kind, r in self.runs.items()}]
 
     @classmethod
-    def from_json(cls, item: list) -> IndicatorCoverage:
+    def from_json(cls, item: list[Any]) -> IndicatorCoverage:
         periods, latest, areas, (did, row), runs = item
         return cls(periods, latest, int(areas), (int(did), tuple(row)),
                    {kind: Run(first, last, tuple(missing)) for kind, (first, last, missing) in runs.items()})
@@ -187,12 +190,12 @@ class Coverage:
         self._entries: dict[str, IndicatorCoverage] = entries or {}
 
     @classmethod
-    def from_index(cls, current: Mapping[str, Mapping[str, Mapping[str, tuple[int, tuple]]]],
+    def from_index(cls, current: Mapping[str, Mapping[str, Mapping[str, Held]]],
                    fingerprint: str | None) -> Coverage:
         return cls(fingerprint, {ind: IndicatorCoverage.from_index(by_period)
                                  for ind, by_period in current.items() if by_period})
 
-    def update(self, current: Mapping[str, Mapping[str, Mapping[str, tuple[int, tuple]]]],
+    def update(self, current: Mapping[str, Mapping[str, Mapping[str, Held]]],
                indicators: Iterable[str], fingerprint: str | None) -> None:
         """Recompute the entries of `indicators` from the index (after a write that touched them)."""
         for ind in indicators:

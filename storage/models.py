@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 __all__ = [
     "ADMIN",
@@ -89,7 +90,7 @@ class Meeting:
     approach: str = ""
     participants: tuple[str, ...] = ()
     seq: int = 0
-    history: tuple[dict, ...] = ()
+    history: tuple[dict[str, Any], ...] = ()
     cancelled: datetime | None = None
     cancelled_by: str = ""
 
@@ -158,7 +159,7 @@ class Observation:
     file: str = ""
     office: str = ""
     received: datetime | None = None
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

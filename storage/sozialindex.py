@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .models import Observation
 
@@ -403,7 +404,7 @@ def _area_key(area: str) -> tuple[str, str]:
     return folded, area
 
 
-def _worst_first(d: DistrictScore) -> tuple:
+def _worst_first(d: DistrictScore) -> tuple[int, int, int, float, float, tuple[str, str]]:
     """Status class first (sehr niedrig first), then dynamics (negativ first, unrated dynamics last), then the
     index values, highest burden first; unrated areas at the end by name."""
     if d.status_class is None:
@@ -414,7 +415,7 @@ def _worst_first(d: DistrictScore) -> tuple:
 
 
 # ---------------------------------------------------------------- stored computations and moves
-def snapshot(result: IndexResult, computed: datetime) -> dict:
+def snapshot(result: IndexResult, computed: datetime) -> dict[str, Any]:
     """What is kept of a computation (in the store's meta) to tell later how areas moved."""
     return {
         "year": result.year, "comparison_year": result.comparison_year,
@@ -426,7 +427,7 @@ def snapshot(result: IndexResult, computed: datetime) -> dict:
     }
 
 
-def moves(before: Mapping | None, result: IndexResult) -> list[Move]:
+def moves(before: Mapping[str, Any] | None, result: IndexResult) -> list[Move]:
     """Every area whose status or dynamics class differs from the stored computation `before`."""
     old = (before or {}).get("districts", {})
     out = []
@@ -438,7 +439,7 @@ def moves(before: Mapping | None, result: IndexResult) -> list[Move]:
     return out
 
 
-def critical_moves(before: Mapping | None, result: IndexResult) -> list[Move]:
+def critical_moves(before: Mapping[str, Any] | None, result: IndexResult) -> list[Move]:
     """Areas that came into "sehr niedrig" or "negativ" since `before` (every such area when there is none)."""
     return [m for m in moves(before, result) if m.into_very_low or m.into_negative]
 
