@@ -183,7 +183,7 @@ def _u16len(text: str) -> int:
 
 # ------------------------------------------------------------------ request bodies
 
-_JSON_PARAMS = frozenset({"commands", "scope", "allowed_updates", "link_preview_options", "reply_markup"})
+_JSON_PARAMS = frozenset({"commands", "scope", "allowed_updates", "link_preview_options"})
 _INT_PARAMS = frozenset({"offset", "limit", "max_connections"})
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 _BOT_COMMAND = re.compile(r"(?<![\w/])/\w{1,64}(?:@\w{3,32})?")
@@ -224,11 +224,7 @@ def parse_params(content_type: str, body: bytes) -> dict[str, Any]:
                 fields[str(name)] = data.decode("utf-8")
     elif body.strip():
         raise ValueError(f"unsupported Content-Type {content_type!r}")
-    params = {name: value if isinstance(value, _Upload) else _coerce(name, value) for name, value in fields.items()}
-    for name, value in params.items():  # PTB names uploads "attach://..."
-        if isinstance(value, str) and value.startswith("attach://"):
-            params[name] = params.get(value[len("attach://"):], value)
-    return params
+    return {name: value if isinstance(value, _Upload) else _coerce(name, value) for name, value in fields.items()}
 
 
 # ------------------------------------------------------------------ the fake

@@ -84,9 +84,19 @@ class InProcessTelegram(FakeTelegram):
 
     @contextlib.contextmanager
     def serving(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessTelegram]:
-        """Every Application that bot.telegram_bot builds meanwhile talks to this fake."""
+        """Every Application that bot.telegram_bot builds meanwhile talks to this fake, and nothing leaves the
+        process: an HTTP client built past the seam fails the test instead of reaching out."""
         monkeypatch.setattr(bot.telegram_bot, "ApplicationBuilder", _builder_for(self))
+
+        async def refuse(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+            with self._cond:
+                self._errors.append(f"{request.method} {request.url.host}: an HTTP client without the fake")
+            raise httpx.ConnectError("refused by the in-process fake", request=request)
+
+        monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", refuse)
         yield self
+        if self._errors:
+            raise RuntimeError("the fake Bot API failed:\n" + "\n".join(self._errors))
 
 
 def _builder_for(telegram: InProcessTelegram) -> type[ApplicationBuilder]:
