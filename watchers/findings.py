@@ -1,0 +1,119 @@
+"""Problems found in a delivered file: data (a code and its parameters), worded only when shown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from commands import texts_ingest
+
+__all__ = ["FORMATS", "Problem", "clip", "format_report", "letter"]
+
+FORMATS = ".csv, .txt, .xlsx, .xlsm, .ods"
+_FOUND_LIMIT = 80
+_TEXTS = {"de": texts_ingest.DE, "en": texts_ingest.EN}
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def clip(text: object) -> str:
+    """A cell as shown in a message: printable characters only, at most 80 of them."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return text if len(text) <= _FOUND_LIMIT else text[: _FOUND_LIMIT - 1] + "…"
+
+
+def letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (the column letter a person sees in Excel)."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where (sheet, row, column), what was found, what was expected.
+
+    `code` names the message in commands/texts_ingest.py and `params` fill it; nothing is worded until
+    `expected`, `suggestion` or `text(lang)` is asked for. A problem made by hand without a code carries
+    its own German `given_expected` / `given_suggestion` (the 4th and 5th positional fields).
+    """
+
+    row: int | None
+    column: str | None
+    found: str | None
+    given_expected: str = ""
+    given_suggestion: str = ""
+    sheet: str | None = None
+    code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def make(cls, code: str, *, row: int | None = None, column: str | None = None, found: object = None,
+             sheet: str | None = None, **params: object) -> Problem:
+        return cls(row, column, None if found is None else clip(found), "", "", sheet, code, params)
+
+    @property
+    def expected(self) -> str:
+        return self.expected_text("de")
+
+    @property
+    def suggestion(self) -> str:
+        return self.suggestion_text("de")
+
+    def _fill(self, key: str, lang: str) -> str:
+        texts = _TEXTS.get(lang, texts_ingest.DE)
+        template = texts.get(key, texts_ingest.DE.get(key, ""))
+        values = _Params(self.params)
+        values.update(found=self.found or "", row=self.row, column=self.column, sheet=self.sheet, formats=FORMATS)
+        if "field" in self.params:
+            values["field_name"] = texts.get(f"read.field.{self.params['field']}", self.params["field"])
+        if "style" in self.params:
+            values["style_name"] = texts.get(f"read.style.{self.params['style']}", self.params["style"])
+        return template.format_map(values)
+
+    def expected_text(self, lang: str = "de") -> str:
+        return self._fill(self.code, lang) if self.code else self.given_expected
+
+    def suggestion_text(self, lang: str = "de") -> str:
+        return self._fill(self.code + ".hint", lang) if self.code else self.given_suggestion
+
+    def text(self, lang: str = "de") -> str:
+        """One line: where – found – expected – suggestion."""
+        texts = _TEXTS.get(lang, texts_ingest.DE)
+        where = []
+        if self.sheet:
+            where.append(texts["read.where.sheet"].format(sheet=self.sheet))
+        if self.row is not None:
+            more = self.params.get("more")
+            key = "read.where.more_rows" if more else "read.where.row"
+            where.append(texts[key].format(row=self.row, more=more))
+        if self.column:
+            column_letter = self.params.get("letter")
+            key = "read.where.column_letter" if column_letter else "read.where.column"
+            where.append(texts[key].format(column=self.column, letter=column_letter))
+        head = ", ".join(where) if where else texts["read.where.file"]
+        parts = []
+        if self.found is not None:
+            parts.append(texts["read.found"].format(found=self.found) if self.found else texts["read.found_nothing"])
+        parts.append(texts["read.expected"].format(expected=self.expected_text(lang)))
+        line = f"{head}: " + " – ".join(parts) + "."
+        suggestion = self.suggestion_text(lang)
+        if suggestion:
+            line += " " + texts["read.suggestion"].format(suggestion=suggestion)
+        return line
+
+
+def format_report(filename: str, problems: Sequence[Problem], lang: str = "de", limit: int = 200) -> str:
+    """The error report for a rejected file: a title line and one numbered line per problem."""
+    texts = _TEXTS.get(lang, texts_ingest.DE)
+    lines = [texts["read.report.title"].format(filename=filename, count=len(problems))]
+    lines += [f"{n}. {p.text(lang)}" for n, p in enumerate(problems[:limit], start=1)]
+    if len(problems) > limit:
+        lines.append(texts["read.report.more"].format(count=len(problems) - limit))
+    return "\n".join(lines)
