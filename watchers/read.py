@@ -243,6 +243,7 @@ _DELIMITERS = (";", "\t", ",")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?$")
 _SAW_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
+_UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
@@ -300,6 +301,8 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
     try:
         frame = _csv_frame(text, delimiter, widest, max_rows + 1)
     except (pd.errors.ParserError, ValueError) as exc:
+        if unclosed := _UNCLOSED.search(str(exc)):  # pandas counts records from 0
+            return _fail("read.unclosed_quote", row=int(unclosed.group(1)) + 1, found='"')
         return _fail("read.damaged", detail=str(exc)[:200])
     if isinstance(frame, Problem):
         return ReadResult((), (frame,))
