@@ -503,7 +503,7 @@ def test_ods_repeated_cells_bomb_and_libreoffice_trailing_repeats() -> None:
 
 
 def test_ods_measure_takes_the_full_walk_for_unusual_files() -> None:
-    from watchers.read import _ods_extent
+    from watchers.workbook import ods_extent as _ods_extent
 
     bomb = ODS_CONTENT.format(header="", rows=5000, cols=5000).replace("table:", "t:").replace("xmlns:t:", "xmlns:t")
     assert _ods_extent(bomb.encode()) == (5001, 5000)

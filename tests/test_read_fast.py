@@ -313,7 +313,8 @@ def test_the_bench_file_reads_as_the_reference_reads_it() -> None:
 
 # --- generated workbooks ---------------------------------------------------------------------------
 excel_cells = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False),
+    st.none(), st.booleans(), st.integers(-10**6, 10**6),
+    st.floats(-1e9, 1e9, allow_nan=False).map(lambda x: x + 0.0),  # openpyxl reads a stored -0 back as 0
     st.datetimes(datetime(1990, 1, 1), datetime(2030, 12, 31)).map(lambda d: d.replace(microsecond=0, second=0)),
     st.sampled_from(NUMBERS_DE + NUMBERS_EN + AMBIGUOUS + MISSING_VALUES + BAD_VALUES[:5]),
 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from commands import texts_ingest
 
-__all__ = ["FORMATS", "Problem", "clip", "format_report", "letter"]
+__all__ = ["FORMATS", "Problem", "cell_text", "clip", "display", "format_report", "letter"]
 
 FORMATS = ".csv, .txt, .xlsx, .xlsm, .ods"
 _FOUND_LIMIT = 80
@@ -33,6 +35,32 @@ def letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         out = chr(65 + rest) + out
     return out
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: 2018.0 -> '2018', a date -> '2018-09-30', None -> ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "WAHR" if value else "FALSCH"
+    if isinstance(value, float):
+        return str(int(value)) if math.isfinite(value) and value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def display(value: object) -> str:
+    """A cell as a person would recognise it in a message (German dates)."""
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M" if value.time() != time() else "%d.%m.%Y")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return cell_text(value).strip()
 
 
 @dataclass(frozen=True)

@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, fields
 from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
-from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from storage.periods import Period, PeriodError, parse_period
 from storage.store import gc_paused
 
-from .findings import FORMATS, Problem, format_report, letter
+from .columns import FIELDS, HEADER_SEARCH_ROWS, ColumnMap, find_columns, find_header, first_text
+from .findings import FORMATS, Problem, cell_text, display, format_report, letter
+from .numbers import (
+    MISSING,
+    NumberError,
+    ambiguous_problem,
+    ambiguous_readings,
+    classify,
+    column_values,
+    detect_number_style,
+    parse_number,
+    style_counts,
+)
+from .workbook import MAX_CELLS, read_sheets
 
 __all__ = [
     "FIELDS", "FORMATS", "MISSING", "WHOLE_CITY", "ColumnMap", "NumberError", "Problem", "ReadResult", "Record",
@@ -43,10 +52,6 @@ __all__ = [
 
 TEXT_EXTENSIONS = (".csv", ".txt")
 SPREADSHEET_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
-HEADER_SEARCH_ROWS = 20  # non-empty rows searched for the header row
-MAX_CELLS = 10_000_000  # dense grid one sheet may unfold to (calamine allocates rows x columns)
-MAX_RATIO = 200  # compression ratio allowed for zip members above 1 MiB
-MAX_MEMBERS = 10_000
 _MIB = 2**20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and password-protected .xlsx
 
@@ -116,128 +121,6 @@ def _read_table(data: bytes, filename: str, max_rows: int, max_unpacked: int) ->
     return _read_workbook(data, suffix, max_rows, max_unpacked)
 
 
-# --- header recognition -----------------------------------------------------------------------
-FIELDS = ("measure", "indicator", "period", "value", "unit", "area", "office", "note")
-_SYNONYMS = {
-    "measure": ("Maßnahme", "Massnahme", "Maßnahme-ID", "Maßnahmen-Nr.", "Maßnahmennummer", "measure", "measure id"),
-    "indicator": ("Indikator", "Indikator-ID", "Kennzahl", "indicator", "indicator id"),
-    "period": ("Zeitraum", "Periode", "Stichtag", "Berichtszeitraum", "Jahr", "period", "year", "reference date"),
-    "value": ("Wert", "Werte", "value"),
-    "unit": ("Einheit", "Maßeinheit", "unit"),
-    "area": ("Gebiet", "Stadtteil", "Sozialraum", "area", "district"),
-    "office": ("Quelle", "Amt", "Dienststelle", "Datenquelle", "office", "source"),
-    "note": ("Bemerkung", "Bemerkungen", "Anmerkung", "Hinweis", "Kommentar", "Erläuterung", "note", "notes",
-             "remark", "comment"),
-}
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-_BRACKETS = re.compile(r"[(\[][^)\]]*[)\]]")
-
-
-def _header_key(text: str) -> str:
-    """Casefold, drop bracketed additions and separators, umlauts as plain vowels:
-    'Maßnahme ', 'MASSNAHME', 'Massnahme', 'massnahme_' and 'Erlauterung'/'Erläuterung' match."""
-    text = _BRACKETS.sub("", text.casefold()).translate(_UMLAUTS)
-    return _NOT_ALNUM.sub("", text).replace("ae", "a").replace("oe", "o").replace("ue", "u")
-
-
-_HEADER_FIELD = {_header_key(name): fld for fld, names in _SYNONYMS.items() for name in names}
-_YEARISH = re.compile(r"(?<!\d)(?:19|20|21)\d{2}(?!\d)")
-
-
-def _cell_text(value: object) -> str:
-    """A cell as text: 2018.0 -> '2018', a date -> '2018-09-30', None -> ''."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "WAHR" if value else "FALSCH"
-    if isinstance(value, float):
-        return str(int(value)) if math.isfinite(value) and value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _display(value: object) -> str:
-    """A cell as a person would recognise it in a message (German dates)."""
-    if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y %H:%M" if value.time() != time() else "%d.%m.%Y")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    return _cell_text(value).strip()
-
-
-@dataclass
-class _HeaderMatch:
-    fields: dict[str, list[int]]
-    periods: list[tuple[int, Period]]
-    bad_periods: list[int]
-
-    @property
-    def score(self) -> int:
-        return len(self.fields) + (1 if self.periods else 0)
-
-    @property
-    def plausible(self) -> bool:
-        return ("measure" in self.fields or "indicator" in self.fields) and self.score >= 2
-
-    @property
-    def complete(self) -> bool:
-        long = "period" in self.fields and "value" in self.fields
-        return "measure" in self.fields and "indicator" in self.fields and (long or bool(self.periods))
-
-
-def _match_header(cells: Sequence[object]) -> _HeaderMatch:
-    found: dict[str, list[int]] = {}
-    periods: list[tuple[int, Period]] = []
-    bad: list[int] = []
-    for index, cell in enumerate(cells):
-        text = _cell_text(cell).strip()
-        if not text:
-            continue
-        fld = _HEADER_FIELD.get(_header_key(text))
-        if fld:
-            found.setdefault(fld, []).append(index)
-            continue
-        try:
-            periods.append((index, parse_period(cell if not isinstance(cell, str) else text)))
-        except PeriodError:
-            if _YEARISH.search(text):
-                bad.append(index)
-    return _HeaderMatch(found, periods, bad)
-
-
-def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, _HeaderMatch] | None:
-    """The header among the first HEADER_SEARCH_ROWS non-empty rows: the first complete one, else the
-    best plausible one (so that a missing column can be named)."""
-    best: tuple[int, _HeaderMatch] | None = None
-    seen = 0
-    for index, row in enumerate(rows):
-        if not any(_cell_text(c).strip() for c in row):
-            continue
-        seen += 1
-        if seen > HEADER_SEARCH_ROWS:
-            break
-        match = _match_header(row)
-        if match.complete:
-            return index, match
-        if match.plausible and (best is None or match.score > best[1].score):
-            best = (index, match)
-    return best
-
-
-def _first_text(rows: Iterable[Sequence[object]]) -> str | None:
-    for row in rows:
-        cells = [_cell_text(c).strip() for c in row]
-        if any(cells):
-            return " | ".join(c for c in cells if c)
-    return None
-
-
 # --- CSV -------------------------------------------------------------------------------------
 _DELIMITERS = (";", "\t", ",")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -285,7 +168,7 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
         if forced and delimiter != forced:
             continue
         rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))[skip:]
-        found = _find_header(rows)
+        found = find_header(rows)
         if found is None:
             continue
         index, match = found
@@ -296,7 +179,7 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
             best = (score, delimiter, index + skip, rows[index], max(map(len, rows)))
     if best is None:
         rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=forced or ";"))
-        return _fail("read.no_header", found=_first_text(rows[skip:]) or "", search=HEADER_SEARCH_ROWS)
+        return _fail("read.no_header", found=first_text(rows[skip:]) or "", search=HEADER_SEARCH_ROWS)
     _, delimiter, header_index, header, widest = best
     try:
         frame = _csv_frame(text, delimiter, widest, max_rows + 1)
@@ -337,414 +220,21 @@ def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFram
 
 
 # --- spreadsheets ----------------------------------------------------------------------------
-# A cell whose reference reaches column AA+ or row 100000+; a cell tag without a leading r=.
-_XLSX_FAR = re.compile(rb"<c\s+r=[\"']([A-Za-z]{2,3}\d+|[A-Za-z]\d{6,})[\"']")
-_XLSX_NO_REF = re.compile(rb"<c(?=[\s>/])(?!\s+r=)")
-_XLSX_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s>/])([^>]*)>")
-_XLSX_R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([A-Za-z]*)(\d*)[\"']")
-_ODS_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(table-row|table-cell|covered-table-cell|table)(?=[\s>/])([^>]*?)(/?)>")
-_ODS_ROWS_REP = re.compile(rb"number-rows-repeated\s*=\s*[\"'](\d+)")
-_ODS_COLS_REP = re.compile(rb"number-columns-repeated\s*=\s*[\"'](\d+)")
-
-
-def _column_index(letters: bytes) -> int:
-    index = 0
-    for ch in letters.upper():
-        index = index * 26 + (ch - 64)
-    return index
-
-
-def _xlsx_extent(xml: bytes) -> tuple[int, int]:
-    """(rows, columns) that calamine will allocate for this worksheet, at least approximately.
-
-    When every cell carries its reference first (Excel, LibreOffice, openpyxl) only references beyond
-    column Z or row 99999 need a look; otherwise every row/cell tag is walked."""
-    if b"<sheetData" in xml and b":c " not in xml and b":c>" not in xml and _XLSX_NO_REF.search(xml) is None:
-        max_row, max_col = 99_999, 26
-        for ref in _XLSX_FAR.findall(xml):
-            letters = ref.rstrip(b"0123456789")
-            max_row, max_col = max(max_row, int(ref[len(letters) :])), max(max_col, _column_index(letters))
-        return max_row, max_col
-    max_row = max_col = row = col = 0
-    for match in _XLSX_TAG.finditer(xml):
-        ref = _XLSX_R.search(match.group(2))
-        if match.group(1) == b"row":
-            row, col = (int(ref.group(2)) if ref and ref.group(2) and not ref.group(1) else row + 1), 0
-            continue
-        if ref and ref.group(1):
-            col = _column_index(ref.group(1))
-            row = int(ref.group(2)) if ref.group(2) else row
-        else:
-            col += 1
-        max_row, max_col = max(max_row, row, 1), max(max_col, col)
-    return max_row, max_col
-
-
-def _ods_extent(xml: bytes) -> tuple[int, int]:
-    """(rows, columns) of the largest table of content.xml up to its last non-empty cell, repeats
-    unfolded (any namespace prefix); LibreOffice's empty repeats up to the sheet's edge cost nothing."""
-    best = (0, 0)
-    rows = last_row = max_col = row_rep = col = 0
-    row_has = False
-    for match in _ODS_TAG.finditer(xml):
-        closing, name, attrs, selfclosing = match.groups()
-        if name == b"table":
-            if last_row * max_col > best[0] * best[1]:
-                best = (last_row, max_col)
-            rows = last_row = max_col = 0
-        elif name == b"table-row":
-            if closing:
-                last_row = rows + row_rep if row_has else last_row
-                rows += row_rep
-                continue
-            rep = _ODS_ROWS_REP.search(attrs)
-            row_rep, col, row_has = (int(rep.group(1)) if rep else 1), 0, False
-            rows += row_rep if selfclosing else 0
-        elif not closing:
-            rep = _ODS_COLS_REP.search(attrs)
-            col += int(rep.group(1)) if rep else 1
-            if not selfclosing or b"value-type" in attrs:
-                row_has, max_col = True, max(max_col, col)
-    return max(best, (last_row, max_col), key=lambda extent: extent[0] * extent[1])
-
-
-def _check_zip(data: bytes, suffix: str, max_unpacked: int) -> Problem | None:
-    """None for a sound workbook container, else the problem.
-
-    Declared sizes and ratios are checked before anything is unpacked; then every member is unpacked
-    once by zipfile, which stops at the declared size and checks the CRC, so a member that lies about
-    its size is caught too. Worksheets are measured so that calamine's dense grid stays below MAX_CELLS
-    (a tiny file with cells in A1 and XFD1048576 would otherwise abort the process out of memory)."""
-    if not data.startswith(b"PK"):
-        return Problem.make("read.not_spreadsheet", found=suffix)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        return Problem.make("read.damaged", found=suffix, detail=str(exc)[:200])
-    total = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if len(infos) > MAX_MEMBERS or total > max_unpacked or any(
-            i.file_size > _MIB and i.file_size > MAX_RATIO * max(1, i.compress_size) for i in infos):
-        return Problem.make("read.too_large", found=f"{total / _MIB:.0f} MB", limit_mb=max_unpacked // _MIB,
-                            size_mb=f"{total / _MIB:.0f}", ratio=f"{total // packed}")
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names and "content.xml" not in names:
-        return Problem.make("read.not_spreadsheet", found=suffix)
-    ods = "xl/workbook.xml" not in names
-    try:
-        for info in infos:
-            if info.flag_bits & 0x1:
-                return Problem.make("read.old_excel", found=suffix)
-            if not ods or info.filename == "content.xml":
-                # Any member may be a worksheet (the workbook's relations name them): each is measured.
-                xml = archive.read(info)
-                if ods or b"sheetData" in xml:
-                    rows, cols = _ods_extent(xml) if ods else _xlsx_extent(xml)
-                    if rows * cols > MAX_CELLS:
-                        return Problem.make("read.too_many_cells", found=f"{rows} × {cols}", rows=rows,
-                                            cols=letter(max(cols - 1, 0)), limit=f"{MAX_CELLS:,}".replace(",", "."))
-                continue
-            with archive.open(info) as member:
-                while member.read(4 * _MIB):
-                    pass
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        return Problem.make("read.damaged", found=suffix, detail=str(exc)[:200])
-    return None
-
-
 def _read_workbook(data: bytes, suffix: str, max_rows: int, max_unpacked: int) -> ReadResult:
-    problem = _check_zip(data, suffix, max_unpacked)
-    if problem is not None:
-        return ReadResult((), (problem,))
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grids: list[tuple[str, list[list[object]]]] = []
-        for meta in workbook.sheets_metadata:
-            if meta.typ != SheetTypeEnum.WorkSheet:
-                continue
-            grid = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False, nrows=max_rows + 1)
-            if len(grid) > max_rows:
-                return _fail("read.too_many_rows", sheet=meta.name, found=f"> {max_rows}", limit=max_rows)
-            grids.append((meta.name, grid))
-    except BaseException as exc:  # calamine errors, and pyo3 panics (which are BaseExceptions)
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
-            raise
-        return _fail("read.damaged", found=suffix, detail=f"{type(exc).__name__}: {exc}"[:200])
+    sheets = read_sheets(data, suffix, max_rows, max_unpacked)
+    if isinstance(sheets, Problem):
+        return ReadResult((), (sheets,))
     tables = []
-    for name, grid in grids:
-        if (found := _find_header(grid)) is not None:
+    for name, grid in sheets:
+        if (found := find_header(grid)) is not None:
             index, width = found[0], len(grid[found[0]])
             rows = [(n, row) for n, row in enumerate(grid[index + 1 :], start=index + 2) if row.count("") != width]
-            tables.append(Table(name, index + 1, tuple(_cell_text(c).strip() for c in grid[index]), rows))
+            tables.append(Table(name, index + 1, tuple(cell_text(c).strip() for c in grid[index]), rows))
     if not tables:
-        first = next((g for _, g in grids if _first_text(g)), [])
-        return _fail("read.no_header", sheet=grids[0][0] if len(grids) == 1 else None,
-                     found=_first_text(first) or "", search=HEADER_SEARCH_ROWS)
+        first = next((g for _, g in sheets if first_text(g)), [])
+        return _fail("read.no_header", sheet=sheets[0][0] if len(sheets) == 1 else None,
+                     found=first_text(first) or "", search=HEADER_SEARCH_ROWS)
     return ReadResult(tuple(tables), ())
-
-
-# ----------------------------------------------------------------------------------------------
-# Columns
-# ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ColumnMap:
-    """Which column holds what. `fields` maps field name (FIELDS) -> column index; in the wide layout
-    `periods` lists (column index, period) for every period column."""
-
-    layout: str  # "long" | "wide"
-    fields: Mapping[str, int] = field(hash=False)
-    periods: tuple[tuple[int, Period], ...] = ()
-
-    def get(self, name: str) -> int | None:
-        return self.fields.get(name)
-
-
-def find_columns(table: Table) -> ColumnMap | list[Problem]:
-    """Recognise the layout (long: Zeitraum + Wert; wide: one column per period) and the columns."""
-    match = _match_header(table.columns)
-    problems: list[Problem] = []
-
-    def problem(code: str, column: int | None = None, **params: object) -> None:
-        if column is not None:
-            params.update(column=table.columns[column], letter=letter(column))
-        problems.append(Problem.make(code, row=table.header_row, sheet=table.sheet, **params))  # type: ignore[arg-type]
-
-    for fld, indexes in match.fields.items():
-        if len(indexes) > 1:
-            cols = ", ".join(f"„{table.columns[i]}“ ({letter(i)})" for i in indexes)
-            problem("read.duplicate_column", indexes[1], found=table.columns[indexes[1]], field=fld, columns=cols)
-    long = "period" in match.fields or "value" in match.fields
-    for fld in ["measure", "indicator"] + (["period", "value"] if long or not match.periods else []):
-        if fld not in match.fields:
-            problem("read.missing_column", field=fld, names=", ".join(_SYNONYMS[fld][:3] + _SYNONYMS[fld][-1:]))
-    if long and match.periods:
-        first = match.periods[0][0]
-        problem("read.mixed_layout", first, found=table.columns[first],
-                columns=", ".join(table.columns[i] for i, _ in match.periods))
-    if not long:
-        for index in match.bad_periods:
-            problem("read.bad_period_header", index, found=table.columns[index])
-        seen: dict[Period, int] = {}
-        for index, period in match.periods:
-            if period in seen:
-                problem("read.duplicate_period", index, found=table.columns[index], key=period.key,
-                        columns=f"„{table.columns[seen[period]]}“, „{table.columns[index]}“")
-            seen.setdefault(period, index)
-    if problems:
-        return problems
-    fields_ = {fld: indexes[0] for fld, indexes in match.fields.items()}
-    return ColumnMap("long" if long else "wide", fields_, () if long else tuple(match.periods))
-
-
-# ----------------------------------------------------------------------------------------------
-# Numbers
-# ----------------------------------------------------------------------------------------------
-# Number style rule (decided per table, over all its text values together):
-# a value that reads only one way decides – German: 1.234,5 · 12,5 · 0,5 · 1.234.567; English:
-# 1,234.5 · 12.5 · 0.5 · 1,234,567. Integers without separators (and space-grouped ones) fit both.
-# A value like 1.500 or 1,500 (one group of three digits after a single separator, first digit
-# not 0) is ambiguous: it takes the style of the decisive values of its table; with none, those of
-# the other sheets of the file; with none there either, every such value is rejected – never guessed
-# (or, with defer_ambiguous, handed to watchers/validate.py, where the catalogue's unit may decide:
-# a count is a whole number). The CSV delimiter alone is deliberately NOT a hint (semicolon files
-# with decimal points are common in database exports). If both styles occur, the majority decides
-# and every value not valid in it is reported. Spreadsheet number cells are numbers already.
-class NumberError(ValueError):
-    """A text that is no number in the given style; `reason`: 'invalid', 'ambiguous' or 'style'."""
-
-    def __init__(self, text: object, reason: str = "invalid") -> None:
-        self.text = text
-        self.reason = reason
-        super().__init__(f"not a number ({reason}): {text!r}")
-
-
-MISSING = frozenset({"", "-", "--", "–", "—", ".", "..", "...", "/", "k.a.", "k. a.", "k.a", "ka", "n.a.", "n/a",
-                     "n.v.", "na", "nan", "#n/a", "#nv"})
-_INT, _AMB_DOT, _AMB_COMMA = r"\d+", r"[1-9]\d{0,2}\.\d{3}", r"[1-9]\d{0,2},\d{3}"
-_STYLES = {"de": r"\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}|\d*,\d+",
-           "en": r"\d{1,3}(?:,\d{3})+\.\d+|\d{1,3}(?:,\d{3}){2,}|\d*\.\d+"}
-_NUMBER = re.compile(f"(?P<int>{_INT})|(?P<amb_dot>{_AMB_DOT})|(?P<amb_comma>{_AMB_COMMA})"
-                     f"|(?P<de>{_STYLES['de']})|(?P<en>{_STYLES['en']})", re.ASCII)
-
-
-def _plain_line(group: str, mark: str) -> str:
-    """A line that is "", "-" or a signed integer, ambiguous or `style` number (grouped by `group`, decimal
-    `mark`), and nothing else; atomic groups keep one pass over 100,000 lines fast."""
-    g, m = re.escape(group), re.escape(mark)
-    grouped = (rf"[1-9]\d{{0,2}}(?:{g}\d{{3}})+(?:{m}\d+)?|0\d{{0,2}}(?:{g}\d{{3}}){{2,}}(?:{m}\d+)?"
-               rf"|0\d{{0,2}}{g}\d{{3}}{m}\d+")
-    return rf"(?>[-+]?+(?>\d*+{m}\d++|\d++(?!{g})|{grouped})|-)?"
-
-
-_PLAIN = {style: re.compile(rf"{line}(?:\n{line})*+", re.ASCII)
-          for style, line in (("de", _plain_line(".", ",")), ("en", _plain_line(",", ".")))}
-_DECIDES = {"de": re.compile(rf"^[-+]?(?!{_AMB_COMMA}$)(?:{_STYLES['de']})$", re.ASCII | re.MULTILINE),
-            "en": re.compile(rf"^[-+]?(?!{_AMB_DOT}$)(?:{_STYLES['en']})$", re.ASCII | re.MULTILINE)}
-_SPACE_GROUPS = re.compile(r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?", re.ASCII)
-_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2212": "-", "\u2013": "-"})
-
-
-def _clean_number(text: str) -> tuple[str, str]:
-    """(sign, body) without spaces, a trailing % or € and a leading sign."""
-    text = text.translate(_SPACES).strip()
-    if text[-1:] in ("%", "€"):
-        text = text[:-1].rstrip()
-    sign = ""
-    if text[:1] in ("+", "-"):
-        sign, text = ("-" if text[0] == "-" else ""), text[1:].lstrip()
-    if " " in text and _SPACE_GROUPS.fullmatch(text):
-        text = text.replace(" ", "")
-    return sign, text
-
-
-def _classify(text: str) -> tuple[str, str, str]:
-    """(category, sign, body): category int|amb_dot|amb_comma|de|en|missing|invalid."""
-    text = text.strip()
-    match = _NUMBER.fullmatch(text)
-    if match is not None:
-        return match.lastgroup or "invalid", "", text
-    if text in MISSING or text.casefold() in MISSING:
-        return "missing", "", ""
-    sign, body = _clean_number(text)
-    match = _NUMBER.fullmatch(body)
-    return (match.lastgroup or "invalid", sign, body) if match else ("invalid", sign, body)
-
-
-def _number(category: str, sign: str, body: str, style: str, text: object) -> float | None:
-    if category == "missing":
-        return None
-    if category == "int":
-        value = float(sign + body)
-    elif category == "invalid":
-        raise NumberError(text)
-    elif category.startswith("amb_") and style not in ("de", "en"):
-        raise NumberError(text, "ambiguous")
-    elif not category.startswith("amb_") and style in ("de", "en") and category != style:
-        raise NumberError(text, "style")
-    else:
-        value = _convert(body, style if category.startswith("amb_") else category)
-        value = -value if sign else value
-    if not math.isfinite(value):  # 400 digits are no count of anything
-        raise NumberError(text)
-    return value
-
-
-def _convert(body: str, style: str) -> float:
-    return float(body.replace(".", "").replace(",", ".") if style == "de" else body.replace(",", ""))
-
-
-def parse_number(text: object, style: str = "de") -> float | None:
-    """A value as float; None for no value (empty, -, ., k.A.). Raises NumberError.
-
-    style: "de" (1.234,5), "en" (1,234.5) or "ambiguous" (then 1.500/1,500 are refused).
-    Numbers (int/float cells) are taken as they are.
-    """
-    if text is None:
-        return None
-    if isinstance(text, bool) or not isinstance(text, int | float | str):
-        raise NumberError(text)
-    if isinstance(text, str):
-        return _number(*_classify(text), style, text)
-    if not math.isfinite(text):
-        raise NumberError(text)
-    return float(text)
-
-
-def _style_counts(categories: Iterable[str]) -> dict[str, int]:
-    counts = {"de": 0, "en": 0, "amb": 0}
-    for category in categories:
-        if category in ("de", "en"):
-            counts[category] += 1
-        elif category.startswith("amb_"):
-            counts["amb"] += 1
-    return counts
-
-
-def _style_of(counts: Mapping[str, int]) -> str:
-    if counts["de"] or counts["en"]:
-        return "de" if counts["de"] >= counts["en"] else "en"
-    return "ambiguous" if counts["amb"] else "de"
-
-
-def detect_number_style(values: Iterable[object]) -> str | Problem:
-    """'de' or 'en' (also 'de' when every value reads the same either way), 'ambiguous' when only
-    values like 1.500 decide nothing, or a Problem (code read.number_style_conflict) when the
-    values mix both styles. See the rule above."""
-    texts = [v for v in values if isinstance(v, str)]
-    categories = [_classify(v)[0] for v in texts]
-    counts = _style_counts(categories)
-    style = _style_of(counts)
-    if counts["de"] and counts["en"]:
-        odd = next(t for t, c in zip(texts, categories, strict=True) if c in ("de", "en") and c != style)
-        return Problem.make("read.number_style_conflict", found=odd.strip(), style=style)
-    return style
-
-
-def ambiguous_readings(text: str) -> tuple[float, float, str] | None:
-    """For a value like 1.500 or -1,500 that reads two ways: (grouped, decimal, style of the grouped reading),
-    e.g. '1.301' -> (1301.0, 1.301, 'de'), '1,301' -> (1301.0, 1.301, 'en'); None for any other text."""
-    category, sign, body = _classify(text)
-    if not category.startswith("amb_"):
-        return None
-    grouped = "de" if category == "amb_dot" else "en"
-    factor = -1.0 if sign else 1.0
-    return factor * _convert(body, grouped), factor * _convert(body, "en" if grouped == "de" else "de"), grouped
-
-
-def ambiguous_problem(row: int, column: str | None, letter: str | None, text: str, count: int,
-                      sheet: str | None = None) -> Problem:
-    """The read.number_ambiguous problem for the first of `count` values that stay ambiguous."""
-    sign, body = _clean_number(text)
-    whole, _, digits = body.replace(",", ".").partition(".")
-    decimals = digits.rstrip("0") or "0"
-    params: dict[str, object] = {"letter": letter} if letter else {}
-    return Problem.make(
-        "read.number_ambiguous", row=row, column=column, found=text, sheet=sheet, more=count - 1 or None,
-        count=count, thousands=f"{sign}{whole}{digits}", decimal_de=f"{sign}{whole},{decimals}",
-        decimal_en=f"{sign}{whole}.{decimals}", **params,
-    )
-
-
-def _plain_numbers(texts: list[str]) -> list[float | None] | None:
-    """The values of a column of text cells in one go, exactly as the rule gives them, when every cell is
-    plain (see _plain_line) and one of them decides the style (or none needs deciding); else None."""
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:
-        return None  # a cell with a line break
-    for style in ("de", "en"):
-        if _PLAIN[style].fullmatch(joined) and (
-                ("." not in joined and "," not in joined) or _DECIDES[style].search(joined)):
-            body = joined.replace(".", "").replace(",", ".") if style == "de" else joined.replace(",", "")
-            parts = body.split("\n")
-            try:
-                values: list[float | None] = list(map(float, parts))
-            except ValueError:  # "" or "-": no value
-                values = [None if p in ("", "-") else float(p) for p in parts]
-            return None if math.inf in values or -math.inf in values else values
-    return None
-
-
-def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]) -> Callable[[object], tuple]:
-    """cell -> (value, flaw): flaw None, ("ambiguous", text, {}) or (problem code, found, params)."""
-    def check(cell: object) -> tuple[float | None, tuple | None]:
-        if cell.__class__ is str:
-            try:
-                return _number(*classified[cell], style, cell), None  # type: ignore[index]
-            except NumberError as exc:
-                code = {"ambiguous": "ambiguous", "style": "read.number_style_conflict"}.get(exc.reason)
-                return None, (code or "read.bad_number", cell.strip(), {"style": style} if code else {})  # type: ignore[union-attr]
-        if isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
-            return float(cell), None
-        if cell is None:
-            return None, None
-        code = "read.value_is_date" if isinstance(cell, date | time | timedelta) else "read.bad_number"
-        return None, (code, _display(cell), {})
-    return check
-
-
-def _classified(cells: Iterable[object]) -> dict[str, tuple[str, str, str]]:
-    return {text: _classify(text) for text in {c for c in cells if c.__class__ is str}}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -759,7 +249,7 @@ WHOLE_CITY = frozenset({"", "gesamtstadt", "gesamt", "insgesamt", "stadt koblenz
 
 def normalize_measure_id(text: object) -> str | None:
     """'M21', 'M 21', 'm21', 'M-21', '21', 21.0 and 'M21 – Wohnraum' -> 'M21'; None if no measure id."""
-    text = _cell_text(text)
+    text = cell_text(text)
     match = _MEASURE.fullmatch(text) or _MEASURE_TITLED.fullmatch(text)
     return f"M{match.group(1)}" if match else None
 
@@ -831,7 +321,7 @@ def _is_empty(value: object) -> bool:
 
 
 def _stripped(cell: object) -> str:
-    return cell.strip() if cell.__class__ is str else _cell_text(cell).strip()  # type: ignore[union-attr]
+    return cell.strip() if cell.__class__ is str else cell_text(cell).strip()  # type: ignore[union-attr]
 
 
 def _mapped(cells: list, convert: Callable[[Any], Any], distinct: list | None = None) -> list:
@@ -853,7 +343,7 @@ def _mapped(cells: list, convert: Callable[[Any], Any], distinct: list | None = 
 
 
 def _period_of(cell: object) -> tuple[str, Period | None]:
-    text = cell.strip() if cell.__class__ is str else _display(cell)  # type: ignore[union-attr]
+    text = cell.strip() if cell.__class__ is str else display(cell)  # type: ignore[union-attr]
     try:
         return text, parse_period(text if cell.__class__ is str else cell) if text else None
     except PeriodError:
@@ -922,15 +412,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     else:
         value_cells = [columns[c][p] for p, c in zip(at, value_column, strict=True)]
 
-    values = _plain_numbers(value_cells) if set(map(type, value_cells)) == {str} else None
-    flaws: dict[int, tuple] = {}
-    if values is None:
-        classified = _classified(value_cells)
-        style = _style_of(_style_counts(c for c, _, _ in classified.values()))
-        style = fallback if style == "ambiguous" and fallback in ("de", "en") else style
-        checked = _mapped(value_cells, _value_check(style, classified))
-        values = [v for v, _ in checked]
-        flaws = {k: flaw for k, (_, flaw) in enumerate(checked) if flaw is not None}
+    values, flaws = column_values(value_cells, fallback)
     flawed = [p in bad_rows for p in at] if bad_rows else [False] * len(at)
     ambiguous: list[tuple[str, str, str] | None] = [None] * len(at)
     left: list[tuple[int, int, str]] = []  # (position, column, text) of ambiguous values not handed on
@@ -974,13 +456,13 @@ def _file_style(tables: Sequence[tuple[Table, ColumnMap | list[Problem]]]) -> st
     own values decide nothing takes it (a workbook is one delivery, written in one style)."""
     if len(tables) < 2:
         return ""  # one table: its own values are all the evidence there is
-    counts = {"de": 0, "en": 0}
+    texts: list[str] = []
     for table, cmap in tables:
         if isinstance(cmap, ColumnMap):
             value_columns = [c for c, _ in cmap.periods] if cmap.layout == "wide" else [cmap.fields["value"]]
-            cells = [cell for c in value_columns if c < table.rows.shape[1] for cell in table.rows[c].tolist()]
-            for category, _, _ in _classified(cells).values():
-                counts[category] = counts.get(category, 0) + 1
+            cells = {cell for c in value_columns if c < table.rows.shape[1] for cell in table.rows[c].tolist()}
+            texts += [cell for cell in cells if cell.__class__ is str]  # distinct within each table
+    counts = style_counts(classify(text)[0] for text in texts)
     return "de" if counts["de"] > counts["en"] else "en" if counts["en"] > counts["de"] else ""
 
 
