@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 
 from commands import texts_ingest
 
-__all__ = ["FORMATS", "Problem", "cell_text", "clip", "display", "format_report", "letter"]
+__all__ = ["FORMATS", "Problem", "cell_text", "clip", "display", "format_report", "letter", "line", "phrase", "where"]
 
 FORMATS = ".csv, .txt, .xlsx, .xlsm, .ods"
 _FOUND_LIMIT = 80
@@ -25,6 +25,37 @@ def clip(text: object) -> str:
     """A cell as shown in a message: printable characters only, at most 80 of them."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(text))
     return text if len(text) <= _FOUND_LIMIT else text[: _FOUND_LIMIT - 1] + "…"
+
+
+def phrase(lang: str, key: str, **params: object) -> str:
+    """One text of the reading layer's catalogue (commands/texts_ingest.py), German when `lang` has none."""
+    template = _TEXTS.get(lang, texts_ingest.DE).get(key) or texts_ingest.DE[key]
+    return template.format(**params) if params else template
+
+
+def where(lang: str, sheet: str | None = None, row: int | None = None, column: str | None = None, *,
+          letter: str | None = None, more: object = None) -> str:
+    """Where in a file: 'Tabellenblatt „Daten“, Zeile 7 (und 2 weitere), Spalte „Wert“ (D)', or 'Datei'."""
+    parts = [phrase(lang, "read.where.sheet", sheet=sheet)] if sheet else []
+    if row is not None:
+        parts.append(phrase(lang, "read.where.more_rows" if more else "read.where.row", row=row, more=more))
+    if column:
+        parts.append(phrase(lang, "read.where.column_letter" if letter else "read.where.column", column=column,
+                            letter=letter))
+    return ", ".join(parts) or phrase(lang, "read.where.file")
+
+
+def line(lang: str, place: str, *, message: str = "", found: str | None = None, expected: str | None = None,
+         suggestion: str = "") -> str:
+    """A problem as one line: where: message – found – expected. Suggestion. (`found` "" is "found nothing";
+    None leaves it out, as does an `expected` of None.)"""
+    parts = [message] if message else []
+    if found is not None:
+        parts.append(phrase(lang, "read.found", found=found) if found else phrase(lang, "read.found_nothing"))
+    if expected is not None:
+        parts.append(phrase(lang, "read.expected", expected=expected))
+    text = f"{place}: " + " – ".join(parts) + "."
+    return text + " " + phrase(lang, "read.suggestion", suggestion=suggestion) if suggestion else text
 
 
 def letter(index: int) -> str:
@@ -113,28 +144,10 @@ class Problem:
 
     def text(self, lang: str = "de") -> str:
         """One line: where – found – expected – suggestion."""
-        texts = _TEXTS.get(lang, texts_ingest.DE)
-        where = []
-        if self.sheet:
-            where.append(texts["read.where.sheet"].format(sheet=self.sheet))
-        if self.row is not None:
-            more = self.params.get("more")
-            key = "read.where.more_rows" if more else "read.where.row"
-            where.append(texts[key].format(row=self.row, more=more))
-        if self.column:
-            column_letter = self.params.get("letter")
-            key = "read.where.column_letter" if column_letter else "read.where.column"
-            where.append(texts[key].format(column=self.column, letter=column_letter))
-        head = ", ".join(where) if where else texts["read.where.file"]
-        parts = []
-        if self.found is not None:
-            parts.append(texts["read.found"].format(found=self.found) if self.found else texts["read.found_nothing"])
-        parts.append(texts["read.expected"].format(expected=self.expected_text(lang)))
-        line = f"{head}: " + " – ".join(parts) + "."
-        suggestion = self.suggestion_text(lang)
-        if suggestion:
-            line += " " + texts["read.suggestion"].format(suggestion=suggestion)
-        return line
+        place = where(lang, self.sheet, self.row, self.column, letter=self.params.get("letter"),  # type: ignore[arg-type]
+                      more=self.params.get("more"))
+        return line(lang, place, found=self.found, expected=self.expected_text(lang),
+                    suggestion=self.suggestion_text(lang))
 
 
 def format_report(filename: str, problems: Sequence[Problem], lang: str = "de", limit: int = 200) -> str:

@@ -80,8 +80,9 @@ class Table:
     def __post_init__(self) -> None:
         if not isinstance(self.rows, pd.DataFrame):
             pairs = list(self.rows)
-            frame = pd.DataFrame([list(cells) for _, cells in pairs], index=[n for n, _ in pairs], dtype=object)
-            object.__setattr__(self, "rows", frame.fillna(""))
+            width = max((len(cells) for _, cells in pairs), default=0)
+            grid = [[*cells, *[""] * (width - len(cells))] for _, cells in pairs]
+            object.__setattr__(self, "rows", pd.DataFrame(grid, index=[n for n, _ in pairs], dtype=object))
 
 
 @dataclass(frozen=True)
@@ -201,10 +202,10 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
 
 def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFrame | Problem:
     """Every cell as text ("" for an empty or missing one), one row per CSV record, blank lines included;
-    or read.too_many_cells when the rows times the longest row would make too big a grid."""
+    or read.too_many_cells when a few very long rows would make the grid far bigger than the file."""
     lines = 1 + max(text.count("\n"), text.count("\r"))
     for _ in range(8):
-        if lines * width > MAX_CELLS:
+        if lines * width > MAX_CELLS and lines * width > 2 * (text.count(delimiter) + lines):
             return Problem.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
                                 cols=letter(width - 1), limit=f"{MAX_CELLS:,}".replace(",", "."))
         try:

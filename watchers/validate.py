@@ -11,10 +11,11 @@ from datetime import date
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from commands import texts_ingest
 from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
+
+from .findings import line, phrase, where
 
 if TYPE_CHECKING:  # the reader (and pandas with it) is imported only when a file is checked
     from .read import Record, Records
@@ -116,41 +117,13 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
     return by_key[match[0]] if match else None
 
 
-def _rt(lang: str, key: str, **params: object) -> str:
-    """A text of the reading layer (commands/texts_ingest.py), which watchers/read.py uses directly."""
-    texts = texts_ingest.EN if lang == "en" else texts_ingest.DE
-    template = texts.get(key) or texts_ingest.DE[key]
-    return template.format(**params) if params else template
-
-
-def _line(lang: str, message: str, row: int | None, column: str, found: str, expected: str, suggestion: str,
-          sheet: str) -> str:
-    """The parser's one-line form (watchers/read.py Problem.text), with our message in front."""
-    where = []
-    if sheet:
-        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
-    if row is not None:
-        where.append(_rt(lang, "read.where.row", row=row))
-    if column:
-        where.append(_rt(lang, "read.where.column", column=column))
-    parts = [message]
-    if found:
-        parts.append(_rt(lang, "read.found", found=found))
-    elif row is not None:
-        parts.append(_rt(lang, "read.found_nothing"))
-    if expected:
-        parts.append(_rt(lang, "read.expected", expected=expected))
-    line = f"{', '.join(where) or _rt(lang, 'read.where.file')}: " + " – ".join(parts) + "."
-    if suggestion:
-        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
-    return line
-
-
 def finding(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
             expected: str = "", suggestion: str = "", sheet: str = "") -> Finding:
     found_text = "" if found is None else str(found)
-    return Finding(message, row, column, found_text, expected, suggestion, sheet, code,
-                   _line(lang, message, row, column, found_text, expected, suggestion, sheet))
+    rendered = line(lang, where(lang, sheet, row, column), message=message,
+                    found=found_text if found_text or row is not None else None, expected=expected or None,
+                    suggestion=suggestion)
+    return Finding(message, row, column, found_text, expected, suggestion, sheet, code, rendered)
 
 
 def _problem_finding(problem: Any, lang: str) -> Finding:
@@ -356,24 +329,13 @@ def _num(value: float | None, lang: str) -> str:
     return "" if value is None else number(value, lang, digits=6)
 
 
-def _where(lang: str, row: int | None, column: str, sheet: str) -> str:
-    where = []
-    if sheet:
-        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
-    if row is not None:
-        where.append(_rt(lang, "read.where.row", row=row))
-    if column:
-        where.append(_rt(lang, "read.where.column", column=column))
-    return ", ".join(where) or _rt(lang, "read.where.file")
-
-
 def note(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
          suggestion: str = "", sheet: str = "") -> Finding:
     """A warning about an imported file (nothing was expected otherwise): where: message. Suggestion."""
-    line = f"{_where(lang, row, column, sheet)}: {message}"
+    rendered = f"{where(lang, sheet, row, column)}: {message}"
     if suggestion:
-        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
-    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, line)
+        rendered += " " + phrase(lang, "read.suggestion", suggestion=suggestion)
+    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, rendered)
 
 
 @dataclass(frozen=True)
@@ -414,7 +376,7 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
     repeats: list[tuple[int, int, str]] = []  # (row, earlier row, sheet) of identical repeats
     rows: list[tuple[str, str, str, float | None, str, int]] = []
-    col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
+    col = {f: phrase(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
                                                      "area")}
     judge = _Judge(catalogue, hint, office_hint, lang, col, today)
 
@@ -476,6 +438,15 @@ def _repeat_note(repeats: list[tuple[int, int, str]], lang: str) -> Finding:
     return note(lang, "repeated_rows", message, row=row, sheet=sheet)
 
 
+def _together(columns: list[list]) -> list:
+    """Per row one key for the values of all `columns` in that row; only the columns that vary are looked at
+    (in a delivery most are the same in every row), so a key is mostly a plain text, not a tuple."""
+    varying = [column for column in columns if len(set(column)) > 1]
+    if len(varying) > 1:
+        return list(zip(*varying, strict=True))
+    return varying[0] if varying else [None] * len(columns[0])
+
+
 def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], list[tuple]] | None:
     """The common case in bulk, column by column: every combination, area, unit and sign fine and no
     (indicator, area, period) twice.
@@ -483,14 +454,21 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
     The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
     col = records.columns
-    keys = list(zip(col["measure"], col["indicator"], col["period_text"], col["office"], col["flawed"], strict=True))
-    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))  # the earliest record wins
+    n = len(records)
+    if not n:
+        return {}, []
+    keys = _together([col[name] for name in ("measure", "indicator", "period_text", "office", "flawed")])
+    first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # the earliest record wins
     # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
     verdicts = {key: judge(records[k]) for key, k in first.items()}
     if any(v.indicator is None or v.issue is not None for v in verdicts.values()):
         return None
-    of_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items()}  # type: ignore[union-attr]
-    indicators, periods = zip(*map(of_key.__getitem__, keys), strict=True) if keys else ((), ())
+    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items()}  # type: ignore[union-attr]
+    if len(set(by_key.values())) == 1:
+        (indicator, period), = set(by_key.values())
+        indicators, periods = [indicator] * n, [period] * n
+    else:
+        indicators, periods = (list(c) for c in zip(*map(by_key.__getitem__, keys), strict=True))
     raw_areas = col["area"]
     known = {raw: judge.area_id(raw) for raw in set(raw_areas) if judge.area(raw) is None}
     if len(known) != len(set(raw_areas)):
@@ -508,7 +486,7 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    if len(set(zip(indicators, areas, periods, strict=True))) != len(keys):
+    if len(set(_together([indicators, areas, periods]))) != n:
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = map(_EMPTY_NONE.get, col["note"], col["note"])
     return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
@@ -714,7 +692,7 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
                     message = text(lang, key, value=_num(value, lang), indicator=indicator.name if indicator else ind,
                                    area=area or text(lang, "ingest.whole_city"), period=label(period),
                                    previous=_num(before[1], lang), previous_period=label(before[0]))
-                    found.append((row, note(lang, "jump", message, row=row, column=_rt(lang, "read.field.value"),
+                    found.append((row, note(lang, "jump", message, row=row, column=phrase(lang, "read.field.value"),
                                             found=_num(value, lang), suggestion=text(lang, "ingest.suggest.jump"))))
             before = (period, value)
     return tuple(f for _, f in sorted(found, key=itemgetter(0)))
