@@ -411,6 +411,19 @@ def test_a_row_far_longer_than_the_header_is_read() -> None:
     assert [(p.code, p.row, p.found) for p in problems] == [("read.extra_cells", 3002, "x")] and len(records) == 3001
 
 
+def test_a_few_very_long_rows_do_not_unfold_into_a_huge_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchers import read
+
+    monkeypatch.setattr(read, "MAX_CELLS", 2_000)  # the same rule as at 10^7 cells, on a small file
+    ragged = "Maßnahme;Indikator;Zeitraum;Wert\r\n" + "M21;A;2018;1\r\n" * 20 + "M21;A;2019;1" + ";" * 5_000 + "\r\n"
+    assert [p.code for p in read_table(ragged.encode(), "r.csv").problems] == ["read.too_many_cells"]
+    # As many cells in rows as long as the header (a wide file of many periods) are read.
+    head = "Maßnahme;Indikator;Gebiet;" + ";".join(f"{2000 + k // 12}-{k % 12 + 1:02d}" for k in range(60))
+    wide = head + "\r\n" + "".join(f"M21;A;B{r};" + ";".join(["1"] * 60) + "\r\n" for r in range(50))
+    records, problems = read_records(wide.encode(), "w.csv")
+    assert problems == [] and len(records) == 50 * 60
+
+
 # --- the catalogue check: the bulk path agrees with the row-by-row loop -------------------------------
 CATALOGUE_INDICATORS = ["M21-wohnungen", "Beispiel: Fertiggestellte Wohnungen", "M21-bauland", "M33-sgb2-quote",
                         "M21-wohnungn", "M22-mehrgenerationen"]

@@ -672,6 +672,8 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
             labels[period] = period_label(period, lang)
         return labels[period]
 
+    numbers: dict[float, str] = {}
+    column, suggestion = phrase(lang, "read.field.value"), text(lang, "ingest.suggest.jump")
     for (ind, area), new in by_series.items():
         held = held_of.get(ind)
         if held is None:
@@ -689,10 +691,12 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
                     indicator = catalogue.indicators.get(ind)
                     key = "ingest.note.jump_up" if ratio > JUMP_FACTOR else "ingest.note.jump_down"
                     row = new[period][1]
-                    message = text(lang, key, value=_num(value, lang), indicator=indicator.name if indicator else ind,
+                    shown, earlier = (numbers[v] if v in numbers else numbers.setdefault(v, _num(v, lang))
+                                      for v in (value, before[1]))
+                    message = text(lang, key, value=shown, indicator=indicator.name if indicator else ind,
                                    area=area or text(lang, "ingest.whole_city"), period=label(period),
-                                   previous=_num(before[1], lang), previous_period=label(before[0]))
-                    found.append((row, note(lang, "jump", message, row=row, column=phrase(lang, "read.field.value"),
-                                            found=_num(value, lang), suggestion=text(lang, "ingest.suggest.jump"))))
+                                   previous=earlier, previous_period=label(before[0]))
+                    found.append((row, note(lang, "jump", message, row=row, column=column, found=shown,
+                                            suggestion=suggestion)))
             before = (period, value)
     return tuple(f for _, f in sorted(found, key=itemgetter(0)))
