@@ -660,9 +660,10 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
     rejection. `series` is the store's Series; the rows are the file's store rows."""
     from commands.periods import period_label
 
-    by_series: dict[tuple[str, str], dict[str, tuple[float | None, int]]] = {}
+    by_series: dict[tuple[str, str], tuple[dict[str, float | None], dict[str, int]]] = {}  # values, rows by period
     for ind, area, period, value, _note, row in rows:
-        by_series.setdefault((ind, area), {})[period] = (value, row)
+        values, numbers_of = by_series.get((ind, area)) or by_series.setdefault((ind, area), ({}, {}))
+        values[period], numbers_of[period] = value, row
     held_of: dict[str, Mapping[str, Sequence[tuple[str, float | None, str]]]] = {}
     found: list[tuple[int, Finding]] = []
     labels: dict[str, str] = {}
@@ -674,12 +675,12 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
 
     numbers: dict[float, str] = {}
     column, suggestion = phrase(lang, "read.field.value"), text(lang, "ingest.suggest.jump")
-    for (ind, area), new in by_series.items():
+    for (ind, area), (new, new_rows) in by_series.items():
         held = held_of.get(ind)
         if held is None:
             held = held_of[ind] = series(ind)
         points = {p: v for p, v, _ in held.get(area, ())}
-        points.update((p, v) for p, (v, _) in new.items())
+        points.update(new)
         before: tuple[str, float] | None = None
         for period in sorted(points):
             value = points[period]
@@ -690,7 +691,7 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
                 if ratio > JUMP_FACTOR or ratio < 1 / JUMP_FACTOR:
                     indicator = catalogue.indicators.get(ind)
                     key = "ingest.note.jump_up" if ratio > JUMP_FACTOR else "ingest.note.jump_down"
-                    row = new[period][1]
+                    row = new_rows[period]
                     shown, earlier = (numbers[v] if v in numbers else numbers.setdefault(v, _num(v, lang))
                                       for v in (value, before[1]))
                     message = text(lang, key, value=shown, indicator=indicator.name if indicator else ind,
