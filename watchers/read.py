@@ -30,7 +30,7 @@ from storage.store import gc_paused
 
 from .columns import FIELDS, HEADER_SEARCH_ROWS, ColumnMap, find_columns, find_header, first_text
 from .findings import FORMATS, Problem, cell_text, display, format_report, letter
-from .numbers import (
+from .number_style import (
     MISSING,
     NumberError,
     ambiguous_problem,

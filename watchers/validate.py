@@ -275,7 +275,7 @@ def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, l
     decides the file's other ambiguous values. What stays ambiguous is rejected, never guessed:
     returns the records with the decided values and the read.number_ambiguous problems for the rest.
     """
-    from .numbers import ambiguous_problem, ambiguous_readings
+    from .number_style import ambiguous_problem, ambiguous_readings
 
     col = records.columns
     if not any(col["ambiguous"]):

@@ -200,6 +200,9 @@ def _plain_numbers(texts: list[str]) -> list[float | None] | None:
     return None
 
 
+_FLAW_CODES = {"ambiguous": "ambiguous", "style": "read.number_style_conflict"}  # NumberError.reason -> flaw
+
+
 def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]) -> Callable[[object], tuple]:
     """cell -> (value, flaw): flaw None, ("ambiguous", text, {}) or (problem code, found, params)."""
     def check(cell: object) -> tuple[float | None, tuple | None]:
@@ -207,8 +210,8 @@ def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]) -> 
             try:
                 return _number(*classified[cell], style, cell), None  # type: ignore[index]
             except NumberError as exc:
-                code = {"ambiguous": "ambiguous", "style": "read.number_style_conflict"}.get(exc.reason)
-                return None, (code or "read.bad_number", cell.strip(), {"style": style} if code else {})  # type: ignore[union-attr]
+                code = _FLAW_CODES.get(exc.reason, "read.bad_number")
+                return None, (code, cell.strip(), {"style": style} if exc.reason == "style" else {})  # type: ignore[union-attr]
         if isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
             return float(cell), None
         if cell is None:
