@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
+from storage.periods import example as period_example
+from storage.periods import fit_to_frequency, period_containing, period_label, previous
 
 from .findings import line, phrase, where
 
@@ -406,8 +408,6 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
         elif earlier[0] == value:
             repeats.append((rec.row, earlier[1], sheet))
         else:
-            from commands.periods import period_label
-
             other = _num(earlier[0], lang) or "—"
             findings.append(finding(
                 lang, "conflicting_values",
@@ -507,8 +507,6 @@ class _Judge:
         self._units: dict[tuple[str, str | None], _Issue | None] = {}
 
     def __call__(self, rec: Record) -> _Verdict:
-        from commands.periods import example as period_example
-        from commands.periods import fit_to_frequency
 
         catalogue, lang, col, t = self.catalogue, self.lang, self.col, text
         mtext = str(rec.measure or "")
@@ -552,7 +550,6 @@ class _Judge:
     def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Issue:
         """The problem with a period that has not ended yet."""
         from commands import fmt
-        from commands.periods import period_containing, previous
 
         lang = self.lang
         assert self.today is not None
@@ -658,8 +655,6 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
     """One warning per value that is more than JUMP_FACTOR times, or less than a JUMP_FACTOR-th of, the value
     of the series' period before (from the store, or from the same file); real jumps exist, so never a
     rejection. `series` is the store's Series; the rows are the file's store rows."""
-    from commands.periods import period_label
-
     by_series: dict[tuple[str, str], tuple[dict[str, float | None], dict[str, int]]] = {}  # values, rows by period
     for ind, area, period, value, _note, row in rows:
         values, numbers_of = by_series.get((ind, area)) or by_series.setdefault((ind, area), ({}, {}))
