@@ -341,7 +341,7 @@ def note(lang: str, code: str, message: str, *, row: int | None = None, column: 
 
 
 @dataclass(frozen=True)
-class _Issue:
+class _Fault:
     """What is wrong with a value (worded in the workspace's language), before it has a row."""
 
     column: str
@@ -359,14 +359,14 @@ class _Issue:
 @dataclass(frozen=True)
 class _Verdict:
     """How one combination of measure, indicator, period and office fares against the catalogue: fine when
-    `indicator` is set (`issue` then says its period has not ended yet), rejected when only `issue` is set,
+    `indicator` is set (`fault` then says its period has not ended yet), rejected when only `fault` is set,
     and nothing to add when neither is (the parser has reported the row already)."""
 
     indicator: Indicator | None = None
     period: str = ""  # the key, fitted to the indicator's frequency
     office: str = ""
     measure: str = ""
-    issue: _Issue | None = None
+    fault: _Fault | None = None
 
 
 def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
@@ -391,14 +391,14 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
         sheet = rec.sheet or ""
         indicator = verdict.indicator
         if indicator is None:
-            if verdict.issue is not None:
-                findings.append(verdict.issue.at(lang, rec.row, sheet))
+            if verdict.fault is not None:
+                findings.append(verdict.fault.at(lang, rec.row, sheet))
             continue
         value = rec.value
-        issues = [i for i in (verdict.issue, judge.area(rec.area), judge.unit(indicator, rec.unit),
+        faults = [i for i in (verdict.fault, judge.area(rec.area), judge.unit(indicator, rec.unit),
                               judge.sign(indicator, rec.unit, value)) if i is not None]
-        findings += [issue.at(lang, rec.row, sheet) for issue in issues]
-        if issues:
+        findings += [fault.at(lang, rec.row, sheet) for fault in faults]
+        if faults:
             continue
         area = judge.area_id(rec.area)
         earlier = seen.get((indicator.id, area, verdict.period))
@@ -461,7 +461,7 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
     first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # the earliest record wins
     # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
     verdicts = {key: judge(records[k]) for key, k in first.items()}
-    if any(v.indicator is None or v.issue is not None for v in verdicts.values()):
+    if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
     by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items()}  # type: ignore[union-attr]
     if len(set(by_key.values())) == 1:
@@ -503,8 +503,8 @@ class _Judge:
                  col: dict[str, str], today: date | None = None) -> None:
         self.catalogue, self.hint, self.office_hint, self.lang, self.col = catalogue, hint, office_hint, lang, col
         self.today = today
-        self._areas: dict[str | None, tuple[str, _Issue | None]] = {}
-        self._units: dict[tuple[str, str | None], _Issue | None] = {}
+        self._areas: dict[str | None, tuple[str, _Fault | None]] = {}
+        self._units: dict[tuple[str, str | None], _Fault | None] = {}
 
     def __call__(self, rec: Record) -> _Verdict:
 
@@ -515,20 +515,20 @@ class _Judge:
         measure = catalogue.measure(mtext)
         if measure is None:
             near = _closest(mtext, catalogue.measures)
-            return _Verdict(issue=_Issue(col["measure"], mtext, t(lang, "ingest.expected.measure"),
+            return _Verdict(fault=_Fault(col["measure"], mtext, t(lang, "ingest.expected.measure"),
                                          t(lang, "ingest.suggest.closest", name=near) if near else "",
                                          t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure"))
         itext = str(rec.indicator)
         indicator = _find_indicator(catalogue, measure.id, itext, lang)
         if not isinstance(indicator, Indicator):
             message, suggestion, code = indicator
-            return _Verdict(issue=_Issue(col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion,
+            return _Verdict(fault=_Fault(col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion,
                                          message, code))
         if rec.period is None:
             return _Verdict()  # the parser has reported this row's period
         fitted = fit_to_frequency(rec.period, indicator.frequency)
         if fitted is None:
-            return _Verdict(issue=_Issue(
+            return _Verdict(fault=_Fault(
                 col["period"], rec.period_text,
                 t(lang, "ingest.expected.period", frequency=indicator.frequency,
                   example=period_example(indicator.frequency)), "",
@@ -538,16 +538,16 @@ class _Judge:
         late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
         office = resolve_office(catalogue, rec.office) if rec.office else self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
-            return _Verdict(issue=_Issue(
+            return _Verdict(fault=_Fault(
                 col["office"], rec.office or self.office_hint or office,
                 t(lang, "ingest.expected.office", office=indicator.office), "",
                 t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
                 "office_not_allowed"))
         if rec.flawed:
-            return _Verdict(issue=late)  # its value problem is in the parser's list
+            return _Verdict(fault=late)  # its value problem is in the parser's list
         return _Verdict(indicator, fitted.key, office or indicator.office, measure.id, late)
 
-    def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Issue:
+    def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Fault:
         """The problem with a period that has not ended yet."""
         from commands import fmt
 
@@ -555,13 +555,13 @@ class _Judge:
         assert self.today is not None
         last = previous(period_containing(indicator.frequency, self.today))
         end = fmt.day(period.end, lang)
-        return _Issue(self.col["period"], rec.period_text,
+        return _Fault(self.col["period"], rec.period_text,
                       text(lang, "ingest.expected.period_ended", last=last.label(lang)),
                       text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
                       text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
 
     # --- areas ([[gebiet]]) -----------------------------------------------------------------------
-    def _resolve_area(self, raw: str | None) -> tuple[str, _Issue | None]:
+    def _resolve_area(self, raw: str | None) -> tuple[str, _Fault | None]:
         """(the id stored, None) or ("", problem) for one area text of the file."""
         if not raw:
             return "", None
@@ -578,10 +578,10 @@ class _Judge:
         else:
             suggestion = text(lang, "ingest.suggest.area_new")
         examples = ", ".join([a.id for a in areas.values() if not a.whole_city][:3])
-        return "", _Issue(self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
+        return "", _Fault(self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
                           suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
 
-    def area(self, raw: str | None) -> _Issue | None:
+    def area(self, raw: str | None) -> _Fault | None:
         """The problem with an area text, or None."""
         known = self._areas.get(raw)
         if known is None:
@@ -596,7 +596,7 @@ class _Judge:
         return known[0]
 
     # --- units and signs ----------------------------------------------------------------------------
-    def unit(self, indicator: Indicator, raw: str | None) -> _Issue | None:
+    def unit(self, indicator: Indicator, raw: str | None) -> _Fault | None:
         """The problem with a unit cell that contradicts the catalogue's unit, or None."""
         if not raw:
             return None
@@ -605,14 +605,14 @@ class _Judge:
             problem = None
             if not units_agree(indicator.unit, raw):
                 lang = self.lang
-                problem = _Issue(self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
+                problem = _Fault(self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
                                  text(lang, "ingest.suggest.unit", unit=indicator.unit),
                                  text(lang, "ingest.problem.unit_mismatch", found=raw, indicator=indicator.name,
                                       unit=indicator.unit), "unit_mismatch")
             self._units[key] = problem
         return self._units[key]
 
-    def sign(self, indicator: Indicator, raw_unit: str | None, value: float | None) -> _Issue | None:
+    def sign(self, indicator: Indicator, raw_unit: str | None, value: float | None) -> _Fault | None:
         """The problem with a negative count or stock, or None."""
         if value is None or value >= 0 or indicator.negative_allowed:
             return None
@@ -622,7 +622,7 @@ class _Judge:
         lang = self.lang
         found = _num(value, lang)
         message = text(lang, "ingest.problem.negative", found=found, indicator=indicator.name, unit=unit)
-        return _Issue(self.col["value"], found, text(lang, "ingest.expected.not_negative"),
+        return _Fault(self.col["value"], found, text(lang, "ingest.expected.not_negative"),
                       text(lang, "ingest.suggest.not_negative"), message, "negative")
 
 
