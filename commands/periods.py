@@ -1,4 +1,4 @@
-"""Reporting periods for the commands: re-exported from `storage.periods`, where the module lives."""
+"""Reporting periods for the commands: the model and its parsing live in storage/periods.py."""
 
 from storage.periods import (
     FREQUENCIES,

@@ -122,6 +122,11 @@ DE = {
     "read.no_rows.hint": "Die Datei enthält nur die Kopfzeile. Bitte die Werte eintragen und erneut ablegen.",
     "read.too_many_problems": "eine Datei mit weniger Fehlern",
     "read.too_many_problems.hint": "Es gibt {count} weitere Probleme, die hier nicht einzeln aufgeführt sind.",
+    "read.unclosed_quote": "zu jedem Anführungszeichen (\") am Anfang einer Zelle ein schließendes",
+    "read.unclosed_quote.hint": (
+        "Ab dieser Zeile steht ein Anführungszeichen ohne Gegenstück, so würde der ganze Rest der Datei eine "
+        "Zelle. Bitte das Zeichen entfernen oder verdoppeln (\"\") und die Datei erneut ablegen."
+    ),
 }
 
 EN = {
@@ -236,4 +241,9 @@ EN = {
     "read.no_rows.hint": "The file only has the header row. Please enter the values and drop it again.",
     "read.too_many_problems": "a file with fewer errors",
     "read.too_many_problems.hint": "There are {count} more problems that are not listed one by one.",
+    "read.unclosed_quote": "a closing quotation mark for every one (\") that opens a cell",
+    "read.unclosed_quote.hint": (
+        "From this row on a quotation mark has no partner, so the whole rest of the file would become one cell. "
+        "Please remove or double it (\"\") and drop the file again."
+    ),
 }

@@ -1,8 +1,8 @@
 """Reporting periods: years, half-years, quarters, months and reference days (Stichtage).
 
-Pure domain code, standard library only. A `Period` is a closed date range of one kind; its `key`
-is the canonical text stored everywhere ("2018", "2018-H1", "2018-Q3", "2018-09", "2018-09-30"),
-`label()` the text shown to people. `parse_period` reads every form offices write.
+Pure domain code, standard library only; commands/periods.py re-exports it. A `Period` is a closed date
+range of one kind; its `key` is the canonical text stored everywhere ("2018", "2018-H1", "2018-Q3", "2018-09",
+"2018-09-30"), `label()` the text shown to people. `parse_period` reads every form offices write.
 """
 
 from __future__ import annotations

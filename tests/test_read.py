@@ -503,7 +503,7 @@ def test_ods_repeated_cells_bomb_and_libreoffice_trailing_repeats() -> None:
 
 
 def test_ods_measure_takes_the_full_walk_for_unusual_files() -> None:
-    from watchers.read import _ods_extent
+    from watchers.workbook import ods_extent as _ods_extent
 
     bomb = ODS_CONTENT.format(header="", rows=5000, cols=5000).replace("table:", "t:").replace("xmlns:t:", "xmlns:t")
     assert _ods_extent(bomb.encode()) == (5001, 5000)
@@ -679,7 +679,8 @@ def test_text_catalogue_is_complete_in_both_languages() -> None:
 
     for key, template in texts_ingest.DE.items():
         assert fields(template) == fields(texts_ingest.EN[key]), key
-    source = (Path(__file__).parent.parent / "watchers" / "read.py").read_text(encoding="utf-8")
+    reader = ("read.py", "columns.py", "number_style.py", "workbook.py", "findings.py")
+    source = "".join((Path(__file__).parent.parent / "watchers" / name).read_text(encoding="utf-8") for name in reader)
     used = set(re.findall(r'"(read\.[a-z_]+)"', source))
     for code in used - {"read.where.sheet"}:
         assert code in texts_ingest.DE, code

@@ -1,4 +1,5 @@
-"""Tests for bot/telegram_bot.py: the real PTB Application against the fake Bot API on 127.0.0.1."""
+"""Tests for bot/telegram_bot.py: the real PTB Application against the fake Bot API, in-process through PTB's
+request seam (tests/ptb_request.py); the real process over HTTP is tested in test_run_e2e.py."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from commands.reply import Attachment, ReplyBuilder, Span
 from commands.texts import text
 from storage.config import AccessSettings
 from tests.conftest import free_port
-from tests.fakebotapi import FakeBotAPI, SentMessage
+from tests.fakebotapi import SentMessage
+from tests.ptb_request import InProcessTelegram
 
 ADMIN_ID, MEMBER_ID, STRANGER_ID = 100000001, 100000002, 555000111
 GROUP, OTHER_GROUP = -1001234567890, -1009876543210
@@ -83,9 +85,9 @@ class RunningBot:
 
 
 @pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI() as server:
-        yield server
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessTelegram]:
+    with InProcessTelegram().serving(monkeypatch) as telegram:
+        yield telegram
 
 
 @pytest.fixture
@@ -95,11 +97,11 @@ def team(demo_monitor: Monitor) -> Monitor:
 
 
 @pytest.fixture
-def running(api: FakeBotAPI, team: Monitor) -> Iterator[Callable[..., RunningBot]]:
+def running(api: InProcessTelegram, team: Monitor) -> Iterator[Callable[..., RunningBot]]:
     bots: list[RunningBot] = []
 
     def start(limits: Limits = FAST, **kwargs: Any) -> RunningBot:
-        bot = TelegramBot(team, token=api.token, api_url=api.base_url, limits=limits, **kwargs)
+        bot = TelegramBot(team, token=api.token, limits=limits, **kwargs)
         bots.append(RunningBot(bot).start())
         return bots[-1]
 
@@ -109,18 +111,18 @@ def running(api: FakeBotAPI, team: Monitor) -> Iterator[Callable[..., RunningBot
             bot.stop()
 
 
-def ask(api: FakeBotAPI, chat_id: int, said: str, user_id: int | None = None, timeout: float = 10,
+def ask(api: InProcessTelegram, chat_id: int, said: str, user_id: int | None = None, timeout: float = 10,
         **kwargs: Any) -> SentMessage:
     since = api.mark()
     api.send_user_message(chat_id, user_id, said, **kwargs)
     return api.wait_for_sent(lambda m: m.chat_id == chat_id, timeout, since=since)
 
 
-def sent_to(api: FakeBotAPI, chat_id: int) -> list[SentMessage]:
+def sent_to(api: InProcessTelegram, chat_id: int) -> list[SentMessage]:
     return [m for m in api.sent if m.chat_id == chat_id]
 
 
-def test_member_gets_status_and_stranger_gets_only_the_refusal(api: FakeBotAPI, running: Callable) -> None:
+def test_member_gets_status_and_stranger_gets_only_the_refusal(api: InProcessTelegram, running: Callable) -> None:
     running()
     reply = ask(api, MEMBER_ID, "/status M21")
     assert reply.parse_mode == "HTML"
@@ -134,7 +136,7 @@ def test_member_gets_status_and_stranger_gets_only_the_refusal(api: FakeBotAPI, 
     assert len(sent_to(api, STRANGER_ID)) == 3  # one refusal each, nothing else
 
 
-def test_admin_commands_refuse_members(api: FakeBotAPI, running: Callable, team: Monitor) -> None:
+def test_admin_commands_refuse_members(api: InProcessTelegram, running: Callable, team: Monitor) -> None:
     running()
     reply = ask(api, MEMBER_ID, "/erinnerungen")
     assert reply.visible_text == text("de", "denied.admin", command="erinnerungen")
@@ -142,7 +144,7 @@ def test_admin_commands_refuse_members(api: FakeBotAPI, running: Callable, team:
     assert reply.visible_text != text("de", "denied.admin", command="erinnerungen")
 
 
-def test_notices_of_a_command_reach_the_persons_it_names(api: FakeBotAPI, running: Callable) -> None:
+def test_notices_of_a_command_reach_the_persons_it_names(api: InProcessTelegram, running: Callable) -> None:
     running()
     since = api.mark()
     ask(api, ADMIN_ID, "/termin M21 02.12.2026 10:00 Nachbesprechung")
@@ -150,7 +152,7 @@ def test_notices_of_a_command_reach_the_persons_it_names(api: FakeBotAPI, runnin
     assert "02.12.2026" in notice.visible_text
 
 
-def test_english_client_gets_english(api: FakeBotAPI, running: Callable) -> None:
+def test_english_client_gets_english(api: InProcessTelegram, running: Callable) -> None:
     running()
     assert client_language("en-GB") == "en" and client_language("de") is None and client_language(None) is None
     reply = ask(api, STRANGER_ID, "/status", language_code="en")
@@ -159,7 +161,7 @@ def test_english_client_gets_english(api: FakeBotAPI, running: Callable) -> None
     assert "/measures" in reply.visible_text
 
 
-def test_command_menus_in_german_and_english_admins_see_more(api: FakeBotAPI, running: Callable) -> None:
+def test_command_menus_in_german_and_english_admins_see_more(api: InProcessTelegram, running: Callable) -> None:
     running()
     api.wait_for_call("setMyCommands", lambda p: p.get("language_code") == "en" and "scope" in p)
     german = dict(api.commands_for("default"))
@@ -172,7 +174,7 @@ def test_command_menus_in_german_and_english_admins_see_more(api: FakeBotAPI, ru
     assert german["hilfe"].startswith("Alle Befehle")
 
 
-def test_groups_listed_answered_others_refused_foreign_bots_ignored(api: FakeBotAPI, running: Callable) -> None:
+def test_groups_listed_answered_others_refused_foreign_bots_ignored(api: InProcessTelegram, running: Callable) -> None:
     running()
     # Anyone in a listed team group is a member; /cmd@botname works there.
     reply = ask(api, GROUP, "/status@sozialmonitor_bot M21", user_id=STRANGER_ID)
@@ -189,7 +191,7 @@ def test_groups_listed_answered_others_refused_foreign_bots_ignored(api: FakeBot
     assert reply.visible_text == text("de", "bot.group_not_enabled", chat_id=OTHER_GROUP)
 
 
-def test_notices_from_another_thread_reach_admins_and_named_persons(api: FakeBotAPI, running: Callable) -> None:
+def test_notices_from_another_thread_reach_admins_and_named_persons(api: InProcessTelegram, running: Callable) -> None:
     bot = running().bot
     notice = ReplyBuilder().line("Datei <M21_Sozialwohnungen_2018.xlsx> importiert & archiviert").build()
     thread = threading.Thread(target=lambda: [
@@ -204,7 +206,8 @@ def test_notices_from_another_thread_reach_admins_and_named_persons(api: FakeBot
     api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and "Paula Probe" in (m.visible_text or ""))
 
 
-def test_long_notices_are_split_and_files_go_out_as_documents_and_photos(api: FakeBotAPI, running: Callable) -> None:
+def test_long_notices_are_split_and_files_go_out_as_documents_and_photos(
+        api: InProcessTelegram, running: Callable) -> None:
     bot = running().bot
     builder = ReplyBuilder()
     for n in range(300):
@@ -223,7 +226,7 @@ def test_long_notices_are_split_and_files_go_out_as_documents_and_photos(api: Fa
     assert methods.index("sendPhoto") > methods.index("sendMessage")  # text first, then the files, in order
 
 
-def test_calendar_command_sends_a_document(api: FakeBotAPI, running: Callable) -> None:
+def test_calendar_command_sends_a_document(api: InProcessTelegram, running: Callable) -> None:
     running()
     reply = ask(api, MEMBER_ID, "/kalender")
     files = [m for m in sent_to(api, MEMBER_ID) if m.method == "sendDocument"]
@@ -233,7 +236,7 @@ def test_calendar_command_sends_a_document(api: FakeBotAPI, running: Callable) -
     assert reply is not None
 
 
-def test_flood_control_is_retried_and_the_message_arrives_once(api: FakeBotAPI, running: Callable) -> None:
+def test_flood_control_is_retried_and_the_message_arrives_once(api: InProcessTelegram, running: Callable) -> None:
     bot = running(replace(FAST, max_retries=1)).bot
     api.fail_next("sendMessage", 429, retry_after=1)
     reply = ask(api, MEMBER_ID, "/status M21")
@@ -249,7 +252,7 @@ def test_flood_control_is_retried_and_the_message_arrives_once(api: FakeBotAPI, 
 
 
 def test_network_errors_are_retried_but_a_timed_out_reminder_is_never_sent_twice(
-        api: FakeBotAPI, running: Callable) -> None:
+        api: InProcessTelegram, running: Callable) -> None:
     bot = running(replace(FAST, read_timeout=0.5)).bot
     api.fail_next("sendMessage", 502, count=2)  # Telegram's front end: nothing was carried out
     bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("Hinweis trotz 502").build()))
@@ -274,7 +277,7 @@ def test_network_errors_are_retried_but_a_timed_out_reminder_is_never_sent_twice
     assert "Erinnerung ohne Antwort" not in [m.visible_text for m in api.sent]
 
 
-def test_per_chat_limit_spaces_messages_in_one_chat_only(api: FakeBotAPI, running: Callable) -> None:
+def test_per_chat_limit_spaces_messages_in_one_chat_only(api: InProcessTelegram, running: Callable) -> None:
     bot = running(replace(FAST, chat_rate=1, chat_period=0.4)).bot
     for n in range(4):
         bot.sink(Outgoing(("Beispiel: Erika Muster",), ReplyBuilder().line(f"Nachricht {n}").build()))
@@ -287,7 +290,7 @@ def test_per_chat_limit_spaces_messages_in_one_chat_only(api: FakeBotAPI, runnin
     assert [m.visible_text for m in sent_to(api, MEMBER_ID)] == [f"Nachricht {n}" for n in range(4)]
 
 
-def test_a_failing_command_tells_user_and_admins_without_details(api: FakeBotAPI, running: Callable) -> None:
+def test_a_failing_command_tells_user_and_admins_without_details(api: InProcessTelegram, running: Callable) -> None:
     def broken_clock() -> Any:
         raise RuntimeError(f"secret {api.token}")
 
@@ -300,7 +303,7 @@ def test_a_failing_command_tells_user_and_admins_without_details(api: FakeBotAPI
 
 
 def test_errors_outside_commands_reach_the_error_handler_and_the_admins_briefly(
-        api: FakeBotAPI, running: Callable) -> None:
+        api: InProcessTelegram, running: Callable) -> None:
     bot = running().bot
     bot.sink(Outgoing((ADMINS,), None))  # type: ignore[arg-type]  # a broken notice: the handler raises
     notice = api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID)
@@ -309,12 +312,12 @@ def test_errors_outside_commands_reach_the_error_handler_and_the_admins_briefly(
     assert "Federführung" in ask(api, MEMBER_ID, "/status M21").visible_text
 
 
-def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: FakeBotAPI, team: Monitor) -> None:
+def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: InProcessTelegram, team: Monitor) -> None:
     port = free_port()
     team.settings = replace(team.settings, telegram=replace(
         team.settings.telegram, mode="webhook", webhook_url="https://bot.example.org/hook",
         webhook_listen="127.0.0.1", webhook_port=port))
-    runner = RunningBot(TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)).start()
+    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start()
     try:
         hook = api.wait_for_call("setWebhook")
         assert hook.params["url"] == "https://bot.example.org/hook/telegram"
@@ -332,15 +335,15 @@ def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: FakeBot
         runner.stop()
 
 
-def test_webhook_mode_without_a_public_url_fails_with_one_sentence(api: FakeBotAPI, team: Monitor) -> None:
+def test_webhook_mode_without_a_public_url_fails_with_one_sentence(api: InProcessTelegram, team: Monitor) -> None:
     team.settings = replace(team.settings, telegram=replace(team.settings.telegram, mode="webhook", webhook_url=""))
-    runner = RunningBot(TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)).start(wait=False)
+    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
     runner.thread.join(20)
     assert isinstance(runner.error, BotStartError)
     assert str(runner.error).startswith("Der Webhook-Modus ist nicht verfügbar")
 
 
-def test_reminder_job_runs_and_its_messages_are_delivered(api: FakeBotAPI, running: Callable) -> None:
+def test_reminder_job_runs_and_its_messages_are_delivered(api: InProcessTelegram, running: Callable) -> None:
     calls: list[Any] = []
 
     def deliver(monitor: Monitor, sink: Callable[[Outgoing], None], now: Any) -> None:
@@ -353,49 +356,48 @@ def test_reminder_job_runs_and_its_messages_are_delivered(api: FakeBotAPI, runni
     assert calls and calls[0].tzinfo is not None
 
 
-def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(team: Monitor) -> None:
-    port = free_port()
-    fake = FakeBotAPI(port=port)
-    bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
+def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(api: InProcessTelegram, team: Monitor) -> None:
+    api.reachable = False
+    bot = TelegramBot(team, token=api.token, limits=FAST)
     bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("vor dem Start").build()))  # before the loop runs
     runner = RunningBot(bot).start(wait=False)
     time.sleep(0.3)  # Telegram is down for a while
     assert not runner.ready.is_set()
-    with fake:
-        assert runner.ready.wait(10)
-        fake.wait_for_sent(lambda m: m.visible_text == "vor dem Start" and m.chat_id == ADMIN_ID)
-        runner.stop()
+    api.reachable = True
+    assert runner.ready.wait(10)
+    api.wait_for_sent(lambda m: m.visible_text == "vor dem Start" and m.chat_id == ADMIN_ID)
+    runner.stop()
     # Stopped while unreachable: no hang, nothing raised.
-    runner = RunningBot(TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)).start(wait=False)
+    api.reachable = False
+    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
     time.sleep(0.2)
     runner.stop()
 
 
-def test_notices_left_at_a_stop_are_delivered_once_after_the_restart(team: Monitor) -> None:
-    port = free_port()
-    fake = FakeBotAPI(port=port)
+def test_notices_left_at_a_stop_are_delivered_once_after_the_restart(api: InProcessTelegram, team: Monitor) -> None:
     # Telegram is unreachable: the notice cannot go out before the stop.
-    bot = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
+    api.reachable = False
+    bot = TelegramBot(team, token=api.token, limits=FAST)
     runner = RunningBot(bot).start(wait=False)
     bot.sink(Outgoing((ADMINS, "Beispiel: Erika Muster"), ReplyBuilder().line("Datei übernommen").build()))
     runner.stop()
     [pending] = bot.outbox.pending()
     assert pending.messages == ("Datei übernommen",) and pending.delivered == ()
-    with fake:
-        restarted = TelegramBot(team, token=fake.token, api_url=fake.base_url, limits=FAST)
-        runner = RunningBot(restarted).start()
-        fake.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and m.visible_text == "Datei übernommen")
-        fake.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Datei übernommen")
-        deadline = time.monotonic() + 5
-        while restarted.outbox.pending() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert restarted.outbox.pending() == []
-        runner.stop()
-        assert sum(m.visible_text == "Datei übernommen" for m in fake.sent) == 2
+    api.reachable = True
+    restarted = TelegramBot(team, token=api.token, limits=FAST)
+    runner = RunningBot(restarted).start()
+    api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and m.visible_text == "Datei übernommen")
+    api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Datei übernommen")
+    deadline = time.monotonic() + 5
+    while restarted.outbox.pending() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert restarted.outbox.pending() == []
+    runner.stop()
+    assert sum(m.visible_text == "Datei übernommen" for m in api.sent) == 2
 
 
-def test_a_restart_does_not_resend_to_chats_that_have_the_notice(api: FakeBotAPI, team: Monitor) -> None:
-    bot = TelegramBot(team, token=api.token, api_url=api.base_url, limits=FAST)
+def test_a_restart_does_not_resend_to_chats_that_have_the_notice(api: InProcessTelegram, team: Monitor) -> None:
+    bot = TelegramBot(team, token=api.token, limits=FAST)
     item = bot.outbox.add(kind="notice", key="", recipients=[ADMINS, "Beispiel: Erika Muster"],
                           messages=["Nur an Erika"])
     bot.outbox.delivered(item, ADMIN_ID)  # the admin got it before the crash

@@ -9,12 +9,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commands import texts_ingest
 from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.models import Indicator
+from storage.periods import example as period_example
+from storage.periods import fit_to_frequency, period_containing, period_label, previous
+
+from .findings import line, phrase, where
+
+if TYPE_CHECKING:  # the reader (and pandas with it) is imported only when a file is checked
+    from .read import Record, Records
 
 __all__ = [
     "Checked",
@@ -113,41 +119,13 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
     return by_key[match[0]] if match else None
 
 
-def _rt(lang: str, key: str, **params: object) -> str:
-    """A text of the reading layer (commands/texts_ingest.py), which watchers/read.py uses directly."""
-    texts = texts_ingest.EN if lang == "en" else texts_ingest.DE
-    template = texts.get(key) or texts_ingest.DE[key]
-    return template.format(**params) if params else template
-
-
-def _line(lang: str, message: str, row: int | None, column: str, found: str, expected: str, suggestion: str,
-          sheet: str) -> str:
-    """The parser's one-line form (watchers/read.py Problem.text), with our message in front."""
-    where = []
-    if sheet:
-        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
-    if row is not None:
-        where.append(_rt(lang, "read.where.row", row=row))
-    if column:
-        where.append(_rt(lang, "read.where.column", column=column))
-    parts = [message]
-    if found:
-        parts.append(_rt(lang, "read.found", found=found))
-    elif row is not None:
-        parts.append(_rt(lang, "read.found_nothing"))
-    if expected:
-        parts.append(_rt(lang, "read.expected", expected=expected))
-    line = f"{', '.join(where) or _rt(lang, 'read.where.file')}: " + " – ".join(parts) + "."
-    if suggestion:
-        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
-    return line
-
-
 def finding(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
             expected: str = "", suggestion: str = "", sheet: str = "") -> Finding:
     found_text = "" if found is None else str(found)
-    return Finding(message, row, column, found_text, expected, suggestion, sheet, code,
-                   _line(lang, message, row, column, found_text, expected, suggestion, sheet))
+    rendered = line(lang, where(lang, sheet, row, column), message=message,
+                    found=found_text if found_text or row is not None else None, expected=expected or None,
+                    suggestion=suggestion)
+    return Finding(message, row, column, found_text, expected, suggestion, sheet, code, rendered)
 
 
 def _problem_finding(problem: Any, lang: str) -> Finding:
@@ -284,14 +262,14 @@ def _never_negative(unit: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 # Numbers the file leaves ambiguous (1.500): decided from the catalogue's unit, or rejected
 # ----------------------------------------------------------------------------------------------
-def _indicator_of(catalogue: Catalogue, rec: Any) -> Indicator | None:
-    measure = catalogue.measure(str(rec.measure or ""))
-    if not rec.indicator:
+def _indicator_of(catalogue: Catalogue, measure_text: str, indicator: str) -> Indicator | None:
+    measure = catalogue.measure(str(measure_text or ""))
+    if not indicator:
         return None
-    return catalogue.find_indicator(measure.id if measure else None, rec.indicator)
+    return catalogue.find_indicator(measure.id if measure else None, indicator)
 
 
-def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
+def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, list]:
     """Values like 1.301 that nothing else in the file decides (watchers/read.py hands them on undecided).
 
     A count (unit Anzahl, Personen …, from the catalogue, else the file's unit cell) is a whole number:
@@ -299,12 +277,13 @@ def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
     decides the file's other ambiguous values. What stays ambiguous is rejected, never guessed:
     returns the records with the decided values and the read.number_ambiguous problems for the rest.
     """
-    from .read import ambiguous_problem, ambiguous_readings
+    from .number_style import ambiguous_problem, ambiguous_readings
 
-    unsure = [k for k, rec in enumerate(records) if rec.ambiguous is not None]
-    if not unsure:
+    col = records.columns
+    if not any(col["ambiguous"]):
         return records, []
-    readings = {k: ambiguous_readings(records[k].ambiguous[0]) for k in unsure}
+    unsure = [k for k, handed in enumerate(col["ambiguous"]) if handed is not None]
+    readings = {k: ambiguous_readings(col["ambiguous"][k][0]) for k in unsure}
     decided: dict[int, float] = {}
     shown: set[str] = set()  # the styles (de/en) the decided values prove
     counts: dict[tuple, bool] = {}  # (measure, indicator, unit cell) -> whether it is a count
@@ -313,11 +292,10 @@ def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
         if reading is None:
             continue
         grouped, decimal, style = reading
-        rec = records[k]
-        key = (rec.measure, rec.indicator, rec.unit)
+        key = (col["measure"][k], col["indicator"][k], col["unit"][k])
         if key not in counts:
-            indicator = _indicator_of(catalogue, rec)
-            unit = indicator.unit if indicator is not None and indicator.unit.strip() else rec.unit or ""
+            indicator = _indicator_of(catalogue, key[0], key[1])
+            unit = indicator.unit if indicator is not None and indicator.unit.strip() else key[2] or ""
             counts[key] = _counts(unit)
         if counts[key] and not decimal.is_integer():
             decided[k] = grouped
@@ -328,118 +306,126 @@ def decide_ambiguous(records: list, catalogue: Catalogue) -> tuple[list, list]:
             reading = readings[k]
             if k not in decided and reading is not None:
                 decided[k] = reading[0] if reading[2] == style else reading[1]
-    out = list(records)
+    values, flawed, handed_on = list(col["value"]), list(col["flawed"]), list(col["ambiguous"])
     left: dict[str | None, list[int]] = {}
     for k in unsure:
+        handed_on[k] = None
         if k in decided:
-            out[k] = records[k]._replace(value=decided[k], ambiguous=None)
+            values[k] = decided[k]
         else:
-            out[k] = records[k]._replace(ambiguous=None, flawed=True)
-            left.setdefault(records[k].sheet, []).append(k)
+            flawed[k] = True
+            left.setdefault(col["sheet"][k], []).append(k)
     problems = []
     for sheet, ks in left.items():
-        first = records[ks[0]]
-        found, column, letter = first.ambiguous
-        problems.append(ambiguous_problem(first.row, column or None, letter or None, found, len(ks), sheet))
-    return out, problems
+        found, column, letter = col["ambiguous"][ks[0]]
+        problems.append(ambiguous_problem(col["row"][ks[0]], column or None, letter or None, found, len(ks), sheet))
+    return records.replaced(value=values, flawed=flawed, ambiguous=handed_on), problems
 
 
 # ----------------------------------------------------------------------------------------------
 # The catalogue check and the plausibility of every value
 # ----------------------------------------------------------------------------------------------
-_OK, _SKIP, _PROBLEM = 0, 1, 2
-
-
 def _num(value: float | None, lang: str) -> str:
     from commands.fmt import number
 
     return "" if value is None else number(value, lang, digits=6)
 
 
-def _where(lang: str, row: int | None, column: str, sheet: str) -> str:
-    where = []
-    if sheet:
-        where.append(_rt(lang, "read.where.sheet", sheet=sheet))
-    if row is not None:
-        where.append(_rt(lang, "read.where.row", row=row))
-    if column:
-        where.append(_rt(lang, "read.where.column", column=column))
-    return ", ".join(where) or _rt(lang, "read.where.file")
-
-
 def note(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
          suggestion: str = "", sheet: str = "") -> Finding:
     """A warning about an imported file (nothing was expected otherwise): where: message. Suggestion."""
-    line = f"{_where(lang, row, column, sheet)}: {message}"
+    rendered = f"{where(lang, sheet, row, column)}: {message}"
     if suggestion:
-        line += " " + _rt(lang, "read.suggestion", suggestion=suggestion)
-    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, line)
+        rendered += " " + phrase(lang, "read.suggestion", suggestion=suggestion)
+    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, rendered)
 
 
-def _validate(records: list, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
+@dataclass(frozen=True)
+class _Fault:
+    """What is wrong with a value (worded in the workspace's language), before it has a row."""
+
+    column: str
+    found: str
+    expected: str
+    suggestion: str
+    message: str
+    code: str
+
+    def at(self, lang: str, row: int, sheet: str) -> Finding:
+        return finding(lang, self.code, self.message, row=row, column=self.column, found=self.found,
+                       expected=self.expected, suggestion=self.suggestion, sheet=sheet)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """How one combination of measure, indicator, period and office fares against the catalogue: fine when
+    `indicator` is set (`fault` then says its period has not ended yet), rejected when only `fault` is set,
+    and nothing to add when neither is (the parser has reported the row already)."""
+
+    indicator: Indicator | None = None
+    period: str = ""  # the key, fitted to the indicator's frequency
+    office: str = ""
+    measure: str = ""
+    fault: _Fault | None = None
+
+
+def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
               lang: str, today: date | None = None) -> Checked:
     """Records against the catalogue. Rows repeat a few (measure, indicator, period, office) combinations
     thousands of times: each combination is judged once, then every row costs a few dict look-ups."""
     hint = resolve_office(catalogue, office_hint)
-    verdicts: dict[tuple, tuple] = {}
+    verdicts: dict[tuple, _Verdict] = {}
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
     repeats: list[tuple[int, int, str]] = []  # (row, earlier row, sheet) of identical repeats
     rows: list[tuple[str, str, str, float | None, str, int]] = []
-    col = {f: _rt(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
+    col = {f: phrase(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
                                                      "area")}
     judge = _Judge(catalogue, hint, office_hint, lang, col, today)
 
     fast = None if findings else _all_good(records, judge)
-    if fast is not None:
-        verdicts, rows = fast
-        records = ()  # nothing left to check row by row
-    for rec in records:
+    for rec in records if fast is None else ():
         key = (rec.measure, rec.indicator, rec.period_text, rec.office, rec.flawed)
         verdict = verdicts.get(key)
         if verdict is None:
             verdict = verdicts[key] = judge(rec)
         sheet = rec.sheet or ""
-        if verdict[0] == _OK:
-            ind, period, indicator = verdict[1], verdict[2], verdict[5]
-            value = rec.value
-            problems = [p for p in (verdict[6], judge.area(rec.area), judge.unit(indicator, rec.unit),
-                                    judge.sign(indicator, rec.unit, value)) if p is not None]
-            for column, found, expected, suggestion, message, code in problems:
-                findings.append(finding(lang, code, message, row=rec.row, column=column, found=found,
-                                        expected=expected, suggestion=suggestion, sheet=sheet))
-            if problems:
-                continue
-            area = judge.area_id(rec.area)
-            earlier = seen.get((ind, area, period))
-            if earlier is None:
-                seen[(ind, area, period)] = (value, rec.row)
-                rows.append((ind, area, period, value, rec.note or "", rec.row))
-            elif earlier[0] == value:
-                repeats.append((rec.row, earlier[1], sheet))
-            else:
-                from commands.periods import period_label
-
-                other = _num(earlier[0], lang) or "—"
-                findings.append(finding(
-                    lang, "conflicting_values",
-                    text(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
-                    column=col["value"], found=_num(value, lang), sheet=sheet,
-                    expected=text(lang, "ingest.expected.one_value", other_row=earlier[1], other=other,
-                                  indicator=indicator.name, area=area or text(lang, "ingest.whole_city"),
-                                  period=period_label(period, lang)),
-                    suggestion=text(lang, "ingest.suggest.conflicting_values", other_row=earlier[1])))
-        elif verdict[0] == _PROBLEM:
-            _, column, found, expected, suggestion, message, code = verdict
-            findings.append(finding(lang, code, message, row=rec.row, column=column, found=found, expected=expected,
-                                    suggestion=suggestion, sheet=sheet))
-
+        indicator = verdict.indicator
+        if indicator is None:
+            if verdict.fault is not None:
+                findings.append(verdict.fault.at(lang, rec.row, sheet))
+            continue
+        value = rec.value
+        faults = [i for i in (verdict.fault, judge.area(rec.area), judge.unit(indicator, rec.unit),
+                              judge.sign(indicator, rec.unit, value)) if i is not None]
+        findings += [fault.at(lang, rec.row, sheet) for fault in faults]
+        if faults:
+            continue
+        area = judge.area_id(rec.area)
+        earlier = seen.get((indicator.id, area, verdict.period))
+        if earlier is None:
+            seen[(indicator.id, area, verdict.period)] = (value, rec.row)
+            rows.append((indicator.id, area, verdict.period, value, rec.note or "", rec.row))
+        elif earlier[0] == value:
+            repeats.append((rec.row, earlier[1], sheet))
+        else:
+            other = _num(earlier[0], lang) or "—"
+            findings.append(finding(
+                lang, "conflicting_values",
+                text(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
+                column=col["value"], found=_num(value, lang), sheet=sheet,
+                expected=text(lang, "ingest.expected.one_value", other_row=earlier[1], other=other,
+                              indicator=indicator.name, area=area or text(lang, "ingest.whole_city"),
+                              period=period_label(verdict.period, lang)),
+                suggestion=text(lang, "ingest.suggest.conflicting_values", other_row=earlier[1])))
+    if fast is not None:
+        verdicts, rows = fast
     if findings:
         return Checked([], findings=tuple(findings))
-    good = [v for v in verdicts.values() if v[0] == _OK]
-    offices = sorted({v[3] for v in good if v[3]})
+    good = [v for v in verdicts.values() if v.indicator is not None]
+    offices = sorted({v.office for v in good if v.office})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
     warnings = (_repeat_note(repeats, lang),) if repeats else ()
-    return Checked(rows, tuple(sorted({v[4] for v in good})), tuple(sorted(set(map(itemgetter(0), rows)))), office,
+    return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted({row[0] for row in rows})), office,
                    (), warnings)
 
 
@@ -452,50 +438,61 @@ def _repeat_note(repeats: list[tuple[int, int, str]], lang: str) -> Finding:
     return note(lang, "repeated_rows", message, row=row, sheet=sheet)
 
 
-_KEY = itemgetter(2, 3, 5, 9, 12)  # Record: measure, indicator, period_text, office, flawed
-_ROW, _AREA, _VALUE, _UNIT, _NOTE = itemgetter(0), itemgetter(4), itemgetter(7), itemgetter(8), itemgetter(10)
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
+def _together(columns: list[list]) -> list:
+    """Per row one key for the values of all `columns` in that row; only the columns that vary are looked at
+    (in a delivery most are the same in every row), so a key is mostly a plain text, not a tuple."""
+    varying = [column for column in columns if len(set(column)) > 1]
+    if len(varying) > 1:
+        return list(zip(*varying, strict=True))
+    return varying[0] if varying else [None] * len(columns[0])
 
 
-def _all_good(records: list, judge: _Judge) -> tuple[dict[tuple, tuple], list[tuple]] | None:
-    """The common case in bulk: every combination, area, unit and sign fine and no (indicator, area, period)
-    twice.
+def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], list[tuple]] | None:
+    """The common case in bulk, column by column: every combination, area, unit and sign fine and no
+    (indicator, area, period) twice.
 
     The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
-    keys = list(map(_KEY, records))
-    first = dict(zip(reversed(keys), reversed(records), strict=True))  # the earliest record wins
+    col = records.columns
+    n = len(records)
+    if not n:
+        return {}, []
+    keys = _together([col[name] for name in ("measure", "indicator", "period_text", "office", "flawed")])
+    first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # the earliest record wins
     # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
-    verdicts = {key: judge(rec) for key, rec in first.items()}
-    if any(v[0] != _OK or v[6] is not None for v in verdicts.values()):
+    verdicts = {key: judge(records[k]) for key, k in first.items()}
+    if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
-    # Column by column: indicator and period from the verdicts, None area/note as "".
-    indicator_period = list(map({k: (v[1], v[2]) for k, v in verdicts.items()}.__getitem__, keys))
-    indicators = list(map(_FIRST, indicator_period))
-    periods = list(map(_SECOND, indicator_period))
-    raw_areas = list(map(_AREA, records))
+    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items()}  # type: ignore[union-attr]
+    if len(set(by_key.values())) == 1:
+        (indicator, period), = set(by_key.values())
+        indicators, periods = [indicator] * n, [period] * n
+    else:
+        indicators, periods = (list(c) for c in zip(*map(by_key.__getitem__, keys), strict=True))
+    raw_areas = col["area"]
     known = {raw: judge.area_id(raw) for raw in set(raw_areas) if judge.area(raw) is None}
     if len(known) != len(set(raw_areas)):
         return None  # an unknown area: the loop reports it
     areas = list(map(known.__getitem__, raw_areas))
-    by_id = {v[1]: v[5] for v in verdicts.values()}
-    units = set(zip(indicators, map(_UNIT, records), strict=True))
-    if any(judge.unit(by_id[ind], unit) is not None for ind, unit in units):
+    by_id = {v.indicator.id: v.indicator for v in verdicts.values()}  # type: ignore[union-attr]
+    units = col["unit"]
+    if any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
         return None
-    values = list(map(_VALUE, records))
+    values = col["value"]
     distinct = set(values)
     distinct.discard(None)
     # A negative value is fine only where the unit or the catalogue allows it.
     if min(distinct, default=0) < 0 and any(
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
-            for ind, unit, v in zip(indicators, map(_UNIT, records), values, strict=True)):
+            for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    if len(set(zip(indicators, areas, periods, strict=True))) != len(records):
+    if len(set(_together([indicators, areas, periods]))) != n:
         return None  # a repeated value (same or conflicting): the loop sorts it out
-    notes = map(_EMPTY_NONE.get, map(_NOTE, records), map(_NOTE, records))
-    rows = list(zip(indicators, areas, periods, values, notes, map(_ROW, records), strict=True))
-    return verdicts, rows
+    notes = map(_EMPTY_NONE.get, col["note"], col["note"])
+    return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
+
+
+_EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
 
 
 class _Judge:
@@ -506,66 +503,65 @@ class _Judge:
                  col: dict[str, str], today: date | None = None) -> None:
         self.catalogue, self.hint, self.office_hint, self.lang, self.col = catalogue, hint, office_hint, lang, col
         self.today = today
-        self._areas: dict[str | None, tuple[str, tuple | None]] = {}
-        self._units: dict[tuple[str, str | None], tuple | None] = {}
+        self._areas: dict[str | None, tuple[str, _Fault | None]] = {}
+        self._units: dict[tuple[str, str | None], _Fault | None] = {}
 
-    def __call__(self, rec: Any) -> tuple:
-        from commands.periods import example as period_example
-        from commands.periods import fit_to_frequency
+    def __call__(self, rec: Record) -> _Verdict:
 
         catalogue, lang, col, t = self.catalogue, self.lang, self.col, text
         mtext = str(rec.measure or "")
         if not mtext or not rec.indicator:
-            return (_SKIP,)  # the parser has reported the empty cell
+            return _Verdict()  # the parser has reported the empty cell
         measure = catalogue.measure(mtext)
         if measure is None:
             near = _closest(mtext, catalogue.measures)
-            return (_PROBLEM, col["measure"], mtext, t(lang, "ingest.expected.measure"),
-                    t(lang, "ingest.suggest.closest", name=near) if near else "",
-                    t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure")
+            return _Verdict(fault=_Fault(col["measure"], mtext, t(lang, "ingest.expected.measure"),
+                                         t(lang, "ingest.suggest.closest", name=near) if near else "",
+                                         t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure"))
         itext = str(rec.indicator)
         indicator = _find_indicator(catalogue, measure.id, itext, lang)
         if not isinstance(indicator, Indicator):
             message, suggestion, code = indicator
-            return (_PROBLEM, col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion, message, code)
+            return _Verdict(fault=_Fault(col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion,
+                                         message, code))
         if rec.period is None:
-            return (_SKIP,)  # the parser has reported this row's period
+            return _Verdict()  # the parser has reported this row's period
         fitted = fit_to_frequency(rec.period, indicator.frequency)
         if fitted is None:
-            return (_PROBLEM, col["period"], rec.period_text,
-                    t(lang, "ingest.expected.period", frequency=indicator.frequency,
-                      example=period_example(indicator.frequency)), "",
-                    t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
-                    "period_frequency")
+            return _Verdict(fault=_Fault(
+                col["period"], rec.period_text,
+                t(lang, "ingest.expected.period", frequency=indicator.frequency,
+                  example=period_example(indicator.frequency)), "",
+                t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
+                "period_frequency"))
         # A period not ended yet is reported with the row's other problems (area, unit, sign).
         late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
         office = resolve_office(catalogue, rec.office) if rec.office else self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
-            return (_PROBLEM, col["office"], rec.office or self.office_hint or office,
-                    t(lang, "ingest.expected.office", office=indicator.office), "",
-                    t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
-                    "office_not_allowed")
+            return _Verdict(fault=_Fault(
+                col["office"], rec.office or self.office_hint or office,
+                t(lang, "ingest.expected.office", office=indicator.office), "",
+                t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
+                "office_not_allowed"))
         if rec.flawed:
-            # Its value problem is in the parser's list.
-            return (_PROBLEM, *late) if late is not None else (_SKIP,)
-        return (_OK, indicator.id, fitted.key, office or indicator.office, measure.id, indicator, late)
+            return _Verdict(fault=late)  # its value problem is in the parser's list
+        return _Verdict(indicator, fitted.key, office or indicator.office, measure.id, late)
 
-    def _not_ended(self, rec: Any, period: Any, indicator: Indicator) -> tuple:
-        """The problem with a period that has not ended yet (column, found, expected, suggestion, message, code)."""
+    def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Fault:
+        """The problem with a period that has not ended yet."""
         from commands import fmt
-        from commands.periods import period_containing, previous
 
         lang = self.lang
         assert self.today is not None
         last = previous(period_containing(indicator.frequency, self.today))
         end = fmt.day(period.end, lang)
-        return (self.col["period"], rec.period_text,
-                text(lang, "ingest.expected.period_ended", last=last.label(lang)),
-                text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
-                text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
+        return _Fault(self.col["period"], rec.period_text,
+                      text(lang, "ingest.expected.period_ended", last=last.label(lang)),
+                      text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
+                      text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
 
     # --- areas ([[gebiet]]) -----------------------------------------------------------------------
-    def _resolve_area(self, raw: str | None) -> tuple[str, tuple | None]:
+    def _resolve_area(self, raw: str | None) -> tuple[str, _Fault | None]:
         """(the id stored, None) or ("", problem) for one area text of the file."""
         if not raw:
             return "", None
@@ -582,10 +578,10 @@ class _Judge:
         else:
             suggestion = text(lang, "ingest.suggest.area_new")
         examples = ", ".join([a.id for a in areas.values() if not a.whole_city][:3])
-        return "", (self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
-                    suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
+        return "", _Fault(self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
+                          suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
 
-    def area(self, raw: str | None) -> tuple | None:
+    def area(self, raw: str | None) -> _Fault | None:
         """The problem with an area text, or None."""
         known = self._areas.get(raw)
         if known is None:
@@ -600,7 +596,7 @@ class _Judge:
         return known[0]
 
     # --- units and signs ----------------------------------------------------------------------------
-    def unit(self, indicator: Indicator, raw: str | None) -> tuple | None:
+    def unit(self, indicator: Indicator, raw: str | None) -> _Fault | None:
         """The problem with a unit cell that contradicts the catalogue's unit, or None."""
         if not raw:
             return None
@@ -609,14 +605,14 @@ class _Judge:
             problem = None
             if not units_agree(indicator.unit, raw):
                 lang = self.lang
-                problem = (self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
-                           text(lang, "ingest.suggest.unit", unit=indicator.unit),
-                           text(lang, "ingest.problem.unit_mismatch", found=raw, indicator=indicator.name,
-                                unit=indicator.unit), "unit_mismatch")
+                problem = _Fault(self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
+                                 text(lang, "ingest.suggest.unit", unit=indicator.unit),
+                                 text(lang, "ingest.problem.unit_mismatch", found=raw, indicator=indicator.name,
+                                      unit=indicator.unit), "unit_mismatch")
             self._units[key] = problem
         return self._units[key]
 
-    def sign(self, indicator: Indicator, raw_unit: str | None, value: float | None) -> tuple | None:
+    def sign(self, indicator: Indicator, raw_unit: str | None, value: float | None) -> _Fault | None:
         """The problem with a negative count or stock, or None."""
         if value is None or value >= 0 or indicator.negative_allowed:
             return None
@@ -625,9 +621,9 @@ class _Judge:
             return None
         lang = self.lang
         found = _num(value, lang)
-        return (self.col["value"], found, text(lang, "ingest.expected.not_negative"),
-                text(lang, "ingest.suggest.not_negative"),
-                text(lang, "ingest.problem.negative", found=found, indicator=indicator.name, unit=unit), "negative")
+        message = text(lang, "ingest.problem.negative", found=found, indicator=indicator.name, unit=unit)
+        return _Fault(self.col["value"], found, text(lang, "ingest.expected.not_negative"),
+                      text(lang, "ingest.suggest.not_negative"), message, "negative")
 
 
 def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) -> Indicator | tuple[str, str, str]:
@@ -659,11 +655,10 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
     """One warning per value that is more than JUMP_FACTOR times, or less than a JUMP_FACTOR-th of, the value
     of the series' period before (from the store, or from the same file); real jumps exist, so never a
     rejection. `series` is the store's Series; the rows are the file's store rows."""
-    from commands.periods import period_label
-
-    by_series: dict[tuple[str, str], dict[str, tuple[float | None, int]]] = {}
+    by_series: dict[tuple[str, str], tuple[dict[str, float | None], dict[str, int]]] = {}  # values, rows by period
     for ind, area, period, value, _note, row in rows:
-        by_series.setdefault((ind, area), {})[period] = (value, row)
+        values, numbers_of = by_series.get((ind, area)) or by_series.setdefault((ind, area), ({}, {}))
+        values[period], numbers_of[period] = value, row
     held_of: dict[str, Mapping[str, Sequence[tuple[str, float | None, str]]]] = {}
     found: list[tuple[int, Finding]] = []
     labels: dict[str, str] = {}
@@ -673,12 +668,14 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
             labels[period] = period_label(period, lang)
         return labels[period]
 
-    for (ind, area), new in by_series.items():
+    numbers: dict[float, str] = {}
+    column, suggestion = phrase(lang, "read.field.value"), text(lang, "ingest.suggest.jump")
+    for (ind, area), (new, new_rows) in by_series.items():
         held = held_of.get(ind)
         if held is None:
             held = held_of[ind] = series(ind)
         points = {p: v for p, v, _ in held.get(area, ())}
-        points.update((p, v) for p, (v, _) in new.items())
+        points.update(new)
         before: tuple[str, float] | None = None
         for period in sorted(points):
             value = points[period]
@@ -689,11 +686,13 @@ def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], 
                 if ratio > JUMP_FACTOR or ratio < 1 / JUMP_FACTOR:
                     indicator = catalogue.indicators.get(ind)
                     key = "ingest.note.jump_up" if ratio > JUMP_FACTOR else "ingest.note.jump_down"
-                    row = new[period][1]
-                    message = text(lang, key, value=_num(value, lang), indicator=indicator.name if indicator else ind,
+                    row = new_rows[period]
+                    shown, earlier = (numbers[v] if v in numbers else numbers.setdefault(v, _num(v, lang))
+                                      for v in (value, before[1]))
+                    message = text(lang, key, value=shown, indicator=indicator.name if indicator else ind,
                                    area=area or text(lang, "ingest.whole_city"), period=label(period),
-                                   previous=_num(before[1], lang), previous_period=label(before[0]))
-                    found.append((row, note(lang, "jump", message, row=row, column=_rt(lang, "read.field.value"),
-                                            found=_num(value, lang), suggestion=text(lang, "ingest.suggest.jump"))))
+                                   previous=earlier, previous_period=label(before[0]))
+                    found.append((row, note(lang, "jump", message, row=row, column=column, found=shown,
+                                            suggestion=suggestion)))
             before = (period, value)
     return tuple(f for _, f in sorted(found, key=itemgetter(0)))
