@@ -37,17 +37,14 @@ WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {
     ("watchers.watcher", "commands.reply"): "operating notices are built as a Reply",
     ("watchers.watcher", "commands.fmt"): "numbers in operating notices",
     ("watchers.watcher", "commands.outgoing"): "operating notices leave as Outgoing",
-    ("watchers.read", "commands.texts_ingest"): "header aliases and reader messages live in the ingest texts",
-    ("watchers.read", "commands.periods"): "periods are parsed while reading",
-    ("watchers.validate", "commands.texts_ingest"): "header names for the findings",
     ("watchers.validate", "commands.texts"): "findings carry their worded line",
-    ("watchers.validate", "commands.fmt"): "numbers in findings",
-    ("watchers.validate", "commands.periods"): "period checks of the plausibility rules",
+    ("watchers.findings", "commands.texts_ingest"): "problems are data, worded on request from the reading texts",
 }
 
 # Third-party libraries that belong to one package alone (STYLE.md): the store, the chat, the folder and its files,
 # and what draws and typesets the report.
 OWNED_LIBRARIES = {"tinydb": "storage", "telegram": "bot", "watchdog": "watchers", "python_calamine": "watchers",
+                   "pandas": "watchers",
                    "matplotlib": "commands", "jinja2": "commands", "weasyprint": "commands"}
 
 

@@ -16,7 +16,7 @@ _FOUND_LIMIT = 80
 _TEXTS = {"de": texts_ingest.DE, "en": texts_ingest.EN}
 
 
-class _Params(dict):
+class _Params(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time, timedelta
+from typing import Any
 
 from .findings import Problem, display
 
@@ -203,15 +204,20 @@ def _plain_numbers(texts: list[str]) -> list[float | None] | None:
 _FLAW_CODES = {"ambiguous": "ambiguous", "style": "read.number_style_conflict"}  # NumberError.reason -> flaw
 
 
-def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]) -> Callable[[object], tuple]:
+# A cell's flaw: ("ambiguous", text, {}) or (problem code, what was found, the problem's parameters).
+Flaw = tuple[str, str, dict[str, object]]
+
+
+def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]
+                 ) -> Callable[[object], tuple[float | None, Flaw | None]]:
     """cell -> (value, flaw): flaw None, ("ambiguous", text, {}) or (problem code, found, params)."""
-    def check(cell: object) -> tuple[float | None, tuple | None]:
+    def check(cell: object) -> tuple[float | None, Flaw | None]:
         if cell.__class__ is str:
             try:
-                return _number(*classified[cell], style, cell), None  # type: ignore[index]
+                return _number(*classified[cell], style, cell), None
             except NumberError as exc:
                 code = _FLAW_CODES.get(exc.reason, "read.bad_number")
-                return None, (code, cell.strip(), {"style": style} if exc.reason == "style" else {})  # type: ignore[union-attr]
+                return None, (code, cell.strip(), {"style": style} if exc.reason == "style" else {})
         if isinstance(cell, int | float) and not isinstance(cell, bool) and math.isfinite(cell):
             return float(cell), None
         if cell is None:
@@ -221,17 +227,19 @@ def _value_check(style: str, classified: Mapping[str, tuple[str, str, str]]) -> 
     return check
 
 
-def column_values(cells: list, fallback: str = "") -> tuple[list[float | None], dict[int, tuple]]:
+def column_values(cells: list[Any], fallback: str = "") -> tuple[list[float | None], dict[int, Flaw]]:
     """The values of a table's value cells, and the flaws by position: (problem code or "ambiguous", found,
     params). The style is what the table's own values decide, else `fallback` (the whole file's)."""
-    values = _plain_numbers(cells) if set(map(type, cells)) == {str} else None
-    if values is not None:
-        return values, {}
+    plain = _plain_numbers(cells) if set(map(type, cells)) == {str} else None
+    if plain is not None:
+        return plain, {}
     known = {text: classify(text) for text in {c for c in cells if c.__class__ is str}}
     style = style_of(style_counts(c for c, _, _ in known.values()))
     check = _value_check(fallback if style == "ambiguous" and fallback in ("de", "en") else style, known)
-    results: dict[tuple, tuple] = {}  # per distinct cell, told apart by type too (1, 1.0, True)
-    values, flaws = [], {}
+    # Per distinct cell, told apart by type too (1, 1.0, True).
+    results: dict[tuple[type, object], tuple[float | None, Flaw | None]] = {}
+    values: list[float | None] = []
+    flaws: dict[int, Flaw] = {}
     for k, cell in enumerate(cells):
         key = (cell.__class__, cell)
         value, flaw = results[key] if key in results else results.setdefault(key, check(cell))

@@ -18,10 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import PurePath
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
@@ -95,8 +95,9 @@ class ReadResult:
         return not self.problems
 
 
-def _fail(code: str, **kwargs: object) -> ReadResult:
-    return ReadResult((), (Problem.make(code, **kwargs),))
+def _fail(code: str, *, row: int | None = None, column: str | None = None, sheet: str | None = None,
+          found: object = None, **params: object) -> ReadResult:
+    return ReadResult((), (Problem.make(code, row=row, column=column, sheet=sheet, found=found, **params),))
 
 
 def read_table(data: bytes, filename: str, *, max_rows: int = 200_000,
@@ -193,7 +194,7 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
     if len(frame) > max_rows:  # rows are numbered from 1; the file may have rows up to number max_rows
         return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
     body = frame.iloc[header_index + 1 :]
-    body.index = range(header_index + 2, header_index + 2 + len(body))
+    body.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(body))
     if len(body) and "" in set(body[0].tolist()):  # a line of nothing but delimiters (or an empty one): no row
         body = body[(body != "").any(axis=1)]
     table = Table(None, header_index + 1, tuple(c.strip() for c in header), body, delimiter, encoding)
@@ -290,18 +291,24 @@ class Records(Sequence[Record]):
     100,000s of them, which watchers/validate.py checks column by column; indexing or iterating gives
     Record objects."""
 
-    def __init__(self, columns: Mapping[str, list] | None = None) -> None:
+    def __init__(self, columns: Mapping[str, list[Any]] | None = None) -> None:
         self.columns = {name: list((columns or {}).get(name, ())) for name in RECORD_FIELDS}
 
     def __len__(self) -> int:
         return len(self.columns["row"])
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
         if isinstance(index, slice):
             return [self[k] for k in range(*index.indices(len(self)))]
         return Record(*(self.columns[name][index] for name in RECORD_FIELDS))
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self) -> Iterator[Record]:
         return map(Record, *self.columns.values())
 
     def __eq__(self, other: object) -> bool:
@@ -312,7 +319,7 @@ class Records(Sequence[Record]):
     def __repr__(self) -> str:
         return f"Records({list(self)!r})"
 
-    def replaced(self, **columns: list) -> Records:
+    def replaced(self, **columns: list[Any]) -> Records:
         """The same records with some columns replaced."""
         return Records({**self.columns, **columns})
 
@@ -322,10 +329,10 @@ def _is_empty(value: object) -> bool:
 
 
 def _stripped(cell: object) -> str:
-    return cell.strip() if cell.__class__ is str else cell_text(cell).strip()  # type: ignore[union-attr]
+    return cell.strip() if cell.__class__ is str else cell_text(cell).strip()
 
 
-def _mapped(cells: list, convert: Callable[[Any], Any], distinct: list | None = None) -> list:
+def _mapped(cells: list[Any], convert: Callable[[Any], Any], distinct: list[Any] | None = None) -> list[Any]:
     """convert(cell) for every cell, computed once per distinct cell (told apart by type too: 1, 1.0, True);
     `distinct` receives the distinct results."""
     unique = set(cells)
@@ -344,7 +351,7 @@ def _mapped(cells: list, convert: Callable[[Any], Any], distinct: list | None = 
 
 
 def _period_of(cell: object) -> tuple[str, Period | None]:
-    text = cell.strip() if cell.__class__ is str else display(cell)  # type: ignore[union-attr]
+    text = cell.strip() if cell.__class__ is str else display(cell)
     try:
         return text, parse_period(text if cell.__class__ is str else cell) if text else None
     except PeriodError:
@@ -359,7 +366,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     columns = [frame[c].tolist() for c in frame.columns]
     found: list[tuple[int, int, Problem]] = []  # (position, order within the row, problem)
 
-    def cells(name: str) -> list:
+    def cells(name: str) -> list[Any]:
         index = cmap.get(name)
         return columns[index] if index is not None and index < len(columns) else [""] * n
 
@@ -391,7 +398,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
         periods = [(table.columns[c], period) for _, c, period in entries]
         headers = [table.columns[c] for _, c, _ in entries]
 
-    def take(column: list) -> list:
+    def take(column: list[Any]) -> list[Any]:
         return column if isinstance(at, range) else [column[p] for p in at]
 
     bad_rows = set()

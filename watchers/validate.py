@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands.texts import text
 from storage.catalogue import Catalogue
+from storage.config import WatcherSettings
 from storage.models import Indicator
 from storage.periods import example as period_example
 from storage.periods import fit_to_frequency, period_containing, period_label, previous
@@ -20,7 +21,9 @@ from storage.periods import fit_to_frequency, period_containing, period_label, p
 from .findings import line, phrase, where
 
 if TYPE_CHECKING:  # the reader (and pandas with it) is imported only when a file is checked
+    from .findings import Problem
     from .read import Record, Records
+    from .seams import Row
 
 __all__ = [
     "Checked",
@@ -68,7 +71,7 @@ class Limits:
     max_unpacked_bytes: int = 200 * MB
 
     @classmethod
-    def from_settings(cls, watcher: object) -> Limits:
+    def from_settings(cls, watcher: WatcherSettings) -> Limits:
         return cls(max_file_bytes=int(float(watcher.max_file_mb) * MB), max_rows=int(watcher.max_rows),
                    max_unpacked_bytes=int(float(watcher.max_unpacked_mb) * MB))
 
@@ -107,7 +110,7 @@ def resolve_office(catalogue: Catalogue, name: str | None) -> str:
 
 def mb_text(size: float, lang: str) -> str:
     """Bytes as megabytes the way people read them: 20, 0,5, 0,001 (de) or 0.001 (en)."""
-    from commands.fmt import number
+    from storage.fmt import number
 
     value = size / MB
     return number(round(value, 1 if value >= 1 else 3), lang, digits=3)
@@ -177,7 +180,7 @@ def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | 
     return checked
 
 
-def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[list, list]:
+def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[Records, list[Problem]]:
     """The parser's records and problems (the parser lives in watchers/read.py); values that the file leaves
     ambiguous come back undecided, for decide_ambiguous."""
     from .read import read_records
@@ -269,7 +272,7 @@ def _indicator_of(catalogue: Catalogue, measure_text: str, indicator: str) -> In
     return catalogue.find_indicator(measure.id if measure else None, indicator)
 
 
-def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, list]:
+def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, list[Problem]]:
     """Values like 1.301 that nothing else in the file decides (watchers/read.py hands them on undecided).
 
     A count (unit Anzahl, Personen …, from the catalogue, else the file's unit cell) is a whole number:
@@ -286,7 +289,7 @@ def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, l
     readings = {k: ambiguous_readings(col["ambiguous"][k][0]) for k in unsure}
     decided: dict[int, float] = {}
     shown: set[str] = set()  # the styles (de/en) the decided values prove
-    counts: dict[tuple, bool] = {}  # (measure, indicator, unit cell) -> whether it is a count
+    counts: dict[tuple[object, object, object], bool] = {}  # (measure, indicator, unit cell) -> is it a count
     for k in unsure:
         reading = readings[k]
         if reading is None:
@@ -326,7 +329,7 @@ def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, l
 # The catalogue check and the plausibility of every value
 # ----------------------------------------------------------------------------------------------
 def _num(value: float | None, lang: str) -> str:
-    from commands.fmt import number
+    from storage.fmt import number
 
     return "" if value is None else number(value, lang, digits=6)
 
@@ -374,7 +377,7 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     """Records against the catalogue. Rows repeat a few (measure, indicator, period, office) combinations
     thousands of times: each combination is judged once, then every row costs a few dict look-ups."""
     hint = resolve_office(catalogue, office_hint)
-    verdicts: dict[tuple, _Verdict] = {}
+    verdicts: dict[Hashable, _Verdict] = {}
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
     repeats: list[tuple[int, int, str]] = []  # (row, earlier row, sheet) of identical repeats
     rows: list[tuple[str, str, str, float | None, str, int]] = []
@@ -438,7 +441,7 @@ def _repeat_note(repeats: list[tuple[int, int, str]], lang: str) -> Finding:
     return note(lang, "repeated_rows", message, row=row, sheet=sheet)
 
 
-def _together(columns: list[list]) -> list:
+def _together(columns: list[list[Any]]) -> list[Any]:
     """Per row one key for the values of all `columns` in that row; only the columns that vary are looked at
     (in a delivery most are the same in every row), so a key is mostly a plain text, not a tuple."""
     varying = [column for column in columns if len(set(column)) > 1]
@@ -447,7 +450,7 @@ def _together(columns: list[list]) -> list:
     return varying[0] if varying else [None] * len(columns[0])
 
 
-def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], list[tuple]] | None:
+def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict], list[Row]] | None:
     """The common case in bulk, column by column: every combination, area, unit and sign fine and no
     (indicator, area, period) twice.
 
@@ -463,7 +466,7 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
     verdicts = {key: judge(records[k]) for key, k in first.items()}
     if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
-    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items()}  # type: ignore[union-attr]
+    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items() if v.indicator is not None}
     if len(set(by_key.values())) == 1:
         (indicator, period), = set(by_key.values())
         indicators, periods = [indicator] * n, [period] * n
@@ -474,7 +477,7 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
     if len(known) != len(set(raw_areas)):
         return None  # an unknown area: the loop reports it
     areas = list(map(known.__getitem__, raw_areas))
-    by_id = {v.indicator.id: v.indicator for v in verdicts.values()}  # type: ignore[union-attr]
+    by_id = {v.indicator.id: v.indicator for v in verdicts.values() if v.indicator is not None}
     units = col["unit"]
     if any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
         return None
@@ -549,7 +552,7 @@ class _Judge:
 
     def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Fault:
         """The problem with a period that has not ended yet."""
-        from commands import fmt
+        from storage import fmt
 
         lang = self.lang
         assert self.today is not None

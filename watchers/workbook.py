@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -179,7 +180,8 @@ def check_container(data: bytes, suffix: str, max_unpacked: int) -> Problem | No
     return None
 
 
-def read_sheets(data: bytes, suffix: str, max_rows: int, max_unpacked: int) -> list[tuple[str, list[list]]] | Problem:
+def read_sheets(data: bytes, suffix: str, max_rows: int,
+                max_unpacked: int) -> list[tuple[str, list[list[Any]]]] | Problem:
     """(name, rows of cells) of every worksheet ("" for an empty cell), or the problem with the file."""
     problem = check_container(data, suffix, max_unpacked)
     if problem is not None:
