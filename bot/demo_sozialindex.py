@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from storage.models import Indicator
 from storage.sozialindex import IndexConfig
+
+if TYPE_CHECKING:
+    from .workspace import Monitor
 
 __all__ = ["AREAS", "CONFIG", "INDICATORS", "example_files", "record_history"]
 
@@ -79,7 +82,7 @@ def example_files() -> dict[str, bytes]:
     }
 
 
-def record_history(monitor: Any, now: datetime | None = None) -> None:
+def record_history(monitor: Monitor, now: datetime | None = None) -> None:
     """After the demo import: keep the index of the year before and of the latest year as the stored
     computations, as if the monitor had computed each when its year's delivery came in."""
     from commands.sozialindex import index_result, record

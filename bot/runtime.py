@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from commands.outgoing import ADMIN_CHAT, ADMINS, Outgoing, Sink
+from storage.messages import ADMIN_CHAT, ADMINS, Outgoing, Sink
+
+if TYPE_CHECKING:
+    from .workspace import Monitor
 
 __all__ = ["ADMINS", "ADMIN_CHAT", "Outgoing", "Service", "Sink", "recipient_chats"]
 
 
-def recipient_chats(monitor: Any, recipient: str) -> list[int]:
+def recipient_chats(monitor: Monitor, recipient: str) -> list[int]:
     """The Telegram chats a recipient stands for: a person's own chat; ADMINS = every admin with an id and the
     admin chat; ADMIN_CHAT = only the admin chat. Empty when nobody can be reached."""
     access = monitor.settings.access
