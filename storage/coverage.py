@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from .periods import MAX_YEAR, MIN_YEAR
+
 __all__ = [
     "FORMAT",
     "KINDS",
@@ -38,12 +40,11 @@ __all__ = [
 # Bump when the meaning of the saved file changes: an older file is then recomputed, never misread.
 FORMAT = 1
 
-# The period kinds of the delivery frequencies (see commands/periods.py: yearly, half-yearly, quarterly, monthly).
+# The period kinds of the delivery frequencies (see storage/periods.py: yearly, half-yearly, quarterly, monthly).
 # Reference days (Stichtage, "2018-09-30") are held like any period but have no runs: no frequency expects them.
 KINDS = ("jahr", "halbjahr", "quartal", "monat")
-MIN_YEAR, MAX_YEAR = 1900, 2199  # the range commands/periods.py accepts
 
-# The canonical keys of commands/periods.py: 2018, 2018-H1, 2018-Q3, 2018-09, 2018-09-30.
+# The canonical keys of storage/periods.py: 2018, 2018-H1, 2018-Q3, 2018-09, 2018-09-30.
 _KEY = re.compile(r"(\d{4})(?:-H([12])|-Q([1-4])|-(0[1-9]|1[0-2])(-\d{2})?)?", re.ASCII)
 
 
