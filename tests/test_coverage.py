@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commands import periods as domain
 from commands.periods import Period, PeriodError
+from storage import periods as domain
 from storage.coverage import Coverage, coverage_path, fingerprint, key_of, ordinal
 from storage.jsonstore import StoreUnreadable
 from storage.store import Store
