@@ -170,3 +170,62 @@ def test_no_cycles_between_modules_at_import_time() -> None:
 def test_library_belongs_to_one_package(library: str, owner: str) -> None:
     users = {i.where for i in IMPORTS if _package(i.target) == library and _package(i.source) != owner}
     assert not users, f"{library} belongs to {owner}/ alone:\n" + "\n".join(sorted(users))
+
+
+# Private attributes used outside the class that defines them, each with why. Everything else that starts with
+# one underscore is reached only from inside its own class (the store uses TinyDB through its public API).
+FOREIGN_PRIVATES: dict[tuple[str, str], str] = {
+    ("commands/render_report.py", "proto._style"): "openpyxl's style array, copied instead of re-hashing styles",
+    ("commands/render_report.py", "c._style"): "the same style array set on a write-only cell",
+    ("bot/cli.py", "argparse._"): "argparse's gettext hook: the only way to word its messages in German",
+    ("bot/cli.py", "os._exit"): "the documented exit without teardown",
+    ("bot/telegram_bot.py", "exc._retry_after"): "PTB's RetryAfter: its public property warns in v22",
+    ("bot/telegram_bot.py", "self._bot._hand"): "the bot's sink is a view of the bot itself",
+    ("bot/telegram_bot.py", "self._bot._persist"): "the same view",
+    ("bot/telegram_bot.py", "self._bot._keep"): "the same view",
+}
+
+
+def _own_names(cls: ast.ClassDef) -> set[str]:
+    """What a class defines: methods, class attributes, slots and the attributes its methods set on self."""
+    names: set[str] = set()
+    for node in ast.walk(cls):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node is not cls:
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+              and isinstance(node.value, ast.Name) and node.value.id == "self"):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.add(node.value)  # __slots__ entries
+    return names
+
+
+def _foreign_privates(path: Path) -> Iterator[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inside: dict[int, set[str]] = {}  # id(node) -> names of the classes around it
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        own = _own_names(cls)
+        for node in ast.walk(cls):
+            inside.setdefault(id(node), set()).update(own)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")):
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            continue
+        if node.attr in inside.get(id(node), set()):
+            continue  # another instance of the same class (e.g. `other._entries` in __eq__)
+        yield ast.unparse(node), node.lineno
+
+
+def test_private_attributes_stay_inside_their_class() -> None:
+    found: dict[tuple[str, str], int] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            for expression, line in _foreign_privates(path):
+                found.setdefault((rel, expression), line)
+    wrong = [f"{rel}:{line} uses {expr}" for (rel, expr), line in sorted(found.items())
+             if (rel, expr) not in FOREIGN_PRIVATES]
+    assert not wrong, "private attributes used outside their class:\n" + "\n".join(wrong)
