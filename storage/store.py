@@ -27,10 +27,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from tinydb import TinyDB
@@ -79,7 +79,14 @@ META, MEETINGS, PROTOCOLS, SIGNATURES, STEPS, DELIVERIES, SENT = (
 )
 
 # Row layout inside a delivery document: compact lists, not dicts, because a store holds millions of them.
-R_INDICATOR, R_AREA, R_PERIOD, R_VALUE, R_NOTE, R_ROW = range(6)
+R_INDICATOR: Final = 0
+R_AREA: Final = 1
+R_PERIOD: Final = 2
+R_VALUE: Final = 3
+R_NOTE: Final = 4
+R_ROW: Final = 5
+# A row as the indexes keep it (interned texts): indicator, area, period, value (None: no value), note, row number.
+Packed = tuple[str, str, str, float | None, str, int]
 
 # Segment files: a folder beside the main file; inside, one TinyDB table with one document holding the rows.
 SEGMENT_FOLDER, SEGMENT_TABLE = "lieferungen", "zeilen"
@@ -338,7 +345,7 @@ def list_backups(path: Path) -> list[BackupInfo]:
     cache: dict[str, bool] = {}
     keys: dict[str, set[int]] = {}  # segment -> hashes of its (indicator, area, period): backups share segments
 
-    def observations(deliveries: Iterable[dict]) -> int:
+    def observations(deliveries: Iterable[dict[str, Any]]) -> int:
         held: set[int] = set()
         for doc in deliveries:
             name = doc.get("segment")
@@ -356,26 +363,26 @@ def list_backups(path: Path) -> list[BackupInfo]:
 
     out = []
     for backup in backup_files(path):
-        base = {"name": backup.name, "path": backup, "taken": backup_time(backup)}
+        base = BackupInfo(backup.name, backup, backup_time(backup))
         try:
             data = orjson.loads(backup.read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            out.append(BackupInfo(**base, problem="unreadable"))
+            out.append(replace(base, problem="unreadable"))
             continue
         if shape_problem(data) is not None:
-            out.append(BackupInfo(**base, problem="shape"))
+            out.append(replace(base, problem="shape"))
             continue
         deliveries = data.get(DELIVERIES, {})
-        counts = {"meetings": len(data.get(MEETINGS, {})), "protocols": len(data.get(PROTOCOLS, {})),
-                  "deliveries": len(deliveries), "observations": observations(deliveries.values())}
+        counted = replace(base, meetings=len(data.get(MEETINGS, {})), protocols=len(data.get(PROTOCOLS, {})),
+                          deliveries=len(deliveries), observations=observations(deliveries.values()))
         if _schema_of(data) not in (1, SCHEMA_VERSION):
-            out.append(BackupInfo(**base, **counts, problem="schema"))
+            out.append(replace(counted, problem="schema"))
             continue
         broken = next((d for d in deliveries.values() if not _segment_intact(folder, d, cache)), None)
         if broken is not None:
-            out.append(BackupInfo(**base, **counts, problem="segment", segment=str(broken.get("segment"))))
+            out.append(replace(counted, problem="segment", segment=str(broken.get("segment"))))
             continue
-        out.append(BackupInfo(**base, **counts, usable=True))
+        out.append(replace(counted, usable=True))
     return out
 
 
@@ -534,7 +541,7 @@ class Store:
             raise StoreUnreadable(self.path, self._storage.newest_backup(), problem)
         self._recover(problem, missing=missing)
 
-    def _backup_good(self, data: dict) -> bool:
+    def _backup_good(self, data: dict[str, Any]) -> bool:
         return shape_problem(data) is None and _schema_of(data) in (1, SCHEMA_VERSION) and self._backup_usable(data)
 
     def _recover(self, reason: str, *, missing: bool) -> None:
@@ -549,12 +556,12 @@ class Store:
         hashes = {doc["hash"] for doc in deliveries.values()}
         journal = read_journal(self.path) or {}
         # Segments written before they carried their metadata: any backup's document for them still has it.
-        documents: dict[str, dict] = {}
+        documents: dict[str, dict[str, Any]] = {}
         for other in backup_files(self.path):
             with contextlib.suppress(OSError, orjson.JSONDecodeError, AttributeError, TypeError):
                 for doc in orjson.loads(other.read_bytes()).get(DELIVERIES, {}).values():
                     documents.setdefault(doc.get("segment"), doc)
-        found: list[tuple[int, float, str, dict]] = []
+        found: list[tuple[int, float, str, dict[str, Any]]] = []
         skipped: list[str] = []
         for segment in _segment_files(self.path):
             if segment.name in known:
@@ -589,7 +596,7 @@ class Store:
         """Every segment the main file references is in the journal (a crash after the main write, a store from
         before the journal). Without a journal, every segment present is entered: unknown is never deleted."""
         journal = read_journal(self.path)
-        names = {d.get("segment") for d in self._raw(DELIVERIES).values()} - {None}
+        names: set[str] = {d["segment"] for d in self._raw(DELIVERIES).values() if d.get("segment") is not None}
         if journal is None:
             names |= {p.name for p in _segment_files(self.path)}
         journal = journal or {}
@@ -655,11 +662,11 @@ class Store:
         if lazy and self._open_from_coverage():  # coverage: open without reading rows (storage/coverage.py)
             return
         # indicator -> period -> area -> (delivery id, row): the current value of every key.
-        self._current: dict[str, dict[str, dict[str, tuple[int, list]]]] = {}
+        self._current: dict[str, dict[str, dict[str, tuple[int, Packed]]]] = {}
         self._latest: dict[str, str] = {}  # indicator -> latest period held
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
-        self._rows: dict[int, list[tuple]] = {}  # delivery id -> its rows, as stored in its segment
+        self._rows: dict[int, list[Packed]] = {}  # delivery id -> its rows, as stored in its segment
         table = self._raw(DELIVERIES)
         for doc_id in sorted(table, key=int):
             doc = table[doc_id]
@@ -671,7 +678,7 @@ class Store:
             self._index_rows(did, rows)
         self._coverage_from_index()  # coverage: derived from the rows just read
 
-    def _read_segment(self, did: int, doc: dict, *, parse: bool = True) -> list[list]:
+    def _read_segment(self, did: int, doc: dict[str, Any], *, parse: bool = True) -> list[list[Any]]:
         """The rows of a referenced segment; a missing or damaged one makes the whole store unreadable.
 
         With `parse=False` only the size and checksum are checked (opening from the coverage).
@@ -696,16 +703,16 @@ class Store:
             self._verified[doc["segment"]] = True
             return []
         try:
-            rows = orjson.loads(raw)[SEGMENT_TABLE]["1"]["rows"]
+            rows: list[list[Any]] = orjson.loads(raw)[SEGMENT_TABLE]["1"]["rows"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise unreadable(f"ist kein Segment: {exc}") from None
         self._verified[doc["segment"]] = True
         return rows
 
-    def _segment_ok(self, doc: dict) -> bool:
+    def _segment_ok(self, doc: dict[str, Any]) -> bool:
         return _segment_intact(self._segments, doc, self._verified)
 
-    def _backup_usable(self, data: dict) -> bool:
+    def _backup_usable(self, data: dict[str, Any]) -> bool:
         """A backup of the main file is only offered for restoring if every segment it references is intact."""
         deliveries = data.get(DELIVERIES, {})
         return isinstance(deliveries, dict) and all(
@@ -738,7 +745,7 @@ class Store:
                 tmp.unlink()
 
     @staticmethod
-    def _pack(rows: list[list]) -> list[tuple]:
+    def _pack(rows: list[Any]) -> list[Packed]:
         """Rows as read from a segment (lists) -> interned tuples, in place.
 
         Interning shares the few distinct ids/areas/periods across a million rows. Tuples of strings and numbers
@@ -748,9 +755,9 @@ class Store:
         intern = sys.intern
         for k, r in enumerate(rows):
             rows[k] = (intern(r[0]), intern(r[1]), intern(r[2]), r[3], r[4], r[5])
-        return rows  # type: ignore[return-value]
+        return rows
 
-    def _index_rows(self, did: int, rows: list[tuple], *, count: bool = False) -> tuple[int, int, int]:
+    def _index_rows(self, did: int, rows: list[Packed], *, count: bool = False) -> tuple[int, int, int]:
         """Make `rows` (packed tuples) the current values of their keys; with `count`, say how many were
         new/replaced/same."""
         current, latest = self._current, self._latest
@@ -776,9 +783,10 @@ class Store:
             by_area[area] = (did, row)
         return new, replaced, unchanged
 
-    def _raw(self, name: str) -> dict[str, dict]:
+    def _raw(self, name: str) -> dict[str, dict[str, Any]]:
         data = self._storage.read() or {}
-        return data.get(name, {})
+        table: dict[str, dict[str, Any]] = data.get(name, {})
+        return table
 
     @property
     def read_only(self) -> bool:
@@ -845,7 +853,7 @@ class Store:
 
     # ---------------------------------------------------------------- meetings
     @staticmethod
-    def _meeting(doc: Document | dict, doc_id: int) -> Meeting:
+    def _meeting(doc: Mapping[str, Any], doc_id: int) -> Meeting:
         return Meeting(
             id=doc_id, measure=doc["measure"], day=_d(doc.get("day")), time=_t(doc.get("time")),
             approach=doc.get("approach", ""), participants=tuple(doc.get("participants", ())),
@@ -914,7 +922,7 @@ class Store:
 
     # ---------------------------------------------------------------- protocols and signatures
     @staticmethod
-    def _protocol(doc: dict, doc_id: int) -> Protocol:
+    def _protocol(doc: Mapping[str, Any], doc_id: int) -> Protocol:
         return Protocol(
             id=doc_id, measure=doc["measure"], meeting_day=date.fromisoformat(doc["meeting_day"]),
             sent_on=date.fromisoformat(doc["sent_on"]), signatories=tuple(doc.get("signatories", ())),
@@ -959,7 +967,7 @@ class Store:
             had_signatures = bool(self.signatures(existing.id))
             reset = changed_file and had_signatures
             version = existing.version + 1 if changed_file else existing.version
-            raw = table.get(doc_id=existing.id) or {}
+            raw: Mapping[str, Any] = table.get(doc_id=existing.id) or {}
             history = [*raw.get("history", []),
                        {"version": existing.version, "sent_on": existing.sent_on.isoformat(),
                         "file": existing.file, "file_hash": existing.file_hash}]
@@ -1034,7 +1042,7 @@ class Store:
 
     # ---------------------------------------------------------------- steps
     @staticmethod
-    def _step(doc: dict, doc_id: int) -> Step:
+    def _step(doc: Mapping[str, Any], doc_id: int) -> Step:
         return Step(id=doc_id, measure=doc["measure"], number=doc["number"], text=doc["text"], due=_d(doc.get("due")),
                     who=doc.get("who", ""), created=_d(doc.get("created")), done_on=_d(doc.get("done_on")),
                     done_by=doc.get("done_by", ""))
@@ -1079,7 +1087,7 @@ class Store:
 
     # ---------------------------------------------------------------- deliveries and observations
     @staticmethod
-    def _delivery(doc_id: int, doc: dict) -> Delivery:
+    def _delivery(doc_id: int, doc: Mapping[str, Any]) -> Delivery:
         return Delivery(id=doc_id, file=doc["file"], content_hash=doc["hash"], office=doc.get("office", ""),
                         received=datetime.fromisoformat(doc["received"]),
                         rows=doc["count"] if "count" in doc else len(doc["rows"]),
@@ -1143,7 +1151,7 @@ class Store:
             self._coverage_update(indicators)  # coverage: the indicators this delivery touched
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
-    def _observation(self, did: int, row: list) -> Observation:
+    def _observation(self, did: int, row: Sequence[Any]) -> Observation:
         d = self._deliveries[did]
         return Observation(indicator=row[R_INDICATOR], area=row[R_AREA], period=row[R_PERIOD], value=row[R_VALUE],
                            note=row[R_NOTE], delivery=did, row=row[R_ROW], file=d.file, office=d.office,
