@@ -235,9 +235,8 @@ def send_via_telegram(monitor: Any, messages: Sequence[Outgoing | tuple[Outgoing
 
     async def send() -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        kwargs = {"base_url": api_url} if api_url else {}
         try:
-            async with Bot(token, **kwargs) as bot:
+            async with Bot(token, base_url=api_url) if api_url else Bot(token) as bot:
                 for message, parts, item in items:
                     complete = True
                     for recipient in message.recipients:

@@ -219,8 +219,9 @@ class TelegramBot:
         )
         if api_url:
             builder = builder.base_url(api_url)
-            if file_url_for(api_url):
-                builder = builder.base_file_url(file_url_for(api_url))
+            file_url = file_url_for(api_url)
+            if file_url:
+                builder = builder.base_file_url(file_url)
         self.application: Application = builder.build()
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         self.application.add_handler(TypeHandler(Outgoing, self._on_outgoing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from storage.catalogue import (
 )
 from storage.config import CATALOGUE_FILE, SETTINGS_FILE, SETTINGS_TEMPLATE, Settings, load_settings
 from storage.jsonstore import StoreUnreadable
+from storage.messages import Reply
 from storage.outbox import Outbox, OutboxRecovery
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
 from storage.store import Recovery, Store, StoreError
@@ -286,6 +288,13 @@ class Monitor:
 
     def now(self) -> datetime:
         return datetime.now(self.state.tz)
+
+    def after_import(self, indicators: Sequence[str], now: datetime) -> Reply | None:
+        """The ingest's social index hook: recompute after a delivery of index indicators; the admins' notice
+        when a district came into "sehr niedrig" or "negativ" (None otherwise)."""
+        from commands.sozialindex import after_delivery
+
+        return after_delivery(self.state, indicators, now)
 
     def close(self) -> None:
         try:

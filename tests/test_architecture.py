@@ -28,15 +28,7 @@ ALLOWED: dict[str, set[str]] = {
 # an import that is not on it fails the test, and so does an entry that is no longer used.
 WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {
     ("watchers.pipeline", "commands.texts"): "notices and rejection reports are worded where a file is judged",
-    ("watchers.pipeline", "commands.reply"): "the notice is built as a Reply, not yet as a code plus parameters",
-    ("watchers.pipeline", "commands.fmt"): "dates in the rejection report's header",
-    ("watchers.pipeline", "commands.outgoing"): "notices leave as Outgoing to the admins' pseudo-recipient",
-    ("watchers.pipeline", "commands.sozialindex"): "a delivery recomputes the social index and words its notice",
-    ("watchers.pipeline", "commands.state"): "the social index hook needs the commands' State",
     ("watchers.watcher", "commands.texts"): "operating notices (watch limits, lost share) are worded here",
-    ("watchers.watcher", "commands.reply"): "operating notices are built as a Reply",
-    ("watchers.watcher", "commands.fmt"): "numbers in operating notices",
-    ("watchers.watcher", "commands.outgoing"): "operating notices leave as Outgoing",
     ("watchers.validate", "commands.texts"): "findings carry their worded line",
     ("watchers.findings", "commands.texts_ingest"): "problems are data, worded on request from the reading texts",
 }

@@ -9,18 +9,20 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from commands import fmt
-from commands.reply import Reply, ReplyBuilder, b
 from commands.texts import text
+from storage import fmt
+from storage.catalogue import Catalogue
+from storage.config import Settings
+from storage.messages import ADMINS, Outgoing, Reply, ReplyBuilder, Sink, b
+from storage.models import Delivery
 
 from . import files
+from .seams import CatalogueSource, Clock, IndexSource
 from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
 
 __all__ = [
@@ -106,7 +108,7 @@ class _Read:
 _SPREADSHEETS = (".xlsx", ".xlsm", ".ods")
 
 
-def percent_hints(filename: str, checked: Checked, catalogue: Any) -> tuple[str, ...]:
+def percent_hints(filename: str, checked: Checked, catalogue: Catalogue) -> tuple[str, ...]:
     """Indicators in % whose values from a spreadsheet all lie between 0 and 1.
 
     A cell formatted as percent holds the fraction (12,5 % is 0.125) and the readers see no number formats, so
@@ -260,8 +262,7 @@ class Pipeline:
     Files are opened without following links; a link, FIFO, device or socket is refused unread.
     """
 
-    def __init__(self, monitor: Any, sink: Callable[[Any], None] | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, monitor: CatalogueSource, sink: Sink | None = None, *, clock: Clock | None = None) -> None:
         self.monitor = monitor
         self.sink = sink
         self._clock = clock
@@ -270,7 +271,7 @@ class Pipeline:
         self._errors: list[str] | None = None  # while a file is processed: its error notices, sent after its verdict
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.monitor.settings
 
     @property
@@ -441,7 +442,7 @@ class Pipeline:
                                   detail=exc.strerror or exc))
             return None
 
-    def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
+    def _archive_duplicate(self, path: Path, data: bytes, known: Delivery | None, keep_original: bool, digest: str,
                            signature: tuple[int, int, int]) -> IngestResult:
         moved = self._archive(path, data, self.now(), keep_original, signature)
         return IngestResult(files.readable(path.name), DUPLICATE, office=getattr(known, "office", ""),
@@ -680,31 +681,31 @@ class Pipeline:
             return None
         name = earlier.file
         archived = earlier.status in (IMPORTED, DUPLICATE)
-        after = {"earlier": earlier.status}
+        after = earlier.status
         if read.data is None:
             checked = self._too_big(read.size, limits)
         else:
             known = self.monitor.store.delivery_by_hash(read.digest)
             if known is not None:
-                moved = path if archived else self._archive(path, read.data, self.now(), False, read.signature)
-                if moved is not None and not archived:
+                kept = path if archived else self._archive(path, read.data, self.now(), False, read.signature)
+                if kept is not None and not archived:
                     self._drop(earlier.report)
                 return IngestResult(name, DUPLICATE, office=known.office, rows=known.rows, measures=known.measures,
-                                    duplicate_of=known.id, moved_to=moved, content_hash=read.digest,
-                                    signature=read.signature, **after)
+                                    duplicate_of=known.id, moved_to=kept, content_hash=read.digest,
+                                    signature=read.signature, earlier=after)
             checked = self._judge(read.data, name, office_hint, limits)
         office = checked.office or office_hint or earlier.office
         if not checked.ok:
             if archived:
                 rejected = self._reject(path, read.data, read.digest, office, checked, False, read.signature,
                                         display=display)
-                return replace(rejected, file=name, rows=earlier.rows, **after)
+                return replace(rejected, file=name, rows=earlier.rows, earlier=after)
             report = earlier.report
             if report is not None:
                 with contextlib.suppress(OSError):
                     _write_text(report, "\n".join(self._report_lines(display, office, checked)) + "\n")
             return IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
-                                report=report, content_hash=read.digest, signature=read.signature, **after)
+                                report=report, content_hash=read.digest, signature=read.signature, earlier=after)
         assert read.data is not None
         received = self.now()
         stored = self.monitor.store.add_delivery(
@@ -719,7 +720,7 @@ class Pipeline:
                             indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
                             new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
                             content_hash=read.digest, signature=read.signature,
-                            hints=percent_hints(name, checked, self.monitor.catalogue), **after)
+                            hints=percent_hints(name, checked, self.monitor.catalogue), earlier=after)
 
     @staticmethod
     def _drop(report: Path | None) -> None:
@@ -730,8 +731,6 @@ class Pipeline:
 
     # ------------------------------------------------------------------ notices
     def recipients(self, office: str) -> tuple[str, ...]:
-        from commands.outgoing import ADMINS
-
         names = [p.name for p in self.monitor.catalogue.office_persons(office)] if office else []
         return (ADMINS, *dict.fromkeys(names))
 
@@ -778,8 +777,6 @@ class Pipeline:
     def _notify(self, result: IngestResult) -> None:
         if self.sink is None:
             return
-        from commands.outgoing import Outgoing
-
         try:
             self.sink(Outgoing(self.recipients(result.office), self.notice(result), kind="notice"))
         except Exception:  # a failing chat must not stop the import
@@ -789,13 +786,10 @@ class Pipeline:
         """A delivery of a social-index indicator recomputes the index (kept in the store); a district newly in
         "sehr niedrig" or "negativ" is a notice to the admins. Only with a sink: without one nobody would hear
         of it, so the stored computation stays and the next announced one reports the move."""
-        from commands.outgoing import ADMINS, Outgoing
-        from commands.sozialindex import after_delivery
-        from commands.state import State
-
+        if not isinstance(self.monitor, IndexSource):
+            return  # a source without the social index (the index lives in commands/, the bot wires it in)
         try:
-            state = State(self.monitor.catalogue, self.monitor.store, self.settings)
-            reply = after_delivery(state, result.indicators, self.now())
+            reply = self.monitor.after_import(result.indicators, self.now())
             if reply is not None and self.sink is not None:
                 self.sink(Outgoing((ADMINS,), reply, kind="notice"))
         except Exception:  # the index must never cost an import
@@ -807,8 +801,6 @@ class Pipeline:
         if self._errors is not None:
             self._errors.append(message)
             return
-        from commands.outgoing import ADMINS, Outgoing
-
         try:
             self.sink(Outgoing((ADMINS,), ReplyBuilder().line(message).build(), kind="error"))
         except Exception:

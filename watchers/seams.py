@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from storage.catalogue import Catalogue, CatalogueProblem
 from storage.config import Settings
-from storage.messages import Sink
+from storage.messages import Reply, Sink
 from storage.models import Delivery, Meeting, Observation, Signature
 from storage.models import Protocol as MeetingProtocol
 from storage.store import DeliveryResult
@@ -23,6 +23,7 @@ from storage.store import DeliveryResult
 __all__ = [
     "CatalogueSource",
     "Clock",
+    "IndexSource",
     "IngestStore",
     "ProtocolContext",
     "ProtocolSource",
@@ -72,6 +73,14 @@ class CatalogueSource(Protocol):
 
     @property
     def catalogue(self) -> Catalogue: ...
+
+
+@runtime_checkable
+class IndexSource(Protocol):
+    """A source that also keeps the social index: after an import it recomputes it from the delivered
+    indicators and returns the admins' notice when a district came into "sehr niedrig" or "negativ"."""
+
+    def after_import(self, indicators: Sequence[str], now: datetime, /) -> Reply | None: ...
 
 
 class ReloadingSource(CatalogueSource, Protocol):

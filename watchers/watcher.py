@@ -18,11 +18,14 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
-from commands import fmt
-from commands.reply import ReplyBuilder
 from commands.texts import text
+from storage import fmt
+from storage.catalogue import CatalogueProblem
+from storage.config import WatcherSettings
+from storage.messages import ADMINS, Outgoing, ReplyBuilder, Sink
 
 from . import files
 from .pipeline import (
@@ -39,6 +42,7 @@ from .pipeline import (
     check_report_name,
     is_ignored,
 )
+from .seams import CatalogueSource
 
 __all__ = ["FolderWatcher", "no_follow_polling_observer"]
 
@@ -57,7 +61,7 @@ MAX_SETTLING = 2000  # files watched after handling; the oldest drop out first
 _READER_EVENTS = ("opened", "closed_no_write")
 
 
-def no_follow_polling_observer(roots: list[Path], interval: float) -> Any:
+def no_follow_polling_observer(roots: list[Path], interval: float) -> BaseObserver:
     """A polling observer that looks at entries with lstat: a link is reported as itself, never entered or
     followed (watchdog's default PollingObserver stats through links and walks into linked folders)."""
     tops = {os.path.abspath(root) for root in roots}
@@ -164,10 +168,10 @@ class FolderWatcher:
     Links, FIFOs, devices and sockets are never followed or read (see `watchers.files`).
     """
 
-    def __init__(self, monitor: Any, pipeline: Pipeline, settings: Any = None, *,
-                 reload_catalogue: Callable[[], list] | None = None,
-                 sink: Callable[[Any], None] | None = None,
-                 observer_factory: Callable[[], Any] | None = None,
+    def __init__(self, monitor: CatalogueSource, pipeline: Pipeline, settings: WatcherSettings | None = None, *,
+                 reload_catalogue: Callable[[], list[CatalogueProblem]] | None = None,
+                 sink: Sink | None = None,
+                 observer_factory: Callable[[], BaseObserver] | None = None,
                  open_grace_seconds: float = OPEN_GRACE_SECONDS,
                  settle_seconds: float = SETTLE_SECONDS,
                  verify_seconds: float = VERIFY_SECONDS) -> None:
@@ -194,12 +198,12 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
-        self._observer: Any = None
+        self._observer: BaseObserver | None = None
         self._catalogue_due: float | None = None
         self._catalogue_hash = self._hash_file(self.catalogue_file)
         self._skew: float | None = None  # share clock minus ours, when known to be small
-        self.results: list = []  # every IngestResult, for tests and the console (bounded below)
-        self.checks: list = []  # every check of pruefen/ (bounded below)
+        self.results: list[IngestResult] = []  # every IngestResult, for tests and the console (bounded below)
+        self.checks: list[IngestResult] = []  # every check of pruefen/ (bounded below)
         self.idle = threading.Event()  # set whenever nothing is pending
 
     # ------------------------------------------------------------------ Service
@@ -240,7 +244,7 @@ class FolderWatcher:
         self.stop()
 
     # ------------------------------------------------------------------ observers
-    def _make_observer(self, polling: bool) -> Any:
+    def _make_observer(self, polling: bool) -> BaseObserver:
         if self._observer_factory is not None and not polling:
             return self._observer_factory()
         if polling:
@@ -255,7 +259,7 @@ class FolderWatcher:
         except OSError:
             return False
 
-    def _schedule(self, observer: Any) -> None:
+    def _schedule(self, observer: BaseObserver) -> None:
         observer.schedule(_Handler(self), str(self.inbox), recursive=True)
         if self._check_folder_usable():
             observer.schedule(_Handler(self), str(self.check_folder), recursive=True)
@@ -690,12 +694,10 @@ class FolderWatcher:
             # Files rejected for an unknown indicator stay rejected; files still waiting get a new chance.
             self._scan(self.inbox)
 
-    def _error(self, message: str, problems: list | None = None, kind: str = "error") -> None:
+    def _error(self, message: str, problems: list[CatalogueProblem] | None = None, kind: str = "error") -> None:
         log.warning("%s", message)
         if self.sink is None:
             return
-        from commands.outgoing import ADMINS, Outgoing
-
         lang = self.pipeline.lang
         out = ReplyBuilder().line(message)
         for p in problems or []:
