@@ -15,8 +15,8 @@ from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.config import WatcherSettings
 from storage.models import Indicator
+from storage.periods import Period, fit_to_frequency, period_containing, period_label, previous
 from storage.periods import example as period_example
-from storage.periods import fit_to_frequency, period_containing, period_label, previous
 
 from .findings import line, phrase, where
 
@@ -131,7 +131,7 @@ def finding(lang: str, code: str, message: str, *, row: int | None = None, colum
     return Finding(message, row, column, found_text, expected, suggestion, sheet, code, rendered)
 
 
-def _problem_finding(problem: Any, lang: str) -> Finding:
+def _problem_finding(problem: Problem, lang: str) -> Finding:
     """The parser's Problem as a Finding, its texts in the workspace's language."""
     return Finding(message="", row=problem.row, column=problem.column or "", found=problem.found or "",
                    expected=problem.expected_text(lang), suggestion=problem.suggestion_text(lang),
@@ -550,7 +550,7 @@ class _Judge:
             return _Verdict(fault=late)  # its value problem is in the parser's list
         return _Verdict(indicator, fitted.key, office or indicator.office, measure.id, late)
 
-    def _not_ended(self, rec: Record, period: Any, indicator: Indicator) -> _Fault:
+    def _not_ended(self, rec: Record, period: Period, indicator: Indicator) -> _Fault:
         """The problem with a period that has not ended yet."""
         from storage import fmt
 
