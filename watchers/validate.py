@@ -479,10 +479,8 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
     if any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
         return None
     values = col["value"]
-    distinct = set(values)
-    distinct.discard(None)
     # A negative value is fine only where the unit or the catalogue allows it.
-    if min(distinct, default=0) < 0 and any(
+    if _any_negative(values) and any(
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
@@ -490,6 +488,16 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[tuple, _Verdict], l
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = map(_EMPTY_NONE.get, col["note"], col["note"])
     return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
+
+
+def _any_negative(values: list[float | None]) -> bool:
+    """Whether any value is below 0 (None is no value)."""
+    import numpy as np
+
+    try:
+        return bool((np.array(values, dtype=float) < 0).any())  # None -> NaN, which is not below 0
+    except (TypeError, ValueError, OverflowError):  # not numbers throughout: one by one
+        return any(v is not None and v < 0 for v in values)
 
 
 _EMPTY_NONE = {None: ""}  # .get(x, x): None -> "", anything else as it is
@@ -505,6 +513,9 @@ class _Judge:
         self.today = today
         self._areas: dict[str | None, tuple[str, _Fault | None]] = {}
         self._units: dict[tuple[str, str | None], _Fault | None] = {}
+        # A file names the same few offices and indicators in every combination: each is looked up once.
+        self._offices: dict[str, str] = {}
+        self._indicators: dict[tuple[str, str], Indicator | tuple[str, str, str]] = {}
 
     def __call__(self, rec: Record) -> _Verdict:
 
@@ -519,7 +530,9 @@ class _Judge:
                                          t(lang, "ingest.suggest.closest", name=near) if near else "",
                                          t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure"))
         itext = str(rec.indicator)
-        indicator = _find_indicator(catalogue, measure.id, itext, lang)
+        indicator = self._indicators.get((measure.id, itext))
+        if indicator is None:
+            indicator = self._indicators[(measure.id, itext)] = _find_indicator(catalogue, measure.id, itext, lang)
         if not isinstance(indicator, Indicator):
             message, suggestion, code = indicator
             return _Verdict(fault=_Fault(col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion,
@@ -536,7 +549,12 @@ class _Judge:
                 "period_frequency"))
         # A period not ended yet is reported with the row's other problems (area, unit, sign).
         late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
-        office = resolve_office(catalogue, rec.office) if rec.office else self.hint
+        if rec.office:
+            office = self._offices.get(rec.office)
+            if office is None:
+                office = self._offices[rec.office] = resolve_office(catalogue, rec.office)
+        else:
+            office = self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
             return _Verdict(fault=_Fault(
                 col["office"], rec.office or self.office_hint or office,
@@ -709,6 +727,9 @@ def _jumps_row_by_row(rows: Sequence[tuple[str, str, str, float | None, str, int
     return sorted(found, key=itemgetter(0))
 
 
+_FLOAT_OR_NONE = frozenset({float, type(None)})
+
+
 def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
                    series: Series) -> list[_Jump] | None:
     """The same jumps as _jumps_row_by_row, found with numpy over whole columns (a file of 100,000 values
@@ -718,7 +739,7 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
     if not rows:
         return []
     inds, areas, periods, values, _notes, numbers = zip(*rows, strict=True)
-    if not {type(v) for v in set(values)} <= {float, type(None)}:
+    if not set(map(type, values)) <= _FLOAT_OR_NONE:
         return None
     n = len(rows)
     area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
@@ -745,7 +766,7 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
                 h_areas += [code] * len(points)
                 h_periods += map(itemgetter(0), points)
                 h_values += map(itemgetter(1), points)
-        if not {type(v) for v in set(h_values)} <= {float, type(None)}:
+        if not set(map(type, h_values)) <= _FLOAT_OR_NONE:
             return None
         h_v = np.array(h_values, dtype=float)
         if int(np.isnan(h_v).sum()) != h_values.count(None):
