@@ -18,10 +18,12 @@ Decisions worth knowing:
   indicator would take many seconds. Panels with more than charts.MAX_LINES areas draw a band and the median.
   Measures share a row of three panels where they fit (render_report.chart_layout).
 - The demo workspace's report fits five A4 pages: the paper shows the answer, Markdown and the workbook hold
-  the detail. Sections with `formats` say where they stand: the overdue deliveries are one paragraph per office
-  on paper and a full list in the workbook; the social index is the matrix chart and the districts that need
-  attention on paper, every district in the workbook (commands/report_sozialindex.py). The social index and
-  the charts follow the tables, so that the tables fill the pages before them.
+  the detail. Sections with `formats` say where they stand: the protocols on paper are the table of those still
+  missing a signature (who is missing) and one sentence naming the complete ones, every protocol in the workbook;
+  the overdue deliveries are one paragraph per office on paper and a full list in the workbook; the social
+  index is the matrix chart and the districts that need attention on paper, every district in the workbook
+  (commands/report_sozialindex.py). The social index and the charts follow the tables, so that the tables fill
+  the pages before them; no forced page break stands before them (their headings keep to what follows).
 """
 
 from __future__ import annotations
