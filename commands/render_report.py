@@ -129,7 +129,7 @@ def render_markdown(report: ReportData) -> str:
 
 
 # ---------------------------------------------------------------- HTML (Jinja2)
-_CLASS = {"number": "num", "change": "num", "date": "date", "datetime": "date", "italic": "italic"}
+_CLASS = {"number": "num", "change": "num", "date": "date", "datetime": "date", "italic": "italic", "trend": "trend"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,7 @@ class _Cell:
     text: str
     cls: str
     italic: bool
+    span: int = 1
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,32 @@ def _html_table(table: Table, lang: str, key: str) -> _HtmlTable:
     kinds = [c.kind for c in table.columns]
     classes = [_CLASS.get(k, "") for k in kinds]
     # A number column may hold a text (the range over the areas): that one wraps like text.
-    rows = tuple(tuple(_Cell(_text(v, kind, lang), "range" if cls == "num" and isinstance(v, str) else cls,
-                             kind == "italic")
-                       for v, kind, cls in zip(row, kinds, classes, strict=True)) for row in table.rows)
+    rows = tuple(_widened(tuple(_Cell(_text(v, kind, lang), "range" if cls == "num" and isinstance(v, str) else cls,
+                                      kind == "italic")
+                                for v, kind, cls in zip(row, kinds, classes, strict=True)), table.columns)
+                 for row in table.rows)
     # Many columns must still fit the A4 text width: a smaller type then.
     cls = f"t-{key}" + (" wide" if len(table.columns) > 7 else "")
     return _HtmlTable(table.columns, rows, cls)
+
+
+def _widened(cells: tuple[_Cell, ...], columns: Sequence[Column]) -> tuple[_Cell, ...]:
+    """The row with each non-empty cell of a widening column spanning the empty cells on its side: first those
+    that widen to the right, then those that widen to the left over what is still empty."""
+    spans = [1] * len(cells)
+    taken = [False] * len(cells)
+    for side in ("right", "left"):
+        for k, column in enumerate(columns):
+            if column.widens != side or not cells[k].text:
+                continue
+            step = 1 if side == "right" else -1
+            j = k + step
+            while 0 < j < len(cells) and not cells[j].text and not taken[j]:
+                taken[j] = True
+                spans[k] += 1
+                j += step
+    return tuple(cell if spans[k] == 1 else _Cell(cell.text, "", cell.italic, spans[k])
+                 for k, cell in enumerate(cells) if not taken[k])
 
 
 def _png_width(png: bytes) -> int:

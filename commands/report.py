@@ -18,10 +18,12 @@ Decisions worth knowing:
   indicator would take many seconds. Panels with more than charts.MAX_LINES areas draw a band and the median.
   Measures share a row of three panels where they fit (render_report.chart_layout).
 - The demo workspace's report fits five A4 pages: the paper shows the answer, Markdown and the workbook hold
-  the detail. Sections with `formats` say where they stand: the overdue deliveries are one paragraph per office
-  on paper and a full list in the workbook; the social index is the matrix chart and the districts that need
-  attention on paper, every district in the workbook (commands/report_sozialindex.py). The social index and
-  the charts follow the tables, so that the tables fill the pages before them.
+  the detail. Sections with `formats` say where they stand: the protocols on paper are the table of those still
+  missing a signature (who is missing) and one sentence naming the complete ones, every protocol in the workbook;
+  the overdue deliveries are one paragraph per office on paper and a full list in the workbook; the social
+  index is the matrix chart and the districts that need attention on paper, every district in the workbook
+  (commands/report_sozialindex.py). The social index and the charts follow the tables, so that the tables fill
+  the pages before them; no forced page break stands before them (their headings keep to what follows).
 """
 
 from __future__ import annotations
@@ -86,14 +88,19 @@ Cell = str | float | int | date | datetime | None
 
 @dataclass(frozen=True)
 class Column:
-    """kind: text | number | change | date | datetime | italic; width in characters (XLSX column width).
+    """kind: text | number | change | date | datetime | italic | trend (a sparkline: text in its own type);
+    width in characters (XLSX column width).
 
-    An `optional` column is left out of the reading formats when it is empty in every row."""
+    An `optional` column is left out of the reading formats when it is empty in every row. On paper (HTML) a
+    cell of a column that `widens` "left" or "right" also takes the empty cells on that side of it in its row:
+    "überfällig seit …" of an indicator without a value runs over the empty value columns, a range of values over
+    the empty change and trend, instead of wrapping into three or four lines."""
 
     title: str
     kind: str = "text"
     width: int = 14
     optional: bool = False
+    widens: str = ""  # "left" | "right": on paper, over the empty cells on that side
 
 
 @dataclass(frozen=True)
@@ -474,7 +481,7 @@ def build_report(state: State, now: datetime | date, *, charts: bool = True) -> 
         _meetings_section(state, held, note, stand),
         *([_upcoming_section(state, later)] if later else []),
         _unscheduled_section(state, [measures[mid] for mid in unscheduled], titled),
-        _protocols_section(state, protocols),
+        *_protocol_sections(state, protocols),
         _indicators_section(state, ind_rows, facts),
         _deliveries_section(state, facts.expected),
         _overdue_section(state, late, today),
@@ -660,8 +667,9 @@ def _summary_section(state: State, s: Summary) -> Section:
 
 
 # ---------------------------------------------------------------- sections
-def _col(state: State, key: str, kind: str = "text", width: int = 14, *, optional: bool = False) -> Column:
-    return Column(state.t(f"col.{key}"), kind, width, optional)
+def _col(state: State, key: str, kind: str = "text", width: int = 14, *, optional: bool = False,
+         widens: str = "") -> Column:
+    return Column(state.t(f"col.{key}"), kind, width, optional, widens)
 
 
 def _meeting_table(state: State, rows: list[MeetingRow], *, with_time: bool = False) -> Table:
@@ -696,8 +704,10 @@ def _unscheduled_section(state: State, measures: list[Measure], titled: set[str]
                    empty=t("unscheduled.none"))
 
 
-def _protocols_section(state: State, protocols: list[ProtocolRow]) -> Section:
-    t = state.t
+def _protocol_sections(state: State, protocols: list[ProtocolRow]) -> tuple[Section, Section]:
+    """The full table for the workbook and Markdown; for the committee (HTML, PDF) the rows of the protocols still
+    waiting for a signature (who is missing), and the complete ones named in one sentence."""
+    t, lang = state.t, state.lang
     rows = []
     for p in protocols:
         if not p.signatories:
@@ -711,8 +721,26 @@ def _protocols_section(state: State, protocols: list[ProtocolRow]) -> Section:
                      t("protocols.signed", signed=signed, required=len(p.signatories)), status))
     cols = (_col(state, "measure", width=10), _col(state, "meeting_day", "date", 12), _col(state, "sent", "date", 12),
             _col(state, "version", "number", 8), _col(state, "signed", width=14), _col(state, "state", width=60))
-    return Section("protocols", t("sec.protocols"), t("sheet.protocols"), Table(cols, tuple(rows)),
-                   before=(t("protocols.intro"),), empty=t("protocols.none"))
+    heading, intro = t("sec.protocols"), t("protocols.intro")
+    full = Section("protocols", heading, t("sheet.protocols"), Table(cols, tuple(rows)), before=(intro,),
+                   empty=t("protocols.none"), formats=frozenset({"md", "xlsx"}))
+    # On paper every row is open: the last column says only who is missing.
+    open_rows = tuple((*row[:5], ", ".join(p.missing) if p.signatories else row[5])
+                      for row, p in zip(rows, protocols, strict=True) if not p.complete)
+    open_cols = (*cols[:5], _col(state, "missing", width=60))
+    done = [t("protocols.brief_item", measure=_number(p.measure), day=fmt.day(p.meeting_day, lang))
+            for p in protocols if p.complete]
+    # One paragraph before the table: the document's sentence, what is done, what the table lists and where
+    # the rest stands; the table ends the section, so that no note after it can be left alone on a page.
+    before = [intro]
+    if done:
+        before.append(t("protocols.brief_complete", n=len(done), items=", ".join(done)))
+    if open_rows:
+        before.append(t("protocols.brief_open", n=len(open_rows), total=len(protocols), sheet=t("sheet.protocols")))
+    brief = Section("protocols_brief", heading, "", Table(open_cols, open_rows), before=(" ".join(before),),
+                    empty=t("protocols.brief_none", n=len(protocols)) if protocols else t("protocols.none"),
+                    formats=frozenset({"html", "pdf"}))
+    return full, brief
 
 
 def _delivery_state(state: State, ind: Indicator, late: dict[str, list[Expected]], today: date,
@@ -792,9 +820,9 @@ def _indicators_section(state: State, rows: list[IndicatorRow], f: _Facts) -> Se
         reading.append((_number(first.measure), first.name + count, first.unit, label(period), span, None, "",
                         delivery, note))
     cols = (_col(state, "measure", width=10), _col(state, "indicator", width=40), _col(state, "unit", width=9),
-            _col(state, "period", width=16), _col(state, "value", "number", 12),
-            _col(state, "change_short", "change", 12), _col(state, "trend", width=10),
-            _col(state, "delivery", width=30), _col(state, "note", width=24, optional=True))
+            _col(state, "period", width=16), _col(state, "value", "number", 12, widens="right"),
+            _col(state, "change_short", "change", 12), _col(state, "trend", "trend", 10),
+            _col(state, "delivery", width=30, widens="left"), _col(state, "note", width=24, optional=True))
     return Section("indicators", t("sec.indicators"), t("sheet.indicators"), Table(cols, tuple(reading)),
                    before=(t("indicators.intro"),), empty=t("indicators.none"),
                    sheet_table=Table(sheet_cols, sheet_rows))

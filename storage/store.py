@@ -752,18 +752,26 @@ class Store:
         drop out of the cyclic garbage collector's tracking; lists would keep 10^6 objects in every full
         collection (about a second each at that size, at random moments in the bot).
         """
-        intern = sys.intern
-        for k, r in enumerate(rows):
-            rows[k] = (intern(r[0]), intern(r[1]), intern(r[2]), r[3], r[4], r[5])
+        if not rows:
+            return rows
+        # Column by column: each distinct text is interned once, and the tuples are built by zip in C.
+        inds, areas, periods, values, notes, numbers = zip(*rows, strict=True)
+        shared = [map({t: sys.intern(t) for t in set(c)}.__getitem__, c) for c in (inds, areas, periods)]
+        rows[:] = zip(*shared, values, notes, numbers, strict=True)
         return rows
 
     def _index_rows(self, did: int, rows: list[Packed], *, count: bool = False) -> tuple[int, int, int]:
         """Make `rows` (packed tuples) the current values of their keys; with `count`, say how many were
         new/replaced/same."""
+        from itertools import groupby, repeat
+        from operator import itemgetter
+
         current, latest = self._current, self._latest
         new = replaced = unchanged = 0
-        for row in rows:
-            ind, area, period = row[R_INDICATOR], row[R_AREA], row[R_PERIOD]
+        area_of = itemgetter(R_AREA)
+        # A delivery's rows come in runs of one indicator and period: each run is entered with one dict update.
+        for (ind, period), group in groupby(rows, itemgetter(R_INDICATOR, R_PERIOD)):
+            run = list(group)
             by_period = current.get(ind)
             if by_period is None:
                 by_period = current[ind] = {}
@@ -772,15 +780,25 @@ class Store:
                 by_area = by_period[period] = {}
                 if period > latest.get(ind, ""):
                     latest[ind] = period
+            areas = list(map(area_of, run))
             if count:
-                old = by_area.get(area)
-                if old is None:
-                    new += 1
-                elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
-                    unchanged += 1
-                else:
-                    replaced += 1
-            by_area[area] = (did, row)
+                if len(set(areas)) != len(areas):  # an area twice in a run: the later row meets the earlier one
+                    for area, row in zip(areas, run, strict=True):
+                        old = by_area.get(area)
+                        if old is None:
+                            new += 1
+                        elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
+                            unchanged += 1
+                        else:
+                            replaced += 1
+                        by_area[area] = (did, row)
+                    continue
+                olds = list(map(by_area.get, areas))
+                fresh = olds.count(None)
+                same = sum(1 for old, row in zip(olds, run, strict=True) if old is not None
+                           and old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE])
+                new, unchanged, replaced = new + fresh, unchanged + same, replaced + len(run) - fresh - same
+            by_area.update(zip(areas, zip(repeat(did), run), strict=True))
         return new, replaced, unchanged
 
     def _raw(self, name: str) -> dict[str, dict[str, Any]]:
@@ -1120,10 +1138,15 @@ class Store:
             if self._storage.in_batch:
                 raise RuntimeError("add_delivery writes segments and indexes: not inside a transaction")
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
-            intern = sys.intern
-            packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
-                      for ind, area, period, value, note, rowno in rows]
-            indicators = sorted({r[R_INDICATOR] for r in packed})
+            if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
+                inds, areas, periods, values, notes, numbers = zip(*rows, strict=True)
+                shared = [map({t: sys.intern(t if c is not areas else t or "") for t in set(c)}.__getitem__, c)
+                          for c in (inds, areas, periods)]
+                texts = map({t: t or "" for t in set(notes)}.__getitem__, notes)
+                packed = list(zip(*shared, values, texts, numbers, strict=True))
+                indicators = sorted(set(inds))
+            else:
+                packed, indicators = [], []
             did = max(self._deliveries, default=0) + 1
             meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
                     "measures": sorted(set(measures)), "indicators": indicators}

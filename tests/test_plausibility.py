@@ -456,3 +456,22 @@ def test_every_plausibility_text_has_its_english_twin(catalogue) -> None:
     assert warning.line == ("row 3, column “value”: The value 20 for “Neu ausgewiesenes Bauland” (whole city, 2018) is "
                             "more than ten times the previous value 1 (2017). suggestion: Please check (typo, "
                             "thousands separator, another unit?); a corrected file replaces the value.")
+
+
+def test_jumps_over_whole_columns_are_those_of_the_row_by_row_loop() -> None:
+    import random
+
+    from watchers.validate import _jumps_in_bulk, _jumps_row_by_row
+
+    rnd = random.Random(7)
+    values = [None, 0.0, 1.0, 5.0, 11.0, 100.0, 0.05, -3.0, -40.0, 1e308, 1e-308, float("inf")]
+    for trial in range(400):
+        # Several indicators, repeated keys, the same row number twice (two sheets), values held in the store.
+        rows = [(rnd.choice("abc"), rnd.choice(["", "x", "y"]), rnd.choice(["2018", "2019", "2020", "2021"]),
+                 rnd.choice(values), "", rnd.randrange(2, 9) if trial % 3 == 0 else k + 2)
+                for k in range(rnd.randint(0, 30))]
+        held = {ind: {area: [(p, rnd.choice(values), "") for p in sorted(rnd.sample(["2017", "2019", "2022"], 2))]
+                      for area in ("", "x", "z")} for ind in "abc"}
+        assert _jumps_in_bulk(rows, held.__getitem__) == _jumps_row_by_row(rows, held.__getitem__)
+    odd = [("a", "", "2019", 1, "", 2), ("a", "", "2020", 20.0, "", 3)]  # an int: the loop decides
+    assert _jumps_in_bulk(odd, lambda ind: {}) is None and len(_jumps_row_by_row(odd, lambda ind: {})) == 1

@@ -239,6 +239,33 @@ def test_protocol_signatures_complete_or_who_is_outstanding(state: State) -> Non
     assert rows["M 14"][4:] == ("1 von 1", "vollständig unterzeichnet")
 
 
+def test_the_paper_lists_the_open_protocols_and_names_the_complete_ones(state: State) -> None:
+    store = state.store
+    p21, _ = store.record_protocol("M21", date(2018, 9, 20), sent_on=date(2018, 9, 21),
+                                   signatories=["Erika Muster", "Max Mustermann"])
+    p14, _ = store.record_protocol("M14", date(2018, 6, 28), sent_on=date(2018, 7, 2), signatories=["Paula Probe"])
+    store.sign(p14.id, "Paula Probe", signed_on=date(2018, 7, 5), channel="chat", at=datetime(2018, 7, 5, 9))
+    store.sign(p21.id, "Erika Muster", signed_on=date(2018, 9, 24), channel="chat", at=datetime(2018, 9, 24, 9))
+    report = build_report(state, date(2018, 9, 25))
+    brief = report.section("protocols_brief")
+    assert brief.formats == {"html", "pdf"} and report.section("protocols").formats == {"md", "xlsx"}
+    assert [r[0] for r in brief.table.rows] == ["M 21"] and brief.table.rows[0][-1] == "Max Mustermann"
+    assert brief.table.columns[-1].title == "ausstehende Unterschriften"
+    assert "Vollständig unterschrieben: M 14 (28.06.2018). Eines der 2 Protokolle ist noch nicht" in brief.before[0]
+    md = render_markdown(report)
+    assert "| M 14 " in md and "vollständig unterzeichnet" in md and "Vollständig unterschrieben:" not in md
+    # Once every signature is in, the paper says so instead of an empty table.
+    store.sign(p21.id, "Max Mustermann", signed_on=date(2018, 9, 25), channel="chat", at=datetime(2018, 9, 25, 9))
+    brief = build_report(state, date(2018, 9, 26)).section("protocols_brief")
+    assert brief.table.rows == () and brief.empty == "Keinem der 2 Protokolle fehlt eine Unterschrift."
+    assert brief.before[0].endswith("Vollständig unterschrieben: M 14 (28.06.2018), M 21 (20.09.2018).")
+    page = render_html(build_report(state, date(2018, 9, 26)))
+    assert "Keinem der 2 Protokolle fehlt eine Unterschrift." in page and "ausstehende Unterschriften" not in page
+    en = build_report(state.for_language("en"), date(2018, 9, 26)).section("protocols_brief")
+    assert "Fully signed: M 14 (2018-06-28), M 21 (2018-09-20)." in en.before[0]
+    assert en.empty == "None of the 2 protocols is missing a signature."
+
+
 def test_done_steps_leave_the_report(state: State) -> None:
     state.store.complete_step("M12", 1, done_on=date(2018, 9, 25))
     section = build_report(state, date(2018, 9, 25)).section("steps")

@@ -282,6 +282,125 @@ def test_chromium_prints_the_demo_html_on_at_most_five_a4_pages(demo: Monitor, t
     assert 'class="chart si screen-only"' in page and caption in page
 
 
+def open_protocols(monitor: Monitor) -> tuple[dict[tuple[str, str], list[str]], list[tuple[str, str]]]:
+    """From the store itself: (measure "M 42", meeting day) -> the signatories still missing, for every protocol
+    not fully signed; and the fully signed ones, in the store's order."""
+    store, catalogue = monitor.store, monitor.state.catalogue
+    missing, complete = {}, []
+    for p in store.protocols():
+        names = list(p.signatories) or [person.name for person in catalogue.participants(p.measure)]
+        signed = {s.person for s in store.signatures(p.id)}
+        key = (f"M {p.measure[1:]}", p.meeting_day.strftime("%d.%m.%Y"))
+        if names and all(n in signed for n in names):
+            complete.append(key)
+        else:
+            missing[key] = [n for n in names if n not in signed]
+    return missing, complete
+
+
+def test_the_paper_lists_the_protocols_missing_signatures_the_workbook_and_markdown_all(
+        demo: Monitor, demo_pdf: Path) -> None:
+    from openpyxl import load_workbook
+
+    from commands.render_report import render_xlsx
+
+    from .test_report import parse
+
+    missing, complete = open_protocols(demo)
+    assert missing and complete  # the demo has both: otherwise this test would prove nothing
+    report = build_report(demo.state, MOMENT)
+    # HTML: the table has a row for each protocol missing a signature, naming who; the others in one sentence.
+    page = parse(render_html(report))
+    table = next(t for t in page.tables if t[0][-1] == "ausstehende Unterschriften")
+    rows = {(r[0], r[1]): r[-1] for r in table[1:]}
+    assert rows == {key: ", ".join(names) for key, names in missing.items()}
+    sentence = "Vollständig unterschrieben: " + ", ".join(f"{m} ({d})" for m, d in complete) + "."
+    assert sentence in report.section("protocols_brief").before[0]
+    # The PDF prints the same: each open protocol's row with its names, the complete ones only in the sentence.
+    text = flat(" ".join(page_texts(demo_pdf)))
+    section = text[text.index("Gesprächsprotokolle und Unterzeichnung"): text.index("Je Maßnahme die Indikatoren")]
+    assert sentence in section
+    for (measure, day), names in missing.items():
+        assert f"{measure} {day}" in section and all(n in section for n in names), measure
+    for measure, day in complete:
+        assert f"{measure} {day}" not in section, measure
+    # The workbook and Markdown keep every protocol of the store.
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    sheet = [(r[0], r[1].strftime("%d.%m.%Y")) for r in wb["Protokolle"].iter_rows(min_row=2, values_only=True)
+             if r[0]]
+    assert sorted(sheet) == sorted([*missing, *complete]) and len(sheet) == len(demo.store.protocols())
+    md = render_markdown(report)
+    for measure, day in [*missing, *complete]:
+        assert re.search(rf"^\| {measure} +\| {day} ", md, re.M), (measure, day)
+
+
+def test_every_indicator_row_spans_the_header_and_a_row_without_value_runs_over_the_empty_cells(
+        demo: Monitor) -> None:
+    html = render_html(build_report(demo.state, MOMENT))
+    body = html[html.index('<table class="t-indicators'):]
+    body = body[: body.index("</table>")]
+    head = re.findall(r"<th scope=\"col\"", body)
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split("</thead>", 1)[1], re.S)
+    assert rows
+    for row in rows:
+        spans = [int(x) if x else 1 for x in re.findall(r"<td(?: colspan=\"(\d+)\")?", row)]
+        assert sum(spans) == len(head), row
+    waiting = [r for r in rows if "überfällig seit" in r and "—" in r]
+    assert waiting and all('colspan="4">überfällig seit' in r for r in waiting)
+
+
+def chromium_of(monitor: Monitor, folder: Path) -> Path:
+    html_file = folder / "bericht.html"
+    html_file.write_text(render_html(build_report(monitor.state, MOMENT)), encoding="utf-8")
+    return chromium_pdf(html_file, folder / "chromium.pdf", folder / "profil")
+
+
+BODY_TOP, BODY_BOTTOM = 16, 297 - 17  # mm: the page's text area (report.css @page margins)
+
+
+def body_lines(text: str) -> list[str]:
+    """A page's text without the running header and footer."""
+    frame = ("Sozialausschuss: Stand der Handlungsempfehlungen", "Stand: 25. November 2026",
+             "Erstellt vom Sozialmonitor am", "Seite ")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith(frame)]
+
+
+def filled(pdf: Path, page: int) -> float:
+    """How far down the text area the page's lowest ink reaches (0 … 1), from the page rendered at 60 dpi."""
+    image = page_image(pdf, page)
+    w, h = image.size
+    px = h / 297
+    top, bottom = round(BODY_TOP * px), round(BODY_BOTTOM * px) - 2
+    pixels = image.load()
+    lowest = max((y for y in range(top, bottom) if any(sum(pixels[x, y]) < 600 for x in range(0, w, 2))),
+                 default=top)
+    return (lowest - top) / (bottom - top)
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_no_page_is_left_half_empty_no_heading_ends_a_page_and_no_text_is_below_8_pt(
+        engine: str, demo: Monitor, demo_pdf: Path, tmp_path: Path) -> None:
+    pdf = demo_pdf if engine == "weasyprint" else chromium_of(demo, tmp_path)
+    texts = page_texts(pdf)
+    n = len(texts)
+    # Every page but the last is filled (no forced break before the social index or the charts).
+    for k in range(1, n):
+        assert filled(pdf, k) > 0.85, f"{engine}: page {k} is filled only to {filled(pdf, k):.0%}"
+    # No section heading stands last on its page, away from what it heads.
+    report = build_report(demo.state, MOMENT)
+    headings = {s.heading for s in report.sections if "html" in s.formats} | {"Für den Ausschuss"}
+    for k, text in enumerate(texts, 1):
+        lines = body_lines(text)
+        assert lines and lines[-1] not in headings, f"{engine}: page {k} ends with the heading {lines[-1]!r}"
+    # Text never below 8 pt: Liberation Sans' word boxes are 1.117 times the type size high (8 pt: 8.94 pt).
+    boxes = run(tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(pdf), "-").stdout.decode()
+    heights = [(float(y1) - float(y0), word) for y0, y1, word in
+               re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', boxes)]
+    assert len(heights) > 1000
+    small = [(round(height / 1.117, 1), word) for height, word in heights if height < 8 * 1.117 - 0.05]
+    assert not small, small[:10]
+
+
 DOCS = {"bericht-pdf-seite1.png": "PDF", "bericht-html.png": "HTML", "bericht-xlsx.png": "XLSX",
         "bericht-markdown.md": "Markdown", "trend-chat.png": "/trend"}
 

@@ -480,3 +480,13 @@ def test_a_backup_that_cannot_be_written_does_not_fail_the_write(tmp_path: Path,
         monkeypatch.undo()
     with Store(path) as again:
         assert [x.text for x in again.steps("M21")] == ["eins", "zwei"]
+
+
+def test_a_key_twice_in_one_delivery_counts_like_one_after_the_other(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.json")
+    rows = [("M21-x", "", "2020", 1.0, "", 2), ("M21-x", "", "2020", 1.0, "", 3), ("M21-x", "", "2020", 2.0, "", 4),
+            ("M21-x", "Lützel", "2020", 5.0, "", 5)]
+    result = store.add_delivery(file="a.csv", content_hash="a", office="", received=datetime(2026, 1, 1), rows=rows)
+    assert (result.new, result.unchanged, result.replaced) == (2, 1, 1)
+    assert [(o.area, o.value, o.row) for o in store.observations("M21-x")] == [("", 2.0, 4), ("Lützel", 5.0, 5)]
+    store.close()
