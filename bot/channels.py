@@ -12,7 +12,7 @@ from commands.texts import text
 from .outbox_service import Limits, OutboxService, Transport
 from .workspace import Monitor
 
-__all__ = ["ConsoleTransport", "active_channels", "send_once"]
+__all__ = ["ConsoleTransport", "active_channels", "channel_problems", "send_once"]
 
 log = logging.getLogger("sozialmonitor.channels")
 
@@ -28,6 +28,35 @@ def active_channels(monitor: Monitor) -> list[str]:
     if settings.email.host and settings.email.sender:
         out.append("email")
     return out
+
+
+def channel_problems(settings: Any) -> list[Any]:
+    """What `check` says about the channels beyond the settings' own validation: the secrets that only the
+    environment gives (never printed), and what a set-up channel cannot do without."""
+    from storage.catalogue import CatalogueProblem
+
+    path = settings.settings_file
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+
+    def line_of(section: str) -> int | None:
+        return next((n for n, line in enumerate(lines, 1) if line.strip() == f"[{section}]"), None)
+
+    problems = []
+    email, matrix = settings.email, settings.matrix
+    if email.host:
+        if not email.sender:
+            problems.append(CatalogueProblem(str(path), line_of("email"), "check.email_no_sender"))
+        if email.user and not email.password:
+            problems.append(CatalogueProblem(str(path), line_of("email"), "check.email_no_password"))
+    if matrix.homeserver:
+        if not matrix.user_id:
+            problems.append(CatalogueProblem(str(path), line_of("matrix"), "check.matrix_no_user"))
+        if not matrix.token:
+            problems.append(CatalogueProblem(str(path), line_of("matrix"), "check.matrix_no_token"))
+    return problems
 
 
 class ConsoleTransport:

@@ -165,6 +165,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not is_workspace(workspace):
         raise CliError(text("de", "cli.workspace_missing", path=workspace))
     settings, catalogue, problems = workspace_problems(workspace)
+    from .channels import channel_problems
+
+    problems += channel_problems(settings)
     for problem in problems:
         print(problem_text(problem, settings.language))
     if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import threading
 import time
@@ -135,6 +136,15 @@ class Transport(Protocol):
         """Send one part; `tag` is stable across retries of it. Returns a new address if the target moved."""
 
 
+def _tag(letter: Letter, target: Target) -> str:
+    """A kept message's stable tag for one target, the same after a restart: Matrix transaction ids and e-mail
+    Message-IDs are built from it, so a server or client recognises a resent part. From the content, not the
+    outbox id: ids of finished entries are used again."""
+    digest = hashlib.sha256(repr((letter.kind, letter.key, letter.texts, letter.subject, letter.calendar,
+                                  letter.recipients, target.channel, target.address)).encode()).hexdigest()
+    return f"sm{digest[:32]}"
+
+
 def person_address(channel: str, person: Person) -> str | None:
     """A person's address on a channel, from the catalogue (Telegram id, Matrix id, e-mail address)."""
     value = {"telegram": person.telegram_id, "matrix": person.matrix_id, "email": person.email}.get(channel)
@@ -170,7 +180,7 @@ class _Envelope:
     letter: Letter
     at_least_once: bool  # resend even when a timed-out request may have arrived
     item: int | None = None  # its message in the persistent outbox, if it has one
-    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
     sent: int = 0
     refused: bool = False  # refused for good: its parts will never go
 
@@ -368,8 +378,8 @@ class OutboxService:
                 shown.append(_Envelope(t, transport.parts(letter), letter, True))
             elif t.key not in done:
                 envelopes.append(_Envelope(t, transport.parts(letter) if transport is not None else [letter], letter,
-                                           at_least_once, item,
-                                           tag=f"o{item}-{t.key}" if item is not None else uuid.uuid4().hex[:16]))
+                                           at_least_once, item, tag=_tag(letter, t) if item is not None else
+                                           uuid.uuid4().hex[:24]))
         if item is not None:
             if not envelopes:
                 self._finish_item(item)

@@ -11,7 +11,7 @@ from icalendar import Calendar, Timezone, vCalAddress, vText
 from storage.models import Meeting
 
 from . import fmt
-from .outgoing import ADMIN_CHAT, ADMINS, Outgoing
+from .outgoing import ADMIN_CHAT, ADMINS
 from .state import State
 
 if TYPE_CHECKING:
@@ -39,15 +39,14 @@ def reminder_subject(state: State, bundle: Bundle) -> str:
     return _cut(state.t("mail.subject_reminder", items=", ".join(items)))
 
 
-def subject_of(lang: str, message: Outgoing) -> str:
-    """The subject of a message that names none: its kind and its first line."""
+def subject_of(lang: str, kind: str, body: str, subject: str = "") -> str:
+    """The subject of a message: its own, else its kind and its first line."""
     from .texts import text
 
-    if message.subject:
-        return _cut(message.subject)
-    first = next((line for line in message.reply.plain().splitlines() if line.strip()), "")
-    return _cut(text(lang, f"mail.subject_{message.kind}" if message.kind in ("reminder", "error") else
-                     "mail.subject_notice", text=first.strip()))
+    if subject:
+        return _cut(subject)
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    return _cut(text(lang, "mail.subject_error" if kind == "error" else "mail.subject_notice", text=first.strip()))
 
 
 def invitation_subject(state: State, meeting: Meeting, method: str) -> str:
