@@ -410,8 +410,8 @@ def per_person(state: State, bundles: Sequence[Bundle]) -> list[Bundle]:
         out.append(Bundle(x.recipient, x.reminders + shared.reminders) if x.recipient in reachable else x)
     personal = {x.recipient for x in bundles}
     out += [Bundle(name, shared.reminders) for name in reachable if name not in personal]
-    if state.settings.access.admin_chat:
-        out.append(Bundle(ADMIN_CHAT, shared.reminders))
+    if state.settings.access.admin_chat or ("matrix" in available and state.settings.matrix.rooms):
+        out.append(Bundle(ADMIN_CHAT, shared.reminders))  # the admin chat, and the first Matrix room
     return out
 
 

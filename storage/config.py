@@ -357,7 +357,8 @@ def _matrix_user(value: Any) -> tuple[str, dict[str, Any]] | None:
 
 def _matrix_rooms(value: Any) -> tuple[str, dict[str, Any]] | None:
     for room in value:
-        if not re.fullmatch(r"![^\s:]+:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?", room):
+        # Room version 12 ids carry no server part ("!abc"); older ones do ("!abc:stadt.koblenz.de").
+        if not re.fullmatch(r"![^\s:]+(:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?)?", room):
             return "set_matrix_room", {"found": _literal(room)}
     return None
 

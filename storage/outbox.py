@@ -17,6 +17,7 @@ from .jsonstore import AtomicJSONStorage, StoreUnreadable, backup_time, keep_asi
 __all__ = ["Outbox", "OutboxItem", "OutboxRecovery", "outbox_shape_problem"]
 
 ITEMS = "nachrichten"
+STATE = "kanaele"  # what a channel must remember across restarts (Matrix: the sync position, direct rooms)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,21 @@ class Outbox:
             for key in item.keys:
                 out.setdefault(key, item.recipients[0] if item.recipients else "")
         return out
+
+    def channel_state(self, channel: str) -> dict[str, Any]:
+        """What `channel` asked to remember (a copy; empty if nothing)."""
+        from tinydb import Query
+
+        with self._lock:
+            doc = self._db.table(STATE).get(Query().kanal == channel)
+        return dict(doc.get("daten", {})) if doc else {}
+
+    def remember(self, channel: str, data: Mapping[str, Any]) -> None:
+        """Keep `data` for `channel`, in one atomic write."""
+        from tinydb import Query
+
+        with self._lock:
+            self._db.table(STATE).upsert({"kanal": channel, "daten": dict(data)}, Query().kanal == channel)
 
     @property
     def writes(self) -> int:
