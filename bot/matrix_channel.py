@@ -284,6 +284,8 @@ class MatrixBot:
         finally:
             if self._owns_service:
                 await self.service.close()
+            elif self.transport.ready.is_set():
+                await self.service.drain(self.limits.drain_seconds)  # while this client can still send
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None

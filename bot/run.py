@@ -176,8 +176,8 @@ async def _serve(monitor: Monitor, service: Any, fronts: list[Any]) -> None:
         # The services go first, so whatever they still report reaches the outbox before the channels stop.
         await loop.run_in_executor(None, _stop, services)
         stop_fronts.set()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        await service.close()
+        results = await asyncio.gather(*tasks, return_exceptions=True)  # each drains the queues while it can send
+        await service.close(drain=0 if fronts else None)
         for front in fronts:
             with contextlib.suppress(Exception):
                 await front.close()

@@ -443,6 +443,8 @@ class TelegramBot:
             await app.stop()  # handles the updates already fetched, ends running jobs
         if self._owns_service:
             await self.service.close()  # queued notices get drain_seconds; what is left stays in the outbox
+        elif self.transport.ready.is_set():
+            await self.service.drain(self.limits.drain_seconds)  # while this bot can still send
         await app.shutdown()  # a no-op if initialize never succeeded ...
         await app.bot.shutdown()  # ... so close the HTTP clients a failed initialize left open
         if self._executor is not None:
