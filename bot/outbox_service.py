@@ -356,7 +356,7 @@ class OutboxService:
         self._warned_unreachable.add(recipient)
         key = "bot.no_telegram_id" if only_telegram else "channel.unreachable"
         notice = ReplyBuilder().line(self._t(key, name=recipient, kind=self._t(f"bot.kind.{kind}"))).build()
-        self.enqueue(self.letter(Outgoing((ADMINS,), notice, "error")))
+        self._hand(self.letter(Outgoing((ADMINS,), notice, "error")), None)
 
     # ------------------------------------------------------------------ event loop
     def enqueue(self, letter: Letter, *, item: int | None = None, delivered: Sequence[int | str] = ()) -> None:
