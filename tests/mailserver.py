@@ -59,9 +59,15 @@ class MailServer:
             self._controller.stop()
 
     def fail_next(self, stage: str, answer: str, count: int = 1) -> None:
-        """Answer the next `count` RCPT or DATA commands with `answer` (e.g. '451 4.7.1 Später erneut')."""
+        """Answer the next `count` RCPT or DATA commands with `answer` (e.g. '451 4.7.1 Später erneut');
+        DATA with 'TAKE-AND-HANG-UP' keeps the message and drops the connection before answering."""
         with self._lock:
             self._failures += [(stage, answer)] * count
+
+    @property
+    def failures_left(self) -> int:
+        with self._lock:
+            return len(self._failures)
 
     def _failure(self, stage: str) -> str | None:
         with self._lock:
@@ -87,11 +93,13 @@ class MailServer:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         failure = self._failure("DATA")
-        if failure:
+        if failure and failure != "TAKE-AND-HANG-UP":
             return failure
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
             self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if failure:  # the message is taken, but the answer never reaches the client
+            server.transport.abort()
         return "250 Message accepted for delivery"
 
     def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 10) -> Received:

@@ -11,10 +11,12 @@ from icalendar import Calendar
 
 from bot.channels import send_once
 from bot.email_channel import EmailTransport, build_email
-from bot.outbox_service import Letter, Limits
+from bot.outbox_service import Letter, Limits, outbox_entry
 from bot.reminders import OutboxCollector, deliver_reminders, dispatch_keeping
 from bot.workspace import Monitor
 from commands import Caller
+from commands.outgoing import Outgoing
+from commands.reply import ReplyBuilder
 from storage.outbox import Outbox
 from tests.conftest import at, run_cli
 from tests.mailserver import MailServer, Received
@@ -139,6 +141,25 @@ def test_a_4xx_answer_is_retried_and_the_mail_arrives_once(mail_monitor: Monitor
     problems, waiting = send_once(mail_monitor, collector.kept, limits=QUICK)
     assert waiting == 0 and not [p for p in problems if p[0] == ERIKA]
     assert len([m for m in smtp.received if ERIKA_MAIL in m.recipients]) == 1
+
+
+def test_a_reminder_the_server_may_have_taken_is_not_sent_twice_a_notice_is_with_the_same_id(
+        mail_monitor: Monitor, smtp: MailServer) -> None:
+    collector = OutboxCollector(mail_monitor)
+    assert deliver_reminders(mail_monitor, collector, at("2018-09-19 09:00"))
+    smtp.fail_next("DATA", "TAKE-AND-HANG-UP")  # the first mail (Erika's reminder) is taken, the answer lost
+    send_once(mail_monitor, collector.kept, limits=QUICK)
+    assert smtp.failures_left == 0  # the hang-up happened
+    for address in (ERIKA_MAIL, PAULA_MAIL):
+        assert len([m for m in smtp.received if address in m.recipients]) == 1
+    assert mail_monitor.outbox.pending() == []
+    notice = Outgoing((PAULA,), ReplyBuilder().line("Datei übernommen").build())
+    item = mail_monitor.outbox.add_many([outbox_entry(notice, None)])[0]
+    smtp.fail_next("DATA", "TAKE-AND-HANG-UP")
+    send_once(mail_monitor, [(notice, item)], limits=QUICK)
+    assert smtp.failures_left == 0
+    copies = [m for m in smtp.received if PAULA_MAIL in m.recipients and "Datei übernommen" in m.text()]
+    assert len(copies) == 2 and len({m.message["Message-ID"] for m in copies}) == 1  # shown once by mail clients
 
 
 def test_a_5xx_answer_is_refused_for_good_and_named(mail_monitor: Monitor, smtp: MailServer) -> None:
