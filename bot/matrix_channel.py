@@ -17,7 +17,6 @@ import asyncio
 import io
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -237,7 +236,6 @@ class MatrixBot:
         self.service = service if service is not None else OutboxService(monitor, [], limits=self.limits)
         self.service.add_transport(self.transport)
         self.sink = self.service
-        self._executor: ThreadPoolExecutor | None = None
         self._told_encrypted: set[str] = set()
         self.answered = 0  # commands answered (for tests)
 
@@ -286,9 +284,6 @@ class MatrixBot:
                 await self.service.close()
             elif self.transport.ready.is_set():
                 await self.service.drain(self.limits.drain_seconds)  # while this client can still send
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
             await self.transport.close()
 
     async def close(self) -> None:
@@ -414,9 +409,7 @@ class MatrixBot:
         await self.service.deliver_reply(Target(CHANNEL, room_id, room_id), reply)
 
     async def _in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sozialmonitor-matrix")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        return await self.service.in_worker(func, *args)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -226,6 +227,15 @@ class OutboxService:
         self._overall: dict[str, AsyncLimiter] = {}
         self._error_reported: dict[str, float] = {}
         self._warned_unreachable: set[str] = set()
+        # Commands of every chat run here, one at a time: the event loop stays free for sending, and nothing that
+        # renders charts (matplotlib is not thread-safe) or writes the store runs twice at once.
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
+        """Run a command (or a reminder run) in the one worker thread shared by all chats."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sozialmonitor-commands")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
     def add_transport(self, transport: Transport) -> None:
         self.transports[transport.channel] = transport
@@ -568,6 +578,9 @@ class OutboxService:
             while not queue.empty():
                 self.undelivered.append(queue.get_nowait())
         self._queues.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         with self._handover:
             self._loop = None
             early = list(self._early)

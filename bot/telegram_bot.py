@@ -7,7 +7,6 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -223,9 +222,6 @@ class TelegramBot:
         self.outbox = self.service.outbox
         self.sink = self.service
         self.application.add_error_handler(self._on_error)
-        # Commands and reminders run here, one at a time: the event loop stays free for sending,
-        # and nothing that renders charts or writes the store runs twice at once.
-        self._executor: ThreadPoolExecutor | None = None
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
     @property
@@ -323,9 +319,7 @@ class TelegramBot:
         return self._chat_locks[chat_id]
 
     async def _in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sozialmonitor-commands")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        return await self.service.in_worker(func, *args)
 
     def menus(self) -> dict[tuple[str, bool], list[BotCommand]]:
         """The command menu per (language, admin): every registry command, admin ones for admins only."""
@@ -447,9 +441,6 @@ class TelegramBot:
             await self.service.drain(self.limits.drain_seconds)  # while this bot can still send
         await app.shutdown()  # a no-op if initialize never succeeded ...
         await app.bot.shutdown()  # ... so close the HTTP clients a failed initialize left open
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
 
 
 def _addressed_to(said: str, username: str | None) -> bool:
