@@ -14,11 +14,9 @@ DE = {
         "{name} ist auf keinem eingerichteten Kanal erreichbar (Telegram, Matrix, E-Mail); die Nachricht „{kind}“ "
         "ging nur an die Fachstelle."
     ),
-    "channel.refused": "Eine Nachricht an {recipient} konnte per {channel} nicht zugestellt werden ({reason}).",
     "channel.name.telegram": "Telegram",
     "channel.name.matrix": "Matrix",
     "channel.name.email": "E-Mail",
-    "channel.name.console": "Konsole",
     "matrix.started": "Sozialmonitor läuft in Matrix als {user_id}.",
     "matrix.denied_unknown": (
         "Dafür sind Sie nicht freigeschaltet. Bitte nennen Sie der Fachstelle Sozialplanung Ihre Matrix-ID {user_id}."
@@ -37,7 +35,6 @@ DE = {
     ),
     "matrix.waiting": "Der Matrix-Server ist nicht erreichbar ({what}); neuer Versuch in {seconds:.0f} s.",
     "email.started": "E-Mails gehen über {host}:{port} ({security}) hinaus.",
-    "email.login_failed": "Der SMTP-Server {host} hat die Anmeldung als {user} abgelehnt ({code}).",
     "check.email_no_password": (
         "[email] user ist gesetzt, aber SOZIALMONITOR_SMTP_PASSWORD nicht: der SMTP-Server wird die Anmeldung "
         "ablehnen."
@@ -64,11 +61,9 @@ EN = {
         "{name} cannot be reached on any set-up channel (Telegram, Matrix, e-mail); the {kind} went to the social "
         "planning unit only."
     ),
-    "channel.refused": "A message to {recipient} could not be delivered by {channel} ({reason}).",
     "channel.name.telegram": "Telegram",
     "channel.name.matrix": "Matrix",
     "channel.name.email": "e-mail",
-    "channel.name.console": "console",
     "matrix.started": "Sozialmonitor is running in Matrix as {user_id}.",
     "matrix.denied_unknown": (
         "You do not have access to this. Please give the social planning unit your Matrix id {user_id}."
@@ -84,7 +79,6 @@ EN = {
     "matrix.token_rejected": "The Matrix server rejected the access token. Please check SOZIALMONITOR_MATRIX_TOKEN and [matrix] user_id.",
     "matrix.waiting": "The Matrix server is not reachable ({what}); retrying in {seconds:.0f} s.",
     "email.started": "E-mail goes out through {host}:{port} ({security}).",
-    "email.login_failed": "The SMTP server {host} refused the login as {user} ({code}).",
     "check.email_no_password": "[email] user is set but SOZIALMONITOR_SMTP_PASSWORD is not: the SMTP server will refuse the login.",
     "check.email_no_sender": "[email] host is set but absender is missing: e-mail needs a sender.",
     "check.matrix_no_token": "[matrix] homeserver is set but SOZIALMONITOR_MATRIX_TOKEN is not: without an access token the Sozialmonitor cannot write in Matrix.",
