@@ -159,6 +159,6 @@ def send_once(monitor: Monitor, kept: Sequence[tuple[Any, int | None]], *,
                     await closer()
                 except Exception:
                     log.exception("closing a channel failed")
-        return problems + service.problems, service.waiting()
+        return problems + list(service.problems), service.waiting()
 
     return asyncio.run(go())

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -215,8 +216,9 @@ class OutboxService:
             monitor.outbox if monitor.outbox is not None else Outbox(monitor.settings.data / "postausgang.json"))
         self.patience: float | None = None  # None: notices are retried until stop (a one-shot send sets one)
         self.delivered = 0  # envelopes fully delivered (for tests and the benchmark)
-        self.undelivered: list[_Envelope] = []  # given up or left at stop
-        self.problems: list[tuple[str, str]] = []  # (recipient, reason): refused or unreachable, for the CLI
+        # Bounded: a run goes on for months. Given up, refused or left at stop; (recipient, reason) for the CLI.
+        self.undelivered: deque[_Envelope] = deque(maxlen=1000)
+        self.problems: deque[tuple[str, str]] = deque(maxlen=1000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handover = threading.Lock()  # callers in other threads vs. start and close
         self._early: list[tuple[Letter, int | None]] = []
@@ -447,7 +449,7 @@ class OutboxService:
                                              f"{envelope.tag}.{envelope.sent}")
             except Refused as exc:
                 return self._undeliverable(envelope, exc.reason)
-            except (RetryLater, Exception) as exc:
+            except Exception as exc:  # RetryLater, or a fault of the transport: both are retried
                 retry = exc if isinstance(exc, RetryLater) else RetryLater(type(exc).__name__)
                 if not isinstance(exc, RetryLater):
                     log.error("%s transport failed unexpectedly", transport.channel, exc_info=exc)

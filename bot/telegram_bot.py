@@ -229,7 +229,7 @@ class TelegramBot:
         return self.service.delivered
 
     @property
-    def undelivered(self) -> list[Any]:
+    def undelivered(self) -> Any:
         return self.service.undelivered
 
     # ------------------------------------------------------------------ access
