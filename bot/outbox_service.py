@@ -377,8 +377,8 @@ class OutboxService:
             self._finish_item(item)
             return
         targets = [t for t in self.targets(letter.recipients, letter.kind) if t.channel not in letter.skip]
-        if not targets:
-            log.warning("%s without any reachable recipient (%s)", letter.kind, ", ".join(letter.recipients))
+        if not targets:  # each unreachable person was named already
+            log.info("%s without any reachable recipient (%s)", letter.kind, ", ".join(letter.recipients))
         done = set(delivered)
         # A reminder carries an idempotency key: it was recorded as sent, so it must not arrive twice.
         at_least_once = not letter.key

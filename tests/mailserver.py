@@ -25,7 +25,8 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        # A folded header starts its value on the next line; clients unfold without the leading space.
+        return str(self.message["Subject"]).strip()
 
     def part(self, content_type: str) -> EmailMessage | None:
         return next((p for p in self.message.walk() if p.get_content_type() == content_type), None)
