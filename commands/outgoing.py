@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from .reply import Reply
+from storage.models import Person
 
-__all__ = ["ADMINS", "ADMIN_CHAT", "Outgoing", "Sink"]
+from .reply import Outgoing
+
+__all__ = ["ADMINS", "ADMIN_CHAT", "CHANNELS", "Outgoing", "Sink", "channels_of", "configured_channels"]
 
 ADMINS = "@admins"  # recipient meaning: every admin of the catalogue (and the admin chat, if set)
 ADMIN_CHAT = "@admin_chat"  # recipient meaning: only the admin chat of the settings (a group, not a person)
 
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message the monitor sends on its own: an ingest notice, a reminder, an operating notice.
-
-    recipients are person names from the catalogue, or ADMINS. `key` is an idempotency key: a reminder
-    with a key is recorded as sent in the store before the next message goes out.
-    """
-
-    recipients: tuple[str, ...]
-    reply: Reply
-    kind: str = "notice"  # notice | reminder | error
-    key: str = ""
-
+CHANNELS = ("telegram", "matrix", "email")  # the fixed order of fallbacks after a person's preferred channel
 
 Sink = Callable[[Outgoing], None]  # must be thread-safe: the watcher calls it from its own thread
+
+
+def configured_channels(settings: object) -> set[str]:
+    """The channels the settings set up (Telegram counts always: an id in the catalogue is its set-up)."""
+    out = {"telegram"}
+    email = getattr(settings, "email", None)
+    matrix = getattr(settings, "matrix", None)
+    if email is not None and email.host:
+        out.add("email")
+    if matrix is not None and matrix.homeserver and matrix.user_id:
+        out.add("matrix")
+    return out
+
+
+def channels_of(person: Person, available: set[str] | frozenset[str]) -> list[str]:
+    """The channels `person` can be reached on, best first: the preferred one (`kanal`), then the fixed order."""
+    has = {"telegram": person.telegram_id is not None, "matrix": bool(person.matrix_id), "email": bool(person.email)}
+    order = ([person.channel] if person.channel in CHANNELS else []) + [c for c in CHANNELS if c != person.channel]
+    return [c for c in order if has[c] and c in available]
