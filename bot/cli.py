@@ -175,6 +175,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not is_workspace(workspace):
         raise CliError(text("de", "cli.workspace_missing", path=workspace))
     settings, catalogue, problems = workspace_problems(workspace)
+    from .channels import channel_problems
+
+    problems += channel_problems(settings)
     for problem in problems:
         print(problem_text(problem, settings.language))
     if problems:
@@ -204,10 +207,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         caller = _identity(monitor, args.as_user)
         said, now = " ".join(args.message), monitor.now()
-        telegram = bool(monitor.settings.telegram.token) and not monitor.store.read_only
+        from .channels import active_channels
+
+        telegram = bool(active_channels(monitor)) and not monitor.store.read_only
         if telegram:
-            # The people must get the notices by Telegram: kept in the outbox with the change (the next `run`
-            # delivers them), reminders together with their sent marks.
+            # The people must get the notices on their channel: kept in the outbox with the change (the next
+            # `run` delivers them), reminders together with their sent marks.
             from .reminders import dispatch_keeping
 
             reply, _ = dispatch_keeping(monitor, said, caller, now)
@@ -352,7 +357,8 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         reminder_line,
     )
 
-    from .reminders import OutboxCollector, deliver_reminders, send_via_telegram
+    from .channels import active_channels, send_once
+    from .reminders import OutboxCollector, deliver_reminders
 
     monitor = _open(args)
     try:
@@ -380,20 +386,24 @@ def cmd_reminders(args: argparse.Namespace) -> int:
                              + "\n")
         elif not due:
             sys.stderr.write(state.t("rem.cli_none") + "\n")
-        admins_reachable = any(p.telegram_id for p in monitor.catalogue.admins) or monitor.settings.access.admin_chat
+        from commands.outgoing import channels_of, configured_channels
+
+        available = configured_channels(monitor.settings)
+        admins_reachable = (any(channels_of(p, available) for p in monitor.catalogue.admins)
+                            or monitor.settings.access.admin_chat or monitor.settings.matrix.rooms)
         if not admins_reachable and any(r.recipient == ADMINS for r in due):
             sys.stderr.write(state.t("rem.cli_no_admins") + "\n")
         if args.send and due:
             if monitor.store.read_only:
                 # The running monitor sends reminders itself; a second sender would send them twice.
                 raise CliError(text(lang, "store_locked", path=monitor.store.path, pid=monitor.store.holder))
-            token = monitor.settings.telegram.token
-            # With Telegram the reminders go into the outbox together with their sent marks (one step).
+            channels = active_channels(monitor)
+            # With a channel the reminders go into the outbox together with their sent marks (one step), and
+            # leave it through the same outbox service as in `run`: rate limits, retries, exactly once.
             collector = OutboxCollector(monitor)
-            bundles = deliver_reminders(monitor, collector if token else (lambda message: None), now)
-            if token:
-                problems, waiting = send_via_telegram(monitor, collector.kept, token=token,
-                                                      api_url=monitor.settings.telegram.api_url)
+            bundles = deliver_reminders(monitor, collector if channels else (lambda message: None), now)
+            if channels:
+                problems, waiting = send_once(monitor, collector.kept)
                 for name, detail in problems:
                     sys.stderr.write(state.t("rem.cli_undelivered", name=recipient_label(state, name),
                                              detail=detail) + "\n")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from commands import Caller, dispatch
 from commands.lookup import catalogue_person
 from commands.reminders import recipient_label
-from commands.reply import Reply
+from commands.reply import Attachment, Reply
 from commands.texts import text as _text
 
-from .render import render_plain
+from .render import plain_from_html, render_plain
 from .runtime import Outgoing
 from .workspace import Monitor
 
@@ -57,8 +57,12 @@ def describe(monitor: Monitor, caller: Caller) -> str:
 
 def save_attachments(reply: Reply, folder: Path) -> list[Path]:
     """Files of a reply (report, calendar, chart) land in the workspace's `ausgaben/` folder."""
+    return save_attachments_of(reply.attachments, folder)
+
+
+def save_attachments_of(attachments: Sequence[Attachment], folder: Path) -> list[Path]:
     paths = []
-    for attachment in reply.attachments:
+    for attachment in attachments:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / Path(attachment.filename).name
         target.write_bytes(attachment.data)
@@ -70,8 +74,10 @@ class ConsoleChat:
     """Reads commands line by line until EOF; prints notices from other threads without tearing lines."""
 
     def __init__(self, monitor: Monitor, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 caller: Caller | None = None, clock: Callable | None = None, as_user: str | None = None) -> None:
+                 caller: Caller | None = None, clock: Callable | None = None, as_user: str | None = None,
+                 service: Any = None) -> None:
         self.monitor = monitor
+        self.service = service  # the outbox service: a command's notices go on to e-mail or a later run
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self._caller = caller or Caller(operator=True)
@@ -91,6 +97,14 @@ class ConsoleChat:
         """Print a notice or reminder as it happens (called from any thread)."""
         to = ", ".join(recipient_label(self.monitor.state, r) for r in message.recipients)
         self.say(f"[{message.kind} → {to}]\n{self.render(message.reply)}")
+
+    def show(self, letter: Any) -> None:
+        """The console transport's output: a message of the outbox service, as `sink` prints one."""
+        to = ", ".join(recipient_label(self.monitor.state, r) for r in letter.recipients)
+        body = "\n".join(plain_from_html(t) for t in letter.texts)
+        for path in save_attachments_of(letter.attachments, self.outputs):
+            body += f"\n📎 {path}"
+        self.say(f"[{letter.kind} → {to}]\n{body}")
 
     def render(self, reply: Reply) -> str:
         text = render_plain(reply)
@@ -112,7 +126,15 @@ class ConsoleChat:
         return self._caller
 
     def answer(self, line: str) -> Reply:
-        return dispatch(self.monitor.state, line, self.caller, self.clock())
+        if self.service is None or not self.service.persistent:
+            return dispatch(self.monitor.state, line, self.caller, self.clock())
+        # Notices go on to the people's own channels too (the console shows them with the reply).
+        from .reminders import dispatch_keeping
+
+        reply, items = dispatch_keeping(self.monitor, line, self.caller, self.clock(), outbox=self.service.outbox)
+        for k, notice in enumerate(reply.notices):
+            self.service.hand_over(notice, items.get(k), skip=("console",))
+        return reply
 
     def loop(self, stop: threading.Event | None = None) -> int:
         """Answer lines until end of input, /ende or `stop`; returns how many lines were read."""

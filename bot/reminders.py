@@ -1,4 +1,4 @@
-"""Delivering reminders: exactly-once hand-over to a sink, the console ticker, and a one-shot Telegram send."""
+"""Delivering reminders: exactly-once hand-over to a sink (the outbox service, or the console), and the ticker."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from commands import Caller, dispatch
+from commands.mail import reminder_calendar, reminder_subject
 from commands.reminders import Bundle, bundle_reply, claim_all, due_reminders
-from commands.reply import Notice, Reply, ReplyBuilder
+from commands.reply import Reply, ReplyBuilder
 from commands.texts import text
 
-from .runtime import Outgoing, Sink, recipient_chats
+from .runtime import Outgoing, Sink
 
-__all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "dispatch_keeping",
-           "notice_message", "send_via_telegram"]
+__all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "dispatch_keeping"]
 
 
 @runtime_checkable
 class KeepingSink(Protocol):
-    """A sink that keeps what it is handed in the outbox until every chat has it (the Telegram bot).
+    """A sink that keeps what it is handed in the outbox until every target has it (the outbox service).
 
     `keep` writes messages to the outbox in one atomic step, each with the reminder keys it carries (`keys`
     runs parallel to `messages`); `hand_over` then passes a kept message on for sending. Plain sinks (the
@@ -64,7 +64,8 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
         try:
             with monitor.store.transaction():
                 claimed = claim_all(state, due_reminders(state, now), now)
-                messages = [Outgoing((c.recipient,), bundle_reply(state, c), kind="reminder", key=c.key)
+                messages = [Outgoing((c.recipient,), bundle_reply(state, c), kind="reminder", key=c.key,
+                                     subject=reminder_subject(state, c), calendar=reminder_calendar(state, c, now))
                             for c in claimed]
                 if keeping is not None and messages:
                     items = list(keeping.keep(messages, [c.keys for c in claimed]))
@@ -84,11 +85,6 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
     return claimed
 
 
-def notice_message(notice: Notice) -> Outgoing:
-    """What a command tells someone else, as a message of its own."""
-    return Outgoing((notice.person,), ReplyBuilder().line(notice.text).build(), notice.kind, notice.key)
-
-
 def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
                      outbox: Any = None) -> tuple[Reply, dict[int, int | None]]:
     """Answer a chat command and put its notices into the outbox; returns the reply and the item of each notice
@@ -99,7 +95,7 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
     crash (the next start records keys found in the outbox). Other notices follow once the change is stored.
     A store that cannot be written gives an error reply, and nothing of the command is kept.
     """
-    from .render import render_html
+    from .outbox_service import outbox_entry
 
     box = outbox if outbox is not None else monitor.outbox
     store = monitor.store
@@ -109,9 +105,7 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
             reply = dispatch(monitor.state, said, caller, now)
             keyed = [k for k, n in enumerate(reply.notices) if n.key]
             if keyed and marked:
-                items = box.add_many([
-                    {"kind": n.kind, "key": n.key, "recipients": [n.person], "created": now, "keys": tuple(marked),
-                     "messages": render_html(notice_message(n).reply)} for n in (reply.notices[k] for k in keyed)])
+                items = box.add_many([outbox_entry(reply.notices[k], now, tuple(marked)) for k in keyed])
                 kept = dict(zip(keyed, items, strict=True))
     except BaseException as exc:
         for item in kept.values():
@@ -127,8 +121,7 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
         if k in kept:
             continue
         try:
-            kept[k] = box.add(kind=notice.kind, key=notice.key, recipients=[notice.person], created=now,
-                              messages=render_html(notice_message(notice).reply))
+            kept[k] = box.add_many([outbox_entry(notice, now)])[0]
         except Exception:  # an unwritable outbox must not lose the reply; the notice goes out unkept
             log.exception("outbox not writable; the %s is kept in memory only", notice.kind)
             kept[k] = None
@@ -136,8 +129,8 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
 
 
 class OutboxCollector:
-    """A KeepingSink for `sozialmonitor reminders --send`: keeps the messages in the monitor's outbox and
-    collects them for `send_via_telegram`."""
+    """A KeepingSink that only keeps: the messages go into the monitor's outbox (with their keys) and are
+    collected here; the next `sozialmonitor run` (or an outbox service started now) delivers them."""
 
     def __init__(self, monitor: Any) -> None:
         self.monitor = monitor
@@ -147,21 +140,18 @@ class OutboxCollector:
         self.hand_over(message, self.keep([message], [()])[0])
 
     def keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]:
-        from .render import render_html
+        from .outbox_service import outbox_entry
 
-        return self.monitor.outbox.add_many([
-            {"kind": m.kind, "key": m.key, "recipients": m.recipients, "messages": render_html(m.reply),
-             "created": self.monitor.now(), "keys": own} for m, own in zip(messages, keys, strict=True)])
+        return self.monitor.outbox.add_many([outbox_entry(m, self.monitor.now(), own)
+                                             for m, own in zip(messages, keys, strict=True)])
 
     def hand_over(self, message: Outgoing, item: int | None) -> None:
         self.kept.append((message, item))
 
 
 class ReminderService:
-    """Service: asks the engine every `check_minutes` (and once at start, to catch up) and delivers to `sink`.
-
-    Used by the console mode; under Telegram the JobQueue calls `deliver_reminders` instead.
-    """
+    """Service: asks the engine every `check_minutes` (and once at start, to catch up) and delivers to `sink`
+    (the outbox service of `sozialmonitor run`, whatever channels it serves, or the console)."""
 
     def __init__(self, monitor: Any, sink: Sink, *, interval: float | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -199,68 +189,3 @@ class ReminderService:
         while not self._stop.is_set():
             self.tick()
             self._stop.wait(max(self.interval, 0.01))
-
-
-def send_via_telegram(monitor: Any, messages: Sequence[Outgoing | tuple[Outgoing, int | None]], *, token: str,
-                      api_url: str = "") -> tuple[list[tuple[str, str]], int]:
-    """One-shot sending for `sozialmonitor reminders --send`, without polling (which would eat updates).
-
-    Every message is in the outbox first (an OutboxCollector kept it there with its reminder keys; a bare
-    Outgoing is added now) and leaves it once each of its chats has it: what Telegram does not take now
-    (unreachable, flood control) is delivered by the next `sozialmonitor run`, never lost and never sent twice
-    to a chat that has it. Returns (recipient, reason) for each failure and how many messages wait.
-    """
-    import asyncio
-
-    from telegram import Bot
-    from telegram.constants import ParseMode
-    from telegram.error import TelegramError
-
-    from storage.outbox import Outbox
-
-    from .render import render_html
-
-    own = monitor.outbox is None
-    box = Outbox(monitor.settings.data / "postausgang.json") if own else monitor.outbox
-    items = []
-    for entry in messages:
-        message, item = entry if isinstance(entry, tuple) else (entry, None)
-        parts = render_html(message.reply)
-        if item is None:
-            item = box.add(kind=message.kind, key=message.key, recipients=message.recipients, messages=parts,
-                           created=monitor.now())
-        items.append((message, parts, item))
-    lang = monitor.settings.language
-    waiting = {item for _, _, item in items}
-
-    async def send() -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        try:
-            async with Bot(token, base_url=api_url) if api_url else Bot(token) as bot:
-                for message, parts, item in items:
-                    complete = True
-                    for recipient in message.recipients:
-                        chats = recipient_chats(monitor, recipient)
-                        if not chats:  # nobody to send to: the admins get these listed as ohne_telegram
-                            problems.append((recipient, text(lang, "rem.cli_no_chat")))
-                        for chat in chats:
-                            try:
-                                for part in parts:
-                                    await bot.send_message(chat, part, parse_mode=ParseMode.HTML)
-                            except TelegramError as exc:
-                                complete = False
-                                problems.append((recipient, f"{type(exc).__name__}: {exc}"))
-                            else:
-                                box.delivered(item, chat)
-                    if complete:
-                        box.finish(item)
-                        waiting.discard(item)
-        except TelegramError as exc:  # Telegram unreachable, or the token refused: all of it waits
-            problems.append(("Telegram", f"{type(exc).__name__}: {exc}"))
-        return problems
-
-    try:
-        return asyncio.run(send()), len(waiting)
-    finally:
-        if own:
-            box.close()

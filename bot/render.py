@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from commands.reply import Reply, Span
@@ -11,6 +12,7 @@ __all__ = [
     "CAPTION_LIMIT",
     "MESSAGE_LIMIT",
     "TELEGRAM_LIMIT",
+    "plain_from_html",
     "render_caption",
     "render_html",
     "render_plain",
@@ -113,7 +115,12 @@ def render_html(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def render_plain(reply: Reply) -> str:
-    return "\n".join("".join(s.text for s in line) for line in reply.lines)
+    return reply.plain()
+
+
+def plain_from_html(markup: str) -> str:
+    """A rendered HTML piece back to plain text (the tags render_html writes, its escapes)."""
+    return html.unescape(re.sub(r"</?(?:b|i|code)>", "", markup))
 
 
 def split_message(lines: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -1,4 +1,5 @@
-"""`sozialmonitor run`: the chat (Telegram or console) with the background services, until a signal."""
+"""`sozialmonitor run`: the chats (Telegram, Matrix, or the console) and e-mail, with the background services,
+all sending through one outbox service, until a signal."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from .console import ConsoleChat
 from .runtime import Service, Sink
 from .workspace import Monitor
 
-__all__ = ["RedactingFormatter", "protocol_watcher", "reminder_delivery", "reminder_ticker", "run", "setup_logging",
-           "watcher"]
+__all__ = ["RedactingFormatter", "protocol_watcher", "reminder_ticker", "run", "setup_logging", "watcher"]
 
 log = logging.getLogger("sozialmonitor.run")
 
@@ -67,17 +67,10 @@ def protocol_watcher(monitor: Monitor, sink: Sink) -> Service:
 
 
 def reminder_ticker(monitor: Monitor, sink: Sink) -> Service:
-    """The console mode's reminder Service; under Telegram the JobQueue calls `deliver_reminders`."""
+    """The reminder Service: every `check_minutes` the due reminders into the outbox service (or the console)."""
     from .reminders import ReminderService
 
     return ReminderService(monitor, sink)
-
-
-def reminder_delivery() -> Callable[..., object]:
-    """`deliver_reminders(monitor, sink, now)`, called by the bot's JobQueue job."""
-    from .reminders import deliver_reminders
-
-    return deliver_reminders
 
 
 def _start(services: list[Service]) -> list[Service]:
@@ -102,58 +95,97 @@ def _stop(services: list[Service]) -> None:
 
 # ---------------------------------------------------------------------- run
 def run(monitor: Monitor, *, console: bool = False, as_user: str | None = None) -> int:
-    """Telegram when a token is set (and not --console), else the console chat; 0 after SIGINT/SIGTERM.
+    """Every chat channel that is set up (Telegram, Matrix) unless --console, else the console chat; e-mail
+    whenever it is set up. 0 after SIGINT/SIGTERM.
 
     `as_user` (`--as ID|NAME`) chats on the console as that catalogue person; it implies the console."""
-    if monitor.settings.telegram.token and not console and as_user is None:
-        return _run_telegram(monitor)
-    return _run_console(monitor, as_user)
+    from .channels import active_channels
+
+    channels = active_channels(monitor)
+    chats = [c for c in channels if c in ("telegram", "matrix")] if not console and as_user is None else []
+    if chats:
+        return _run_chats(monitor, chats, email="email" in channels)
+    return _run_console(monitor, as_user, email="email" in channels)
 
 
-def _run_telegram(monitor: Monitor) -> int:
-    from .telegram_bot import BotStartError, TelegramBot
-
+def _secrets(monitor: Monitor) -> list[str]:
     settings = monitor.settings
-    handler = setup_logging([settings.telegram.token])
+    return [settings.telegram.token, settings.matrix.token, settings.email.password]
+
+
+def _email_transport(monitor: Monitor) -> Any:
+    from .email_channel import EmailTransport
+
+    lang = monitor.settings.language
+    email = monitor.settings.email
+    print(text(lang, "email.started", host=email.host, port=email.port, security=email.security), flush=True)
+    return EmailTransport(monitor)
+
+
+def _run_chats(monitor: Monitor, chats: list[str], *, email: bool) -> int:
+    from .outbox_service import OutboxService
+    from .telegram_bot import BotStartError
+
+    handler = setup_logging(_secrets(monitor))
     try:
-        bot = TelegramBot(monitor, reminders=reminder_delivery())
+        service = OutboxService(monitor, [_email_transport(monitor)] if email else [])
+        fronts: list[Any] = []
+        if "telegram" in chats:
+            from .telegram_bot import TelegramBot
+
+            fronts.append(TelegramBot(monitor, service=service))
+        if "matrix" in chats:
+            from .matrix_channel import MatrixBot
+
+            fronts.append(MatrixBot(monitor, service=service))
         try:
-            asyncio.run(_serve(monitor, bot))
+            asyncio.run(_serve(monitor, service, fronts))
         except BotStartError as exc:
             sys.stderr.write(f"{exc}\n")
             return 1
-        print(text(settings.language, "cli.stopped"), flush=True)
+        print(text(monitor.settings.language, "cli.stopped"), flush=True)
         return 0
     finally:
         logging.getLogger().removeHandler(handler)
 
 
-async def _serve(monitor: Monitor, bot: Any) -> None:
+async def _serve(monitor: Monitor, service: Any, fronts: list[Any]) -> None:
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop_requested.set)
     lang = monitor.settings.language
 
-    def ready(username: str) -> None:
-        print(text(lang, "bot.started", username=username), flush=True)
+    def ready(name: str) -> None:
+        if name.startswith("@") and ":" in name:
+            print(text(lang, "matrix.started", user_id=name), flush=True)
+        else:
+            print(text(lang, "bot.started", username=name), flush=True)
 
-    stop_bot = asyncio.Event()
-    bot_task = asyncio.create_task(bot.serve(stop_bot, ready=ready))
-    # Services start at once: notices they hand over while Telegram is still unreachable wait in the bot.
-    services = await loop.run_in_executor(
-        None, _start, [watcher(monitor, bot.sink), protocol_watcher(monitor, bot.sink)])
+    service.start()  # what waits in the outbox goes out as soon as its channel is ready
+    stop_fronts = asyncio.Event()
+    tasks = [asyncio.create_task(front.serve(stop_fronts, ready=ready)) for front in fronts]
+    # Services start at once: notices they hand over while a channel is still unreachable wait in the outbox.
+    background = [watcher(monitor, service), protocol_watcher(monitor, service), reminder_ticker(monitor, service)]
+    services = await loop.run_in_executor(None, _start, background)
     try:
         signal_task = asyncio.create_task(stop_requested.wait())
-        await asyncio.wait({bot_task, signal_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({*tasks, signal_task}, return_when=asyncio.FIRST_COMPLETED)
         signal_task.cancel()
     finally:
-        # The services go first, so whatever they still report reaches the bot before it stops.
+        # The services go first, so whatever they still report reaches the outbox before the channels stop.
         await loop.run_in_executor(None, _stop, services)
-        stop_bot.set()
-        await bot_task
+        stop_fronts.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)  # each drains the queues while it can send
+        await service.close(drain=0 if fronts else None)
+        for front in fronts:
+            with contextlib.suppress(Exception):
+                await front.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
 
 
 class _WatchedStdin:
@@ -191,10 +223,44 @@ def _interactive(stream: TextIO) -> bool:
         return False
 
 
-def _run_console(monitor: Monitor, as_user: str | None = None) -> int:
+class _ServiceThread:
+    """The outbox service on an event loop of its own thread, for the console mode (stdin owns the main thread)."""
+
+    def __init__(self, service: Any) -> None:
+        self.service = service
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="postausgang", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._begin(), self.loop).result(30)
+
+    async def _begin(self) -> None:
+        self.service.start()
+
+    def stop(self) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.service.close(), self.loop).result(60)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=30)
+            self.loop.close()
+
+
+def _run_console(monitor: Monitor, as_user: str | None = None, *, email: bool = False) -> int:
+    from .channels import ConsoleTransport, active_channels
+    from .outbox_service import OutboxService
+
     stop = threading.Event()
     stdin = _WatchedStdin(sys.stdin, stop)
-    chat = ConsoleChat(monitor, stdin=stdin, as_user=as_user)  # type: ignore[arg-type]
+    # The console shows every message; e-mail goes out too; chats set up but not served here keep theirs waiting.
+    absent = [c for c in active_channels(monitor) if c != "email"]
+    service = OutboxService(monitor, [_email_transport(monitor)] if email else [], absent=absent)
+    chat = ConsoleChat(monitor, stdin=stdin, as_user=as_user, service=service)  # type: ignore[arg-type]
+    service.add_transport(ConsoleTransport(chat.show))
+    runner = _ServiceThread(service)
+    runner.start()
+    sink = service
 
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
@@ -205,8 +271,7 @@ def _run_console(monitor: Monitor, as_user: str | None = None) -> int:
     services: list[Service] = []
     with _signals(on_signal):
         try:
-            services = _start([watcher(monitor, chat.sink), protocol_watcher(monitor, chat.sink),
-                               reminder_ticker(monitor, chat.sink)])
+            services = _start([watcher(monitor, sink), protocol_watcher(monitor, sink), reminder_ticker(monitor, sink)])
             if not stop.is_set():
                 lines = chat.loop(stop)
                 if lines == 0 and not _interactive(sys.stdin):
@@ -219,5 +284,6 @@ def _run_console(monitor: Monitor, as_user: str | None = None) -> int:
         finally:
             with _signals(lambda signum, frame: stop.set()):  # a second signal must not cut the shutdown short
                 _stop(services)
+                runner.stop()
     chat.say(text(monitor.settings.language, "cli.stopped"))
     return 0

@@ -228,8 +228,10 @@ class Monitor:
         for notice in self.notices:
             stream.write(notice + "\n")
         stream.flush()
-        # The admins hear of it in the chat too; without Telegram the operator reading stderr is the admin.
-        if self.settings.telegram.token and self.outbox is not None and not self.store.read_only:
+        # The admins hear of it on their channel too; without one the operator reading stderr is the admin.
+        settings = self.settings
+        channel = settings.telegram.token or settings.email.host or settings.matrix.homeserver
+        if channel and self.outbox is not None and not self.store.read_only:
             from commands.outgoing import ADMINS
             from commands.reply import ReplyBuilder
 

@@ -12,6 +12,7 @@ from storage.models import Meeting, Protocol
 from . import agenda, fmt
 from . import protocols as signing
 from .lookup import find_person
+from .mail import invitation_subject, meeting_invitation
 from .registry import ADMIN, Caller, UsageError, command, no_more, take_measure
 from .reminders import ADMINS, WorkCalendar, measure_label, next_protocol_reminder, participants
 from .reply import Attachment, Reply, ReplyBuilder, b, i
@@ -155,8 +156,9 @@ def _schedule(state: State, measure: str, day: date, at: time | None, approach: 
     people = participants(state, meeting)
     if people:
         out.line(state.t("mt.participants", names=", ".join(people)))
+        invitation = meeting_invitation(state, meeting, "REQUEST", now)
         for person in people:
-            out.notify(person, notice)
+            out.notify(person, notice, subject=invitation_subject(state, meeting, "REQUEST"), calendar=invitation)
     else:
         out.line(i(state.t("mt.no_participants", measure=label)))
     return out
@@ -205,8 +207,9 @@ def _cancel(state: State, measure: str, caller: Caller, now: datetime) -> Reply:
     if people:
         out.line(state.t("mt.cancel_told", names=", ".join(people)))
         notice = state.t("mt.notice_cancelled", measure=label, when=_when(state, meeting))
+        invitation = meeting_invitation(state, meeting, "CANCEL", now)
         for person in people:
-            out.notify(person, notice)
+            out.notify(person, notice, subject=invitation_subject(state, meeting, "CANCEL"), calendar=invitation)
     if measure in agenda.unscheduled([measure], state.store.meetings(measure)):
         out.line(i(state.t("mt.cancel_unscheduled", measure=label, command=measure)))
     return out.build()
@@ -438,6 +441,35 @@ def _calendar_meetings(state: State, now: datetime) -> list[Meeting]:
     return [*agenda.held(meetings, local), *agenda.planned(meetings, local)]
 
 
+def meeting_uid(meeting: Meeting) -> str:
+    """The meeting's UID in every calendar: /kalender, invitations, their updates and cancellations."""
+    return f"termin-{meeting.id}-{meeting.measure}@sozialmonitor"
+
+
+def meeting_event(state: State, meeting: Meeting, stamp: datetime) -> Event:
+    """One meeting as a VEVENT: stable UID, SEQUENCE = how often it was moved or cancelled."""
+    assert meeting.day is not None  # held and planned meetings have a date
+    measure = state.catalogue.measures.get(meeting.measure)
+    event = Event()
+    event.add("uid", meeting_uid(meeting))
+    event.add("dtstamp", stamp)
+    event.add("sequence", len(meeting.history))
+    if meeting.time:
+        start = datetime.combine(meeting.day, meeting.time, tzinfo=state.tz)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=MEETING_HOURS))
+    else:
+        event.add("dtstart", meeting.day)
+        event.add("dtend", meeting.day + timedelta(days=1))
+    event.add("summary", state.t("mt.calendar_summary", measure=measure_label(state, meeting.measure),
+                                 approach=meeting.approach or "—"))
+    title = measure.title if measure and measure.title else state.t("no_title")
+    event.add("description", f"{title}\n\n{state.t('mt.calendar_approach', approach=meeting.approach or '—')}")
+    if meeting.participants or state.catalogue.participants(meeting.measure):
+        event.add("x-sozialmonitor-teilnehmende", ", ".join(participants(state, meeting)))
+    return event
+
+
 def calendar_ics(state: State, now: datetime) -> bytes:
     """The meetings as iCalendar: stable UIDs, times in the configured zone, SEQUENCE = moves."""
     cal = Calendar()
@@ -448,26 +480,7 @@ def calendar_ics(state: State, now: datetime) -> bytes:
     cal.add("x-wr-timezone", state.settings.timezone)
     stamp = now.astimezone(UTC)
     for meeting in _calendar_meetings(state, now):
-        assert meeting.day is not None  # held and planned meetings have a date
-        measure = state.catalogue.measures.get(meeting.measure)
-        event = Event()
-        event.add("uid", f"termin-{meeting.id}-{meeting.measure}@sozialmonitor")
-        event.add("dtstamp", stamp)
-        event.add("sequence", len(meeting.history))
-        if meeting.time:
-            start = datetime.combine(meeting.day, meeting.time, tzinfo=state.tz)
-            event.add("dtstart", start)
-            event.add("dtend", start + timedelta(hours=MEETING_HOURS))
-        else:
-            event.add("dtstart", meeting.day)
-            event.add("dtend", meeting.day + timedelta(days=1))
-        event.add("summary", state.t("mt.calendar_summary", measure=measure_label(state, meeting.measure),
-                                     approach=meeting.approach or "—"))
-        title = measure.title if measure and measure.title else state.t("no_title")
-        event.add("description", f"{title}\n\n{state.t('mt.calendar_approach', approach=meeting.approach or '—')}")
-        if meeting.participants or state.catalogue.participants(meeting.measure):
-            event.add("x-sozialmonitor-teilnehmende", ", ".join(participants(state, meeting)))
-        cal.add_component(event)
+        cal.add_component(meeting_event(state, meeting, stamp))
     cal.add_missing_timezones()
     return cal.to_ical()
 

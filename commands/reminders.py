@@ -14,7 +14,7 @@ from storage.models import Meeting, Protocol
 
 from . import agenda, fmt
 from .deliveries import overdue
-from .outgoing import ADMIN_CHAT, ADMINS
+from .outgoing import ADMIN_CHAT, ADMINS, channels_of, configured_channels
 from .protocols import signatories
 from .registry import ADMIN, Caller, UsageError, command
 from .reply import Reply, ReplyBuilder, b, i
@@ -323,14 +323,16 @@ def _weekly_admin_items(state: State, today: date) -> Iterable[Reminder]:
 
 
 def _reroute_unreachable(state: State, items: Iterable[Reminder]) -> Iterable[Reminder]:
-    """A person without a Telegram id is listed to the admins instead of being skipped silently."""
+    """A person reachable on no channel is listed to the admins instead of being skipped silently."""
+    available = configured_channels(state.settings)
     for r in items:
         if r.recipient == ADMINS:
             yield r
             continue
         person = state.catalogue.person(r.recipient)
-        if person is None or person.telegram_id is None:
-            reason = state.t("rem.no_person" if person is None else "rem.no_telegram_id")
+        if person is None or not channels_of(person, available):
+            no_channel = "rem.no_telegram_id" if available == {"telegram"} else "rem.no_channel"
+            reason = state.t("rem.no_person" if person is None else no_channel)
             yield Reminder(ADMINS, "ohne_telegram", r.measure,
                            state.t("rem.unreachable", name=r.recipient, reason=reason, text=r.text), r.key)
         else:
@@ -393,9 +395,10 @@ def per_person(state: State, bundles: Sequence[Bundle]) -> list[Bundle]:
 
     Without that an admin who also takes part in a measure would get two messages. The admin chat, if the
     settings name one, gets the admins' items as well. Admins without a Telegram id keep them addressed to
-    the admins as a whole (shown in the console, listed by the bot)."""
+    the admins as a whole (shown in the console, listed by the bot). Reachable means on any set-up channel."""
     shared = next((x for x in bundles if x.recipient == ADMINS), None)
-    reachable = [p.name for p in state.catalogue.admins if p.telegram_id]
+    available = configured_channels(state.settings)
+    reachable = [p.name for p in state.catalogue.admins if channels_of(p, available)]
     if shared is None or not reachable:
         return list(bundles)
     out: list[Bundle] = []
@@ -405,8 +408,8 @@ def per_person(state: State, bundles: Sequence[Bundle]) -> list[Bundle]:
         out.append(Bundle(x.recipient, x.reminders + shared.reminders) if x.recipient in reachable else x)
     personal = {x.recipient for x in bundles}
     out += [Bundle(name, shared.reminders) for name in reachable if name not in personal]
-    if state.settings.access.admin_chat:
-        out.append(Bundle(ADMIN_CHAT, shared.reminders))
+    if state.settings.access.admin_chat or ("matrix" in available and state.settings.matrix.rooms):
+        out.append(Bundle(ADMIN_CHAT, shared.reminders))  # the admin chat, and the first Matrix room
     return out
 
 
@@ -475,9 +478,11 @@ def erinnerungen(state: State, args: list[str], caller: Caller, now: datetime) -
         return out.build()
     # Recording the keys first (claim_all) means a crash never repeats one; the bot layer delivers the notices.
     sent = claim_all(state, due, now)
+    from .mail import reminder_calendar, reminder_subject
+
     for item in sent:
-        text = "\n".join("".join(s.text for s in line) for line in bundle_reply(state, item).lines)
-        out.notify(item.recipient, text, kind="reminder", key=item.key)
+        out.notify(item.recipient, bundle_reply(state, item), kind="reminder", key=item.key,
+                   subject=reminder_subject(state, item), calendar=reminder_calendar(state, item, now))
     if not sent:
         return out.line(state.t("rem.none_due")).build()
     n = len({r.key for item in sent for r in item.reminders})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (
     texts_bot,
+    texts_channels,
     texts_core,
     texts_flow,
     texts_ingest,
@@ -50,3 +51,4 @@ register(texts_report.DE, texts_report.EN)
 register(texts_store.DE, texts_store.EN)
 register(texts_sozialindex.DE, texts_sozialindex.EN)
 register(texts_flow.DE, texts_flow.EN)
+register(texts_channels.DE, texts_channels.EN)

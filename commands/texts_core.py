@@ -109,7 +109,7 @@ DE = {
     "cli.console_intro": "Sozialmonitor – Konsolen-Chat (ohne Telegram). Befehle wie /status M21 eingeben; /hilfe zeigt alle; Strg-D beendet.",
     "cli.stopped": "Sozialmonitor beendet.",
     "cli.interrupted": "Abgebrochen.",
-    "cli.notices_queued": "Die {n} Nachricht(en) warten im Postausgang; der Sozialmonitor stellt sie per Telegram zu, sobald er läuft.",
+    "cli.notices_queued": "Die {n} Nachricht(en) warten im Postausgang; der Sozialmonitor stellt sie auf dem Kanal jeder Person zu, sobald er läuft.",
     "cli.unexpected": "Unerwarteter Fehler ({what}); nichts wurde halb gespeichert. Die Einzelheiten stehen in {log} – bitte an die Betreuung des Sozialmonitors weitergeben.",
     # settings and catalogue problems
     "file_missing": "Die Datei {path} fehlt.",
@@ -361,7 +361,7 @@ EN = {
     "cli.console_intro": "Sozialmonitor – console chat (no Telegram). Type commands such as /status M21; /help lists them; Ctrl-D ends.",
     "cli.stopped": "Sozialmonitor stopped.",
     "cli.interrupted": "Interrupted.",
-    "cli.notices_queued": "The {n} message(s) wait in the outbox; Sozialmonitor delivers them by Telegram as soon as it runs.",
+    "cli.notices_queued": "The {n} message(s) wait in the outbox; Sozialmonitor delivers them on each person's channel as soon as it runs.",
     "cli.unexpected": "Unexpected error ({what}); nothing was half saved. The details are in {log} – please pass them on to whoever looks after Sozialmonitor.",
     "file_missing": "The file {path} is missing.",
     "file_unreadable": "The file {path} cannot be read ({detail}).",

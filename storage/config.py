@@ -219,7 +219,7 @@ check_minutes = 5               # wie oft geprüft wird
 backups = 5                     # so viele Sicherungen der Datenbank werden behalten
 backup_minutes = 10             # höchstens eine neue Sicherung in diesem Abstand
 
-# Weitere Kanäle (noch ohne Versand); zum Einrichten die Zeichen „# “ am Zeilenanfang entfernen.
+# Weitere Kanäle: E-Mail und Matrix; zum Einrichten die Zeichen „# “ am Zeilenanfang entfernen.
 # [email]
 # host = "smtp.stadt.koblenz.de"
 # port = 587                      # 1–65535
@@ -230,7 +230,7 @@ backup_minutes = 10             # höchstens eine neue Sicherung in diesem Absta
 # [matrix]
 # homeserver = "https://matrix.stadt.koblenz.de"
 # user_id = "@sozialmonitor:stadt.koblenz.de"   # das Zugangstoken kommt aus SOZIALMONITOR_MATRIX_TOKEN
-# rooms = ["!abcdef:stadt.koblenz.de"]           # Räume, in denen der Bot antwortet
+# rooms = ["!abcdef:stadt.koblenz.de"]           # Räume, in denen der Bot antwortet; der erste: Fachstelle
 """
 
 
@@ -357,7 +357,8 @@ def _matrix_user(value: Any) -> tuple[str, dict[str, Any]] | None:
 
 def _matrix_rooms(value: Any) -> tuple[str, dict[str, Any]] | None:
     for room in value:
-        if not re.fullmatch(r"![^\s:]+:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?", room):
+        # Room version 12 ids carry no server part ("!abc"); older ones do ("!abc:stadt.koblenz.de").
+        if not re.fullmatch(r"![^\s:]+(:[A-Za-z0-9.\-\[\]]+(:\d{1,5})?)?", room):
             return "set_matrix_room", {"found": _literal(room)}
     return None
 

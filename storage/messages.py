@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["ADMINS", "ADMIN_CHAT", "Attachment", "Notice", "Outgoing", "Reply", "ReplyBuilder", "Sink", "Span", "b",
-           "code", "i"]
+__all__ = ["ADMINS", "ADMIN_CHAT", "Attachment", "Outgoing", "Reply", "ReplyBuilder", "Sink", "Span", "b", "code",
+           "i"]
 
 ADMINS = "@admins"  # recipient meaning: every admin of the catalogue (and the admin chat, if set)
 ADMIN_CHAT = "@admin_chat"  # recipient meaning: only the admin chat of the settings (a group, not a person)
@@ -45,30 +45,47 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """What a command tells someone else (a moved meeting, a reminder sent now); `key` makes it a reminder."""
-
-    person: str  # a catalogue name, or the admins
-    text: str
-    kind: str = "notice"  # notice | reminder
-    key: str = ""
-
-
-@dataclass(frozen=True)
 class Reply:
     """status: ok | usage (unknown command, bad arguments) | denied | error."""
 
     lines: tuple[tuple[Span, ...], ...] = ()
     attachments: tuple[Attachment, ...] = ()
     status: str = "ok"
-    notices: tuple[Notice, ...] = field(default=(), compare=False)
+    notices: tuple[Outgoing, ...] = field(default=(), compare=False)  # what it tells other people
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
     def plain(self) -> str:
+        """The text without styles: the one plain rendering (console, `ask`, e-mail, Matrix `body`)."""
         return "\n".join("".join(s.text for s in line) for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the monitor sends on its own: a notice of a command or an import, a reminder, an invitation.
+
+    recipients are catalogue names, ADMINS or ADMIN_CHAT (above). A `key` makes it a reminder whose
+    sent mark is stored: it must not arrive twice. `subject` heads an e-mail (default: from kind and first line);
+    `calendar` is an iCalendar text (METHOD:REQUEST or CANCEL) that channels able to carry invitations attach.
+    """
+
+    recipients: tuple[str, ...]
+    reply: Reply
+    kind: str = "notice"  # notice | reminder | error
+    key: str = ""
+    subject: str = ""
+    calendar: str = ""
+
+    @property
+    def person(self) -> str:
+        """The (first) recipient: a command's notice has exactly one."""
+        return self.recipients[0] if self.recipients else ""
+
+    @property
+    def text(self) -> str:
+        return self.reply.plain()
 
 
 class ReplyBuilder:
@@ -77,7 +94,7 @@ class ReplyBuilder:
     def __init__(self) -> None:
         self._lines: list[tuple[Span, ...]] = []
         self._attachments: list[Attachment] = []
-        self._notices: list[Notice] = []
+        self._notices: list[Outgoing] = []
 
     def line(self, *parts: str | Span) -> ReplyBuilder:
         self._lines.append(tuple(p if isinstance(p, Span) else Span(str(p)) for p in parts if p != ""))
@@ -92,8 +109,11 @@ class ReplyBuilder:
         self._attachments.append(attachment)
         return self
 
-    def notify(self, person: str, text: str, *, kind: str = "notice", key: str = "") -> ReplyBuilder:
-        self._notices.append(Notice(person, text, kind, key))
+    def notify(self, person: str, text: str | Reply, *, kind: str = "notice", key: str = "", subject: str = "",
+               calendar: str = "") -> ReplyBuilder:
+        """Tell `person` (a catalogue name or ADMINS) something, as a message of its own."""
+        reply = text if isinstance(text, Reply) else ReplyBuilder().line(text).build()
+        self._notices.append(Outgoing((person,), reply, kind, key, subject, calendar))
         return self
 
     def build(self, status: str = "ok") -> Reply:
@@ -101,20 +121,6 @@ class ReplyBuilder:
         while lines and not lines[-1]:
             lines.pop()
         return Reply(tuple(lines), tuple(self._attachments), status, tuple(self._notices))
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message the monitor sends on its own: an ingest notice, a reminder, an operating notice.
-
-    recipients are person names from the catalogue, or ADMINS. `key` is an idempotency key: a reminder
-    with a key is recorded as sent in the store before the next message goes out.
-    """
-
-    recipients: tuple[str, ...]
-    reply: Reply
-    kind: str = "notice"  # notice | reminder | error
-    key: str = ""
 
 
 class Sink(Protocol):

@@ -17,6 +17,7 @@ from .jsonstore import AtomicJSONStorage, StoreUnreadable, backup_time, keep_asi
 __all__ = ["Outbox", "OutboxItem", "OutboxRecovery", "outbox_shape_problem"]
 
 ITEMS = "nachrichten"
+STATE = "kanaele"  # what a channel must remember across restarts (Matrix: the sync position, direct rooms)
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,11 @@ class OutboxItem:
     key: str
     recipients: tuple[str, ...]
     messages: tuple[str, ...]  # rendered, ready to send
-    delivered: tuple[int, ...]  # chats that already have it
+    delivered: tuple[int | str, ...]  # targets that already have it: a Telegram chat id, or "channel:address"
     created: datetime | None = None
     keys: tuple[str, ...] = ()  # reminder keys this message carries (recorded as sent together with it)
+    subject: str = ""  # the e-mail subject
+    calendar: str = ""  # an iCalendar invitation that goes with it by e-mail
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,13 @@ class Outbox:
                                         items=len(restored.get(ITEMS, {})), kept=kept)
 
     def add(self, *, kind: str, key: str, recipients: Iterable[str], messages: Iterable[str],
-            created: datetime | None = None, keys: Iterable[str] = ()) -> int:
+            created: datetime | None = None, keys: Iterable[str] = (), subject: str = "", calendar: str = "") -> int:
         return self.add_many([{"kind": kind, "key": key, "recipients": recipients, "messages": messages,
-                               "created": created, "keys": keys}])[0]
+                               "created": created, "keys": keys, "subject": subject, "calendar": calendar}])[0]
 
     def add_many(self, entries: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Several messages in ONE write (all or none): `kind`, `key`, `recipients`, `messages`, `created`, `keys`."""
+        """Several messages in ONE write (all or none): `kind`, `key`, `recipients`, `messages`, `created`, `keys`,
+        and optionally `subject` and `calendar`."""
         docs = []
         for e in entries:
             created = e.get("created")
@@ -112,13 +116,16 @@ class Outbox:
                          "messages": list(e["messages"]), "delivered": [],
                          "created": created.isoformat(timespec="seconds") if created else None,
                          "keys": list(e.get("keys", ()))})
+            for extra in ("subject", "calendar"):
+                if e.get(extra):
+                    docs[-1][extra] = str(e[extra])
         if not docs:
             return []
         with self._lock:
             return self._db.table(ITEMS).insert_multiple(docs)
 
-    def delivered(self, item_id: int, chat_id: int) -> None:
-        """One chat has the message (or can never get it): a restart does not send it there again."""
+    def delivered(self, item_id: int, chat_id: int | str) -> None:
+        """One target has the message (or can never get it): a restart does not send it there again."""
         with self._lock:
             table = self._db.table(ITEMS)
             doc = table.get(doc_id=item_id)
@@ -137,7 +144,8 @@ class Outbox:
         return [OutboxItem(id=d.doc_id, kind=d["kind"], key=d.get("key", ""), recipients=tuple(d["recipients"]),
                            messages=tuple(d["messages"]), delivered=tuple(d.get("delivered", ())),
                            created=datetime.fromisoformat(d["created"]) if d.get("created") else None,
-                           keys=tuple(d.get("keys") or ()))
+                           keys=tuple(d.get("keys") or ()), subject=d.get("subject") or "",
+                           calendar=d.get("calendar") or "")
                 for d in docs]
 
     def claimed_keys(self) -> dict[str, str]:
@@ -147,6 +155,21 @@ class Outbox:
             for key in item.keys:
                 out.setdefault(key, item.recipients[0] if item.recipients else "")
         return out
+
+    def channel_state(self, channel: str) -> dict[str, Any]:
+        """What `channel` asked to remember (a copy; empty if nothing)."""
+        from tinydb import Query
+
+        with self._lock:
+            doc = self._db.table(STATE).get(Query().kanal == channel)
+        return dict(doc.get("daten", {})) if doc else {}
+
+    def remember(self, channel: str, data: Mapping[str, Any]) -> None:
+        """Keep `data` for `channel`, in one atomic write."""
+        from tinydb import Query
+
+        with self._lock:
+            self._db.table(STATE).upsert({"kanal": channel, "daten": dict(data)}, Query().kanal == channel)
 
     @property
     def writes(self) -> int:

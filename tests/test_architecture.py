@@ -36,7 +36,7 @@ WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {
 # Third-party libraries that belong to one package alone (STYLE.md): the store, the chat, the folder and its files,
 # and what draws and typesets the report.
 OWNED_LIBRARIES = {"tinydb": "storage", "telegram": "bot", "watchdog": "watchers", "python_calamine": "watchers",
-                   "pandas": "watchers",
+                   "pandas": "watchers", "nio": "bot", "aiosmtplib": "bot",
                    "matplotlib": "commands", "jinja2": "commands", "weasyprint": "commands"}
 
 
@@ -164,17 +164,15 @@ def test_library_belongs_to_one_package(library: str, owner: str) -> None:
     assert not users, f"{library} belongs to {owner}/ alone:\n" + "\n".join(sorted(users))
 
 
-# Private attributes used outside the class that defines them, each with why. Everything else that starts with
-# one underscore is reached only from inside its own class (the store uses TinyDB through its public API).
+# Private attributes used outside the class that defines them, each with why; all are third-party internals.
+# Everything else that starts with one underscore is reached only from inside its own class (the store uses TinyDB
+# through its public API).
 FOREIGN_PRIVATES: dict[tuple[str, str], str] = {
     ("commands/render_report.py", "proto._style"): "openpyxl's style array, copied instead of re-hashing styles",
     ("commands/render_report.py", "c._style"): "the same style array set on a write-only cell",
     ("bot/cli.py", "argparse._"): "argparse's gettext hook: the only way to word its messages in German",
     ("bot/cli.py", "os._exit"): "the documented exit without teardown",
     ("bot/telegram_bot.py", "exc._retry_after"): "PTB's RetryAfter: its public property warns in v22",
-    ("bot/telegram_bot.py", "self._bot._hand"): "the bot's sink is a view of the bot itself",
-    ("bot/telegram_bot.py", "self._bot._persist"): "the same view",
-    ("bot/telegram_bot.py", "self._bot._keep"): "the same view",
 }
 
 
