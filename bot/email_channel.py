@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
 
@@ -24,6 +24,9 @@ from storage.models import Person
 
 from .outbox_service import Letter, Refused, RetryLater
 from .render import plain_from_html
+
+if TYPE_CHECKING:
+    from .workspace import Monitor
 
 __all__ = ["EmailTransport", "build_email"]
 
@@ -79,7 +82,7 @@ class EmailTransport:
     idempotent = False
     catch_all = False
 
-    def __init__(self, monitor: Any, *, timeout: float = 30.0, per_second: float = 5.0) -> None:
+    def __init__(self, monitor: Monitor, *, timeout: float = 30.0, per_second: float = 5.0) -> None:
         self.monitor = monitor
         self.timeout = timeout
         self.per_second = per_second

@@ -18,7 +18,7 @@ import io
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from nio import (
@@ -45,6 +45,9 @@ from storage.models import Person
 from .outbox_service import Letter, Limits, OutboxService, Refused, RetryLater, Target, group_addresses
 from .reminders import dispatch_keeping
 from .render import plain_from_html
+
+if TYPE_CHECKING:
+    from .workspace import Monitor
 
 __all__ = ["MatrixBot", "MatrixStartError", "MatrixTransport", "command_text"]
 
@@ -87,7 +90,7 @@ class MatrixTransport:
     idempotent = True  # a repeated transaction id is the same event: resending is always safe
     catch_all = False
 
-    def __init__(self, monitor: Any, limits: Limits | None = None, *, request_timeout: float = 30.0) -> None:
+    def __init__(self, monitor: Monitor, limits: Limits | None = None, *, request_timeout: float = 30.0) -> None:
         settings = monitor.settings.matrix
         self.monitor = monitor
         self.limits_ = limits or Limits()
@@ -225,7 +228,7 @@ class MatrixTransport:
 class MatrixBot:
     """The Matrix front end: syncs, answers commands, joins invitations; sends through the outbox service."""
 
-    def __init__(self, monitor: Any, *, service: OutboxService | None = None, limits: Limits | None = None,
+    def __init__(self, monitor: Monitor, *, service: OutboxService | None = None, limits: Limits | None = None,
                  clock: Callable[[], datetime] | None = None, sync_timeout: float = 10.0) -> None:
         self.monitor = monitor
         self.limits = limits or (service.limits if service is not None else Limits())

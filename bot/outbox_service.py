@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -32,6 +32,9 @@ from storage.models import Person
 from storage.outbox import Outbox, OutboxItem
 
 from .render import render_html
+
+if TYPE_CHECKING:
+    from .workspace import Monitor
 
 __all__ = ["Letter", "Limits", "OutboxService", "Refused", "RetryLater", "Target", "Transport", "group_addresses",
            "outbox_entry", "person_address"]
@@ -202,7 +205,7 @@ class OutboxService:
     they carry, `hand_over` passes a kept message on for sending.
     """
 
-    def __init__(self, monitor: Any, transports: Sequence[Transport], *, limits: Limits | None = None,
+    def __init__(self, monitor: Monitor, transports: Sequence[Transport], *, limits: Limits | None = None,
                  outbox: Outbox | None = None, clock: Callable[[], datetime] | None = None,
                  absent: Sequence[str] = ()) -> None:
         self.monitor = monitor
