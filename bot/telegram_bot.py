@@ -84,8 +84,10 @@ def maybe_delivered(exc: NetworkError) -> bool:
     """Could the request have reached Telegram although we got an error? A read timeout: yes;
     a refused connection, a full pool or an HTTP error answer: no."""
     cause = exc.__cause__
-    if cause is None:
-        return False  # an HTTP error answer (e.g. 502 from Telegram's front end): not carried out
+    if not isinstance(cause, httpx.TransportError):
+        # An HTTP error answer (e.g. 502 from Telegram's front end, whose HTML page PTB fails to parse as JSON):
+        # the request was answered, so it was not carried out.
+        return False
     return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
                           | httpx.WriteError | httpx.WriteTimeout)
 

@@ -133,6 +133,7 @@ def test_failures_reach_ptb_as_the_errors_the_bot_tells_apart(carrier: Carrier) 
                 with pytest.raises(NetworkError, match=r"Bad Gateway \(502\)") as gateway:
                     await bot.send_message(42, "b")
                 assert not isinstance(gateway.value.__cause__, httpx.HTTPError)  # an answer, not a network error
+                assert not maybe_delivered(gateway.value)  # so a reminder that met it is sent again
                 fake.fail_next("sendMessage", close_connection=True)  # no answer: it may have arrived
                 with pytest.raises(NetworkError) as dropped:
                     await bot.send_message(42, "c")
