@@ -288,6 +288,7 @@ def test_chaos_every_file_in_one_place_every_value_true(tmp_path: Path) -> None:
     assert not extra, f"values stored that no accepted file contains: {list(extra.items())[:5]}"
     assert SECRET_VALUE not in stored.values()
 
-    print(f"chaos (seed {seed}): {len(drops)} files ({sum(d.valid for d in drops)} valid, {sum(d.paused for d in drops)} paused), "
+    print(f"chaos (seed {seed}): {len(drops)} files ({sum(d.valid for d in drops)} valid, "
+          f"{sum(d.paused for d in drops)} paused), "
           f"{len(expected)} values, {mon.starts} starts, {mon.kills} SIGKILLs, {links + 2} links/FIFO, "
           f"main file deleted: {deleted_main}, catalogue emptied once ({mon.refused} starts refused meanwhile)")

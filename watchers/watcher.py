@@ -588,8 +588,10 @@ class FolderWatcher:
     def _watch(self, tracked: Handled, *, since: float | None = None) -> None:
         now = time.monotonic()
         self._settling.pop(tracked.key, None)
+        # Looked at again soon (a change is seen within a second or two), re-read once quiet for `settle`.
+        first = now if since is not None else now + min(self.settle / 2, 2.0)
         self._settling[tracked.key] = _Settling(tracked, tracked.signature, since=now if since is None else since,
-                                                due=now if since is not None else now + self.settle)
+                                                due=first)
         while len(self._settling) > MAX_SETTLING:
             self._forget(next(iter(self._settling)))
 
@@ -620,9 +622,11 @@ class FolderWatcher:
                 entry.signature, entry.changed, entry.due = signature, now, now + self.settle
                 continue
             if entry.changed is not None or not entry.verified:
+                # Quiet since the change was seen, or — when the share's clock agrees with ours — since its mtime.
                 quiet_since = entry.changed if entry.changed is not None else entry.since
-                if now - quiet_since < self.settle:
-                    entry.due = quiet_since + self.settle
+                quiet = max(now - quiet_since, self._mtime_age(st))
+                if quiet < self.settle:
+                    entry.due = now + (self.settle - quiet)
                     continue
                 if not self._settle(key, entry):
                     continue
