@@ -298,11 +298,19 @@ def _loose_delivery(segment: Path, known: Mapping[str, Any] | None) -> tuple[int
            "received": received, "measures": list(info.get("measures", ())),
            "indicators": sorted({r[R_INDICATOR] for r in rows}), "count": len(rows), "segment": segment.name,
            "segment_bytes": len(raw), "segment_sha256": digest}
+    if isinstance(body.get("after"), int):  # a late delivery's place (see Store.add_delivery)
+        doc["after"] = body["after"]
     if isinstance(body.get("replaces"), str):  # a later version of a delivery (see Store.replace_delivery)
         doc["replaces"] = body["replaces"]
         if body.get("withdrawn"):
             doc["withdrawn"] = received
     return did, doc
+
+
+def _after_of(doc: Mapping[str, Any], did: int) -> int:
+    """The delivery a late one arrived after (see Store.add_delivery); its own id for every other."""
+    after = doc.get("after")
+    return after if isinstance(after, int) and not isinstance(after, bool) and after < did else did
 
 
 _VERSION_FIELDS = ("file", "hash", "received", "count", "segment", "segment_bytes", "segment_sha256", "withdrawn")
@@ -724,10 +732,12 @@ class Store:
         # delivery id -> its earlier versions (received, rows), oldest first: history only, never current
         self._versions: dict[int, list[tuple[datetime | None, list[tuple]]]] = {}
         self._withdrawn: set[int] = set()  # deliveries whose values were all taken back (kept for the history)
+        self._after: dict[int, int] = {}  # a late delivery -> the one it arrived after (see add_delivery)
         table = self._raw(DELIVERIES)
-        for doc_id in sorted(table, key=int):
-            doc = table[doc_id]
-            did = int(doc_id)
+        for did, doc in sorted(((int(i), d) for i, d in table.items()),
+                               key=lambda item: (_after_of(item[1], item[0]), item[0])):
+            if _after_of(doc, did) != did:
+                self._after[did] = _after_of(doc, did)
             rows = self._pack(doc["rows"] if "rows" in doc else self._read_segment(did, doc))
             self._rows[did] = rows
             if doc.get("withdrawn"):
@@ -1172,7 +1182,7 @@ class Store:
     def deliveries(self) -> list[Delivery]:
         """The deliveries that hold values (a withdrawn one holds none and is left out)."""
         with self._lock:
-            return [d for did, d in self._deliveries.items() if did not in self._withdrawn]
+            return [self._deliveries[did] for did in sorted(self._deliveries) if did not in self._withdrawn]
 
     def delivery(self, delivery_id: int) -> tuple[Delivery, bool] | None:
         """One delivery by id, withdrawn ones included: (delivery, withdrawn). None if there is no such id."""
@@ -1182,13 +1192,17 @@ class Store:
 
     def add_delivery(self, *, file: str, content_hash: str, office: str, received: datetime,
                      rows: Sequence[tuple[str, str, str, float | None, str, int]],
-                     measures: Sequence[str] = ()) -> DeliveryResult:
+                     measures: Sequence[str] = (), after: int | None = None) -> DeliveryResult:
         """Store one file's rows (indicator, area, period, value, note, row) in ONE write, all or nothing.
 
         Identical content (same hash) is a duplicate and stores nothing. A value for an indicator, area and
         period already held replaces it; the earlier delivery keeps the old value as history.
         The rows go to a new segment file first; the delivery exists once the main file references it (that
         write is the one counted in `writes`). If that fails, the segment is removed again (or on the next open).
+
+        `after`: the file arrived when that delivery was the newest (`last_delivery`), and is stored only now
+        (its writer had paused): it takes its place right behind it, so a value another file delivered since
+        stays current.
         """
         with self._lock, gc_paused():
             if content_hash in self._hashes:
@@ -1202,10 +1216,14 @@ class Store:
                       for ind, area, period, value, note, rowno in rows]
             indicators = sorted({r[R_INDICATOR] for r in packed})
             did = max(self._deliveries, default=0) + 1
+            late = after is not None and 0 <= after < did - 1
             meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
-                    "measures": sorted(set(measures)), "indicators": indicators}
+                    "measures": sorted(set(measures)), "indicators": indicators,
+                    **({"after": after} if late else {})}
             ref = write_segment(self.path, did, content_hash, packed, meta=meta, fsync=self._fsync)
             doc = {"file": file, "hash": content_hash, **{k: meta[k] for k in _SEGMENT_META}, **ref}
+            if late:
+                doc["after"] = after
             writes = self._storage.writes
             try:
                 self._db.table(DELIVERIES).insert(Document(doc, doc_id=did))
@@ -1224,8 +1242,22 @@ class Store:
             self._hashes[content_hash] = did
             self._rows[did] = packed
             delivery = self._deliveries[did] = self._delivery(did, doc)
+            if late:
+                assert after is not None
+                self._after[did] = after
+                return self._reindex(did, [], packed, delivery)
             new, replaced, unchanged = self._index_rows(did, packed, count=True)
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
+
+    @property
+    def last_delivery(self) -> int:
+        """The id of the newest delivery (0: none yet); see `add_delivery(after=...)`."""
+        with self._lock:
+            return max(self._deliveries, default=0)
+
+    def _order(self, did: int) -> tuple[int, int]:
+        """Where a delivery stands among the others: by id, a late one right behind the one it arrived after."""
+        return self._after.get(did, did), did
 
     def replace_delivery(self, delivery_id: int, *, file: str, content_hash: str, office: str, received: datetime,
                          rows: Sequence[tuple[str, str, str, float | None, str, int]],
@@ -1276,6 +1308,8 @@ class Store:
                       for ind, area, period, value, note, rowno in rows]
             meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
                     "measures": sorted(set(measures)), "indicators": sorted({r[R_INDICATOR] for r in packed})}
+            if isinstance(before_doc.get("after"), int):
+                meta["after"] = before_doc["after"]  # a new version keeps the delivery's place
             marks = {"replaces": before_doc.get("segment")} | ({"withdrawn": True} if withdraw else {})
             ref = write_segment(self.path, did, content_hash, packed, meta={**meta, **marks}, fsync=self._fsync)
             new = {"file": file, "hash": content_hash, **meta, **ref}
@@ -1323,7 +1357,7 @@ class Store:
         before = {k: current.get(k[0], {}).get(k[1], {}).get(k[2]) for k in keys}
         indicators = {k[0] for k in keys}
         winner: dict[tuple[str, str, str], tuple[int, tuple]] = {}
-        for other in sorted(self._deliveries):
+        for other in sorted(self._deliveries, key=self._order):
             if indicators.isdisjoint(self._deliveries[other].indicators) and other != did:
                 continue
             for row in self._rows[other]:
@@ -1445,7 +1479,7 @@ class Store:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""
         with self._lock:
             out = []
-            for did in sorted(self._deliveries):
+            for did in sorted(self._deliveries, key=self._order):
                 if indicator not in self._deliveries[did].indicators:
                     continue
                 for row, received in self._rows_with_history(did, indicator):
@@ -1460,7 +1494,7 @@ class Store:
         """
         with self._lock:
             out = []
-            for did in sorted(self._deliveries):
+            for did in sorted(self._deliveries, key=self._order):
                 if indicator not in self._deliveries[did].indicators:
                     continue
                 for row, received in self._rows_with_history(did, indicator):

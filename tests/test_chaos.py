@@ -207,6 +207,10 @@ def test_chaos_every_file_in_one_place_every_value_true(tmp_path: Path) -> None:
                 writers.append(subprocess.Popen(
                     [sys.executable, "-c", WRITER, str(target), str(rng.uniform(2.5, 4.0)),
                      drop.content[:cut].decode("cp1252"), drop.content[cut:].decode("cp1252")]))
+                # The file arrives when its writer creates it, not when `Popen` returns: a correction of it
+                # must not be dropped before it is there.
+                while not os.path.lexists(target) and writers[-1].poll() is None:
+                    time.sleep(0.01)
             else:
                 target.write_bytes(drop.content)
             if n % 40 == 7 and links < 5:

@@ -161,3 +161,29 @@ def test_a_kill_between_the_segment_and_the_main_file_leaves_the_old_version(pat
         assert current(s) == {"2001": 1.0} and s.delivery_by_hash("p") is not None
     # … and gone after the open: nothing references it, so the file's next check writes it again.
     assert len(list((path.parent / "lieferungen").glob("sozialmonitor.*.json"))) == 1
+
+
+def test_a_late_delivery_takes_its_place_behind_the_one_it_arrived_after(path: Path) -> None:
+    with Store(path) as s:
+        s.add_delivery(file="alt.csv", content_hash="a", office="", received=T0, rows=rows({"2001": 1.0}))
+        arrived = s.last_delivery  # the file arrives (header only, rejected), its writer pauses …
+        s.add_delivery(file="korrektur.csv", content_hash="k", office="", received=T0,
+                       rows=rows({"2001": 9.0, "2002": 8.0}))
+        late = s.add_delivery(file="langsam.csv", content_hash="l", office="", received=T1,
+                              rows=rows({"2001": 5.0, "2002": 6.0, "2003": 7.0}), after=arrived)
+        # … and is stored only now: the correction that came meanwhile stays current.
+        assert current(s) == {"2001": 9.0, "2002": 8.0, "2003": 7.0}
+        assert (late.new, late.replaced, late.unchanged) == (1, 0, 2)
+        assert [o.value for o in s.value_history("i1") if o.period == "2001"] == [1.0, 5.0, 9.0]
+        # Its own final content replacing it keeps that place as well.
+        assert late.delivery is not None
+        s.replace_delivery(late.delivery.id, file="langsam.csv", content_hash="l2", office="", received=T1,
+                           rows=rows({"2001": 5.5, "2004": 4.0}))
+        assert current(s) == {"2001": 9.0, "2002": 8.0, "2004": 4.0}
+        assert [d.id for d in s.deliveries()] == [1, 2, 3]
+    with Store(path) as s:
+        assert current(s) == {"2001": 9.0, "2002": 8.0, "2004": 4.0}
+    backup_files(path)[0].unlink()
+    path.unlink()
+    with Store(path) as s:  # rebuilt from the segments alone: the same order
+        assert s.recovered is not None and current(s) == {"2001": 9.0, "2002": 8.0, "2004": 4.0}

@@ -59,6 +59,7 @@ class Handled:
     stored: str = ""
     intent: dict[str, Any] | None = None
     attempt: str = ""
+    arrived: int | None = None  # the newest delivery when the file was first handled: its place if stored late
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -455,7 +455,8 @@ class Pipeline:
             return None
         entry = self.followups.at(path, signature[2])
         if entry is None:
-            entry = Handled(FollowUps.new_key(), path, signature, time.time())
+            entry = Handled(FollowUps.new_key(), path, signature, time.time(),
+                            arrived=self.monitor.store.last_delivery)
         entry.path, entry.signature, entry.hint = path, signature, office_hint
         entry.file, entry.display = files.readable(path.name), self.display_name(path)
         return entry
@@ -774,6 +775,8 @@ class Pipeline:
             result = self._recheck(tracked)
         if result is not None and result.status in (IMPORTED, DUPLICATE, REJECTED):
             self._notify(result)
+        if result is not None and result.status == IMPORTED and self.sink is not None:
+            self._sozialindex(result)  # its values changed: the index follows, as after any import
         return result
 
     def _recheck(self, tracked: Handled) -> IngestResult | None:
@@ -853,8 +856,10 @@ class Pipeline:
             stored = store.replace_delivery(own, file=display, content_hash=read.digest, office=checked.office,
                                             received=received, rows=checked.rows, measures=checked.measures)
         else:
+            # Stored only now, but it arrived earlier: a correction delivered meanwhile stays current.
             stored = store.add_delivery(file=display, content_hash=read.digest, office=checked.office,
-                                        received=received, rows=checked.rows, measures=checked.measures)
+                                        received=received, rows=checked.rows, measures=checked.measures,
+                                        after=tracked.arrived)
         did = stored.delivery.id if stored.delivery else None
         state["delivery"] = did
         moved = path
