@@ -119,6 +119,24 @@ def test_an_import_before_a_restart_is_replaced_by_the_final_content(
     assert not rejected(demo_workspace)
 
 
+def test_a_correction_that_came_while_the_original_paused_stays_current(
+        demo_workspace: Path, notices: Notices, running: list) -> None:
+    monitor, _ = restart(demo_workspace, notices, running)
+    inbox = monitor.settings.inbox
+    final = rows(YEARS)
+    with open(inbox / "original.csv", "wb") as writer:
+        writer.write(HEADER.encode("cp1252"))
+        writer.flush()
+        wait_for(lambda: "original.csv" in rejected(demo_workspace), what="the header-only state rejected")
+        (inbox / "korrektur.csv").write_bytes(HEADER.encode("cp1252") + b"M33;M33-sgb2-quote;2000;;99;%;Amt 12;\r\n")
+        wait_for(lambda: archived(demo_workspace, "korrektur"), what="the correction imported")
+        writer.write(final[len(HEADER.encode("cp1252")):])
+    wait_for(lambda: archived(demo_workspace, "original"), what="the original's final content imported")
+    # The original arrived first: its value for 2000 was corrected by the file that came after it.
+    assert city_values(monitor) == {**expected_values(YEARS), "2000": 99.0}
+    assert [o.value for o in monitor.store.value_history("M33-sgb2-quote", "") if o.period == "2000"] == [20.5, 99.0]
+
+
 # ---------------------------------------------------------------- a writer that rewrites the file shorter
 REWRITER = textwrap.dedent("""
     import sys, time
