@@ -130,7 +130,8 @@ class FollowUps:
                     if now - entry.handled > self.keep_seconds or not self._settle_intent(entry):
                         del self._entries[key]
                 self._trim()
-                self._rewrite()
+                if self.path.exists():  # nothing is written where nothing was handled yet
+                    self._rewrite()
             return list(self._entries.values())
 
     def _read(self) -> dict[str, Handled]:

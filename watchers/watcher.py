@@ -655,7 +655,7 @@ class FolderWatcher:
             self._forget(key)
             return False
         self._record(result)
-        if result.moved_to is None and result.status != REJECTED:
+        if result.moved_to is None:
             # Handled, but not moved where it belongs (a share without rights): look again later.
             entry.changed, entry.due = now, now + max(self.settle, 30.0)
             return False
