@@ -275,3 +275,19 @@ def test_a_move_announced_but_not_confirmed_is_found_by_its_inode(tmp_path: Path
     (loaded,) = FollowUps(target, fsync=False).load()
     assert (loaded.path, loaded.status, loaded.content_hash, loaded.intent) == (folder / "x_2.csv", REJECTED, "h",
                                                                                None)
+
+
+def test_the_follow_up_file_is_rewritten_once_it_holds_mostly_old_lines(tmp_path: Path) -> None:
+    kept = tmp_path / "verarbeitet.csv"
+    kept.write_bytes(b"x")
+    target = tmp_path / "daten" / FOLLOWUP_FILE
+    followups = FollowUps(target, fsync=False)
+    entry = Handled("k", kept, (1, 0, os.lstat(kept).st_ino), time.time(), status=IMPORTED)
+    for k in range(1000):  # one file handled again and again: one live entry
+        entry.content_hash = f"h{k}"
+        followups.record(entry)
+        followups.record(Handled(f"weg{k}", kept, entry.signature, time.time(), status=REJECTED))
+        followups.drop(f"weg{k}")
+    assert len(target.read_bytes().splitlines()) <= 4 + 200 + 1
+    (loaded,) = FollowUps(target, fsync=False).load()
+    assert (loaded.key, loaded.content_hash) == ("k", "h999")

@@ -260,7 +260,9 @@ class Pipeline:
     `monitor` is anything with `settings`, `store` and `catalogue` (re-read on every file, so a reloaded
     catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate, rejected or refused
     file. The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
-    recognised by its content hash as a duplicate and archived — each file counts exactly once.
+    recognised by its content hash as a duplicate and archived — each file counts exactly once. With `followups`
+    (the watcher's), every move is announced there first and confirmed after, so a file written on after a crash
+    is still known as the delivery it was stored as.
     Files are opened without following links; a link, FIFO, device or socket is refused unread.
     """
 

@@ -159,7 +159,8 @@ class FolderWatcher:
 
     A writer may pause longer than any of these windows. So every archived (or rejected) file is watched for
     `verify_seconds` more: once it has been quiet for `settle_seconds` its content is compared with the hash
-    that was handled, and a file that changed is handled again as a correction of itself.
+    that was handled, and a file that changed is handled again, its final content replacing what its incomplete
+    state stored. What was handled is kept on disk (`watchers.followup`), so this survives a restart or a crash.
     Files in pruefen/ are judged the same way and get NAME.pruefung.txt beside them; nothing is stored or moved.
     Links, FIFOs, devices and sockets are never followed or read (see `watchers.files`).
     """
