@@ -108,7 +108,7 @@ def test_content_held_by_another_delivery_is_no_replacement(path: Path) -> None:
 def test_a_lost_main_file_comes_back_with_the_versions_written_after_the_backup(path: Path) -> None:
     with Store(path, backup_seconds=0) as s:
         s.add_delivery(file="alt.csv", content_hash="a", office="", received=T0, rows=rows({"2001": 1.0}))
-    with Store(path, backup_seconds=10**9) as s:  # one backup, of the state before this session's first write
+    with Store(path, backup_seconds=10**9) as s:  # one backup, of the state before this open's first write
         partial = s.add_delivery(file="neu.csv", content_hash="p", office="", received=T0,
                                  rows=rows({"2001": 5.0, "2002": 6.0})).delivery
         assert partial is not None
@@ -124,7 +124,7 @@ def test_a_lost_main_file_comes_back_with_the_versions_written_after_the_backup(
     assert expected == {"2001": 1.0, "2003": 7.5}
     backup_files(path)[0].unlink()  # the one a clean close leaves: as if the process had been killed instead
     newest = backup_files(path)[0]
-    assert b'"p"' not in newest.read_bytes()  # taken before this session's first write
+    assert b'"p"' not in newest.read_bytes()  # taken before that first write
     path.unlink()
     with Store(path) as s:
         assert s.recovered is not None and s.recovered.backup == newest.name
