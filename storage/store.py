@@ -12,6 +12,11 @@ Nothing a kept backup, the journal or the main file references is ever deleted. 
 (a crash between the segment's write and the main file's) is removed on the next open; its file is imported again.
 A missing or damaged main file is rebuilt on open from the newest good backup plus every intact segment that
 backup does not reference (`Store.recovered` says what happened); the damaged file is moved to daten/beschaedigt/.
+
+A delivery's content can be replaced by a new version (its file was still being written when it was first read) or
+withdrawn (the file's final content was rejected): the new version is a segment of its own that names the segment it
+replaces, and the delivery's document keeps the earlier ones under `versions`, for the history. The delivery keeps
+its id, and so its place among the deliveries: a correction delivered later still wins over it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -229,14 +234,27 @@ def _schema_of(data: dict[str, Any]) -> int | None:
     return meta.get("schema") if isinstance(meta, dict) else None
 
 
+def _doc_segments(doc: Mapping[str, Any]) -> set[str]:
+    """The segments one delivery document references: its current version and the earlier ones it keeps."""
+    out = {doc.get("segment")}
+    versions = doc.get("versions")
+    if isinstance(versions, list):
+        out.update(v.get("segment") for v in versions if isinstance(v, dict))
+    out.discard(None)
+    return {name for name in out if isinstance(name, str)}
+
+
 def _references(data: dict[str, Any]) -> set[str]:
     """Segment names a main file (or backup) references or deliberately left out (`withdrawn` by a restore)."""
-    out = {doc.get("segment") for doc in data.get(DELIVERIES, {}).values() if isinstance(doc, dict)}
+    out: set[Any] = set()
+    for doc in data.get(DELIVERIES, {}).values():
+        if isinstance(doc, dict):
+            out |= _doc_segments(doc)
     meta = data.get(META, {}).get("1")
     if isinstance(meta, dict):
         out.update(name for name in meta.get("withdrawn", ()) if isinstance(name, str))
     out.discard(None)
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _segment_intact(folder: Path, doc: Mapping[str, Any], cache: dict[str, bool]) -> bool:
@@ -289,7 +307,30 @@ def _loose_delivery(segment: Path, known: Mapping[str, Any] | None) -> tuple[int
            "received": received, "measures": list(info.get("measures", ())),
            "indicators": sorted({r[R_INDICATOR] for r in rows}), "count": len(rows), "segment": segment.name,
            "segment_bytes": len(raw), "segment_sha256": digest}
+    if isinstance(body.get("after"), int):  # a late delivery's place (see Store.add_delivery)
+        doc["after"] = body["after"]
+    if isinstance(body.get("replaces"), str):  # a later version of a delivery (see Store.replace_delivery)
+        doc["replaces"] = body["replaces"]
+        if body.get("withdrawn"):
+            doc["withdrawn"] = received
     return did, doc
+
+
+def _after_of(doc: Mapping[str, Any], did: int) -> int:
+    """The delivery a late one arrived after (see Store.add_delivery); its own id for every other."""
+    after = doc.get("after")
+    return after if isinstance(after, int) and not isinstance(after, bool) and after < did else did
+
+
+_VERSION_FIELDS = ("file", "hash", "received", "count", "segment", "segment_bytes", "segment_sha256", "withdrawn")
+
+
+def _next_version(doc: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A delivery document after a new version: `new`'s fields, the document before it kept under `versions`."""
+    earlier = {k: doc[k] for k in _VERSION_FIELDS if k in doc}
+    out = {k: v for k, v in new.items() if k not in ("replaces", "versions")}
+    out["versions"] = [*doc.get("versions", ()), earlier]
+    return out
 
 
 @dataclass(frozen=True)
@@ -418,7 +459,7 @@ def restore_backup(path: Path, name: str | None = None, *, backups: int = 5, fsy
         journal = read_journal(path) or {}
         present = _segment_files(path)
         append_journal(path, [{"segment": p.name} for p in present if p.name not in journal], fsync=fsync)
-        referenced = {d.get("segment") for d in data.get(DELIVERIES, {}).values()}
+        referenced = {name for d in data.get(DELIVERIES, {}).values() for name in _doc_segments(d)}
         withdrawn = sorted(p.name for p in present if p.name not in referenced)
         meta = dict(data.get(META, {}).get("1") or {})
         meta.update(withdrawn=withdrawn, restored={"from": chosen.name,
@@ -437,6 +478,7 @@ class DeliveryResult:
     new: int = 0
     replaced: int = 0
     unchanged: int = 0
+    withdrawn: int = 0  # current values that are gone with a new version (or a withdrawal) of the delivery
 
 
 @contextmanager
@@ -553,7 +595,6 @@ class Store:
         deliveries: dict[str, Any] = data.setdefault(DELIVERIES, {})
         from_backup = len(deliveries)
         known = _references(data)
-        hashes = {doc["hash"] for doc in deliveries.values()}
         journal = read_journal(self.path) or {}
         # Segments written before they carried their metadata: any backup's document for them still has it.
         documents: dict[str, dict[str, Any]] = {}
@@ -574,13 +615,19 @@ class Store:
             found.append((did, segment.stat().st_mtime, segment.name, doc))
         reattached = 0
         last = max((int(i) for i in deliveries), default=0)
-        for did, _, _, doc in sorted(found, key=lambda f: f[:3]):
+        versions = [f for f in found if "replaces" in f[3]]
+        # A delivery replaced or withdrawn later may see its old content delivered again: that is no duplicate.
+        superseded = {f[3]["replaces"] for f in versions}
+        hashes = {doc["hash"] for doc in deliveries.values()
+                  if not doc.get("withdrawn") and doc.get("segment") not in superseded}
+        for did, _, _, doc in sorted((f for f in found if "replaces" not in f[3]), key=lambda f: f[:3]):
             if doc["hash"] in hashes:
                 continue  # the same content again (the file was imported anew after a crash)
             last = max(did, last + 1)
             deliveries[str(last)] = doc
             hashes.add(doc["hash"])
             reattached += 1
+        reattached += self._reapply_versions(deliveries, versions, last)
         taken = backup_time(backup) if backup is not None else None
         meta = data[META].setdefault("1", {"schema": SCHEMA_VERSION})
         meta["recovered"] = {"at": datetime.now().isoformat(timespec="seconds"), "reason": reason,
@@ -592,11 +639,41 @@ class Store:
         log.info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
                     backup.name if backup else "no backup", reattached)
 
+    @staticmethod
+    def _reapply_versions(deliveries: dict[str, Any], versions: list[tuple[int, float, str, dict[str, Any]]],
+                          last: int) -> int:
+        """Apply versions written after the backup (replacements, withdrawals) to the deliveries they replace, in
+        the order they were written; one whose delivery is not there comes back as a delivery of its own (its
+        rows are a file's final content), a withdrawal of nothing is dropped. Returns how many were applied."""
+        by_segment = {doc.get("segment"): key for key, doc in deliveries.items()}
+        pending = sorted(versions, key=lambda f: (f[1], f[2]))
+        applied = 0
+        progress = True
+        while pending and progress:
+            progress = False
+            for item in list(pending):
+                doc = dict(item[3])
+                key = by_segment.get(doc.pop("replaces"))
+                if key is None:
+                    continue
+                deliveries[key] = _next_version(deliveries[key], doc)
+                by_segment[doc["segment"]] = key
+                pending.remove(item)
+                applied += 1
+                progress = True
+        for did, _, _, doc in sorted(pending, key=lambda f: f[:3]):
+            if doc.get("withdrawn"):
+                continue
+            last = max(did, last + 1)
+            deliveries[str(last)] = {k: v for k, v in doc.items() if k != "replaces"}
+            applied += 1
+        return applied
+
     def _journal_sync(self) -> None:
         """Every segment the main file references is in the journal (a crash after the main write, a store from
         before the journal). Without a journal, every segment present is entered: unknown is never deleted."""
         journal = read_journal(self.path)
-        names: set[str] = {d["segment"] for d in self._raw(DELIVERIES).values() if d.get("segment") is not None}
+        names = {name for d in self._raw(DELIVERIES).values() for name in _doc_segments(d)}
         if journal is None:
             names |= {p.name for p in _segment_files(self.path)}
         journal = journal or {}
@@ -667,16 +744,44 @@ class Store:
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
         self._rows: dict[int, list[Packed]] = {}  # delivery id -> its rows, as stored in its segment
+        # delivery id -> its earlier versions (received, rows), oldest first: history only, never current
+        self._versions: dict[int, list[tuple[datetime | None, list[Packed]]]] = {}
+        self._withdrawn: set[int] = set()  # deliveries whose values were all taken back (kept for the history)
+        self._after: dict[int, int] = {}  # a late delivery -> the one it arrived after (see add_delivery)
         table = self._raw(DELIVERIES)
-        for doc_id in sorted(table, key=int):
-            doc = table[doc_id]
-            did = int(doc_id)
+        for did, doc in sorted(((int(i), d) for i, d in table.items()),
+                               key=lambda item: (_after_of(item[1], item[0]), item[0])):
+            if _after_of(doc, did) != did:
+                self._after[did] = _after_of(doc, did)
             rows = self._pack(doc["rows"] if "rows" in doc else self._read_segment(did, doc))
             self._rows[did] = rows
-            self._hashes.setdefault(doc["hash"], did)
+            if doc.get("withdrawn"):
+                self._withdrawn.add(did)
+            else:
+                self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
             self._index_rows(did, rows)
+            if doc.get("versions"):
+                self._versions[did] = self._read_versions(did, doc["versions"])
+
         self._coverage_from_index()  # coverage: derived from the rows just read
+
+    def _read_versions(self, did: int, versions: list[Any]) -> list[tuple[datetime | None, list[Packed]]]:
+        """The rows of a delivery's earlier versions, for the history; a damaged one is left out (with a log
+        line), never a reason not to open the store: only the current version holds current values."""
+        out = []
+        for version in versions:
+            if not isinstance(version, dict) or not version.get("count"):
+                continue
+            try:
+                rows = self._read_segment(did, version)
+            except StoreUnreadable:
+                log.warning("earlier version %s of delivery %d not readable; its history is incomplete",
+                            version.get("segment"), did)
+                continue
+            received = version.get("received")
+            out.append((datetime.fromisoformat(received) if isinstance(received, str) else None, self._pack(rows)))
+        return out
 
     def _read_segment(self, did: int, doc: dict[str, Any], *, parse: bool = True) -> list[list[Any]]:
         """The rows of a referenced segment; a missing or damaged one makes the whole store unreadable.
@@ -1117,18 +1222,29 @@ class Store:
             return self._deliveries.get(did) if did is not None else None
 
     def deliveries(self) -> list[Delivery]:
+        """The deliveries that hold values (a withdrawn one holds none and is left out)."""
         with self._lock:
-            return list(self._deliveries.values())
+            return [self._deliveries[did] for did in sorted(self._deliveries) if did not in self._withdrawn]
+
+    def delivery(self, delivery_id: int) -> tuple[Delivery, bool] | None:
+        """One delivery by id, withdrawn ones included: (delivery, withdrawn). None if there is no such id."""
+        with self._lock:
+            found = self._deliveries.get(delivery_id)
+            return None if found is None else (found, delivery_id in self._withdrawn)
 
     def add_delivery(self, *, file: str, content_hash: str, office: str, received: datetime,
                      rows: Sequence[tuple[str, str, str, float | None, str, int]],
-                     measures: Sequence[str] = ()) -> DeliveryResult:
+                     measures: Sequence[str] = (), after: int | None = None) -> DeliveryResult:
         """Store one file's rows (indicator, area, period, value, note, row) in ONE write, all or nothing.
 
         Identical content (same hash) is a duplicate and stores nothing. A value for an indicator, area and
         period already held replaces it; the earlier delivery keeps the old value as history.
         The rows go to a new segment file first; the delivery exists once the main file references it (that
         write is the one counted in `writes`). If that fails, the segment is removed again (or on the next open).
+
+        `after`: the file arrived when that delivery was the newest (`last_delivery`), and is stored only now
+        (its writer had paused): it takes its place right behind it, so a value another file delivered since
+        stays current.
         """
         with self._lock, gc_paused():
             if content_hash in self._hashes:
@@ -1148,10 +1264,14 @@ class Store:
             else:
                 packed, indicators = [], []
             did = max(self._deliveries, default=0) + 1
+            late = after is not None and 0 <= after < did - 1
             meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
-                    "measures": sorted(set(measures)), "indicators": indicators}
+                    "measures": sorted(set(measures)), "indicators": indicators,
+                    **({"after": after} if late else {})}
             ref = write_segment(self.path, did, content_hash, packed, meta=meta, fsync=self._fsync)
             doc = {"file": file, "hash": content_hash, **{k: meta[k] for k in _SEGMENT_META}, **ref}
+            if late:
+                doc["after"] = after
             writes = self._storage.writes
             try:
                 self._db.table(DELIVERIES).insert(Document(doc, doc_id=did))
@@ -1170,15 +1290,194 @@ class Store:
             self._hashes[content_hash] = did
             self._rows[did] = packed
             delivery = self._deliveries[did] = self._delivery(did, doc)
+            if late:
+                assert after is not None
+                self._after[did] = after
+                return self._reindex(did, [], packed, delivery)
             new, replaced, unchanged = self._index_rows(did, packed, count=True)
             self._coverage_update(indicators)  # coverage: the indicators this delivery touched
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
-    def _observation(self, did: int, row: Sequence[Any]) -> Observation:
+    @property
+    def last_delivery(self) -> int:
+        """The id of the newest delivery (0: none yet); see `add_delivery(after=...)`."""
+        with self._lock:
+            return max(self._deliveries, default=0)
+
+    def _order(self, did: int) -> tuple[int, int]:
+        """Where a delivery stands among the others: by id, a late one right behind the one it arrived after."""
+        return self._after.get(did, did), did
+
+    def replace_delivery(self, delivery_id: int, *, file: str, content_hash: str, office: str, received: datetime,
+                         rows: Sequence[tuple[str, str, str, float | None, str, int]],
+                         measures: Sequence[str] = ()) -> DeliveryResult:
+        """Make `rows` the whole content of an existing delivery (its file was still being written when it was
+        read, and this is its final content). One write, all or nothing, crash-safe like `add_delivery`.
+
+        Values of the earlier version that the new one lacks are withdrawn: the key falls back to the value it
+        had before this delivery, or to none. The delivery keeps its id and so its place: a value delivered
+        later by another file stays current. The earlier version stays in the history (`value_history`).
+        Content already held by another delivery stores nothing (`duplicate_of`); a withdrawn delivery comes
+        back with the new content.
+        """
+        return self._new_version(delivery_id, file=file, content_hash=content_hash, office=office, received=received,
+                                 rows=rows, measures=measures, withdraw=False)
+
+    def withdraw_delivery(self, delivery_id: int, *, at: datetime) -> DeliveryResult:
+        """Take back every value of a delivery (its file's final content was rejected): each key falls back to
+        the value it had before, or to none. The rows stay in the history of the store; the delivery no longer
+        counts among `deliveries()`. Crash-safe like `add_delivery`; withdrawing twice changes nothing."""
+        return self._new_version(delivery_id, file="", content_hash="", office="", received=at, rows=(),
+                                 measures=(), withdraw=True)
+
+    def _new_version(self, did: int, *, file: str, content_hash: str, office: str, received: datetime,
+                     rows: Sequence[tuple[str, str, str, float | None, str, int]], measures: Sequence[str],
+                     withdraw: bool) -> DeliveryResult:
+        with self._lock, gc_paused():
+            if self.read_only:
+                raise StoreError("store_locked", path=str(self.path), pid=self._storage.holder)
+            if self._storage.in_batch:
+                raise RuntimeError("a new version writes segments and indexes: not inside a transaction")
+            stored_doc = self._raw(DELIVERIES).get(str(did))
+            if stored_doc is None or did not in self._deliveries:
+                raise KeyError(did)
+            before_doc = dict(stored_doc)  # a copy: the write below changes the stored document in place
+            if withdraw:
+                if did in self._withdrawn:
+                    return DeliveryResult(self._deliveries[did])
+                # The marker keeps the delivery's own description; its hash stays the one of what it held.
+                file, office, content_hash = before_doc["file"], before_doc.get("office", ""), before_doc["hash"]
+                measures = before_doc.get("measures", ())
+            else:
+                other = self._hashes.get(content_hash)
+                if other is not None:
+                    return DeliveryResult(self._deliveries[did] if other == did else None, duplicate_of=other)
+            intern = sys.intern
+            packed = [(intern(ind), intern(area or ""), intern(period), value, note or "", rowno)
+                      for ind, area, period, value, note, rowno in rows]
+            meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
+                    "measures": sorted(set(measures)), "indicators": sorted({r[R_INDICATOR] for r in packed})}
+            if isinstance(before_doc.get("after"), int):
+                meta["after"] = before_doc["after"]  # a new version keeps the delivery's place
+            marks = {"replaces": before_doc.get("segment")} | ({"withdrawn": True} if withdraw else {})
+            ref = write_segment(self.path, did, content_hash, packed, meta={**meta, **marks}, fsync=self._fsync)
+            new = {"file": file, "hash": content_hash, **meta, **ref}
+            if withdraw:
+                new["withdrawn"] = meta["received"]
+            doc = _next_version(before_doc, new)
+
+            def become(stored: MutableMapping[str, Any]) -> None:
+                stored.clear()
+                stored.update(doc)
+
+            writes = self._storage.writes
+            try:
+                self._db.table(DELIVERIES).update(become, doc_ids=[did])
+            except BaseException:
+                if self._storage.writes == writes:  # not referenced: nothing knows it
+                    with contextlib.suppress(OSError):
+                        (self._segments / ref["segment"]).unlink()
+                raise
+            try:
+                append_journal(self.path, [{**{k: v for k, v in doc.items() if k != "versions"}, "delivery": did}],
+                               fsync=self._fsync)
+            except OSError:  # the main file references it: the next open enters it
+                log.warning("journal of %s not written", self.path, exc_info=True)
+            earlier = self._rows[did]
+            if earlier:
+                self._versions.setdefault(did, []).append((self._deliveries[did].received, earlier))
+            if self._hashes.get(before_doc["hash"]) == did:
+                del self._hashes[before_doc["hash"]]
+            if withdraw:
+                self._withdrawn.add(did)
+            else:
+                self._withdrawn.discard(did)
+                self._hashes[content_hash] = did
+            self._rows[did] = packed
+            delivery = self._deliveries[did] = self._delivery(did, doc)
+            result = self._reindex(did, earlier, packed, delivery)
+            # coverage: the indicators either version touched
+            self._coverage_update({r[R_INDICATOR] for r in earlier} | {r[R_INDICATOR] for r in packed})
+            return result
+
+    def _reindex(self, did: int, earlier: list[Packed], rows: list[Packed], delivery: Delivery) -> DeliveryResult:
+        """After a new version of delivery `did`: each key it held or holds gets the value of the last delivery
+        (in id order) that holds it; counts as `add_delivery` would report them, plus the values withdrawn."""
+        keys = {(r[R_INDICATOR], r[R_PERIOD], r[R_AREA]) for r in earlier}
+        keys |= {(r[R_INDICATOR], r[R_PERIOD], r[R_AREA]) for r in rows}
+        current = self._current
+        before = {k: current.get(k[0], {}).get(k[1], {}).get(k[2]) for k in keys}
+        indicators = {k[0] for k in keys}
+        winner: dict[tuple[str, str, str], tuple[int, Packed]] = {}
+        for other in sorted(self._deliveries, key=self._order):
+            if indicators.isdisjoint(self._deliveries[other].indicators) and other != did:
+                continue
+            for row in self._rows[other]:
+                key = (row[R_INDICATOR], row[R_PERIOD], row[R_AREA])
+                if key in keys:
+                    winner[key] = (other, row)
+        for key in keys:
+            ind, period, area = key
+            held = winner.get(key)
+            if held is not None:
+                current.setdefault(ind, {}).setdefault(period, {})[area] = held
+                continue
+            by_area = current.get(ind, {}).get(period)
+            if by_area is not None:
+                by_area.pop(area, None)
+                if not by_area:
+                    del current[ind][period]
+        for ind in indicators:
+            if current.get(ind):
+                self._latest[ind] = max(current[ind])
+            else:
+                current.pop(ind, None)
+                self._latest.pop(ind, None)
+        new = replaced = unchanged = withdrawn = 0
+        seen: set[tuple[str, str, str]] = set()
+        for row in rows:
+            key = (row[R_INDICATOR], row[R_PERIOD], row[R_AREA])
+            if key in seen:
+                continue
+            seen.add(key)
+            old, held = before[key], winner.get(key)
+            if held is None or held[0] != did:
+                unchanged += 1  # a later delivery holds the key: nothing current changes
+            elif old is None:
+                new += 1
+            elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
+                unchanged += 1
+            else:
+                replaced += 1
+        for key, old in before.items():
+            held = winner.get(key)
+            if old is not None and old[0] == did and (held is None or held[0] != did):
+                withdrawn += 1
+        return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged, withdrawn=withdrawn)
+
+    def _observation(self, did: int, row: Sequence[Any], received: datetime | None = None) -> Observation:
         d = self._deliveries[did]
         return Observation(indicator=row[R_INDICATOR], area=row[R_AREA], period=row[R_PERIOD], value=row[R_VALUE],
                            note=row[R_NOTE], delivery=did, row=row[R_ROW], file=d.file, office=d.office,
-                           received=d.received)
+                           received=received or d.received)
+
+    def _rows_with_history(self, did: int, indicator: str) -> Iterator[tuple[Packed, datetime | None]]:
+        """A delivery's rows of one indicator for the history: first the values of its earlier versions that its
+        final content replaced with another value (not the ones it withdrew: a key's last value must be its
+        current one), then its current rows."""
+        versions = self._versions.get(did)
+        if versions:
+            final = {(r[R_AREA], r[R_PERIOD]): r for r in self._rows[did] if r[R_INDICATOR] == indicator}
+            for received, rows in versions:
+                for row in rows:
+                    if row[R_INDICATOR] != indicator:
+                        continue
+                    now = final.get((row[R_AREA], row[R_PERIOD]))
+                    if now is not None and (now[R_VALUE], now[R_NOTE]) != (row[R_VALUE], row[R_NOTE]):
+                        yield row, received
+        for row in self._rows[did]:
+            if row[R_INDICATOR] == indicator:
+                yield row, None
 
     def observations(self, indicator: str) -> list[Observation]:
         """Current values of one indicator, by period then area. Reads the index only."""
@@ -1236,12 +1535,12 @@ class Store:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""
         with self._lock:
             out = []
-            for did, delivery in self._deliveries.items():
-                if indicator not in delivery.indicators:
+            for did in sorted(self._deliveries, key=self._order):
+                if indicator not in self._deliveries[did].indicators:
                     continue
-                for row in self._rows[did]:
-                    if row[R_INDICATOR] == indicator and row[R_AREA] == area and row[R_PERIOD] == period:
-                        out.append(self._observation(did, row))
+                for row, received in self._rows_with_history(did, indicator):
+                    if row[R_AREA] == area and row[R_PERIOD] == period:
+                        out.append(self._observation(did, row, received))
             return out
 
     def value_history(self, indicator: str, area: str | None = None) -> list[Observation]:
@@ -1251,12 +1550,12 @@ class Store:
         """
         with self._lock:
             out = []
-            for did in sorted(self._deliveries):
+            for did in sorted(self._deliveries, key=self._order):
                 if indicator not in self._deliveries[did].indicators:
                     continue
-                for row in self._rows[did]:
-                    if row[R_INDICATOR] == indicator and (area is None or row[R_AREA] == area):
-                        out.append(self._observation(did, row))
+                for row, received in self._rows_with_history(did, indicator):
+                    if area is None or row[R_AREA] == area:
+                        out.append(self._observation(did, row, received))
             return out
 
     def areas(self, indicator: str) -> list[str]:
@@ -1272,7 +1571,7 @@ class Store:
     # ---------------------------------------------------------------- coverage (storage/coverage.py)
     # A store whose saved coverage matches its deliveries opens without reading any rows: /status, /lieferungen
     # and the reminders need only the coverage. The row indexes (_current, _latest, _rows) are built on first use.
-    _ROW_INDEXES = frozenset({"_current", "_latest", "_rows"})
+    _ROW_INDEXES = frozenset({"_current", "_latest", "_rows", "_versions"})
 
     def _open_from_coverage(self) -> bool:
         table = self._raw(DELIVERIES)
@@ -1280,10 +1579,16 @@ class Store:
         if saved is None:
             return False
         self._hashes, self._deliveries = {}, {}
+        self._withdrawn, self._after = set(), {}
         for doc_id in sorted(table, key=int):
             doc, did = table[doc_id], int(doc_id)
             self._read_segment(did, doc, parse=False)  # a missing or damaged segment still stops the open
-            self._hashes.setdefault(doc["hash"], did)
+            if _after_of(doc, did) != did:
+                self._after[did] = _after_of(doc, did)
+            if doc.get("withdrawn"):
+                self._withdrawn.add(did)  # as _build_indexes: a withdrawn delivery's content counts as not held
+            else:
+                self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
         self._coverage = saved
         return True

@@ -115,7 +115,7 @@ def test_a_pause_inside_a_row_is_not_left_rejected(
     assert any("nach der Ablehnung noch weitergeschrieben" in t for t in notices.texts())
 
 
-def test_a_final_content_with_errors_is_rejected_and_says_what_stays(
+def test_a_final_content_with_errors_is_rejected_and_withdraws_the_partial_values(
         watcher: FolderWatcher, demo_monitor: Monitor, notices: Notices, tmp_path: Path) -> None:
     final = rows(YEARS[:13], extra="M33;M33-sgb2-quote;kaputt;;1;%;Amt 12;\r\n")
     cut = len(rows(YEARS[:13]))
@@ -126,9 +126,13 @@ def test_a_final_content_with_errors_is_rejected_and_says_what_stays(
     assert (rejected / "halbgut.csv").read_bytes() == final
     assert not archived(demo_monitor, "halbgut")
     assert "„kaputt“" in (rejected / "halbgut.csv.fehler.txt").read_text(encoding="utf-8-sig")
+    # The store holds nothing the rejected file brought: the incomplete state's values are withdrawn …
+    assert city_values(demo_monitor) == {}
+    assert all(d.file != "halbgut.csv" for d in demo_monitor.store.deliveries())
+    # … and the notice says so.
     text = next(t for t in notices.texts() if "Abgelehnt: halbgut.csv" in t)
-    # Honest about the values the incomplete state brought: they stay until a corrected file comes.
-    assert "noch weitergeschrieben" in text and "Die 13 Werte aus dem unvollständigen Stand" in text
+    assert "noch weitergeschrieben" in text
+    assert "Die 13 Werte aus dem unvollständigen Stand wurden zurückgenommen" in text
 
 
 def test_an_unchanged_archive_is_verified_without_a_second_import(demo_monitor: Monitor, notices: Notices,

@@ -9,9 +9,11 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.texts import text
@@ -19,9 +21,9 @@ from storage import fmt
 from storage.catalogue import Catalogue
 from storage.config import Settings
 from storage.messages import ADMINS, Outgoing, Reply, ReplyBuilder, Sink, b
-from storage.models import Delivery
 
 from . import files
+from .followup import FollowUps, Handled
 from .seams import CatalogueSource, Clock, IndexSource
 from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
 
@@ -89,6 +91,8 @@ class IngestResult:
     refused: str = ""  # REFUSED: what the entry is instead of a file (files.LINK, FIFO, DEVICE, …)
     preview: bool = False  # a check only: nothing was stored or moved
     earlier: str = ""  # the file changed after it was handled as this status; this result is its final content
+    withdrawn: int = 0  # values of the incomplete state that the final content does not hold: no longer current
+    tracked: Handled | None = field(default=None, compare=False, repr=False)  # its entry among the follow-ups
 
     @property
     def ok(self) -> bool:
@@ -258,14 +262,20 @@ class Pipeline:
     `monitor` is anything with `settings`, `store` and `catalogue` (re-read on every file, so a reloaded
     catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate, rejected or refused
     file. The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
-    recognised by its content hash as a duplicate and archived — each file counts exactly once.
+    recognised by its content hash as a duplicate and archived — each file counts exactly once. With `followups`
+    (the watcher's), every move is announced there first and confirmed after, so a file written on after a crash
+    is still known as the delivery it was stored as.
     Files are opened without following links; a link, FIFO, device or socket is refused unread.
     """
 
-    def __init__(self, monitor: CatalogueSource, sink: Sink | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(self, monitor: CatalogueSource, sink: Sink | None = None, *, clock: Clock | None = None,
+                 followups: FollowUps | None = None) -> None:
         self.monitor = monitor
         self.sink = sink
         self._clock = clock
+        # Files moved from the inbox, remembered (on disk) for the watcher's second look; None: not watched
+        # (`ingest` archives copies; nobody writes to them).
+        self.followups = followups
         self._lock = threading.Lock()
         self._quiet = False  # a retry of a file that could not be archived: no second round of notices
         self._errors: list[str] | None = None  # while a file is processed: its error notices, sent after its verdict
@@ -394,61 +404,161 @@ class Pipeline:
         if isinstance(read, IngestResult):
             return read
         signature = read.signature
+        tracked = None if keep_original else self._tracked(path, office_hint, signature)
+        if tracked is not None and tracked.status == "":
+            own = self._own(tracked)
+            found = self.monitor.store.delivery(own) if own is not None else None
+            if found is not None and found[0].content_hash != read.digest:
+                # Imported before a crash (stored, not yet moved) and written on since: its final content
+                # takes the place of what the incomplete state stored.
+                return self._changed(path, tracked, read, limits)
         if read.data is None:
             checked = self._too_big(read.size, limits)
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, signature=signature)
-            return self._reject(path, None, "", office_hint or "", checked, keep_original, signature)
+            return self._reject(path, None, "", office_hint or "", checked, keep_original, signature,
+                                tracked=tracked)
         data, digest = read.data, read.digest
         catalogue = self.monitor.catalogue
 
         known = self.monitor.store.delivery_by_hash(digest)
         if known is not None:
-            return self._archive_duplicate(path, data, known, keep_original, digest, signature)
+            return self._archive_duplicate(path, data, known, keep_original, digest, signature, tracked=tracked)
 
         checked = self._judge(data, name, office_hint, limits)
         if not checked.ok:
             if not may_reject:
                 return IngestResult(name, HELD, findings=checked.findings, content_hash=digest, signature=signature)
             return self._reject(path, data, digest, checked.office or office_hint or "", checked, keep_original,
-                                signature)
+                                signature, tracked=tracked)
 
         received = self.now()
+        # Announced before the store write: a crash before the move leaves a file the next start knows it stored.
+        state = {"status": IMPORTED, "hash": digest, "stored": digest, "office": checked.office,
+                 "rows": len(checked.rows)}
+        self._announce(tracked, self._archive_folder(received), state)
         stored = self.monitor.store.add_delivery(
             file=self.display_name(path), content_hash=digest, office=checked.office, received=received,
             rows=checked.rows, measures=checked.measures)
         if stored.duplicate_of is not None:
             return self._archive_duplicate(path, data, self.monitor.store.delivery_by_hash(digest), keep_original,
-                                           digest, signature)
-        moved = self._archive(path, data, received, keep_original, signature)
+                                           digest, signature, tracked=tracked)
+        did = stored.delivery.id if stored.delivery else None
+        moved = self._archive(path, data, received, keep_original, signature, tracked=tracked,
+                              state={**state, "delivery": did})
         return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
-                            indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
+                            indicators=checked.indicators, delivery=did,
                             new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
                             content_hash=digest, signature=signature, hints=percent_hints(name, checked, catalogue),
-                            warnings=checked.warnings)
+                            warnings=checked.warnings, tracked=tracked)
+
+    # ------------------------------------------------------------------ follow-ups: files watched after a move
+    def _tracked(self, path: Path, office_hint: str | None, signature: tuple[int, int, int]) -> Handled | None:
+        """The follow-up entry for an inbox file about to be handled: the one left by a crash, or a new one."""
+        if self.followups is None:
+            return None
+        entry = self.followups.at(path, signature[2])
+        if entry is None:
+            entry = Handled(FollowUps.new_key(), path, signature, time.time(),
+                            arrived=self.monitor.store.last_delivery)
+        entry.path, entry.signature, entry.hint = path, signature, office_hint
+        entry.file, entry.display = files.readable(path.name), self.display_name(path)
+        return entry
+
+    def _own(self, tracked: Handled) -> int | None:
+        """The delivery this file's content is stored as (withdrawn ones too), if any: the one its final content
+        replaces. Checked against the store, which may have been rebuilt since."""
+        store = self.monitor.store
+        if tracked.delivery is not None:
+            found = store.delivery(tracked.delivery)
+            if found is not None and found[0].content_hash in (tracked.stored, tracked.attempt):
+                return tracked.delivery
+        for digest in (tracked.stored, tracked.attempt):
+            known = store.delivery_by_hash(digest) if digest else None
+            if known is not None:
+                return known.id
+        return None
+
+    def _announce(self, tracked: Handled | None, folder: Path, state: dict[str, Any]) -> None:
+        """Remember a move before it happens (see watchers.followup): where to, and what it will have handled."""
+        if tracked is None or self.followups is None:
+            return
+        tracked.intent = {"folder": os.fsdecode(folder), **state}
+        self.followups.record(tracked)
+
+    def _settled(self, tracked: Handled | None, place: Path | None, state: dict[str, Any],
+                 signature: tuple[int, int, int] | None) -> None:
+        """After the move (or in place: `place` is where it lies): the handling is complete. `place` None: it
+        stayed where it was, and is handled again later."""
+        if tracked is None or self.followups is None:
+            return
+        tracked.intent = None
+        if place is None:
+            if state.get("status") == IMPORTED:
+                tracked.attempt = str(state.get("hash", ""))
+            if tracked.status or tracked.attempt or tracked.delivery is not None:
+                self.followups.record(tracked)
+            else:
+                self.followups.drop(tracked.key)
+            return
+        tracked.path = place
+        if signature is not None:
+            tracked.signature = signature
+        tracked.status, tracked.content_hash = str(state["status"]), str(state.get("hash", ""))
+        if "delivery" in state:
+            tracked.delivery = state["delivery"]
+        if "stored" in state:
+            tracked.stored = str(state["stored"] or "")
+        tracked.office = str(state.get("office", tracked.office) or "")
+        tracked.rows = int(state.get("rows", tracked.rows) or 0)
+        if "report" in state:
+            tracked.report = Path(state["report"]) if state["report"] else None
+        tracked.attempt, tracked.handled = "", time.time()
+        self.followups.record(tracked)
+
+    def _withdraw(self, own: int | None) -> int:
+        """Take back the values `own` holds (its file's final content does not hold them); how many."""
+        if own is None:
+            return 0
+        found = self.monitor.store.delivery(own)
+        if found is None or found[1]:
+            return 0
+        return self.monitor.store.withdraw_delivery(own, at=self.now()).withdrawn
+
+    def _archive_folder(self, received: datetime) -> Path:
+        return self.settings.processed / f"{received:%Y}" / f"{received:%m}"
 
     def _archive(self, path: Path, data: bytes, received: datetime, keep_original: bool,
-                 signature: tuple[int, int, int] | None = None) -> Path | None:
-        folder = self.settings.processed / f"{received:%Y}" / f"{received:%m}"
+                 signature: tuple[int, int, int] | None = None, *, tracked: Handled | None = None,
+                 state: dict[str, Any] | None = None) -> Path | None:
+        folder = self._archive_folder(received)
+        if state is not None:
+            self._announce(tracked, folder, state)
+        moved: Path | None = None
         try:
-            return _place(path, data, folder, path.name, move=not keep_original, expect=signature)
+            moved = _place(path, data, folder, path.name, move=not keep_original, expect=signature)
         except ChangedMeanwhile:
             log.info("%s was saved again while it was imported; its new content is read next", path)
-            return None
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
             self._send_error(text(self.lang, "ingest.notice.move_failed", file=files.readable(path.name),
                                   detail=exc.strerror or exc))
-            return None
+        if state is not None:
+            self._settled(tracked, moved, state, signature)
+        return moved
 
-    def _archive_duplicate(self, path: Path, data: bytes, known: Delivery | None, keep_original: bool, digest: str,
-                           signature: tuple[int, int, int]) -> IngestResult:
-        moved = self._archive(path, data, self.now(), keep_original, signature)
+    def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
+                           signature: tuple[int, int, int], *, tracked: Handled | None = None) -> IngestResult:
+        did = getattr(known, "id", None)
+        state: dict[str, Any] = {"status": DUPLICATE, "hash": digest}
+        if tracked is not None and did is not None and self._own(tracked) == did:
+            state.update(delivery=did, stored=digest)  # its own import, before a crash: still its delivery
+        moved = self._archive(path, data, self.now(), keep_original, signature, tracked=tracked, state=state)
         return IngestResult(files.readable(path.name), DUPLICATE, office=getattr(known, "office", ""),
                             rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
-                            duplicate_of=getattr(known, "id", None), moved_to=moved, content_hash=digest,
-                            signature=signature)
+                            duplicate_of=did, moved_to=moved, content_hash=digest,
+                            signature=signature, tracked=tracked)
 
     def _report_lines(self, display: str, office: str, checked: Checked) -> list[str]:
         lang = self.lang
@@ -461,11 +571,13 @@ class Pipeline:
 
     def _reject(self, path: Path, data: bytes | None, digest: str, office: str, checked: Checked,
                 keep_original: bool, signature: tuple[int, int, int] | None, *,
-                display: str | None = None) -> IngestResult:
+                display: str | None = None, tracked: Handled | None = None) -> IngestResult:
         lang = self.lang
         folder = self.settings.rejected
         report_lines = self._report_lines(display or self.display_name(path), office, checked)
         report: Path | None = None
+        placed: Path | None = None
+        state: dict[str, Any] = {"status": REJECTED, "hash": digest, "office": office}
         try:
             folder.mkdir(parents=True, exist_ok=True)
             # The report goes first: a crash before the move leaves the file waiting (rejected again later),
@@ -474,6 +586,7 @@ class Pipeline:
             target = _unique(folder, path.name, reports=False)
             report = folder / (target.name + REPORT_SUFFIX)
             _write_text(report, "\n".join(report_lines) + "\n")
+            self._announce(tracked, folder, {**state, "report": os.fsdecode(report)})
             # Its own report is already there: only another file may push it to a new name.
             try:
                 placed = _place(path, data, folder, target.name, move=not keep_original, reports=False,
@@ -481,6 +594,7 @@ class Pipeline:
             except ChangedMeanwhile:
                 # Saved again (perhaps corrected) while it was judged: judge the new content instead.
                 report.unlink()
+                self._settled(tracked, None, state, signature)
                 return IngestResult(files.readable(path.name), RETRY, signature=signature)
             if placed.name != target.name:
                 os.replace(report, folder / (placed.name + REPORT_SUFFIX))
@@ -493,9 +607,10 @@ class Pipeline:
             self._send_error(text(lang, "ingest.notice.reject_move_failed", file=files.readable(path.name),
                                   detail=exc.strerror or exc))
             placed, report = None, None
+        self._settled(tracked, placed, {**state, "report": os.fsdecode(report) if report else None}, signature)
         return IngestResult(files.readable(path.name), REJECTED, office=office, findings=checked.findings,
                             moved_to=placed,
-                            report=report, content_hash=digest, signature=signature)
+                            report=report, content_hash=digest, signature=signature, tracked=tracked)
 
     def _refuse(self, path: Path, kind: str, keep_original: bool, office_hint: str | None) -> IngestResult:
         """A link, FIFO, device or socket: never opened; the entry itself moves to abgelehnt/ with a report."""
@@ -652,75 +767,117 @@ class Pipeline:
         return report
 
     # ------------------------------------------------------------------ a writer that had only paused
-    def recheck(self, path: Path, earlier: IngestResult, display: str,
-                office_hint: str | None = None) -> IngestResult | None:
-        """A file archived or rejected earlier changed afterwards (its writer had only paused): handle its final
-        content. None when it still holds what was handled.
+    def recheck(self, tracked: Handled) -> IngestResult | None:
+        """A file archived or rejected earlier, looked at again once quiet (its writer may only have paused):
+        None when it still holds what was handled, else the result of handling its final content.
 
-        An archived file is imported again as a correction of itself (its final content replaces what the
-        incomplete state brought; a broken final content moves it to abgelehnt/); a rejected one is judged
-        again and imported, and archived, if its final content is fine.
+        The final content replaces what the incomplete state stored (the delivery keeps its place; values the
+        final content lacks are withdrawn); a final content with errors moves the file to abgelehnt/ and withdraws
+        the incomplete state's values; a rejected file whose final content is fine is imported and archived.
         """
-        path = Path(path)
         with self._lock:
-            result = self._recheck(path, earlier, display, office_hint)
+            result = self._recheck(tracked)
         if result is not None and result.status in (IMPORTED, DUPLICATE, REJECTED):
             self._notify(result)
+        if result is not None and result.status == IMPORTED and self.sink is not None:
+            self._sozialindex(result)  # its values changed: the index follows, as after any import
         return result
 
-    def _recheck(self, path: Path, earlier: IngestResult, display: str,
-                 office_hint: str | None) -> IngestResult | None:
+    def _recheck(self, tracked: Handled) -> IngestResult | None:
         limits = Limits.from_settings(self.settings.watcher)
         try:
-            read = self._read(path, limits)
+            read = self._read(tracked.path, limits)
         except files.NotAFile:
             return None  # replaced by a link: nothing of ours to follow
         if isinstance(read, IngestResult):
             return read
-        if read.digest and read.digest == earlier.content_hash:
+        if read.digest == tracked.content_hash:
             return None
-        name = earlier.file
-        archived = earlier.status in (IMPORTED, DUPLICATE)
-        after = earlier.status
+        return self._changed(tracked.path, tracked, read, limits)
+
+    def _changed(self, path: Path, tracked: Handled, read: _Read, limits: Limits) -> IngestResult:
+        """Handle the content of a file that differs from what was handled of it: in verarbeitet/ (imported or a
+        duplicate), in abgelehnt/, or still in the inbox after a crash (imported, not yet moved)."""
+        store = self.monitor.store
+        name = tracked.file or files.readable(path.name)
+        display = tracked.display or self.display_name(path)
+        earlier = tracked.status or IMPORTED
+        archived = tracked.status in (IMPORTED, DUPLICATE)
+        old_report = tracked.report if tracked.status == REJECTED else None  # its reason, once it is archived
+        own = self._own(tracked)
+        after: dict[str, Any] = {"earlier": earlier, "tracked": tracked}
         if read.data is None:
             checked = self._too_big(read.size, limits)
         else:
-            known = self.monitor.store.delivery_by_hash(read.digest)
+            known = store.delivery_by_hash(read.digest)
             if known is not None:
-                kept = path if archived else self._archive(path, read.data, self.now(), False, read.signature)
-                if kept is not None and not archived:
-                    self._drop(earlier.report)
-                return IngestResult(name, DUPLICATE, office=known.office, rows=known.rows, measures=known.measures,
-                                    duplicate_of=known.id, moved_to=kept, content_hash=read.digest,
-                                    signature=read.signature, earlier=after)
-            checked = self._judge(read.data, name, office_hint, limits)
-        office = checked.office or office_hint or earlier.office
+                # Its final content is a delivery already: this file's own (stored before a crash), or another's.
+                mine = known.id == own
+                withdrawn = 0 if mine else self._withdraw(own)
+                state: dict[str, Any] = {"status": IMPORTED if mine else DUPLICATE, "hash": read.digest,
+                                         "office": known.office, "rows": known.rows, "report": None}
+                if mine:
+                    state.update(delivery=own, stored=read.digest)
+                if archived:
+                    moved: Path | None = path
+                    self._settled(tracked, path, state, read.signature)
+                else:
+                    moved = self._archive(path, read.data, self.now(), False, read.signature, tracked=tracked,
+                                          state=state)
+                    if moved is not None:
+                        self._drop(old_report)
+                return IngestResult(name, str(state["status"]), office=known.office, rows=known.rows,
+                                    measures=known.measures, duplicate_of=None if mine else known.id,
+                                    delivery=own if mine else None, unchanged=known.rows if mine else 0,
+                                    moved_to=moved, content_hash=read.digest, signature=read.signature,
+                                    withdrawn=withdrawn, **after)
+            checked = self._judge(read.data, name, tracked.hint, limits)
+        office = checked.office or tracked.hint or tracked.office
         if not checked.ok:
-            if archived:
-                rejected = self._reject(path, read.data, read.digest, office, checked, False, read.signature,
-                                        display=display)
-                return replace(rejected, file=name, rows=earlier.rows, earlier=after)
-            report = earlier.report
-            if report is not None:
-                with contextlib.suppress(OSError):
-                    _write_text(report, "\n".join(self._report_lines(display, office, checked)) + "\n")
-            return IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
-                                report=report, content_hash=read.digest, signature=read.signature, earlier=after)
+            withdrawn = self._withdraw(own)
+            if tracked.status == REJECTED:
+                report = tracked.report
+                if report is not None:
+                    with contextlib.suppress(OSError):
+                        _write_text(report, "\n".join(self._report_lines(display, office, checked)) + "\n")
+                self._settled(tracked, path, {"status": REJECTED, "hash": read.digest, "office": office},
+                              read.signature)
+                return IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
+                                    report=report, content_hash=read.digest, signature=read.signature,
+                                    withdrawn=withdrawn, **after)
+            rejected = self._reject(path, read.data, read.digest, office, checked, False, read.signature,
+                                    display=display, tracked=tracked)
+            if rejected.status != REJECTED:
+                return rejected
+            return replace(rejected, file=name, rows=tracked.rows, withdrawn=withdrawn, **after)
         assert read.data is not None
         received = self.now()
-        stored = self.monitor.store.add_delivery(
-            file=display, content_hash=read.digest, office=checked.office, received=received, rows=checked.rows,
-            measures=checked.measures)
-        moved: Path | None = path
+        state = {"status": IMPORTED, "hash": read.digest, "stored": read.digest, "office": checked.office,
+                 "rows": len(checked.rows), "report": None}
         if not archived:
-            moved = self._archive(path, read.data, received, False, read.signature)
+            self._announce(tracked, self._archive_folder(received), state)
+        if own is not None:
+            stored = store.replace_delivery(own, file=display, content_hash=read.digest, office=checked.office,
+                                            received=received, rows=checked.rows, measures=checked.measures)
+        else:
+            # Stored only now, but it arrived earlier: a correction delivered meanwhile stays current.
+            stored = store.add_delivery(file=display, content_hash=read.digest, office=checked.office,
+                                        received=received, rows=checked.rows, measures=checked.measures,
+                                        after=tracked.arrived)
+        did = stored.delivery.id if stored.delivery else None
+        state["delivery"] = did
+        moved = path
+        if archived:
+            self._settled(tracked, path, state, read.signature)
+        else:
+            moved = self._archive(path, read.data, received, False, read.signature, tracked=tracked, state=state)
             if moved is not None:
-                self._drop(earlier.report)
+                self._drop(old_report)
         return IngestResult(name, IMPORTED, office=checked.office, rows=len(checked.rows), measures=checked.measures,
-                            indicators=checked.indicators, delivery=stored.delivery.id if stored.delivery else None,
-                            new=stored.new, replaced=stored.replaced, unchanged=stored.unchanged, moved_to=moved,
-                            content_hash=read.digest, signature=read.signature,
-                            hints=percent_hints(name, checked, self.monitor.catalogue), earlier=after)
+                            indicators=checked.indicators, delivery=did, new=stored.new, replaced=stored.replaced,
+                            unchanged=stored.unchanged, moved_to=moved, content_hash=read.digest,
+                            signature=read.signature, hints=percent_hints(name, checked, self.monitor.catalogue),
+                            warnings=checked.warnings, withdrawn=stored.withdrawn, **after)
 
     @staticmethod
     def _drop(report: Path | None) -> None:
@@ -749,6 +906,8 @@ class Pipeline:
                             measures=", ".join(result.measures) or "—")))
             out.line(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
                           unchanged=result.unchanged))
+            if result.withdrawn:
+                out.line(text(lang, "ingest.notice.partial_dropped", n=result.withdrawn))
             for indicator in result.hints:
                 ind = self.monitor.catalogue.indicators.get(indicator)
                 out.line(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
@@ -763,6 +922,8 @@ class Pipeline:
             out.line(text(lang, "ingest.notice.duplicate", file=result.file, office=office,
                           earlier=earlier.file if earlier else "?",
                           day=fmt.day(earlier.received.date(), lang) if earlier else "?"))
+            if result.withdrawn:
+                out.line(text(lang, "ingest.notice.partial_dropped", n=result.withdrawn))
         else:
             out.line(b(text(lang, "ingest.notice.rejected", file=result.file, office=office,
                             n=len(result.findings))))
@@ -770,8 +931,8 @@ class Pipeline:
                 out.line(line)
             if result.report is not None:
                 out.line(text(lang, "ingest.notice.report", report=result.report.name))
-            if result.earlier in (IMPORTED, DUPLICATE) and result.rows:
-                out.line(text(lang, "ingest.notice.partial_kept", n=result.rows))
+            if result.withdrawn:
+                out.line(text(lang, "ingest.notice.partial_withdrawn", n=result.withdrawn))
         return out.build()
 
     def _notify(self, result: IngestResult) -> None:

@@ -12,7 +12,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from storage.config import WatcherSettings
 from storage.messages import ADMINS, Outgoing, ReplyBuilder, Sink
 
 from . import files
+from .followup import FOLLOWUP_FILE, FollowUps, Handled
 from .pipeline import (
     CHECK_SUFFIX,
     DUPLICATE,
@@ -90,13 +91,12 @@ class _Pending:
 
 @dataclass
 class _Settling:
-    """A file archived or rejected by this watcher, watched a while for changes its writer still makes."""
+    """A file archived or rejected, watched a while for changes its writer still makes.
 
-    path: Path  # where it lies now (verarbeitet/… or abgelehnt/…)
-    result: IngestResult  # how its content was last handled (status, content hash, report)
-    display: str  # its name in the store ("Amt 61/name.csv")
-    hint: str | None
-    signature: tuple[int, int, int]
+    `tracked` (its entry among the pipeline's follow-ups, kept on disk) says where it lies and what was handled."""
+
+    tracked: Handled
+    signature: tuple[int, int, int]  # as last seen
     since: float  # monotonic time it was handled
     due: float
     changed: float | None = None  # when a change was last seen; None: unchanged since handled
@@ -163,7 +163,8 @@ class FolderWatcher:
 
     A writer may pause longer than any of these windows. So every archived (or rejected) file is watched for
     `verify_seconds` more: once it has been quiet for `settle_seconds` its content is compared with the hash
-    that was handled, and a file that changed is handled again as a correction of itself.
+    that was handled, and a file that changed is handled again, its final content replacing what its incomplete
+    state stored. What was handled is kept on disk (`watchers.followup`), so this survives a restart or a crash.
     Files in pruefen/ are judged the same way and get NAME.pruefung.txt beside them; nothing is stored or moved.
     Links, FIFOs, devices and sockets are never followed or read (see `watchers.files`).
     """
@@ -184,6 +185,9 @@ class FolderWatcher:
         self.open_grace = float(open_grace_seconds)
         self.settle = max(float(settle_seconds), 0.05)
         self.verify_seconds = float(verify_seconds)
+        if pipeline.followups is None and getattr(monitor.settings, "data", None) is not None:
+            # What was handled is remembered on disk, so that a restart does not end the second look.
+            pipeline.followups = FollowUps(monitor.settings.data / FOLLOWUP_FILE, keep_seconds=self.verify_seconds)
         self.inbox: Path = monitor.settings.inbox
         self.check_folder: Path = pipeline.check_folder
         self.catalogue_file: Path = monitor.settings.catalogue_file
@@ -193,7 +197,7 @@ class FolderWatcher:
         # Files handled but not movable out of the inbox (permissions on a share), by the signature handled:
         # retried quietly on each rescan instead of announcing the same import again and again.
         self._stuck: dict[Path, tuple[int, int, int] | None] = {}
-        self._settling: dict[Path, _Settling] = {}
+        self._settling: dict[str, _Settling] = {}  # by follow-up key
         self._checked: dict[Path, tuple[int, int, int] | None] = {}  # pruefen/: the state last reported on
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -218,6 +222,7 @@ class FolderWatcher:
             log.warning("inbox %s not available: %s", self.inbox, exc)
             self._error(text(self.pipeline.lang, "watch.unavailable", path=self.inbox, detail=exc.strerror or exc,
                              minutes=fmt.number(float(self.settings.rescan_minutes), self.pipeline.lang)))
+        self._resume_followups()
         # The initial scan runs in the worker: files waiting since before the start are imported first.
         self._events.put(("", "rescan"))
         self._worker = threading.Thread(target=self._run, name="sozialmonitor-watcher", daemon=True)
@@ -499,7 +504,6 @@ class FolderWatcher:
         # Reject at once only what is surely complete: closed by its writer, or seen unchanged across a
         # failed parse and another stability window.
         may_reject = pending.closed or pending.held == signature
-        display = self.pipeline.display_name(path)
         try:
             quiet = path in self._stuck and self._stuck[path] == signature
             result = self.pipeline.process(path, pending.hint, may_reject=may_reject, notify=not quiet)
@@ -519,8 +523,9 @@ class FolderWatcher:
             self._stuck[path] = result.signature
         else:
             self._stuck.pop(path, None)
-        if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is not None:
-            self._watch_settling(result.moved_to, result, display, pending.hint)
+        if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is not None \
+                and result.tracked is not None:
+            self._watch(result.tracked)
         if result.status != GONE:
             self._record(result)
 
@@ -569,16 +574,36 @@ class FolderWatcher:
             made.st_mtime_ns >= checked.st_mtime_ns
 
     # ------------------------------------------------------------------ after handling: a writer that paused
-    def _watch_settling(self, path: Path, result: IngestResult, display: str, hint: str | None) -> None:
-        try:
-            signature = files.signature(os.lstat(path))
-        except OSError:
+    def _resume_followups(self) -> None:
+        """Files handled before this start (remembered in daten/): watched for the rest of their time, and each
+        compared once with what was handled — a writer that resumed while the monitor was down is caught."""
+        followups = self.pipeline.followups
+        if followups is None:
             return
+        try:
+            entries = followups.load()
+        except Exception:  # never a reason not to watch the inbox
+            log.exception("follow-ups not loaded")
+            return
+        now, wall = time.monotonic(), time.time()
+        for tracked in entries:
+            if tracked.status:  # those still in the inbox are handled by the scan, which finds their entry
+                self._watch(tracked, since=now - min(max(wall - tracked.handled, 0.0), self.verify_seconds))
+
+    def _watch(self, tracked: Handled, *, since: float | None = None) -> None:
         now = time.monotonic()
-        self._settling.pop(path, None)
-        self._settling[path] = _Settling(path, result, display, hint, signature, since=now, due=now + self.settle)
+        self._settling.pop(tracked.key, None)
+        # Looked at again soon (a change is seen within a second or two), re-read once quiet for `settle`.
+        first = now if since is not None else now + min(self.settle / 2, 2.0)
+        self._settling[tracked.key] = _Settling(tracked, tracked.signature, since=now if since is None else since,
+                                                due=first)
         while len(self._settling) > MAX_SETTLING:
-            del self._settling[next(iter(self._settling))]
+            self._forget(next(iter(self._settling)))
+
+    def _forget(self, key: str) -> None:
+        self._settling.pop(key, None)
+        if self.pipeline.followups is not None:
+            self.pipeline.followups.drop(key)
 
     def _verify(self) -> None:
         """Compare archived and rejected files, once quiet, with what was handled; handle changed ones again."""
@@ -590,37 +615,39 @@ class FolderWatcher:
             if entry is None or entry.due > now:
                 continue
             try:
-                st = os.lstat(entry.path)
+                st = os.lstat(entry.tracked.path)
             except OSError:
-                del self._settling[key]  # moved away or deleted by someone: nothing left to compare
+                self._forget(key)  # moved away or deleted by someone: nothing left to compare
                 continue
             if not stat.S_ISREG(st.st_mode):
-                del self._settling[key]
+                self._forget(key)
                 continue
             signature = files.signature(st)
             if signature != entry.signature:
                 entry.signature, entry.changed, entry.due = signature, now, now + self.settle
                 continue
             if entry.changed is not None or not entry.verified:
+                # Quiet since the change was seen, or — when the share's clock agrees with ours — since its mtime.
                 quiet_since = entry.changed if entry.changed is not None else entry.since
-                if now - quiet_since < self.settle:
-                    entry.due = quiet_since + self.settle
+                quiet = max(now - quiet_since, self._mtime_age(st))
+                if quiet < self.settle:
+                    entry.due = now + (self.settle - quiet)
                     continue
                 if not self._settle(key, entry):
                     continue
             age = now - entry.since
             if age > self.verify_seconds:
-                self._settling.pop(entry.path, None)
+                self._forget(key)
                 continue
             entry.due = now + min(max(age / 30.0, min(self.settle / 2, 2.0), 0.05), 60.0)
 
-    def _settle(self, key: Path, entry: _Settling) -> bool:
+    def _settle(self, key: str, entry: _Settling) -> bool:
         """Compare one quiet file with what was handled; False when it is no longer watched (or must wait)."""
         try:
-            result = self.pipeline.recheck(entry.path, entry.result, entry.display, entry.hint)
+            result = self.pipeline.recheck(entry.tracked)
         except Exception:
-            log.exception("re-reading %s failed", entry.path)
-            del self._settling[key]
+            log.exception("re-reading %s failed", entry.tracked.path)
+            entry.changed, entry.due = time.monotonic(), time.monotonic() + max(self.settle, 30.0)
             return False
         now = time.monotonic()
         if result is None:
@@ -630,20 +657,22 @@ class FolderWatcher:
             entry.changed, entry.due = now, now + self.settle
             return False
         if result.status == GONE:
-            del self._settling[key]
+            self._forget(key)
             return False
         self._record(result)
-        place = result.moved_to or entry.path
-        try:
-            signature = files.signature(os.lstat(place))
-        except OSError:
-            del self._settling[key]
+        if result.moved_to is None:
+            # Handled, but not moved where it belongs (a share without rights): look again later.
+            entry.changed, entry.due = now, now + max(self.settle, 30.0)
             return False
-        del self._settling[key]
-        # Keep the first handling's name and keep watching: the writer may pause again.
-        entry.result = replace(result, file=entry.result.file)
-        entry.path, entry.signature, entry.changed, entry.verified = place, signature, None, True
-        self._settling[place] = entry
+        try:
+            signature = files.signature(os.lstat(entry.tracked.path))
+        except OSError:
+            self._forget(key)
+            return False
+        # Keep watching where it lies now: the writer may pause again.
+        entry.signature, entry.changed, entry.verified = signature, None, True
+        if signature != entry.tracked.signature:
+            entry.changed = now  # written on while it was read: compared again once quiet
         return True
 
     def _check_observer(self) -> None:
