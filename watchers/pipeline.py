@@ -21,6 +21,7 @@ from storage import fmt
 from storage.catalogue import Catalogue
 from storage.config import Settings
 from storage.messages import ADMINS, Outgoing, Reply, ReplyBuilder, Sink, b
+from storage.models import Delivery
 
 from . import files
 from .followup import FollowUps, Handled
@@ -548,7 +549,7 @@ class Pipeline:
             self._settled(tracked, moved, state, signature)
         return moved
 
-    def _archive_duplicate(self, path: Path, data: bytes, known: Any, keep_original: bool, digest: str,
+    def _archive_duplicate(self, path: Path, data: bytes, known: Delivery | None, keep_original: bool, digest: str,
                            signature: tuple[int, int, int], *, tracked: Handled | None = None) -> IngestResult:
         did = getattr(known, "id", None)
         state: dict[str, Any] = {"status": DUPLICATE, "hash": digest}
