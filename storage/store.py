@@ -1338,6 +1338,7 @@ class Store:
                 raise StoreError("store_locked", path=str(self.path), pid=self._storage.holder)
             if self._storage.in_batch:
                 raise RuntimeError("a new version writes segments and indexes: not inside a transaction")
+            self._need_rows()  # coverage: the earlier version's rows, read before the main file changes
             stored_doc = self._raw(DELIVERIES).get(str(did))
             if stored_doc is None or did not in self._deliveries:
                 raise KeyError(did)

@@ -215,3 +215,14 @@ def test_a_store_opened_from_its_coverage_answers_as_the_full_one_after_versions
             "a": True, "b": False, "c": False, "c2": True}
     assert answers == full == running
     assert full["i1"][0] == {"2001"} and full["i2"][0] == {"2004"}
+
+
+def test_withdrawing_from_a_store_opened_from_its_coverage_counts_what_it_takes_back(path: Path) -> None:
+    with Store(path) as s:
+        d = s.add_delivery(file="a.csv", content_hash="a", office="Amt 1", received=T0,
+                           rows=rows({"2001": 1.0, "2002": 2.0})).delivery
+    assert d is not None
+    with Store(path) as lazy:
+        assert "_current" not in vars(lazy)  # opened without reading a row
+        assert lazy.withdraw_delivery(d.id, at=T1).withdrawn == 2
+        assert current(lazy) == {}
