@@ -228,7 +228,8 @@ def _segments(line: Line, axis: _Axis) -> tuple[list[tuple[list[float], list[flo
 def _wrap(text: str, width_in: float, fontsize: float) -> str:
     # An average glyph of DejaVu Sans is a little over half the font size wide.
     chars = max(12, int(width_in * 72 / (fontsize * 0.56)))
-    return "\n".join(textwrap.wrap(" ".join(text.split()), chars)) or text
+    # Words stay whole ("Langzeitarbeitslosigkeit"); compounds may break at their hyphens.
+    return "\n".join(textwrap.wrap(" ".join(text.split()), chars, break_long_words=False)) or text
 
 
 def _style(k: int) -> dict[str, Any]:
@@ -263,7 +264,7 @@ def _draw(ax: Any, panel: Panel, words: ChartWords, lang: str, styles: dict[str,
           width_in: float, height_in: float) -> bool:
     """Draw one panel into `ax`; True if a line is interrupted (the figure then carries the footnote)."""
     others_n = sum(1 for line in panel.lines if not line.emphasis)
-    plot_width = max(1.0, width_in * (1 - _right_room(others_n)) - 0.45 - size.tick / 14)
+    plot_width = max(0.5, width_in * (1 - _tick_room(others_n)) - 0.45 - size.tick / 14)
     axis = _time_axis(panel.periods, words, lang, plot_width * 72, size.tick)
     emphasised = [line for line in panel.lines if line.emphasis]
     others = [line for line in panel.lines if not line.emphasis]
@@ -358,6 +359,14 @@ def _draw(ax: Any, panel: Panel, words: ChartWords, lang: str, styles: dict[str,
 
 def _last(line: Line) -> float:
     return next(v for v in reversed(line.values) if v is not None)
+
+
+def _tick_room(areas: int) -> float:
+    """Share of a panel's width that the names beside the plot take once laid out: a legend, or the band's two
+    labels, end up taking about half of a narrow panel; counting less put year labels on top of each other."""
+    if areas == 0:
+        return 0.0
+    return 0.16 if areas + 1 <= DIRECT_LABELS else 0.5
 
 
 def _right_room(areas: int) -> float:
