@@ -26,12 +26,7 @@ ALLOWED: dict[str, set[str]] = {
 
 # The watchers/ -> commands/ imports that remain, each with why it is still there. This list only shrinks:
 # an import that is not on it fails the test, and so does an entry that is no longer used.
-WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {
-    ("watchers.pipeline", "commands.texts"): "notices and rejection reports are worded where a file is judged",
-    ("watchers.watcher", "commands.texts"): "operating notices (watch limits, lost share) are worded here",
-    ("watchers.validate", "commands.texts"): "findings carry their worded line",
-    ("watchers.findings", "commands.texts_ingest"): "problems are data, worded on request from the reading texts",
-}
+WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {}  # none left: bot/ installs the texts (watchers/wording.py)
 
 # Third-party libraries that belong to one package alone (STYLE.md): the store, the chat, the folder and its files,
 # and what draws and typesets the report.

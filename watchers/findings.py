@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from commands import texts_ingest
+from .wording import catalogue
 
 __all__ = ["FORMATS", "Problem", "cell_text", "clip", "display", "format_report", "letter", "line", "phrase", "where"]
 
 FORMATS = ".csv, .txt, .xlsx, .xlsm, .ods"
 _FOUND_LIMIT = 80
-_TEXTS = {"de": texts_ingest.DE, "en": texts_ingest.EN}
 
 
 class _Params(dict[str, object]):
@@ -28,8 +27,9 @@ def clip(text: object) -> str:
 
 
 def phrase(lang: str, key: str, **params: object) -> str:
-    """One text of the reading layer's catalogue (commands/texts_ingest.py), German when `lang` has none."""
-    template = _TEXTS.get(lang, texts_ingest.DE).get(key) or texts_ingest.DE[key]
+    """One text of the reading layer's catalogue (commands/texts_ingest.py, installed via watchers/wording.py),
+    German when `lang` has none."""
+    template = catalogue(lang).get(key) or catalogue("de")[key]
     return template.format(**params) if params else template
 
 
@@ -126,8 +126,8 @@ class Problem:
         return self.suggestion_text("de")
 
     def _fill(self, key: str, lang: str) -> str:
-        texts = _TEXTS.get(lang, texts_ingest.DE)
-        template = texts.get(key, texts_ingest.DE.get(key, ""))
+        texts = catalogue(lang)
+        template = texts.get(key, catalogue("de").get(key, ""))
         values = _Params(self.params)
         values.update(found=self.found or "", row=self.row, column=self.column, sheet=self.sheet, formats=FORMATS)
         if "field" in self.params:
@@ -152,7 +152,7 @@ class Problem:
 
 def format_report(filename: str, problems: Sequence[Problem], lang: str = "de", limit: int = 200) -> str:
     """The error report for a rejected file: a title line and one numbered line per problem."""
-    texts = _TEXTS.get(lang, texts_ingest.DE)
+    texts = catalogue(lang)
     lines = [texts["read.report.title"].format(filename=filename, count=len(problems))]
     lines += [f"{n}. {p.text(lang)}" for n, p in enumerate(problems[:limit], start=1)]
     if len(problems) > limit:

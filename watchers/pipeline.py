@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from commands.texts import text
 from storage import fmt
 from storage.catalogue import Catalogue
 from storage.config import Settings
@@ -27,6 +26,7 @@ from . import files
 from .followup import FollowUps, Handled
 from .seams import CatalogueSource, Clock, IndexSource
 from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
+from .wording import text
 
 __all__ = [
     "CHECK_SUFFIX",

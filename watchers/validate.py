@@ -11,7 +11,6 @@ from datetime import date
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from commands.texts import text
 from storage.catalogue import Catalogue
 from storage.config import WatcherSettings
 from storage.models import Indicator
@@ -19,6 +18,7 @@ from storage.periods import Period, fit_to_frequency, period_containing, period_
 from storage.periods import example as period_example
 
 from .findings import line, phrase, where
+from .wording import text
 
 if TYPE_CHECKING:  # the reader (and pandas with it) is imported only when a file is checked
     from .findings import Problem

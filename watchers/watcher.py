@@ -21,7 +21,6 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
-from commands.texts import text
 from storage import fmt
 from storage.catalogue import CatalogueProblem
 from storage.config import WatcherSettings
@@ -44,6 +43,7 @@ from .pipeline import (
     is_ignored,
 )
 from .seams import CatalogueSource
+from .wording import text
 
 __all__ = ["FolderWatcher", "no_follow_polling_observer"]
 
