@@ -695,12 +695,9 @@ def _call(args: argparse.Namespace) -> int:
         return 130
     except StoreUnreadable as exc:
         # Rows are read on first use: a segment damaged after the store was opened is found only now.
-        if exc.backup:
-            message = text(_lang(), "store_unreadable", path=exc.path, reason=exc.reason, backup=exc.backup)
-        else:
-            message = text(_lang(), "store_unreadable_no_backup", path=exc.path, reason=exc.reason,
-                           folder=exc.path.parent / "sicherungen")
-        sys.stderr.write(message + "\n")
+        from .workspace import unreadable_text
+
+        sys.stderr.write(unreadable_text(exc, _lang()) + "\n")
         return 1
     except Exception as exc:
         # Never a traceback for the user: it goes to a log file, the user gets one sentence saying where.

@@ -38,6 +38,20 @@ __all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "create_workspace", "is_w
 OUTBOX_FILE = "postausgang.json"
 
 
+def unreadable(exc: StoreUnreadable) -> tuple[str, dict[str, object]]:
+    """The text key and parameters that say a store is damaged, and how to restore it."""
+    if exc.backup:
+        return "store_unreadable", {"path": exc.path, "reason": exc.reason, "backup": exc.backup,
+                                    "name": exc.backup.name}
+    return "store_unreadable_no_backup", {"path": exc.path, "reason": exc.reason,
+                                          "folder": exc.path.parent / "sicherungen"}
+
+
+def unreadable_text(exc: StoreUnreadable, lang: str) -> str:
+    key, params = unreadable(exc)
+    return text(lang, key, **params)
+
+
 class WorkspaceError(Exception):
     """A workspace that cannot be used; the message is one sentence for the user."""
 
@@ -200,11 +214,7 @@ class Monitor:
                           backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait,
                           on_load=gc.freeze)
         except StoreUnreadable as exc:
-            if exc.backup:
-                raise WorkspaceError(text(lang, "store_unreadable", path=exc.path, reason=exc.reason,
-                                          backup=exc.backup, name=exc.backup.name)) from None
-            raise WorkspaceError(text(lang, "store_unreadable_no_backup", path=exc.path, reason=exc.reason,
-                                      folder=exc.path.parent / "sicherungen")) from None
+            raise WorkspaceError(unreadable_text(exc, lang)) from None
         except StoreError as exc:
             raise WorkspaceError(text(lang, exc.code, **exc.params)) from None
         try:
@@ -351,14 +361,7 @@ def workspace_problems(workspace: Path) -> tuple[Settings, Catalogue | None, lis
     try:
         store = Store(path, read_only=True)
     except StoreUnreadable as exc:
-        if exc.backup:
-            problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable",
-                                             {"path": exc.path, "reason": exc.reason, "backup": exc.backup,
-                                              "name": exc.backup.name}))
-        else:
-            problems.append(CatalogueProblem(str(exc.path), None, "store_unreadable_no_backup",
-                                             {"path": exc.path, "reason": exc.reason,
-                                              "folder": exc.path.parent / "sicherungen"}))
+        problems.append(CatalogueProblem(str(exc.path), None, *unreadable(exc)))
         return settings, catalogue, problems
     except StoreError as exc:
         problems.append(CatalogueProblem(str(path), None, exc.code, exc.params))

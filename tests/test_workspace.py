@@ -146,3 +146,17 @@ def test_observations_are_frozen_out_of_the_collector_once_loaded(demo_workspace
     finally:
         monitor.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_damaged_store_is_worded_the_same_wherever_it_is_found(tmp_path: Path) -> None:
+    """At open, in `check`, and when a segment fails a later read in a command: one text with the backup's name."""
+    from bot.workspace import unreadable, unreadable_text
+    from storage.jsonstore import StoreUnreadable
+
+    backup = tmp_path / "sicherungen" / "sozialmonitor.2026-11-30T090000Z.json"
+    damaged = StoreUnreadable(tmp_path / "sozialmonitor.json", backup, "Prüfsumme stimmt nicht")
+    message = unreadable_text(damaged, "de")
+    assert backup.name in message and "Prüfsumme stimmt nicht" in message
+    assert unreadable(damaged)[0] == "store_unreadable"
+    lost = StoreUnreadable(tmp_path / "sozialmonitor.json", None, "leer")
+    assert str(tmp_path / "sicherungen") in unreadable_text(lost, "en")
