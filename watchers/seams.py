@@ -2,8 +2,9 @@
 
 The watchers are handed these by the composition root (`bot.workspace.Monitor` satisfies them all) and never ask
 for more: a test can hand them a real store with a catalogue and settings of its own, and mypy checks that the
-monitor still fits. The words come in the same way (`Wording`): the ingest picks a text's key and parameters,
-the text catalogues of commands/ word it.
+monitor still fits. The words come in the same way: the ingest hands its results as data to an `IngestWords`
+renderer (commands.ingest_words.IngestWording), which words reports, notices and alerts; the protocols folder
+names a text's key and parameters to its `Wording`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from storage.models import Delivery, Meeting, Observation, Signature
 from storage.models import Protocol as MeetingProtocol
 from storage.store import DeliveryResult
 
+from .results import Alert, IngestResult
+
 __all__ = [
     "CatalogueSource",
     "Clock",
     "IndexSource",
     "IngestStore",
+    "IngestWords",
     "ProtocolContext",
     "ProtocolSource",
     "ProtocolStore",
@@ -70,11 +74,31 @@ class IngestStore(Protocol):
     def series(self, indicator: str, /) -> dict[str, list[tuple[str, float | None, str]]]: ...
 
 
+class IngestWords(Protocol):
+    """Words what the ingest found and did, in the reader's language: results and alerts in, text out."""
+
+    def report(self, result: IngestResult, file: str, when: datetime, catalogue: Catalogue, lang: str, /) -> str:
+        """NAME.pruefung.txt of a check (`result.preview`), else NAME.fehler.txt of a rejected or refused file;
+        `file` as the store names it, `when` the moment of the verdict."""
+        ...
+
+    def notice(self, result: IngestResult, catalogue: Catalogue, lang: str, /) -> Reply:
+        """The notice about an imported, duplicate, rejected or refused file."""
+        ...
+
+    def alert(self, alert: Alert, lang: str, /) -> Reply:
+        """An operating notice for the admins."""
+        ...
+
+
 class CatalogueSource(Protocol):
-    """The open workspace as the ingest sees it: its settings, its store and the current catalogue.
+    """The open workspace as the ingest sees it: its settings, its store, the current catalogue and the words.
 
     `catalogue` is read anew for every file, so a reloaded katalog.toml applies at once.
     """
+
+    @property
+    def ingest_words(self) -> IngestWords: ...
 
     @property
     def settings(self) -> Settings: ...
