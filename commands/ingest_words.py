@@ -3,13 +3,13 @@
 A finding is worded only when it is shown: the rejection report lists its problems, a notice its first three
 problems or five warnings, the command line its first three. `IngestWording` is the renderer the pipeline is
 handed (the `IngestWords` seam of watchers/seams.py): it words NAME.fehler.txt, NAME.pruefung.txt, the notices
-to admins and offices, and the operating alerts.
+to admins and offices, the operating notices and those of the protocols folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -17,7 +17,7 @@ from storage import fmt
 from storage.catalogue import Catalogue
 from storage.messages import Reply, ReplyBuilder, b
 from storage.periods import Period, period_label
-from watchers.results import DUPLICATE, FORMATS, GONE, IMPORTED, REFUSED, REJECTED, Alert, Finding, IngestResult
+from watchers.results import DUPLICATE, FORMATS, GONE, IMPORTED, REFUSED, REJECTED, Finding, IngestResult, Notice
 
 from .texts import catalogue, text
 
@@ -309,10 +309,15 @@ def format_report(filename: str, problems: Sequence[Finding], lang: str = "de", 
 
 
 # ---------------------------------------------------------------------------------------------- results
+def _kind(kind: str, lang: str) -> str:
+    """What an entry that is not a file is: a link, a FIFO, a device, a socket, …"""
+    key = f"ingest.kind.{kind}"
+    return text(lang, key if key in catalogue("de") else "ingest.kind.other")
+
+
 def refusal(file: str, kind: str, lang: str, *, moved: bool | None) -> str:
     """The one sentence for an entry that is not a file; `moved` None: named on the command line."""
-    what = f"ingest.kind.{kind}"
-    what = text(lang, what if what in catalogue("de") else "ingest.kind.other")
+    what = _kind(kind, lang)
     key = "ingest.refused.cli" if moved is None else "ingest.refused.moved" if moved else "ingest.refused.left"
     return text(lang, key, file=file, what=what)
 
@@ -346,8 +351,8 @@ def _indicator_name(catalogue_: Catalogue, indicator: str) -> str:
     return ind.name if ind else indicator
 
 
-# Operating alerts: the watcher's and the pipeline's codes -> their texts; numbers among the params are worded.
-_ALERTS = {
+# Notices: the codes of the watcher, the pipeline and the protocols folder -> their texts.
+_NOTICES = {
     "move_failed": "ingest.notice.move_failed",
     "reject_move_failed": "ingest.notice.reject_move_failed",
     "internal": "ingest.notice.internal",
@@ -358,12 +363,40 @@ _ALERTS = {
     "catalogue_broken": "watch.catalogue_broken",
     "catalogue_problems": "watch.catalogue_problems",
     "catalogue_ok": "watch.catalogue_ok",
+    "protocol_refused": "pf.refused",
+    "protocol_unreadable": "pf.unreadable",
+    "protocol_bad_name": "pf.bad_name",
+    "protocol_unknown_measure": "pf.unknown_measure",
+    "protocol_no_meeting": "pf.no_meeting",
+    "protocol_reset": "pf.reset",
+    "protocol_reset_admins": "pf.reset_admins",
+    "protocol_updated": "pf.updated",
+    "protocol_announce": "pf.announce",
+    "protocol_recorded_admins": "pf.recorded_admins",
+    "protocol_no_signatories": "pf.no_signatories",
 }
 _NUMBER_PARAMS = ("minutes", "interval")
 
 
+def _notice_params(params: Mapping[str, object], lang: str) -> dict[str, object]:
+    """A notice's parameters as its text shows them: numbers and days in the reader's notation, a list of days
+    joined (or "none"), the kind of an entry that is not a file in words."""
+    out: dict[str, object] = {}
+    for key, value in params.items():
+        if key in _NUMBER_PARAMS:
+            value = fmt.number(float(value), lang)  # type: ignore[arg-type]
+        elif isinstance(value, date):
+            value = fmt.day(value, lang)
+        elif isinstance(value, tuple) and all(isinstance(v, date) for v in value):
+            value = ", ".join(fmt.day(v, lang) for v in value) or text(lang, "none")
+        elif key == "kind":
+            key, value = "what", _kind(str(value), lang)
+        out[key] = value
+    return out
+
+
 class IngestWording:
-    """The ingest's renderer (watchers.seams.IngestWords): results and alerts in, the words people read out."""
+    """The ingest's renderer (watchers.seams.IngestWords): results and notices in, the words people read out."""
 
     def report(self, result: IngestResult, file: str, when: datetime, catalogue_: Catalogue, lang: str, /) -> str:
         """NAME.pruefung.txt for a check (`preview`), else NAME.fehler.txt of a refused or rejected file."""
@@ -448,12 +481,10 @@ class IngestWording:
                 out.line(text(lang, "ingest.notice.partial_withdrawn", n=result.withdrawn))
         return out.build()
 
-    def alert(self, alert: Alert, lang: str, /) -> Reply:
+    def message(self, notice: Notice, lang: str, /) -> Reply:
         """An operating notice for the admins: one sentence, then one line per catalogue problem."""
-        params = {k: fmt.number(float(v), lang) if k in _NUMBER_PARAMS else v  # type: ignore[arg-type]
-                  for k, v in alert.params.items()}
-        out = ReplyBuilder().line(text(lang, _ALERTS[alert.code], **params))
-        for p in alert.problems:
+        out = ReplyBuilder().line(text(lang, _NOTICES[notice.code], **_notice_params(notice.params, lang)))
+        for p in notice.problems:
             line = f":{p.line}" if getattr(p, "line", None) else ""
             try:
                 detail = text(lang, p.code, **p.params)

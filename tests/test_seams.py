@@ -40,11 +40,12 @@ class IngestSource:
 
 @dataclass(frozen=True, slots=True)
 class ProtocolsSource:
-    """A ProtocolSource: settings, the words-and-data state, and now — nothing else."""
+    """A ProtocolSource: settings, the data state, the words of commands/ and now — nothing else."""
 
     settings: Settings
     state: State
     moment: datetime
+    ingest_words: IngestWording = INGEST_WORDS
 
     def now(self) -> datetime:
         return self.moment

@@ -1,6 +1,6 @@
 """The ingest pipeline: one delivered file checked, stored once, then archived or rejected — in this one place.
 
-What it writes for people (NAME.fehler.txt, NAME.pruefung.txt) and sends them (notices, alerts) is worded by the
+What it writes for people (NAME.fehler.txt, NAME.pruefung.txt) and sends them (notices) is worded by the
 renderer its source hands in (`CatalogueSource.ingest_words`, see watchers/seams.py) from the results as data.
 """
 
@@ -27,7 +27,7 @@ from storage.models import Delivery
 
 from . import files
 from .followup import FollowUps, Handled
-from .results import DUPLICATE, GONE, HELD, IMPORTED, REFUSED, REJECTED, RETRY, Alert, IngestResult
+from .results import DUPLICATE, GONE, HELD, IMPORTED, REFUSED, REJECTED, RETRY, IngestResult, Notice
 from .seams import CatalogueSource, Clock, IndexSource, IngestWords
 from .validate import Checked, Limits, check_delivery, too_big
 
@@ -229,7 +229,7 @@ class Pipeline:
         self.followups = followups
         self._lock = threading.Lock()
         self._quiet = False  # a retry of a file that could not be archived: no second round of notices
-        self._errors: list[Alert] | None = None  # while a file is processed: its alerts, sent after its verdict
+        self._errors: list[Notice] | None = None  # while a file is processed: its error notices, sent after its verdict
 
     @property
     def settings(self) -> Settings:
@@ -300,8 +300,8 @@ class Pipeline:
                 errors, self._errors = self._errors, None
         if notify and result.status in (IMPORTED, DUPLICATE, REJECTED, REFUSED):
             self._notify(result)
-        for alert in errors:
-            self._send_alert(alert)  # after the verdict: first what happened, then what went wrong with it
+        for notice in errors:
+            self._send_alert(notice)  # after the verdict: first what happened, then what went wrong with it
         if notify and result.status == IMPORTED and self.sink is not None:
             self._sozialindex(result)  # social index hook: recompute, notice on "sehr niedrig"/"negativ"
         return result
@@ -496,7 +496,7 @@ class Pipeline:
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
-            self._send_alert(Alert("move_failed", {"file": files.readable(path.name),
+            self._send_alert(Notice("move_failed", {"file": files.readable(path.name),
                                                    "detail": exc.strerror or str(exc)}))
         if state is not None:
             self._settled(tracked, moved, state, signature)
@@ -554,7 +554,7 @@ class Pipeline:
             if report is not None:
                 with contextlib.suppress(OSError):
                     report.unlink()  # no report for a file that is not beside it; the notice carries the problems
-            self._send_alert(Alert("reject_move_failed", {"file": files.readable(path.name),
+            self._send_alert(Notice("reject_move_failed", {"file": files.readable(path.name),
                                                           "detail": exc.strerror or str(exc)}))
             placed, report = None, None
         self._settled(tracked, placed, {**state, "report": os.fsdecode(report) if report else None}, signature)
@@ -808,13 +808,13 @@ class Pipeline:
         except Exception:  # the index must never cost an import
             log.exception("social index after %s not computed", result.file)
 
-    def _send_alert(self, alert: Alert) -> None:
+    def _send_alert(self, notice: Notice) -> None:
         if self.sink is None or self._quiet:
             return
         if self._errors is not None:
-            self._errors.append(alert)
+            self._errors.append(notice)
             return
         try:
-            self.sink(Outgoing((ADMINS,), self.words.alert(alert, self.lang), kind="error"))
+            self.sink(Outgoing((ADMINS,), self.words.message(notice, self.lang), kind="error"))
         except Exception:
             log.exception("error notice not delivered")

@@ -1,7 +1,7 @@
-"""What the ingest found and did, as data: findings, the outcome of one file, operating alerts.
+"""What the ingest found and did, as data: findings, the outcome of one file, notices.
 
 Nothing here is worded. A finding is a code, its parameters and its place in the file; commands/ingest_words.py
-words it (and every report, notice and alert) in the reader's language when it is shown. This module imports only
+words it (and every report and notice) in the reader's language when it is shown. This module imports only
 the standard library and storage/, so that commands/ may read these types without depending on the ingest.
 """
 
@@ -23,9 +23,9 @@ __all__ = [
     "REFUSED",
     "REJECTED",
     "RETRY",
-    "Alert",
     "Finding",
     "IngestResult",
+    "Notice",
     "clip",
 ]
 
@@ -75,9 +75,9 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Alert:
-    """An operating notice for the admins (a file that could not be moved, a share out of reach, a reloaded
-    catalogue): a code, its parameters and, for a catalogue, its problems."""
+class Notice:
+    """A message as data: a code, its parameters and, for a catalogue, its problems. For the admins (a file that
+    could not be moved, a share out of reach, a reloaded catalogue) or the people a protocol concerns."""
 
     code: str
     params: Mapping[str, object] = field(default_factory=dict, hash=False)

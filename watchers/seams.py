@@ -2,9 +2,8 @@
 
 The watchers are handed these by the composition root (`bot.workspace.Monitor` satisfies them all) and never ask
 for more: a test can hand them a real store with a catalogue and settings of its own, and mypy checks that the
-monitor still fits. The words come in the same way: the ingest hands its results as data to an `IngestWords`
-renderer (commands.ingest_words.IngestWording), which words reports, notices and alerts; the protocols folder
-names a text's key and parameters to its `Wording`.
+monitor still fits. The words come in the same way: the ingest and the protocols folder hand their results and
+notices as data to an `IngestWords` renderer (commands.ingest_words.IngestWording), which words them.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from storage.models import Delivery, Meeting, Observation, Signature
 from storage.models import Protocol as MeetingProtocol
 from storage.store import DeliveryResult
 
-from .results import Alert, IngestResult
+from .results import IngestResult, Notice
 
 __all__ = [
     "CatalogueSource",
@@ -35,7 +34,6 @@ __all__ = [
     "ReloadingSource",
     "Row",
     "Sink",
-    "Wording",
 ]
 
 # One value of a delivered file: indicator, area, period, value (None: no value), note, row number in the file.
@@ -75,7 +73,7 @@ class IngestStore(Protocol):
 
 
 class IngestWords(Protocol):
-    """Words what the ingest found and did, in the reader's language: results and alerts in, text out."""
+    """Words what the ingest found and did, in the reader's language: results and notices in, text out."""
 
     def report(self, result: IngestResult, file: str, when: datetime, catalogue: Catalogue, lang: str, /) -> str:
         """NAME.pruefung.txt of a check (`result.preview`), else NAME.fehler.txt of a rejected or refused file;
@@ -86,8 +84,8 @@ class IngestWords(Protocol):
         """The notice about an imported, duplicate, rejected or refused file."""
         ...
 
-    def alert(self, alert: Alert, lang: str, /) -> Reply:
-        """An operating notice for the admins."""
+    def message(self, notice: Notice, lang: str, /) -> Reply:
+        """A notice for the admins (an operating one) or for the people a protocol concerns."""
         ...
 
 
@@ -144,17 +142,11 @@ class ProtocolStore(Protocol):
     def signatures(self, protocol_id: int, /, *, all_versions: bool = False) -> list[Signature]: ...
 
 
-class Wording(Protocol):
-    """Words a text of the catalogues: its key and parameters in, the sentence in the configured language out."""
+class ProtocolContext(Protocol):
+    """What handling a file of the protocols folder needs: the catalogue, the store, the language, local time."""
 
     @property
     def lang(self) -> str: ...
-
-    def t(self, key: str, /, *, lang: str | None = None, **params: object) -> str: ...
-
-
-class ProtocolContext(Wording, Protocol):
-    """What handling a file of the protocols folder needs: the catalogue, the store, the words, local time."""
 
     @property
     def catalogue(self) -> Catalogue: ...
@@ -170,6 +162,9 @@ class ProtocolSource(Protocol):
 
     @property
     def settings(self) -> Settings: ...
+
+    @property
+    def ingest_words(self) -> IngestWords: ...
 
     @property
     def state(self) -> ProtocolContext: ...

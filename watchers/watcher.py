@@ -41,7 +41,7 @@ from .pipeline import (
     check_report_name,
     is_ignored,
 )
-from .results import Alert
+from .results import Notice
 from .seams import CatalogueSource
 
 __all__ = ["FolderWatcher", "no_follow_polling_observer"]
@@ -219,7 +219,7 @@ class FolderWatcher:
         except OSError as exc:
             # A network share that is not mounted (yet): keep running, the rescan tries again.
             log.warning("inbox %s not available: %s", self.inbox, exc)
-            self._alert(Alert("share_unavailable", {"path": self.inbox, "detail": exc.strerror or str(exc),
+            self._alert(Notice("share_unavailable", {"path": self.inbox, "detail": exc.strerror or str(exc),
                                                     "minutes": float(self.settings.rescan_minutes)}))
         self._resume_followups()
         # The initial scan runs in the worker: files waiting since before the start are imported first.
@@ -296,7 +296,7 @@ class FolderWatcher:
             log.warning("native observer failed (%s); falling back to polling", exc)
             with contextlib.suppress(Exception):
                 observer.stop()
-            self._alert(Alert(code, {"path": self.inbox, "detail": exc.strerror or str(exc),
+            self._alert(Notice(code, {"path": self.inbox, "detail": exc.strerror or str(exc),
                                      "interval": float(self.settings.poll_interval)}))
             self.polling = True
             observer = self._make_observer(True)
@@ -510,7 +510,7 @@ class FolderWatcher:
             log.exception("pipeline failed on %s", path)
             pending.attempts += 1
             if pending.attempts == 1:
-                self._alert(Alert("internal", {"file": files.readable(path.name), "detail": type(exc).__name__}))
+                self._alert(Notice("internal", {"file": files.readable(path.name), "detail": type(exc).__name__}))
             pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
             return
         if self._again(pending, result):
@@ -709,23 +709,23 @@ class FolderWatcher:
         if self.monitor.catalogue is before:
             # A valid file that would drop stored data is refused as well; the notice says which and why.
             refused = any(str(getattr(p, "code", "")).startswith("cat_drops_") for p in problems)
-            self._alert(Alert("catalogue_refused" if refused else "catalogue_broken", {"path": self.catalogue_file},
+            self._alert(Notice("catalogue_refused" if refused else "catalogue_broken", {"path": self.catalogue_file},
                               problems))
         elif problems:
-            self._alert(Alert("catalogue_problems", {"path": self.catalogue_file}, problems))
+            self._alert(Notice("catalogue_problems", {"path": self.catalogue_file}, problems))
         else:
             cat = self.monitor.catalogue
-            self._alert(Alert("catalogue_ok", {"measures": len(cat.measures), "indicators": len(cat.indicators),
+            self._alert(Notice("catalogue_ok", {"measures": len(cat.measures), "indicators": len(cat.indicators),
                                                "persons": len(cat.persons)}), kind="notice")
             # Files rejected for an unknown indicator stay rejected; files still waiting get a new chance.
             self._scan(self.inbox)
 
-    def _alert(self, alert: Alert, kind: str = "error") -> None:
+    def _alert(self, notice: Notice, kind: str = "error") -> None:
         """Tell the admins (worded by the pipeline's renderer) and the log."""
         try:
-            reply = self.pipeline.words.alert(alert, self.pipeline.lang)
-        except Exception:  # a wording that fails must not stop the watcher: the log keeps the alert as data
-            log.exception("alert %s %s not worded", alert.code, dict(alert.params))
+            reply = self.pipeline.words.message(notice, self.pipeline.lang)
+        except Exception:  # a wording that fails must not stop the watcher: the log keeps the notice as data
+            log.exception("notice %s %s not worded", notice.code, dict(notice.params))
             return
         log.warning("%s", reply.plain().partition("\n")[0])
         if self.sink is None:
