@@ -22,6 +22,7 @@ from watchers.results import DUPLICATE, FORMATS, GONE, IMPORTED, REFUSED, REJECT
 from .texts import catalogue, text
 
 __all__ = [
+    "CHECK_CODES",
     "INGEST_WORDS",
     "NOTICE_PROBLEMS",
     "NOTICE_WARNINGS",
@@ -248,6 +249,7 @@ _CHECKS: dict[str, _Check] = {
     "jump": _jump,
 }
 _NOTES = frozenset({"repeated_rows", "jump"})  # warnings on a file imported all the same: nothing was expected
+CHECK_CODES = frozenset(_CHECKS)  # the codes of the checks' findings, each worded here by its code
 
 
 def describe(finding: Finding, lang: str = "de") -> Words:

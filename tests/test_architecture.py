@@ -181,6 +181,52 @@ def test_library_belongs_to_one_package(library: str, owner: str) -> None:
     assert not users, f"{library} belongs to {owner}/ alone:\n" + "\n".join(sorted(users))
 
 
+def _text_lookups(path: Path, keys: set[str], codes: set[str]) -> Iterator[str]:
+    """Where a module words something itself: a call of a text function, or a text's key written out (as a string,
+    or as the start of an f-string such as f"ingest.kind.{kind}"). A finding's code may be a key: a reader's problem
+    is keyed by its code (`code` and `code.hint`), and a check's code is worded by commands/ingest_words.py."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in ("text", "phrase", "t", "_", "gettext"):
+                yield f"{node.lineno}: calls {ast.unparse(func)}()"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if value in keys and value not in codes and f"{value}.hint" not in keys:
+                yield f"{node.lineno}: names the text {value!r}"
+        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+            start = str(node.values[0].value)
+            if len(start) > 1 and start[0].isalpha() and start.endswith(".") and any(k.startswith(start) for k in keys):
+                yield f"{node.lineno}: builds a text's key {ast.unparse(node)}"
+
+
+def test_watchers_word_nothing() -> None:
+    # The ingest's findings, results and notices are data (watchers/results.py); commands/ words them when shown.
+    from commands.ingest_words import CHECK_CODES
+    from commands.texts import LANGUAGES, catalogue
+
+    keys = {key for lang in LANGUAGES for key in catalogue(lang)}
+    found = [f"{path.relative_to(ROOT).as_posix()}:{where}" for path in sorted((ROOT / "watchers").rglob("*.py"))
+             for where in _text_lookups(path, keys, set(CHECK_CODES))]
+    assert not found, "watchers/ words a text itself:\n" + "\n".join(found)
+
+
+def test_the_text_lookup_test_sees_a_lookup(tmp_path: Path) -> None:
+    source = tmp_path / "worded.py"
+    source.write_text('def f(lang, kind, state):\n    state.t("pf.refused")\n'
+                      '    return text(lang, f"ingest.kind.{kind}"), "ingest.notice.imported", "read.bad_number"\n',
+                      encoding="utf-8")
+    from commands.ingest_words import CHECK_CODES
+    from commands.texts import catalogue
+
+    found = list(_text_lookups(source, set(catalogue("de")), set(CHECK_CODES)))
+    # Two calls, two keys and a built key; the reader's problem code is no lookup.
+    assert sorted(f.split(": ")[1].split()[0] for f in found) == ["builds", "calls", "calls", "names", "names"], found
+    assert not any("read.bad_number" in f for f in found), found
+
+
 # Private attributes used outside the class that defines them, each with why; all are third-party internals.
 # Everything else that starts with one underscore is reached only from inside its own class (the store uses TinyDB
 # through its public API).
