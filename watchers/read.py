@@ -1,8 +1,8 @@
 """Reading indicator files: bytes -> tables -> long-layout records, or a list of problems.
 
 Pure functions: they take the file's bytes and name, never touch the file system, never log and never
-raise for a bad file; everything wrong comes back as `Problem`s (watchers/findings.py), so that the
-watcher can reject the file whole with one report.
+raise for a bad file; everything wrong comes back as `Problem`s (findings as data, watchers/results.py),
+so that the watcher can reject the file whole with one report, worded by commands/ingest_words.py.
 
     result = read_table(data, "jugendamt.xlsx")      # ReadResult(tables, problems)
     records, problems = iter_records(result)         # Records (one Record per value), every problem
