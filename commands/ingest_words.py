@@ -286,6 +286,7 @@ def finding_line(finding: Finding, lang: str = "de") -> str:
         out = f"{place}: {words.message}"
         return out + " " + _phrase(lang, "read.suggestion", suggestion=words.suggestion) if words.suggestion else out
     if finding.code in _CHECKS:
+        # A check at a row always says what it found ("nothing" for an empty cell); one of the whole file does not.
         found = words.found or ""
         return _line(lang, place, message=words.message, found=found if found or finding.row is not None else None,
                      expected=words.expected or None, suggestion=words.suggestion)
