@@ -270,7 +270,8 @@ def _since(iso: str) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from watchers.pipeline import DUPLICATE, GONE, IMPORTED, REFUSED, REJECTED, Pipeline, render_finding
+    from commands.ingest_words import NOTICE_PROBLEMS, finding_line, refusal
+    from watchers.pipeline import DUPLICATE, GONE, IMPORTED, REFUSED, REJECTED, Pipeline
 
     monitor = _open(args)
     try:
@@ -301,12 +302,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 failed = True
                 print(text(lang, "ingest.cli.rejected", file=name, n=len(result.findings),
                            report=result.report or monitor.settings.rejected))
-                for finding in result.findings[:3]:
-                    print(text(lang, "ingest.cli.first", problem=render_finding(finding, lang)))
+                for finding in result.findings[:NOTICE_PROBLEMS]:
+                    print(text(lang, "ingest.cli.first", problem=finding_line(finding, lang)))
             elif result.status == REFUSED:
                 failed = True
                 print(text(lang, "ingest.cli.refused", file=name,
-                           sentence=pipeline.refusal(result.file, result.refused, moved=None)))
+                           sentence=refusal(result.file, result.refused, lang, moved=None)))
             else:
                 failed = True
                 print(text(lang, "ingest.cli.missing" if result.status == GONE else "ingest.cli.retry", file=name))
@@ -317,6 +318,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_pruefen(args: argparse.Namespace) -> int:
     """Judge files exactly like an import; nothing is stored, moved or archived; one line per file."""
+    from commands.ingest_words import check_summary
     from watchers.pipeline import DUPLICATE, IMPORTED, Pipeline
 
     monitor = _open(args, remember=False)  # a check leaves the store byte for byte as it is
@@ -332,7 +334,7 @@ def cmd_pruefen(args: argparse.Namespace) -> int:
                 failed = True
                 continue
             result = pipeline.check(path, pipeline.office_hint(path))
-            print(text(lang, "check.cli.line", file=name, summary=pipeline.check_summary(result)))
+            print(text(lang, "check.cli.line", file=name, summary=check_summary(result, lang)))
             failed = failed or result.status not in (IMPORTED, DUPLICATE)
         return 1 if failed else 0
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from commands.ingest_words import INGEST_WORDS, IngestWording
 from commands.state import State
 from commands.texts import text
 from storage.catalogue import (
@@ -268,6 +269,11 @@ class Monitor:
     @property
     def state(self) -> State:
         return State(self.catalogue, self.store, self.settings)
+
+    @property
+    def ingest_words(self) -> IngestWording:
+        """The ingest's renderer: what the pipeline writes beside files and sends, worded from its results."""
+        return INGEST_WORDS
 
     def reload_catalogue(self) -> list[CatalogueProblem]:
         """Re-read katalog.toml; one that does not parse, or would drop stored data, keeps the last good one.

@@ -1,8 +1,9 @@
 """Texts of the reading layer (watchers/read.py): problems in delivered indicator files.
 
 For every problem code `C` there is `C` (what was expected) and `C.hint` (a suggestion). Templates
-are filled with str.format from the problem's params plus `found`, `row`, `column`, `sheet`,
-`field_name` (the column's name in the language) and `formats` (the accepted file types).
+are filled (by commands/ingest_words.py) with str.format from the problem's params plus `found`, `row`,
+`column`, `sheet`, `letter`, `field_name` (the column's name in the language) and `formats` (the accepted
+file types).
 """
 
 DE = {

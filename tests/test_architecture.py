@@ -7,6 +7,7 @@ read with `ast` from the files themselves, so nothing is imported to check it.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,21 @@ PACKAGES = ("storage", "watchers", "commands", "bot")
 ALLOWED: dict[str, set[str]] = {
     "storage": set(),
     "watchers": {"storage"},  # and, until they are moved, the entries of WATCHERS_USE_COMMANDS
-    "commands": {"storage"},
+    "commands": {"storage"},  # and the one entry of COMMANDS_USE_WATCHERS
     "bot": {"storage", "watchers", "commands"},
 }
 
 # The watchers/ -> commands/ imports that remain, each with why it is still there. This list only shrinks:
 # an import that is not on it fails the test, and so does an entry that is no longer used.
-WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {}  # none left: bot/ installs the texts (watchers/wording.py)
+WATCHERS_USE_COMMANDS: dict[tuple[str, str], str] = {}  # none left: the ingest words nothing (commands/ does)
+
+# The one commands/ -> watchers/ import: the renderer of the ingest words its results from their types. The module it
+# reads holds data types only and imports nothing but storage/ and the standard library (a test below says so), so
+# commands/ depends on no part of the ingest's machinery.
+COMMANDS_USE_WATCHERS: dict[tuple[str, str], str] = {
+    ("commands.ingest_words", "watchers.results"): "words findings, results and alerts of the ingest (data types)",
+}
+RESULT_TYPES = "watchers.results"
 
 # Third-party libraries that belong to one package alone (STYLE.md): the store, the chat, the folder and its files,
 # and what draws and typesets the report.
@@ -111,7 +120,7 @@ def test_the_graph_is_read_from_every_package() -> None:
 def test_package_imports_only_what_it_may(package: str) -> None:
     wrong = [i.where for i in _between_packages()
              if _package(i.source) == package and _package(i.target) not in ALLOWED[package]
-             and (i.source, i.target) not in WATCHERS_USE_COMMANDS]
+             and (i.source, i.target) not in WATCHERS_USE_COMMANDS | COMMANDS_USE_WATCHERS]
     assert not wrong, "imports against the package rules (ARCHITECTURE.md):\n" + "\n".join(wrong)
 
 
@@ -120,6 +129,19 @@ def test_watchers_use_of_commands_is_on_the_list_and_the_list_is_current() -> No
             if _package(i.source) == "watchers" and _package(i.target) == "commands"}
     stale = sorted(set(WATCHERS_USE_COMMANDS) - used)
     assert not stale, f"no longer imported, remove from WATCHERS_USE_COMMANDS: {stale}"
+
+
+def test_commands_read_only_the_result_types_of_the_ingest() -> None:
+    used = {(i.source, i.target) for i in _between_packages()
+            if _package(i.source) == "commands" and _package(i.target) == "watchers"}
+    assert used == set(COMMANDS_USE_WATCHERS)
+    assert all(target == RESULT_TYPES for _source, target in used)
+    # The result types depend on nothing of the ingest: storage/ and the standard library only, at any level.
+    imports = [i for i in IMPORTS if i.source == RESULT_TYPES]
+    assert imports, "the result types were not read"
+    foreign = [i.where for i in imports
+               if _package(i.target) != "storage" and _package(i.target) not in sys.stdlib_module_names]
+    assert not foreign, "the result types must import only storage/ and the standard library:\n" + "\n".join(foreign)
 
 
 def test_no_cycles_between_packages() -> None:
@@ -157,6 +179,52 @@ def test_no_cycles_between_modules_at_import_time() -> None:
 def test_library_belongs_to_one_package(library: str, owner: str) -> None:
     users = {i.where for i in IMPORTS if _package(i.target) == library and _package(i.source) != owner}
     assert not users, f"{library} belongs to {owner}/ alone:\n" + "\n".join(sorted(users))
+
+
+def _text_lookups(path: Path, keys: set[str], codes: set[str]) -> Iterator[str]:
+    """Where a module words something itself: a call of a text function, or a text's key written out (as a string,
+    or as the start of an f-string such as f"ingest.kind.{kind}"). A finding's code may be a key: a reader's problem
+    is keyed by its code (`code` and `code.hint`), and a check's code is worded by commands/ingest_words.py."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in ("text", "phrase", "t", "_", "gettext"):
+                yield f"{node.lineno}: calls {ast.unparse(func)}()"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if value in keys and value not in codes and f"{value}.hint" not in keys:
+                yield f"{node.lineno}: names the text {value!r}"
+        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+            start = str(node.values[0].value)
+            if len(start) > 1 and start[0].isalpha() and start.endswith(".") and any(k.startswith(start) for k in keys):
+                yield f"{node.lineno}: builds a text's key {ast.unparse(node)}"
+
+
+def test_watchers_word_nothing() -> None:
+    # The ingest's findings, results and notices are data (watchers/results.py); commands/ words them when shown.
+    from commands.ingest_words import CHECK_CODES
+    from commands.texts import LANGUAGES, catalogue
+
+    keys = {key for lang in LANGUAGES for key in catalogue(lang)}
+    found = [f"{path.relative_to(ROOT).as_posix()}:{where}" for path in sorted((ROOT / "watchers").rglob("*.py"))
+             for where in _text_lookups(path, keys, set(CHECK_CODES))]
+    assert not found, "watchers/ words a text itself:\n" + "\n".join(found)
+
+
+def test_the_text_lookup_test_sees_a_lookup(tmp_path: Path) -> None:
+    source = tmp_path / "worded.py"
+    source.write_text('def f(lang, kind, state):\n    state.t("pf.refused")\n'
+                      '    return text(lang, f"ingest.kind.{kind}"), "ingest.notice.imported", "read.bad_number"\n',
+                      encoding="utf-8")
+    from commands.ingest_words import CHECK_CODES
+    from commands.texts import catalogue
+
+    found = list(_text_lookups(source, set(catalogue("de")), set(CHECK_CODES)))
+    # Two calls, two keys and a built key; the reader's problem code is no lookup.
+    assert sorted(f.split(": ")[1].split()[0] for f in found) == ["builds", "calls", "calls", "names", "names"], found
+    assert not any("read.bad_number" in f for f in found), found
 
 
 # Private attributes used outside the class that defines them, each with why; all are third-party internals.

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 
 from bot.runtime import ADMINS, Outgoing
 from bot.workspace import Monitor
+from commands.ingest_words import finding_line
 from tests.conftest import BERLIN
 from watchers.pipeline import DUPLICATE, GONE, HELD, IMPORTED, REJECTED, Pipeline, is_ignored
 
@@ -285,7 +286,7 @@ def test_no_input_makes_the_pipeline_raise(pipe: Pipeline, demo_monitor: Monitor
     assert result.status in (IMPORTED, DUPLICATE, REJECTED)
     assert not path.exists()
     if result.status == REJECTED:
-        assert result.findings and all(f.line for f in result.findings)
+        assert result.findings and all(finding_line(f) for f in result.findings)
 
 
 def test_recovery_after_a_crash_between_store_write_and_move(pipe: Pipeline, demo_monitor: Monitor) -> None:

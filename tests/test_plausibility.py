@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from bot.workspace import Monitor, create_workspace
+from commands.ingest_words import column, describe, expected, finding_line, suggestion
 from storage.catalogue import parse_catalogue, render_catalogue
 from storage.config import CATALOGUE_FILE
 from storage.models import Area, Indicator, Office
@@ -140,7 +141,7 @@ def test_what_stays_ambiguous_is_still_rejected(catalogue) -> None:
     checked = check(excel_csv([["M24", "M24-anteil", "2018", "", "1.301", "%", "", ""]]), "a.csv", catalogue)
     (problem,) = checked.findings
     assert (problem.code, problem.row, problem.column, problem.found) == ("read.number_ambiguous", 2, "Wert", "1.301")
-    assert "1301 oder 1,301" in problem.suggestion
+    assert "1301 oder 1,301" in suggestion(problem)
     # A count of 2.000 is a whole number either way (2 or 2000): no evidence, no guess.
     checked = check(excel_csv([["M21", "M21-sozialwohnungen", "2018", "", "2.000", "", "", ""]]), "b.csv", catalogue)
     assert [f.code for f in checked.findings] == ["read.number_ambiguous"]
@@ -219,15 +220,16 @@ def test_periods_not_ended_are_rejected_with_the_last_possible_one(catalogue) ->
         ("period_not_ended", 2, "2026"), ("period_not_ended", 3, "2030-H1"),
         ("period_not_ended", 4, "2. Halbjahr 2026"), ("period_not_ended", 5, "31.12.2026")]
     first = checked.findings[0]
-    assert first.line == ("Zeile 2, Spalte „Zeitraum“: Der Zeitraum „2026“ ist noch nicht zu Ende (er endet am "
-                          "31.12.2026). – gefunden: „2026“ – erwartet: ein abgeschlossener Zeitraum, spätestens 2025. "
-                          "Vorschlag: Werte bitte erst nach dem 31.12.2026 liefern; ist ein früherer Zeitraum gemeint "
-                          "(z. B. 2025), bitte die Angabe korrigieren.")
-    assert "spätestens 1. Halbjahr 2026" in checked.findings[1].expected
+    assert finding_line(first) == (
+        "Zeile 2, Spalte „Zeitraum“: Der Zeitraum „2026“ ist noch nicht zu Ende (er endet am "
+        "31.12.2026). – gefunden: „2026“ – erwartet: ein abgeschlossener Zeitraum, spätestens 2025. "
+        "Vorschlag: Werte bitte erst nach dem 31.12.2026 liefern; ist ein früherer Zeitraum gemeint "
+        "(z. B. 2025), bitte die Angabe korrigieren.")
+    assert "spätestens 1. Halbjahr 2026" in expected(checked.findings[1])
     # A row with more than one problem shows every one of them.
     both = check(excel_csv([["M21", "M21-sozialwohnungen", "2026", "Koblenz-Lützel", "-5", "", "", ""]]), "b.csv",
                  catalogue)
-    assert [(f.code, f.column) for f in both.findings] == [
+    assert [(f.code, column(f)) for f in both.findings] == [
         ("period_not_ended", "Zeitraum"), ("unknown_area", "Gebiet"), ("negative", "Wert")]
     # On the first day of the next year the year is over.
     assert check(data, "p.csv", catalogue, today=date(2031, 1, 1)).ok
@@ -243,14 +245,14 @@ def test_negative_counts_and_stocks_are_rejected_unless_allowed(catalogue) -> No
                       ["M33", "M33-saldo", "2018", "", "-250", "", "", ""],
                       ["M24", "M24-anteil", "2018", "", "-1,5", "", "", ""]])
     checked = check(data, "n.csv", catalogue)
-    assert [(f.code, f.row, f.found) for f in checked.findings] == [
+    assert [(f.code, f.row, describe(f).found) for f in checked.findings] == [
         ("negative", 2, "-3"), ("negative", 3, "-0,5"), ("negative", 4, "-12")]
-    line = checked.findings[1].line
+    line = finding_line(checked.findings[1])
     assert line.startswith("Zeile 3, Spalte „Wert“: Der Wert -0,5 ist negativ; „Neu ausgewiesenes Bauland“ (ha) ist "
                            "eine Anzahl oder ein Bestand und kann nicht unter 0 liegen. – gefunden: „-0,5“ – erwartet: "
                            "eine Zahl ab 0. Vorschlag: Bitte das Vorzeichen prüfen.")
     assert "negativ_erlaubt = true" in line
-    english = check(data, "n.csv", catalogue, lang="en").findings[0].line
+    english = finding_line(check(data, "n.csv", catalogue).findings[0], "en")
     assert english.startswith("row 2, column “value”: The value -3 is negative;")
 
 
@@ -367,10 +369,10 @@ def test_no_warning_within_a_factor_of_ten_nor_after_a_zero(catalogue) -> None:
             ("M21-bauland", "", "2020", None, "", 6), ("M21-bauland", "", "2021", 0.4, "", 7)]
     from watchers.validate import jump_warnings
 
-    warnings = jump_warnings(rows, catalogue, lambda ind: {}, "de")
+    warnings = jump_warnings(rows, catalogue, lambda ind: {})
     assert [w.row for w in warnings] == [7]  # 0,4 after 4,9 (the empty 2020 does not count)
     held = {"": [("2015", 100.0, "")]}
-    assert [w.row for w in jump_warnings(rows[:2], catalogue, lambda ind: held, "de")] == [2]  # 0 after 100
+    assert [w.row for w in jump_warnings(rows[:2], catalogue, lambda ind: held)] == [2]  # 0 after 100
 
 
 # --- catalogue problems, as `check` shows them ------------------------------------------------------------
@@ -440,22 +442,23 @@ def test_every_plausibility_text_has_its_english_twin(catalogue) -> None:
                       ["M21", "M21-bauland", "2018", "", "1", "", "", ""],
                       ["M21", "M21-bauland", "2018", "", "2", "", "", ""],
                       ["M24", "M24-anteil", "2018", "", "1.301", "", "", ""]])
-    german = check(data, "x.csv", catalogue).findings
-    english = check(data, "x.csv", catalogue, lang="en").findings
-    assert [f.code for f in english] == [f.code for f in german] == [
+    findings = check(data, "x.csv", catalogue).findings
+    assert [f.code for f in findings] == [
         "read.number_ambiguous", "period_not_ended", "unknown_area", "unit_mismatch", "negative", "conflicting_values"]
-    for f in english:
-        assert f.line.startswith("row ") and "Zeile" not in f.line and "gefunden" not in f.line, f.line
-        assert f.expected and f.suggestion, f
-    assert "did you mean “Lützel”?" in english[2].line
-    assert "one value per indicator, area and period – row 3 already holds 1" in english[5].line
+    english = [finding_line(f, "en") for f in findings]
+    for f, line in zip(findings, english, strict=True):
+        assert line.startswith("row ") and "Zeile" not in line and "gefunden" not in line, line
+        assert expected(f, "en") and suggestion(f, "en"), f
+    assert "did you mean “Lützel”?" in english[2]
+    assert "one value per indicator, area and period – row 3 already holds 1" in english[5]
     rows = [("M21-bauland", "", "2017", 1.0, "", 2), ("M21-bauland", "", "2018", 20.0, "", 3)]
     from watchers.validate import jump_warnings
 
-    (warning,) = jump_warnings(rows, catalogue, lambda ind: {}, "en")
-    assert warning.line == ("row 3, column “value”: The value 20 for “Neu ausgewiesenes Bauland” (whole city, 2018) is "
-                            "more than ten times the previous value 1 (2017). suggestion: Please check (typo, "
-                            "thousands separator, another unit?); a corrected file replaces the value.")
+    (warning,) = jump_warnings(rows, catalogue, lambda ind: {})
+    assert finding_line(warning, "en") == (
+        "row 3, column “value”: The value 20 for “Neu ausgewiesenes Bauland” (whole city, 2018) is "
+        "more than ten times the previous value 1 (2017). suggestion: Please check (typo, "
+        "thousands separator, another unit?); a corrected file replaces the value.")
 
 
 def test_jumps_over_whole_columns_are_those_of_the_row_by_row_loop() -> None:

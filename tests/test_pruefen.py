@@ -137,6 +137,7 @@ def test_pruefen_on_the_command_line(tmp_path: Path) -> None:
 def test_pruefen_in_english(demo_monitor: Monitor, tmp_path: Path) -> None:
     from dataclasses import replace
 
+    from commands.ingest_words import check_summary
     from watchers.pipeline import Pipeline
 
     demo_monitor.settings = replace(demo_monitor.settings, language="en")
@@ -144,11 +145,11 @@ def test_pruefen_in_english(demo_monitor: Monitor, tmp_path: Path) -> None:
     path = tmp_path / "good.csv"
     path.write_bytes(GOOD)
     result = pipeline.check(path)
-    assert pipeline.check_summary(result) == "would be imported: 5 values, of which 3 corrections"
+    assert check_summary(result, "en") == "would be imported: 5 values, of which 3 corrections"
     report = pipeline.check_report(path, result)
     assert "Result: would be imported" in report.read_text(encoding="utf-8-sig")
     again = pipeline.check(next(demo_monitor.settings.processed.rglob("Beispiel_M21_*.csv")))
-    assert again.status == DUPLICATE and "already there" in pipeline.check_summary(again)
+    assert again.status == DUPLICATE and "already there" in check_summary(again, "en")
 
 
 def test_a_long_name_gets_a_shortened_report_that_is_never_checked_itself(demo_monitor: Monitor) -> None:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commands.ingest_words import finding_line
 from storage.periods import PeriodError, parse_period
 from watchers.read import normalize_measure_id, read_records, read_table
 
@@ -396,7 +397,7 @@ def test_a_quotation_mark_without_partner_is_named_not_swallowing_the_rest() -> 
     data = 'Maßnahme;Indikator;Zeitraum;Wert\r\nM21;A;2017;1\r\nM21;"A;2018;2\r\nM21;A;2019;3\r\n'.encode("cp1252")
     records, problems = read_records(data, "q.csv")
     assert [(p.code, p.row) for p in problems] == [("read.unclosed_quote", 3)] and not records
-    assert "Anführungszeichen" in problems[0].text() and "quotation mark" in problems[0].text("en")
+    assert "Anführungszeichen" in finding_line(problems[0]) and "quotation mark" in finding_line(problems[0], "en")
 
 
 def test_a_value_too_long_to_be_a_number_is_refused() -> None:
@@ -452,11 +453,13 @@ def test_catalogue_check_agrees_with_the_row_loop(rows: list[tuple], office_hint
     text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert;Amt;Einheit\r\n" + "".join(";".join(r) + "\r\n" for r in rows)
     data = text.encode("cp1252")
     catalogue = demo_monitor.catalogue
-    fast = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang, today=today)
+    fast = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, today=today)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validate, "_all_good", lambda records, judge: None)
-        exact = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, lang=lang, today=today)
+        exact = validate.check_delivery(data, "v.csv", catalogue, office_hint=office_hint, today=today)
     assert fast == exact
+    # Both are worded alike in either language (the words are made when shown, from the same data).
+    assert [finding_line(f, lang) for f in fast.findings] == [finding_line(f, lang) for f in exact.findings]
 
 
 def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monkeypatch: pytest.MonkeyPatch) -> None:

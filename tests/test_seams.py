@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from commands.ingest_words import INGEST_WORDS, IngestWording
 from commands.state import State
 from storage.catalogue import Catalogue, load_catalogue
 from storage.config import Settings, load_settings
@@ -29,20 +30,22 @@ NOW = at("2027-01-25 10:00")  # the 2026 deliveries are over
 
 @dataclass(frozen=True, slots=True)
 class IngestSource:
-    """A CatalogueSource: settings, store, catalogue — nothing else."""
+    """A CatalogueSource: settings, store, catalogue and the words of commands/ — nothing else."""
 
     settings: Settings
     store: Store
     catalogue: Catalogue
+    ingest_words: IngestWording = INGEST_WORDS
 
 
 @dataclass(frozen=True, slots=True)
 class ProtocolsSource:
-    """A ProtocolSource: settings, the words-and-data state, and now — nothing else."""
+    """A ProtocolSource: settings, the data state, the words of commands/ and now — nothing else."""
 
     settings: Settings
     state: State
     moment: datetime
+    ingest_words: IngestWording = INGEST_WORDS
 
     def now(self) -> datetime:
         return self.moment

@@ -12,6 +12,7 @@ import openpyxl
 
 from bot.workspace import Monitor
 from commands import Caller, dispatch
+from commands.ingest_words import finding_line
 from commands.template import build_template, outstanding, template_file
 from watchers.pipeline import IMPORTED, REJECTED, Pipeline
 
@@ -94,7 +95,7 @@ def test_a_filled_xlsx_template_imports_unchanged(team_monitor: Monitor, tmp_pat
     path = team_monitor.settings.inbox / "Vorlage_ausgefuellt.xlsx"
     wb.save(path)
     result = ingest(team_monitor, path)
-    assert result.status == IMPORTED, [f.line for f in result.findings]
+    assert result.status == IMPORTED, [finding_line(f) for f in result.findings]
     assert result.rows == filled
     # Nothing is open any more: a fresh template has no rows, the guide names the next periods.
     fresh = build_template(state, None, day)
@@ -120,7 +121,7 @@ def test_a_filled_csv_template_imports_unchanged(demo_monitor: Monitor) -> None:
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(out.getvalue().encode("cp1252"))  # saved again by Excel: Windows-1252
     result = Pipeline(demo_monitor, sink=None).process(path, "Amt 61", keep_original=True)
-    assert result.status == IMPORTED, [f.line for f in result.findings]
+    assert result.status == IMPORTED, [finding_line(f) for f in result.findings]
     some = next(r for r in body)
     assert state.store.latest(some[1])[0].value == 1.5
 

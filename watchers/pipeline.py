@@ -1,4 +1,8 @@
-"""The ingest pipeline: one delivered file checked, stored once, then archived or rejected — in this one place."""
+"""The ingest pipeline: one delivered file checked, stored once, then archived or rejected — in this one place.
+
+What it writes for people (NAME.fehler.txt, NAME.pruefung.txt) and sends them (notices) is worded by the
+renderer its source hands in (`CatalogueSource.ingest_words`, see watchers/seams.py) from the results as data.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,22 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from storage import fmt
 from storage.catalogue import Catalogue
 from storage.config import Settings
-from storage.messages import ADMINS, Outgoing, Reply, ReplyBuilder, Sink, b
+from storage.messages import ADMINS, Outgoing, Sink
 from storage.models import Delivery
 
 from . import files
 from .followup import FollowUps, Handled
-from .seams import CatalogueSource, Clock, IndexSource
-from .validate import Checked, Finding, Limits, check_delivery, finding, mb_text
-from .wording import text
+from .results import DUPLICATE, GONE, HELD, IMPORTED, REFUSED, REJECTED, RETRY, IngestResult, Notice
+from .seams import CatalogueSource, Clock, IndexSource, IngestWords
+from .validate import Checked, Limits, check_delivery, too_big
 
 __all__ = [
     "CHECK_SUFFIX",
@@ -42,20 +45,12 @@ __all__ = [
     "Pipeline",
     "check_report_name",
     "is_ignored",
-    "render_findings",
 ]
 
 log = logging.getLogger(__name__)
 
-IMPORTED, DUPLICATE, REJECTED = "imported", "duplicate", "rejected"
-REFUSED = "refused"  # a link, FIFO, device or socket: never opened; moved aside (or left) with one sentence
-RETRY = "retry"  # the file changed while it was read: still being written
-HELD = "held"  # would be rejected, but the caller asked to look again before rejecting
-GONE = "gone"  # vanished before it could be read
-
 REPORT_SUFFIX = ".fehler.txt"
 CHECK_SUFFIX = ".pruefung.txt"  # the report `pruefen/` writes beside a file it checked
-REPORT_LIMIT = 1000  # problems listed per report; a 200,000-row file with one wrong column would be unreadable
 NUMBER_ROOM = 8  # bytes kept free in archive names for "_2" … "_9999999"
 
 
@@ -65,39 +60,6 @@ def is_ignored(name: str) -> bool:
     lower = name.casefold()
     return name.startswith(("~$", ".")) or lower.endswith((".tmp", ".part", ".crdownload", "#", REPORT_SUFFIX,
                                                            CHECK_SUFFIX))
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What happened to one file (or, with `preview`, what would happen: `pruefen` stores and moves nothing)."""
-
-    file: str
-    status: str
-    office: str = ""
-    rows: int = 0
-    measures: tuple[str, ...] = ()
-    indicators: tuple[str, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    delivery: int | None = None
-    duplicate_of: int | None = None
-    new: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    moved_to: Path | None = None
-    report: Path | None = None
-    content_hash: str = ""
-    signature: tuple[int, int, int] | None = field(default=None, compare=False)  # (size, mtime_ns, inode) read
-    hints: tuple[str, ...] = ()  # imported, but worth a look (e.g. percent cells read as fractions)
-    warnings: tuple[Finding, ...] = ()  # imported, but worth a look: repeated rows, jumps against the store
-    refused: str = ""  # REFUSED: what the entry is instead of a file (files.LINK, FIFO, DEVICE, …)
-    preview: bool = False  # a check only: nothing was stored or moved
-    earlier: str = ""  # the file changed after it was handled as this status; this result is its final content
-    withdrawn: int = 0  # values of the incomplete state that the final content does not hold: no longer current
-    tracked: Handled | None = field(default=None, compare=False, repr=False)  # its entry among the follow-ups
-
-    @property
-    def ok(self) -> bool:
-        return self.status in (IMPORTED, DUPLICATE)
 
 
 @dataclass(frozen=True)
@@ -245,27 +207,15 @@ def check_report_name(name: str, limit: int = files.NAME_MAX) -> str:
     return files.fit_name(name, len(CHECK_SUFFIX), limit) + CHECK_SUFFIX
 
 
-def render_finding(finding: Finding, lang: str) -> str:
-    """One problem as one line: where – found – expected. Suggestion."""
-    return finding.line or finding.message
-
-
-def render_findings(findings: tuple[Finding, ...] | list[Finding], lang: str, limit: int = REPORT_LIMIT) -> list[str]:
-    lines = [f"{n}. {render_finding(f, lang)}" for n, f in enumerate(findings[:limit], 1)]
-    if len(findings) > limit:
-        lines.append(text(lang, "ingest.report.more", n=len(findings) - limit))
-    return lines
-
-
 class Pipeline:
     """Check, store, archive: the only code that moves delivered files and writes deliveries to the store.
 
-    `monitor` is anything with `settings`, `store` and `catalogue` (re-read on every file, so a reloaded
-    catalogue applies at once). `sink` receives one Outgoing notice per imported, duplicate, rejected or refused
-    file. The store write comes BEFORE the move: a crash in between leaves the file waiting, and its re-import is
-    recognised by its content hash as a duplicate and archived — each file counts exactly once. With `followups`
-    (the watcher's), every move is announced there first and confirmed after, so a file written on after a crash
-    is still known as the delivery it was stored as.
+    `monitor` is anything with `settings`, `store`, `catalogue` (re-read on every file, so a reloaded catalogue
+    applies at once) and `ingest_words`, which words what is written and sent. `sink` receives one Outgoing notice
+    per imported, duplicate, rejected or refused file. The store write comes BEFORE the move: a crash in between
+    leaves the file waiting, and its re-import is recognised by its content hash as a duplicate and archived — each
+    file counts exactly once. With `followups` (the watcher's), every move is announced there first and confirmed
+    after, so a file written on after a crash is still known as the delivery it was stored as.
     Files are opened without following links; a link, FIFO, device or socket is refused unread.
     """
 
@@ -279,7 +229,7 @@ class Pipeline:
         self.followups = followups
         self._lock = threading.Lock()
         self._quiet = False  # a retry of a file that could not be archived: no second round of notices
-        self._errors: list[str] | None = None  # while a file is processed: its error notices, sent after its verdict
+        self._errors: list[Notice] | None = None  # while a file is processed: its error notices, sent after its verdict
 
     @property
     def settings(self) -> Settings:
@@ -288,6 +238,10 @@ class Pipeline:
     @property
     def lang(self) -> str:
         return self.settings.language
+
+    @property
+    def words(self) -> IngestWords:
+        return self.monitor.ingest_words
 
     @property
     def check_folder(self) -> Path:
@@ -346,8 +300,8 @@ class Pipeline:
                 errors, self._errors = self._errors, None
         if notify and result.status in (IMPORTED, DUPLICATE, REJECTED, REFUSED):
             self._notify(result)
-        for message in errors:
-            self._send_error(message)  # after the verdict: first what happened, then what went wrong with it
+        for notice in errors:
+            self._send_alert(notice)  # after the verdict: first what happened, then what went wrong with it
         if notify and result.status == IMPORTED and self.sink is not None:
             self._sozialindex(result)  # social index hook: recompute, notice on "sehr niedrig"/"negativ"
         return result
@@ -388,12 +342,11 @@ class Pipeline:
     def _judge(self, data: bytes, name: str, office_hint: str | None, limits: Limits) -> Checked:
         """The verdict on a file's content: one and the same for an import, a check and a re-read after a change."""
         return check_delivery(data, name, self.monitor.catalogue, office_hint=office_hint, limits=limits,
-                              lang=self.lang, today=self.now().date(), series=self.monitor.store.series)
+                              today=self.now().date(), series=self.monitor.store.series)
 
-    def _too_big(self, size: int, limits: Limits) -> Checked:
-        lang = self.lang
-        return Checked([], findings=(finding(lang, "too_big", text(
-            lang, "ingest.problem.too_big", size=mb_text(size, lang), limit=mb_text(limits.max_file_bytes, lang))),))
+    @staticmethod
+    def _too_big(size: int, limits: Limits) -> Checked:
+        return Checked([], findings=(too_big(size, limits.max_file_bytes),))
 
     def _process(self, path: Path, office_hint: str | None, keep_original: bool, may_reject: bool) -> IngestResult:
         name = files.readable(path.name)
@@ -543,8 +496,8 @@ class Pipeline:
         except OSError as exc:
             # Stored already: the file stays in the inbox and comes back as a duplicate, which archives it.
             log.warning("could not archive %s: %s", path, exc)
-            self._send_error(text(self.lang, "ingest.notice.move_failed", file=files.readable(path.name),
-                                  detail=exc.strerror or exc))
+            self._send_alert(Notice("move_failed", {"file": files.readable(path.name),
+                                                   "detail": exc.strerror or str(exc)}))
         if state is not None:
             self._settled(tracked, moved, state, signature)
         return moved
@@ -559,23 +512,19 @@ class Pipeline:
         return IngestResult(files.readable(path.name), DUPLICATE, office=getattr(known, "office", ""),
                             rows=getattr(known, "rows", 0), measures=tuple(getattr(known, "measures", ())),
                             duplicate_of=did, moved_to=moved, content_hash=digest,
-                            signature=signature, tracked=tracked)
+                            signature=signature, original=known, tracked=tracked)
 
-    def _report_lines(self, display: str, office: str, checked: Checked) -> list[str]:
-        lang = self.lang
-        when = self.now()
-        lines = [text(lang, "ingest.report.title", file=display, when=f"{fmt.day(when.date(), lang)} {when:%H:%M}")]
-        if office:
-            lines.append(text(lang, "ingest.report.office", office=office))
-        lines += [text(lang, "ingest.report.whole"), "", text(lang, "ingest.report.count", n=len(checked.findings))]
-        return lines + render_findings(checked.findings, lang)
+    def _report(self, display: str, result: IngestResult) -> str:
+        """The text of the report file on `result`: NAME.fehler.txt, or NAME.pruefung.txt for a check."""
+        return self.words.report(result, display, self.now(), self.monitor.catalogue, self.lang)
 
     def _reject(self, path: Path, data: bytes | None, digest: str, office: str, checked: Checked,
                 keep_original: bool, signature: tuple[int, int, int] | None, *,
                 display: str | None = None, tracked: Handled | None = None) -> IngestResult:
-        lang = self.lang
         folder = self.settings.rejected
-        report_lines = self._report_lines(display or self.display_name(path), office, checked)
+        result = IngestResult(files.readable(path.name), REJECTED, office=office, findings=checked.findings,
+                              content_hash=digest, signature=signature, tracked=tracked)
+        report_text = self._report(display or self.display_name(path), result)
         report: Path | None = None
         placed: Path | None = None
         state: dict[str, Any] = {"status": REJECTED, "hash": digest, "office": office}
@@ -586,7 +535,7 @@ class Pipeline:
             # An orphaned report (its file deleted, or a crash before the move) is simply replaced.
             target = _unique(folder, path.name, reports=False)
             report = folder / (target.name + REPORT_SUFFIX)
-            _write_text(report, "\n".join(report_lines) + "\n")
+            _write_text(report, report_text)
             self._announce(tracked, folder, {**state, "report": os.fsdecode(report)})
             # Its own report is already there: only another file may push it to a new name.
             try:
@@ -605,13 +554,11 @@ class Pipeline:
             if report is not None:
                 with contextlib.suppress(OSError):
                     report.unlink()  # no report for a file that is not beside it; the notice carries the problems
-            self._send_error(text(lang, "ingest.notice.reject_move_failed", file=files.readable(path.name),
-                                  detail=exc.strerror or exc))
+            self._send_alert(Notice("reject_move_failed", {"file": files.readable(path.name),
+                                                          "detail": exc.strerror or str(exc)}))
             placed, report = None, None
         self._settled(tracked, placed, {**state, "report": os.fsdecode(report) if report else None}, signature)
-        return IngestResult(files.readable(path.name), REJECTED, office=office, findings=checked.findings,
-                            moved_to=placed,
-                            report=report, content_hash=digest, signature=signature, tracked=tracked)
+        return replace(result, moved_to=placed, report=report)
 
     def _refuse(self, path: Path, kind: str, keep_original: bool, office_hint: str | None) -> IngestResult:
         """A link, FIFO, device or socket: never opened; the entry itself moves to abgelehnt/ with a report."""
@@ -625,7 +572,6 @@ class Pipeline:
             # Named on the command line (it stays where it is), or reached through a linked folder: moving it
             # would go through that link, so the link itself is what is moved aside, as an entry of its own.
             return result
-        lang = self.lang
         folder = self.settings.rejected
         report: Path | None = None
         try:
@@ -633,11 +579,7 @@ class Pipeline:
             for _ in range(100):
                 target = _unique(folder, path.name, reports=False)
                 report = folder / (target.name + REPORT_SUFFIX)
-                when = self.now()
-                _write_text(report, "\n".join([
-                    text(lang, "ingest.report.refused_title", file=self.display_name(path),
-                         when=f"{fmt.day(when.date(), lang)} {when:%H:%M}"),
-                    self.refusal(name, kind, moved=True)]) + "\n")
+                _write_text(report, self._report(self.display_name(path), result))
                 try:
                     files.move_entry(path, target)  # a rename moves the link, never what it points to
                 except FileExistsError:
@@ -650,12 +592,6 @@ class Pipeline:
                 with contextlib.suppress(OSError):
                     report.unlink()
             return result
-
-    def refusal(self, name: str, kind: str, *, moved: bool | None) -> str:
-        """The one sentence for an entry that is not a file; `moved` None: named on the command line."""
-        what = text(self.lang, f"ingest.kind.{kind}" if kind in _KINDS else "ingest.kind.other")
-        key = "ingest.refused.cli" if moved is None else "ingest.refused.moved" if moved else "ingest.refused.left"
-        return text(self.lang, key, file=name, what=what)
 
     # ------------------------------------------------------------------ pruefen: judge only
     def check(self, path: Path, office_hint: str | None = None, *, may_reject: bool = True) -> IngestResult:
@@ -689,7 +625,7 @@ class Pipeline:
         if known is not None:
             return IngestResult(name, DUPLICATE, office=known.office, rows=known.rows, measures=known.measures,
                                 duplicate_of=known.id, content_hash=read.digest, preview=True,
-                                signature=read.signature)
+                                signature=read.signature, original=known)
         checked = self._judge(read.data, name, office_hint, limits)
         if not checked.ok:
             return IngestResult(name, REJECTED if may_reject else HELD, office=checked.office or office_hint or "",
@@ -718,53 +654,10 @@ class Pipeline:
                 replaced += 1
         return new, replaced, unchanged
 
-    def check_summary(self, result: IngestResult, *, first: bool = True) -> str:
-        """What a check found, in one line: 'würde übernommen: 24 Werte, davon 3 Korrekturen' or why not
-        (with `first`, a rejection names its first problem)."""
-        lang = self.lang
-        if result.status == IMPORTED:
-            return text(lang, "check.would_import", values=text(lang, "check.values", n=result.rows),
-                        corrections=text(lang, "check.corrections", n=result.replaced))
-        if result.status == DUPLICATE:
-            return text(lang, "check.would_be_duplicate", delivery=result.duplicate_of)
-        if result.status == REJECTED:
-            if not first or not result.findings:
-                return text(lang, "check.would_reject_short", n=len(result.findings))
-            return text(lang, "check.would_reject", n=len(result.findings),
-                        first=render_finding(result.findings[0], lang))
-        if result.status == REFUSED:
-            return self.refusal(result.file, result.refused, moved=None)
-        if result.status == GONE:
-            return text(lang, "ingest.cli.missing_short")
-        return text(lang, "ingest.cli.retry_short")
-
     def check_report(self, path: Path, result: IngestResult) -> Path:
         """Write NAME.pruefung.txt beside the checked file: the verdict, and every problem when it would be rejected."""
-        lang = self.lang
-        when = self.now()
-        lines = [text(lang, "check.report.title", file=self.display_name(path),
-                      when=f"{fmt.day(when.date(), lang)} {when:%H:%M}"), ""]
-        if result.office:
-            lines.append(text(lang, "ingest.report.office", office=result.office))
-        lines.append(text(lang, "check.report.result", summary=self.check_summary(result, first=False)))
-        if result.status == IMPORTED:
-            lines.append(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
-                              unchanged=result.unchanged))
-            if result.measures:
-                lines.append(text(lang, "check.report.measures", measures=", ".join(result.measures)))
-            for indicator in result.hints:
-                ind = self.monitor.catalogue.indicators.get(indicator)
-                lines.append(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
-            lines += ["", text(lang, "check.report.next_ok")]
-        elif result.status == REJECTED:
-            lines += ["", text(lang, "ingest.report.count", n=len(result.findings))]
-            lines += render_findings(result.findings, lang)
-            lines += ["", text(lang, "check.report.next_fix")]
-        elif result.status == DUPLICATE:
-            lines += ["", text(lang, "check.report.next_duplicate")]
-        lines += ["", text(lang, "check.report.nothing_stored")]
         report = path.parent / check_report_name(path.name, files.name_max(path.parent))
-        _write_text(report, "\n".join(lines) + "\n")
+        _write_text(report, self._report(self.display_name(path), replace(result, preview=True)))
         return report
 
     # ------------------------------------------------------------------ a writer that had only paused
@@ -831,21 +724,22 @@ class Pipeline:
                                     measures=known.measures, duplicate_of=None if mine else known.id,
                                     delivery=own if mine else None, unchanged=known.rows if mine else 0,
                                     moved_to=moved, content_hash=read.digest, signature=read.signature,
-                                    withdrawn=withdrawn, **after)
+                                    withdrawn=withdrawn, original=None if mine else known, **after)
             checked = self._judge(read.data, name, tracked.hint, limits)
         office = checked.office or tracked.hint or tracked.office
         if not checked.ok:
             withdrawn = self._withdraw(own)
             if tracked.status == REJECTED:
                 report = tracked.report
+                result = IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
+                                      report=report, content_hash=read.digest, signature=read.signature,
+                                      withdrawn=withdrawn, **after)
                 if report is not None:
                     with contextlib.suppress(OSError):
-                        _write_text(report, "\n".join(self._report_lines(display, office, checked)) + "\n")
+                        _write_text(report, self._report(display, result))
                 self._settled(tracked, path, {"status": REJECTED, "hash": read.digest, "office": office},
                               read.signature)
-                return IngestResult(name, REJECTED, office=office, findings=checked.findings, moved_to=path,
-                                    report=report, content_hash=read.digest, signature=read.signature,
-                                    withdrawn=withdrawn, **after)
+                return result
             rejected = self._reject(path, read.data, read.digest, office, checked, False, read.signature,
                                     display=display, tracked=tracked)
             if rejected.status != REJECTED:
@@ -892,55 +786,12 @@ class Pipeline:
         names = [p.name for p in self.monitor.catalogue.office_persons(office)] if office else []
         return (ADMINS, *dict.fromkeys(names))
 
-    def notice(self, result: IngestResult) -> Reply:
-        lang = self.lang
-        office = result.office or text(lang, "ingest.notice.no_office")
-        out = ReplyBuilder()
-        if result.earlier:
-            key = "ingest.notice.changed_after_reject" if result.earlier == REJECTED else \
-                "ingest.notice.changed_after_import"
-            out.line(text(lang, key, file=result.file))
-        if result.status == REFUSED:
-            out.line(b(self.refusal(result.file, result.refused, moved=result.moved_to is not None)))
-        elif result.status == IMPORTED:
-            out.line(b(text(lang, "ingest.notice.imported", file=result.file, office=office, rows=result.rows,
-                            measures=", ".join(result.measures) or "—")))
-            out.line(text(lang, "ingest.notice.counts", new=result.new, replaced=result.replaced,
-                          unchanged=result.unchanged))
-            if result.withdrawn:
-                out.line(text(lang, "ingest.notice.partial_dropped", n=result.withdrawn))
-            for indicator in result.hints:
-                ind = self.monitor.catalogue.indicators.get(indicator)
-                out.line(text(lang, "ingest.notice.percent_hint", indicator=ind.name if ind else indicator))
-            if result.warnings:
-                out.line(text(lang, "ingest.notice.warnings"))
-                for warning in result.warnings[:5]:
-                    out.line(warning.line)
-                if len(result.warnings) > 5:
-                    out.line(text(lang, "ingest.notice.more_warnings", n=len(result.warnings) - 5))
-        elif result.status == DUPLICATE:
-            earlier = next((d for d in self.monitor.store.deliveries() if d.id == result.duplicate_of), None)
-            out.line(text(lang, "ingest.notice.duplicate", file=result.file, office=office,
-                          earlier=earlier.file if earlier else "?",
-                          day=fmt.day(earlier.received.date(), lang) if earlier else "?"))
-            if result.withdrawn:
-                out.line(text(lang, "ingest.notice.partial_dropped", n=result.withdrawn))
-        else:
-            out.line(b(text(lang, "ingest.notice.rejected", file=result.file, office=office,
-                            n=len(result.findings))))
-            for line in render_findings(result.findings, lang, limit=3):
-                out.line(line)
-            if result.report is not None:
-                out.line(text(lang, "ingest.notice.report", report=result.report.name))
-            if result.withdrawn:
-                out.line(text(lang, "ingest.notice.partial_withdrawn", n=result.withdrawn))
-        return out.build()
-
     def _notify(self, result: IngestResult) -> None:
         if self.sink is None:
             return
         try:
-            self.sink(Outgoing(self.recipients(result.office), self.notice(result), kind="notice"))
+            notice = self.words.notice(result, self.monitor.catalogue, self.lang)
+            self.sink(Outgoing(self.recipients(result.office), notice, kind="notice"))
         except Exception:  # a failing chat must not stop the import
             log.exception("notice for %s not delivered", result.file)
 
@@ -957,16 +808,13 @@ class Pipeline:
         except Exception:  # the index must never cost an import
             log.exception("social index after %s not computed", result.file)
 
-    def _send_error(self, message: str) -> None:
+    def _send_alert(self, notice: Notice) -> None:
         if self.sink is None or self._quiet:
             return
         if self._errors is not None:
-            self._errors.append(message)
+            self._errors.append(notice)
             return
         try:
-            self.sink(Outgoing((ADMINS,), ReplyBuilder().line(message).build(), kind="error"))
+            self.sink(Outgoing((ADMINS,), self.words.message(notice, self.lang), kind="error"))
         except Exception:
             log.exception("error notice not delivered")
-
-
-_KINDS = (files.LINK, files.FIFO, files.DEVICE, files.SOCKET, files.LINKED_FOLDER)

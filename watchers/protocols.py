@@ -1,4 +1,7 @@
-"""The protocols folder: a file `Mxx_JJJJ-MM-TT*.pdf|.docx|.odt` dropped there is recorded as sent for signature."""
+"""The protocols folder: a file `Mxx_JJJJ-MM-TT*.pdf|.docx|.odt` dropped there is recorded as sent for signature.
+
+Its notices are data (`watchers.results.Notice`), worded by the renderer its source hands in (`ingest_words`).
+"""
 
 from __future__ import annotations
 
@@ -17,14 +20,14 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from storage import fmt
 from storage.catalogue import normalize_measure
-from storage.messages import ADMINS, Outgoing, ReplyBuilder, Sink
+from storage.messages import ADMINS, Outgoing, Sink
 from storage.models import Protocol
 
 from . import files
 from .pipeline import is_ignored
-from .seams import ProtocolSource
+from .results import Notice
+from .seams import IngestWords, ProtocolSource
 from .watcher import no_follow_polling_observer
 
 __all__ = [
@@ -74,17 +77,22 @@ def parse_protocol_name(name: str) -> ProtocolName | None:
     return ProtocolName(measure or match.group(1), day, match.group(5).lower()) if measure else None
 
 
-def _send(sink: Sink | None, recipients: list[str] | tuple[str, ...], message: str,
-          kind: str = "notice", key: str = "") -> None:
-    if sink is None or not recipients:
-        return
-    try:
-        sink(Outgoing(tuple(recipients), ReplyBuilder().line(message).build(), kind=kind, key=key))
-    except Exception:  # a failing chat must not stop the folder handling
-        log.exception("protocol notice not delivered")
+@dataclass(frozen=True)
+class _Sender:
+    """Hands a notice, worded by the source's renderer in the workspace's language, to the sink."""
 
+    sink: Sink | None
+    words: IngestWords
+    lang: str
 
-_KINDS = (files.LINK, files.FIFO, files.DEVICE, files.SOCKET, files.LINKED_FOLDER)
+    def __call__(self, recipients: list[str] | tuple[str, ...], notice: Notice, kind: str = "notice",
+                 key: str = "") -> None:
+        if self.sink is None or not recipients:
+            return
+        try:
+            self.sink(Outgoing(tuple(recipients), self.words.message(notice, self.lang), kind=kind, key=key))
+        except Exception:  # a failing chat must not stop the folder handling
+            log.exception("protocol notice not delivered")
 
 
 def _read_protocol(path: Path) -> bytes:
@@ -100,12 +108,13 @@ def handle_protocol_file(monitor: ProtocolSource, path: Path, sink: Sink | None,
                          now: datetime | None = None) -> ProtocolResult:
     """Record one file of the protocols folder and tell the signatories (or the admins, if it fits no meeting).
 
-    `monitor` needs `.state` (catalogue, store and words) and `.now()`. The store is the memory: the same content again
-    changes nothing, a different file for a protocol already being signed resets its signatures.
+    `monitor` needs `.state` (catalogue, store and language), `.ingest_words` and `.now()`. The store is the memory:
+    the same content again changes nothing, a different file for a protocol already being signed resets its
+    signatures.
     """
     state = monitor.state
     store = state.store
-    lang = state.lang
+    send = _Sender(sink, monitor.ingest_words, state.lang)
     name = files.readable(path.name)  # what people read and the store keeps; the file keeps its real name
     now = now or monitor.now()
     today = state.local(now).date()
@@ -117,43 +126,42 @@ def handle_protocol_file(monitor: ProtocolSource, path: Path, sink: Sink | None,
         return ProtocolResult(name, "ignored")
     digest = ""
 
-    def reject(reason: str, message: str) -> ProtocolResult:
+    def reject(reason: str, notice: Notice) -> ProtocolResult:
         # Rescans find the same file again and again: tell the admins once per file content and name.
         key = f"protokoll-datei-abgelehnt:{digest[:16] or f'eintrag-{st.st_ino}'}:{name}"
         with store.locked():
             if key in store.sent_keys():
                 return ProtocolResult(name, "rejected", reason=reason)
             store.mark_sent([key], at=now, recipient=ADMINS)
-        _send(sink, [ADMINS], message, "error", key)
+        send([ADMINS], notice, "error", key)
         return ProtocolResult(name, "rejected", reason=reason)
 
     try:
         data = _read_protocol(path)
     except files.NotAFile as exc:
         # A link, FIFO, device or socket: never opened; it stays where it is, reported once.
-        what = state.t(f"ingest.kind.{exc.kind}" if exc.kind in _KINDS else "ingest.kind.other")
-        return reject("refused", state.t("pf.refused", file=name, what=what))
+        return reject("refused", Notice("protocol_refused", {"file": name, "kind": exc.kind}))
     except FileNotFoundError:
         return ProtocolResult(name, "ignored")
     except (OSError, files.Replaced) as exc:
         detail = getattr(exc, "strerror", None) or str(exc)
-        _send(sink, [ADMINS], state.t("pf.unreadable", file=name, detail=detail), "error")
+        send([ADMINS], Notice("protocol_unreadable", {"file": name, "detail": detail}), "error")
         return ProtocolResult(name, "rejected", reason="unreadable")
     digest = hashlib.sha256(data).hexdigest()
 
     parsed = parse_protocol_name(name)
     if parsed is None:
-        return reject("name", state.t("pf.bad_name", file=name))
+        return reject("name", Notice("protocol_bad_name", {"file": name}))
     measure = state.catalogue.measures.get(parsed.measure)
     if measure is None:
-        return reject("measure", state.t("pf.unknown_measure", file=name, found=parsed.measure,
-                                         known=", ".join(state.catalogue.measures)))
+        return reject("measure", Notice("protocol_unknown_measure", {
+            "file": name, "found": parsed.measure, "known": ", ".join(state.catalogue.measures)}))
     meetings = store.meetings(measure.id)
     meeting = next((m for m in meetings if m.day == parsed.day), None)
     if meeting is None:
-        known = ", ".join(fmt.day(m.day, lang) for m in meetings if m.day) or state.t("none")
-        return reject("meeting", state.t("pf.no_meeting", file=name, measure=measure.number,
-                                         day=fmt.day(parsed.day, lang), known=known, command=measure.id))
+        return reject("meeting", Notice("protocol_no_meeting", {
+            "file": name, "measure": measure.number, "day": parsed.day,
+            "known": tuple(m.day for m in meetings if m.day), "command": measure.id}))
 
     with store.locked():
         existing = store.protocol(measure.id, parsed.day)
@@ -168,21 +176,20 @@ def handle_protocol_file(monitor: ProtocolSource, path: Path, sink: Sink | None,
             measure.id, parsed.day, sent_on=existing.sent_on if attach and existing else today,
             signatories=people, file=name, file_hash=digest)
 
-    label = measure.number
-    params = {"measure": label, "day": fmt.day(parsed.day, lang), "file": name, "command": measure.id}
+    params = {"measure": measure.number, "day": parsed.day, "file": name, "command": measure.id}
     if reset:
-        status, text = "reset", state.t("pf.reset", **params)
-        _send(sink, [ADMINS], state.t("pf.reset_admins", names=", ".join(signers_before), **params))
+        status, notice = "reset", Notice("protocol_reset", params)
+        send([ADMINS], Notice("protocol_reset_admins", {"names": ", ".join(signers_before), **params}))
     elif existing is not None and not attach:
-        status, text = "updated", state.t("pf.updated", **params)
+        status, notice = "updated", Notice("protocol_updated", params)
     else:
-        status, text = ("attached" if attach else "recorded"), state.t("pf.announce", **params)
+        status, notice = ("attached" if attach else "recorded"), Notice("protocol_announce", params)
         if people:
-            _send(sink, [ADMINS], state.t("pf.recorded_admins", n=len(people), **params))
+            send([ADMINS], Notice("protocol_recorded_admins", {"n": len(people), **params}))
     if people:
-        _send(sink, people, text, "notice", f"protokoll-datei:{protocol.id}:v{protocol.version}:{digest[:16]}")
+        send(people, notice, "notice", f"protokoll-datei:{protocol.id}:v{protocol.version}:{digest[:16]}")
     else:
-        _send(sink, [ADMINS], state.t("pf.no_signatories", **params))
+        send([ADMINS], Notice("protocol_no_signatories", params))
     return ProtocolResult(name, status, protocol)
 
 

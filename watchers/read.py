@@ -1,8 +1,8 @@
 """Reading indicator files: bytes -> tables -> long-layout records, or a list of problems.
 
 Pure functions: they take the file's bytes and name, never touch the file system, never log and never
-raise for a bad file; everything wrong comes back as `Problem`s (watchers/findings.py), so that the
-watcher can reject the file whole with one report.
+raise for a bad file; everything wrong comes back as `Problem`s (findings as data, watchers/results.py),
+so that the watcher can reject the file whole with one report, worded by commands/ingest_words.py.
 
     result = read_table(data, "jugendamt.xlsx")      # ReadResult(tables, problems)
     records, problems = iter_records(result)         # Records (one Record per value), every problem
@@ -29,7 +29,7 @@ from storage.periods import Period, PeriodError, parse_period
 from storage.store import gc_paused
 
 from .columns import FIELDS, HEADER_SEARCH_ROWS, ColumnMap, find_columns, find_header, first_text
-from .findings import FORMATS, Problem, cell_text, display, format_report, letter
+from .findings import FORMATS, Problem, cell_text, display, letter
 from .number_style import (
     MISSING,
     NumberError,
@@ -46,7 +46,7 @@ from .workbook import MAX_CELLS, read_sheets
 __all__ = [
     "FIELDS", "FORMATS", "MISSING", "WHOLE_CITY", "ColumnMap", "NumberError", "Problem", "ReadResult", "Record",
     "Records", "Table", "ambiguous_problem", "ambiguous_readings", "detect_number_style", "find_columns",
-    "format_report", "gc_paused", "iter_records", "normalize_measure_id", "parse_number", "read_records",
+    "gc_paused", "iter_records", "normalize_measure_id", "parse_number", "read_records",
     "read_table",
 ]
 

@@ -2,8 +2,8 @@
 
 The watchers are handed these by the composition root (`bot.workspace.Monitor` satisfies them all) and never ask
 for more: a test can hand them a real store with a catalogue and settings of its own, and mypy checks that the
-monitor still fits. The words come in the same way (`Wording`): the ingest picks a text's key and parameters,
-the text catalogues of commands/ word it.
+monitor still fits. The words come in the same way: the ingest and the protocols folder hand their results and
+notices as data to an `IngestWords` renderer (commands.ingest_words.IngestWording), which words them.
 """
 
 from __future__ import annotations
@@ -20,18 +20,20 @@ from storage.models import Delivery, Meeting, Observation, Signature
 from storage.models import Protocol as MeetingProtocol
 from storage.store import DeliveryResult
 
+from .results import IngestResult, Notice
+
 __all__ = [
     "CatalogueSource",
     "Clock",
     "IndexSource",
     "IngestStore",
+    "IngestWords",
     "ProtocolContext",
     "ProtocolSource",
     "ProtocolStore",
     "ReloadingSource",
     "Row",
     "Sink",
-    "Wording",
 ]
 
 # One value of a delivered file: indicator, area, period, value (None: no value), note, row number in the file.
@@ -70,11 +72,31 @@ class IngestStore(Protocol):
     def series(self, indicator: str, /) -> dict[str, list[tuple[str, float | None, str]]]: ...
 
 
+class IngestWords(Protocol):
+    """Words what the ingest found and did, in the reader's language: results and notices in, text out."""
+
+    def report(self, result: IngestResult, file: str, when: datetime, catalogue: Catalogue, lang: str, /) -> str:
+        """NAME.pruefung.txt of a check (`result.preview`), else NAME.fehler.txt of a rejected or refused file;
+        `file` as the store names it, `when` the moment of the verdict."""
+        ...
+
+    def notice(self, result: IngestResult, catalogue: Catalogue, lang: str, /) -> Reply:
+        """The notice about an imported, duplicate, rejected or refused file."""
+        ...
+
+    def message(self, notice: Notice, lang: str, /) -> Reply:
+        """A notice for the admins (an operating one) or for the people a protocol concerns."""
+        ...
+
+
 class CatalogueSource(Protocol):
-    """The open workspace as the ingest sees it: its settings, its store and the current catalogue.
+    """The open workspace as the ingest sees it: its settings, its store, the current catalogue and the words.
 
     `catalogue` is read anew for every file, so a reloaded katalog.toml applies at once.
     """
+
+    @property
+    def ingest_words(self) -> IngestWords: ...
 
     @property
     def settings(self) -> Settings: ...
@@ -120,17 +142,11 @@ class ProtocolStore(Protocol):
     def signatures(self, protocol_id: int, /, *, all_versions: bool = False) -> list[Signature]: ...
 
 
-class Wording(Protocol):
-    """Words a text of the catalogues: its key and parameters in, the sentence in the configured language out."""
+class ProtocolContext(Protocol):
+    """What handling a file of the protocols folder needs: the catalogue, the store, the language, local time."""
 
     @property
     def lang(self) -> str: ...
-
-    def t(self, key: str, /, *, lang: str | None = None, **params: object) -> str: ...
-
-
-class ProtocolContext(Wording, Protocol):
-    """What handling a file of the protocols folder needs: the catalogue, the store, the words, local time."""
 
     @property
     def catalogue(self) -> Catalogue: ...
@@ -146,6 +162,9 @@ class ProtocolSource(Protocol):
 
     @property
     def settings(self) -> Settings: ...
+
+    @property
+    def ingest_words(self) -> IngestWords: ...
 
     @property
     def state(self) -> ProtocolContext: ...

@@ -1,4 +1,8 @@
-"""Checking a delivered file against the catalogue: pure, from bytes to store rows or findings."""
+"""Checking a delivered file against the catalogue: pure, from bytes to store rows or findings.
+
+Nothing is worded here: a finding is a code, its parameters and its place (watchers/results.py); the words are
+commands/ingest_words.py's, when the finding is shown.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,12 @@ from typing import TYPE_CHECKING, Any
 from storage.catalogue import Catalogue
 from storage.config import WatcherSettings
 from storage.models import Indicator
-from storage.periods import Period, fit_to_frequency, period_containing, period_label, previous
+from storage.periods import Period, fit_to_frequency, period_containing, previous
 from storage.periods import example as period_example
 
-from .findings import line, phrase, where
-from .wording import text
+from .results import Finding
 
 if TYPE_CHECKING:  # the reader (and pandas with it) is imported only when a file is checked
-    from .findings import Problem
     from .read import Record, Records
     from .seams import Row
 
@@ -32,9 +34,7 @@ __all__ = [
     "Series",
     "check_delivery",
     "decide_ambiguous",
-    "finding",
     "jump_warnings",
-    "mb_text",
     "office_key",
     "resolve_office",
     "unit_kind",
@@ -48,20 +48,6 @@ MB = 1024 * 1024
 
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class Finding:
-    """One reason to reject a file, ready to print: where, what was found, what was expected, a suggestion."""
-
-    message: str
-    row: int | None = None
-    column: str = ""
-    found: str = ""
-    expected: str = ""
-    suggestion: str = ""
-    sheet: str = ""
-    code: str = ""
-    line: str = ""  # the whole problem as one line (where: found – expected. suggestion)
 
 
 @dataclass(frozen=True)
@@ -108,38 +94,19 @@ def resolve_office(catalogue: Catalogue, name: str | None) -> str:
     return " ".join(str(name).split())
 
 
-def mb_text(size: float, lang: str) -> str:
-    """Bytes as megabytes the way people read them: 20, 0,5, 0,001 (de) or 0.001 (en)."""
-    from storage.fmt import number
-
-    value = size / MB
-    return number(round(value, 1 if value >= 1 else 3), lang, digits=3)
-
-
 def _closest(word: str, candidates: Iterable[str]) -> str | None:
     by_key = {c.casefold(): c for c in candidates}
     match = difflib.get_close_matches(str(word).casefold(), list(by_key), n=1, cutoff=0.5)
     return by_key[match[0]] if match else None
 
 
-def finding(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
-            expected: str = "", suggestion: str = "", sheet: str = "") -> Finding:
-    found_text = "" if found is None else str(found)
-    rendered = line(lang, where(lang, sheet, row, column), message=message,
-                    found=found_text if found_text or row is not None else None, expected=expected or None,
-                    suggestion=suggestion)
-    return Finding(message, row, column, found_text, expected, suggestion, sheet, code, rendered)
-
-
-def _problem_finding(problem: Problem, lang: str) -> Finding:
-    """The parser's Problem as a Finding, its texts in the workspace's language."""
-    return Finding(message="", row=problem.row, column=problem.column or "", found=problem.found or "",
-                   expected=problem.expected_text(lang), suggestion=problem.suggestion_text(lang),
-                   sheet=problem.sheet or "", code=problem.code, line=problem.text(lang))
+def too_big(size: int, limit: int) -> Finding:
+    """A file larger than the limit (in bytes): rejected unread."""
+    return Finding("too_big", {"size": size, "limit": limit})
 
 
 def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_hint: str | None = None,
-                   limits: Limits | None = None, lang: str = "de", today: date | None = None,
+                   limits: Limits | None = None, today: date | None = None,
                    series: Series | None = None) -> Checked:
     """Parse and validate one file. Never raises: anything unreadable becomes a finding.
 
@@ -151,28 +118,25 @@ def check_delivery(data: bytes, filename: str, catalogue: Catalogue, *, office_h
     limits = limits or Limits()
     try:
         with gc_paused():
-            return _check(data, filename, catalogue, office_hint, limits, lang, today, series)
+            return _check(data, filename, catalogue, office_hint, limits, today, series)
     except Exception as exc:  # a parser bug or an engine's surprise must never stop the watcher
         log.exception("checking %s failed unexpectedly; the file is rejected as unreadable", filename)
-        message = text(lang, "ingest.problem.unreadable", detail=type(exc).__name__)
-        return Checked([], findings=(Finding(message, code="unreadable", line=message),))
+        return Checked([], findings=(Finding("unreadable", {"detail": type(exc).__name__}),))
 
 
 def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | None, limits: Limits,
-           lang: str, today: date | None, series: Series | None) -> Checked:
+           today: date | None, series: Series | None) -> Checked:
     if len(data) > limits.max_file_bytes:
-        message = text(lang, "ingest.problem.too_big", size=mb_text(len(data), lang),
-                       limit=mb_text(limits.max_file_bytes, lang))
-        return Checked([], findings=(finding(lang, "too_big", message),))
+        return Checked([], findings=(too_big(len(data), limits.max_file_bytes),))
     records, problems = parse_records(data, filename, limits)
     records, unsure = decide_ambiguous(records, catalogue)
-    findings = [_problem_finding(p, lang) for p in [*problems, *unsure]]
+    findings = [*problems, *unsure]
     if not records and not findings:
-        findings.append(finding(lang, "empty", text(lang, "ingest.problem.empty")))
-    checked = _validate(records, findings, catalogue, office_hint, lang, today)
+        findings.append(Finding("empty"))
+    checked = _validate(records, findings, catalogue, office_hint, today)
     if checked.ok and series is not None:
         try:
-            jumps = jump_warnings(checked.rows, catalogue, series, lang)
+            jumps = jump_warnings(checked.rows, catalogue, series)
         except Exception:  # a warning is a courtesy: it never costs a good file its import
             log.exception("jump check of %s failed; imported without it", filename)
             jumps = ()
@@ -180,7 +144,7 @@ def _check(data: bytes, filename: str, catalogue: Catalogue, office_hint: str | 
     return checked
 
 
-def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[Records, list[Problem]]:
+def parse_records(data: bytes, filename: str, limits: Limits) -> tuple[Records, list[Finding]]:
     """The parser's records and problems (the parser lives in watchers/read.py); values that the file leaves
     ambiguous come back undecided, for decide_ambiguous."""
     from .read import read_records
@@ -272,7 +236,7 @@ def _indicator_of(catalogue: Catalogue, measure_text: str, indicator: str) -> In
     return catalogue.find_indicator(measure.id if measure else None, indicator)
 
 
-def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, list[Problem]]:
+def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, list[Finding]]:
     """Values like 1.301 that nothing else in the file decides (watchers/read.py hands them on undecided).
 
     A count (unit Anzahl, Personen …, from the catalogue, else the file's unit cell) is a whole number:
@@ -328,35 +292,18 @@ def decide_ambiguous(records: Records, catalogue: Catalogue) -> tuple[Records, l
 # ----------------------------------------------------------------------------------------------
 # The catalogue check and the plausibility of every value
 # ----------------------------------------------------------------------------------------------
-def _num(value: float | None, lang: str) -> str:
-    from storage.fmt import number
-
-    return "" if value is None else number(value, lang, digits=6)
-
-
-def note(lang: str, code: str, message: str, *, row: int | None = None, column: str = "", found: object = "",
-         suggestion: str = "", sheet: str = "") -> Finding:
-    """A warning about an imported file (nothing was expected otherwise): where: message. Suggestion."""
-    rendered = f"{where(lang, sheet, row, column)}: {message}"
-    if suggestion:
-        rendered += " " + phrase(lang, "read.suggestion", suggestion=suggestion)
-    return Finding(message, row, column, "" if found is None else str(found), "", suggestion, sheet, code, rendered)
-
-
 @dataclass(frozen=True)
 class _Fault:
-    """What is wrong with a value (worded in the workspace's language), before it has a row."""
+    """What is wrong with a value, before it has a row: the column by its role, the cell found, a code and its
+    parameters."""
 
-    column: str
-    found: str
-    expected: str
-    suggestion: str
-    message: str
+    role: str
+    found: str | None
     code: str
+    params: Mapping[str, object]
 
-    def at(self, lang: str, row: int, sheet: str) -> Finding:
-        return finding(lang, self.code, self.message, row=row, column=self.column, found=self.found,
-                       expected=self.expected, suggestion=self.suggestion, sheet=sheet)
+    def at(self, row: int, sheet: str) -> Finding:
+        return Finding(self.code, self.params, sheet, row, None, None, self.found, self.role)
 
 
 @dataclass(frozen=True)
@@ -373,7 +320,7 @@ class _Verdict:
 
 
 def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, office_hint: str | None,
-              lang: str, today: date | None = None) -> Checked:
+              today: date | None = None) -> Checked:
     """Records against the catalogue. Rows repeat a few (measure, indicator, period, office) combinations
     thousands of times: each combination is judged once, then every row costs a few dict look-ups."""
     hint = resolve_office(catalogue, office_hint)
@@ -381,9 +328,7 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     seen: dict[tuple[str, str, str], tuple[float | None, int]] = {}
     repeats: list[tuple[int, int, str]] = []  # (row, earlier row, sheet) of identical repeats
     rows: list[tuple[str, str, str, float | None, str, int]] = []
-    col = {f: phrase(lang, f"read.field.{f}") for f in ("measure", "indicator", "period", "value", "office", "unit",
-                                                     "area")}
-    judge = _Judge(catalogue, hint, office_hint, lang, col, today)
+    judge = _Judge(catalogue, hint, office_hint, today)
 
     fast = None if findings else _all_good(records, judge)
     for rec in records if fast is None else ():
@@ -395,12 +340,12 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
         indicator = verdict.indicator
         if indicator is None:
             if verdict.fault is not None:
-                findings.append(verdict.fault.at(lang, rec.row, sheet))
+                findings.append(verdict.fault.at(rec.row, sheet))
             continue
         value = rec.value
         faults = [i for i in (verdict.fault, judge.area(rec.area), judge.unit(indicator, rec.unit),
                               judge.sign(indicator, rec.unit, value)) if i is not None]
-        findings += [fault.at(lang, rec.row, sheet) for fault in faults]
+        findings += [fault.at(rec.row, sheet) for fault in faults]
         if faults:
             continue
         area = judge.area_id(rec.area)
@@ -411,15 +356,9 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
         elif earlier[0] == value:
             repeats.append((rec.row, earlier[1], sheet))
         else:
-            other = _num(earlier[0], lang) or "—"
-            findings.append(finding(
-                lang, "conflicting_values",
-                text(lang, "ingest.problem.conflicting_values", other_row=earlier[1]), row=rec.row,
-                column=col["value"], found=_num(value, lang), sheet=sheet,
-                expected=text(lang, "ingest.expected.one_value", other_row=earlier[1], other=other,
-                              indicator=indicator.name, area=area or text(lang, "ingest.whole_city"),
-                              period=period_label(verdict.period, lang)),
-                suggestion=text(lang, "ingest.suggest.conflicting_values", other_row=earlier[1])))
+            findings.append(Finding("conflicting_values", {
+                "value": value, "other": earlier[0], "other_row": earlier[1], "indicator": indicator.name,
+                "area": area, "period": verdict.period}, sheet, rec.row, role="value"))
     if fast is not None:
         verdicts, rows = fast
     if findings:
@@ -427,18 +366,15 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     good = [v for v in verdicts.values() if v.indicator is not None]
     offices = sorted({v.office for v in good if v.office})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
-    warnings = (_repeat_note(repeats, lang),) if repeats else ()
+    warnings = (_repeat_note(repeats),) if repeats else ()
     return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted({row[0] for row in rows})), office,
                    (), warnings)
 
 
-def _repeat_note(repeats: list[tuple[int, int, str]], lang: str) -> Finding:
+def _repeat_note(repeats: list[tuple[int, int, str]]) -> Finding:
+    """One note for all identical repeats: the first, and how many others."""
     row, earlier, sheet = repeats[0]
-    if len(repeats) == 1:
-        message = text(lang, "ingest.note.repeated_row", earlier=earlier)
-    else:
-        message = text(lang, "ingest.note.repeated_rows", n=len(repeats) - 1, earlier=earlier)
-    return note(lang, "repeated_rows", message, row=row, sheet=sheet)
+    return Finding("repeated_rows", {"earlier": earlier, "others": len(repeats) - 1}, sheet, row)
 
 
 def _together(columns: list[list[Any]]) -> list[Any]:
@@ -510,46 +446,37 @@ class _Judge:
     """Judges one combination of measure, indicator, period and office against the catalogue; and, cached
     by their few distinct values, areas, units and signs."""
 
-    def __init__(self, catalogue: Catalogue, hint: str, office_hint: str | None, lang: str,
-                 col: dict[str, str], today: date | None = None) -> None:
-        self.catalogue, self.hint, self.office_hint, self.lang, self.col = catalogue, hint, office_hint, lang, col
+    def __init__(self, catalogue: Catalogue, hint: str, office_hint: str | None, today: date | None = None) -> None:
+        self.catalogue, self.hint, self.office_hint = catalogue, hint, office_hint
         self.today = today
         self._areas: dict[str | None, tuple[str, _Fault | None]] = {}
         self._units: dict[tuple[str, str | None], _Fault | None] = {}
         # A file names the same few offices and indicators in every combination: each is looked up once.
         self._offices: dict[str, str] = {}
-        self._indicators: dict[tuple[str, str], Indicator | tuple[str, str, str]] = {}
+        self._indicators: dict[tuple[str, str], Indicator | _Fault] = {}
 
     def __call__(self, rec: Record) -> _Verdict:
 
-        catalogue, lang, col, t = self.catalogue, self.lang, self.col, text
+        catalogue = self.catalogue
         mtext = str(rec.measure or "")
         if not mtext or not rec.indicator:
             return _Verdict()  # the parser has reported the empty cell
         measure = catalogue.measure(mtext)
         if measure is None:
-            near = _closest(mtext, catalogue.measures)
-            return _Verdict(fault=_Fault(col["measure"], mtext, t(lang, "ingest.expected.measure"),
-                                         t(lang, "ingest.suggest.closest", name=near) if near else "",
-                                         t(lang, "ingest.problem.unknown_measure", found=mtext), "unknown_measure"))
+            return _Verdict(fault=_Fault("measure", mtext, "unknown_measure",
+                                         {"near": _closest(mtext, catalogue.measures)}))
         itext = str(rec.indicator)
         indicator = self._indicators.get((measure.id, itext))
         if indicator is None:
-            indicator = self._indicators[(measure.id, itext)] = _find_indicator(catalogue, measure.id, itext, lang)
+            indicator = self._indicators[(measure.id, itext)] = _find_indicator(catalogue, measure.id, itext)
         if not isinstance(indicator, Indicator):
-            message, suggestion, code = indicator
-            return _Verdict(fault=_Fault(col["indicator"], itext, t(lang, "ingest.expected.indicator"), suggestion,
-                                         message, code))
+            return _Verdict(fault=indicator)
         if rec.period is None:
             return _Verdict()  # the parser has reported this row's period
         fitted = fit_to_frequency(rec.period, indicator.frequency)
         if fitted is None:
-            return _Verdict(fault=_Fault(
-                col["period"], rec.period_text,
-                t(lang, "ingest.expected.period", frequency=indicator.frequency,
-                  example=period_example(indicator.frequency)), "",
-                t(lang, "ingest.problem.period_frequency", found=rec.period_text, frequency=indicator.frequency),
-                "period_frequency"))
+            return _Verdict(fault=_Fault("period", rec.period_text, "period_frequency", {
+                "frequency": indicator.frequency, "example": period_example(indicator.frequency)}))
         # A period not ended yet is reported with the row's other problems (area, unit, sign).
         late = self._not_ended(rec, fitted, indicator) if self.today is not None and fitted.end >= self.today else None
         if rec.office:
@@ -559,27 +486,17 @@ class _Judge:
         else:
             office = self.hint
         if office and indicator.office and office_key(office) != office_key(indicator.office):
-            return _Verdict(fault=_Fault(
-                col["office"], rec.office or self.office_hint or office,
-                t(lang, "ingest.expected.office", office=indicator.office), "",
-                t(lang, "ingest.problem.office_not_allowed", office=office, expected_office=indicator.office),
-                "office_not_allowed"))
+            return _Verdict(fault=_Fault("office", rec.office or self.office_hint or office, "office_not_allowed",
+                                         {"office": office, "expected_office": indicator.office}))
         if rec.flawed:
             return _Verdict(fault=late)  # its value problem is in the parser's list
         return _Verdict(indicator, fitted.key, office or indicator.office, measure.id, late)
 
     def _not_ended(self, rec: Record, period: Period, indicator: Indicator) -> _Fault:
-        """The problem with a period that has not ended yet."""
-        from storage import fmt
-
-        lang = self.lang
+        """The problem with a period that has not ended yet: it ends on `end`, `last` is the latest that has."""
         assert self.today is not None
         last = previous(period_containing(indicator.frequency, self.today))
-        end = fmt.day(period.end, lang)
-        return _Fault(self.col["period"], rec.period_text,
-                      text(lang, "ingest.expected.period_ended", last=last.label(lang)),
-                      text(lang, "ingest.suggest.period_not_ended", end=end, last=last.label(lang)),
-                      text(lang, "ingest.problem.period_not_ended", found=rec.period_text, end=end), "period_not_ended")
+        return _Fault("period", rec.period_text, "period_not_ended", {"end": period.end, "last": last})
 
     # --- areas ([[gebiet]]) -----------------------------------------------------------------------
     def _resolve_area(self, raw: str | None) -> tuple[str, _Fault | None]:
@@ -592,15 +509,10 @@ class _Judge:
         area = self.catalogue.area(raw)
         if area is not None:
             return ("" if area.whole_city else area.id), None
-        lang = self.lang
         near = self.catalogue.closest_area(raw)
-        if near is not None:
-            suggestion = text(lang, "ingest.suggest.area", name=near.id, found=raw)
-        else:
-            suggestion = text(lang, "ingest.suggest.area_new")
         examples = ", ".join([a.id for a in areas.values() if not a.whole_city][:3])
-        return "", _Fault(self.col["area"], raw, text(lang, "ingest.expected.area", n=len(areas), examples=examples),
-                          suggestion, text(lang, "ingest.problem.unknown_area", found=raw), "unknown_area")
+        return "", _Fault("area", raw, "unknown_area",
+                          {"near": near.id if near is not None else None, "n": len(areas), "examples": examples})
 
     def area(self, raw: str | None) -> _Fault | None:
         """The problem with an area text, or None."""
@@ -625,11 +537,7 @@ class _Judge:
         if key not in self._units:
             problem = None
             if not units_agree(indicator.unit, raw):
-                lang = self.lang
-                problem = _Fault(self.col["unit"], raw, text(lang, "ingest.expected.unit", unit=indicator.unit),
-                                 text(lang, "ingest.suggest.unit", unit=indicator.unit),
-                                 text(lang, "ingest.problem.unit_mismatch", found=raw, indicator=indicator.name,
-                                      unit=indicator.unit), "unit_mismatch")
+                problem = _Fault("unit", raw, "unit_mismatch", {"indicator": indicator.name, "unit": indicator.unit})
             self._units[key] = problem
         return self._units[key]
 
@@ -640,29 +548,23 @@ class _Judge:
         unit = indicator.unit if indicator.unit.strip() else raw_unit or ""
         if not _never_negative(unit):
             return None
-        lang = self.lang
-        found = _num(value, lang)
-        message = text(lang, "ingest.problem.negative", found=found, indicator=indicator.name, unit=unit)
-        return _Fault(self.col["value"], found, text(lang, "ingest.expected.not_negative"),
-                      text(lang, "ingest.suggest.not_negative"), message, "negative")
+        # The value itself is what was found: worded (as a number of the reader's language) when shown.
+        return _Fault("value", None, "negative", {"value": value, "indicator": indicator.name, "unit": unit})
 
 
-def _find_indicator(catalogue: Catalogue, measure: str, name: str, lang: str) -> Indicator | tuple[str, str, str]:
+def _find_indicator(catalogue: Catalogue, measure: str, name: str) -> Indicator | _Fault:
     found = catalogue.find_indicator(measure, name)
     if found is not None:
         return found
     elsewhere = catalogue.find_indicator(None, name)
     if elsewhere is not None:
-        return (text(lang, "ingest.problem.indicator_other_measure", found=name, other=elsewhere.measure,
-                     measure=measure), "", "indicator_other_measure")
+        return _Fault("indicator", name, "indicator_other_measure", {"other": elsewhere.measure, "measure": measure})
     own = catalogue.indicators_of(measure)
     by_name = {i.name: i for i in own} | {i.id: i for i in own}
     near = _closest(name, by_name)
-    suggestion = ""
-    if near is not None:
-        ind = by_name[near]
-        suggestion = text(lang, "ingest.suggest.closest", name=ind.name) + f" ({ind.id})"
-    return text(lang, "ingest.problem.unknown_indicator", found=name, measure=measure), suggestion, "unknown_indicator"
+    ind = by_name[near] if near is not None else None
+    return _Fault("indicator", name, "unknown_indicator", {
+        "measure": measure, "near": ind.name if ind else None, "near_id": ind.id if ind else None})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -675,31 +577,22 @@ _Jump = tuple[int, str, str, str, float, str, float, bool]
 
 
 def jump_warnings(rows: Sequence[tuple[str, str, str, float | None, str, int]], catalogue: Catalogue,
-                  series: Series, lang: str) -> tuple[Finding, ...]:
+                  series: Series) -> tuple[Finding, ...]:
     """One warning per value that is more than JUMP_FACTOR times, or less than a JUMP_FACTOR-th of, the value
     of the series' period before (from the store, or from the same file); real jumps exist, so never a
-    rejection. `series` is the store's Series; the rows are the file's store rows."""
+    rejection. `series` is the store's Series; the rows are the file's store rows. Nothing is worded: a notice
+    words the few it shows."""
     jumps = _jumps_in_bulk(rows, series)
     if jumps is None:
         jumps = _jumps_row_by_row(rows, series)
-    labels: dict[str, str] = {}
-
-    def label(period: str) -> str:
-        if period not in labels:
-            labels[period] = period_label(period, lang)
-        return labels[period]
-
-    numbers: dict[float, str] = {}
-    column, suggestion = phrase(lang, "read.field.value"), text(lang, "ingest.suggest.jump")
-    found = []
-    for row, ind, area, period, value, before_period, before, up in jumps:
+    names: dict[str, str] = {}
+    for ind in {jump[1] for jump in jumps}:
         indicator = catalogue.indicators.get(ind)
-        shown, earlier = (numbers[v] if v in numbers else numbers.setdefault(v, _num(v, lang)) for v in (value, before))
-        message = text(lang, "ingest.note.jump_up" if up else "ingest.note.jump_down", value=shown,
-                       indicator=indicator.name if indicator else ind, area=area or text(lang, "ingest.whole_city"),
-                       period=label(period), previous=earlier, previous_period=label(before_period))
-        found.append(note(lang, "jump", message, row=row, column=column, found=shown, suggestion=suggestion))
-    return tuple(found)
+        names[ind] = indicator.name if indicator else ind
+    return tuple(Finding("jump", {"value": value, "indicator": names[ind], "area": area, "period": period,
+                                  "previous": before, "previous_period": before_period, "up": up},
+                         None, row, role="value")
+                 for row, ind, area, period, value, before_period, before, up in jumps)
 
 
 def _jumps_row_by_row(rows: Sequence[tuple[str, str, str, float | None, str, int]], series: Series) -> list[_Jump]:

@@ -21,10 +21,9 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
-from storage import fmt
 from storage.catalogue import CatalogueProblem
 from storage.config import WatcherSettings
-from storage.messages import ADMINS, Outgoing, ReplyBuilder, Sink
+from storage.messages import ADMINS, Outgoing, Sink
 
 from . import files
 from .followup import FOLLOWUP_FILE, FollowUps, Handled
@@ -42,8 +41,8 @@ from .pipeline import (
     check_report_name,
     is_ignored,
 )
+from .results import Notice
 from .seams import CatalogueSource
-from .wording import text
 
 __all__ = ["FolderWatcher", "no_follow_polling_observer"]
 
@@ -220,8 +219,8 @@ class FolderWatcher:
         except OSError as exc:
             # A network share that is not mounted (yet): keep running, the rescan tries again.
             log.warning("inbox %s not available: %s", self.inbox, exc)
-            self._error(text(self.pipeline.lang, "watch.unavailable", path=self.inbox, detail=exc.strerror or exc,
-                             minutes=fmt.number(float(self.settings.rescan_minutes), self.pipeline.lang)))
+            self._alert(Notice("share_unavailable", {"path": self.inbox, "detail": exc.strerror or str(exc),
+                                                    "minutes": float(self.settings.rescan_minutes)}))
         self._resume_followups()
         # The initial scan runs in the worker: files waiting since before the start are imported first.
         self._events.put(("", "rescan"))
@@ -293,12 +292,12 @@ class FolderWatcher:
             if self.polling:
                 raise
             # inotify watch/instance limits: say so in German and keep going by polling.
-            key = "watch.limit" if exc.errno in LIMIT_ERRNOS else "watch.failed"
+            code = "watch_limit" if exc.errno in LIMIT_ERRNOS else "watch_failed"
             log.warning("native observer failed (%s); falling back to polling", exc)
             with contextlib.suppress(Exception):
                 observer.stop()
-            self._error(text(self.pipeline.lang, key, path=self.inbox, detail=exc.strerror or str(exc),
-                             interval=fmt.number(float(self.settings.poll_interval), self.pipeline.lang)))
+            self._alert(Notice(code, {"path": self.inbox, "detail": exc.strerror or str(exc),
+                                     "interval": float(self.settings.poll_interval)}))
             self.polling = True
             observer = self._make_observer(True)
             self._schedule(observer)
@@ -511,8 +510,7 @@ class FolderWatcher:
             log.exception("pipeline failed on %s", path)
             pending.attempts += 1
             if pending.attempts == 1:
-                self._error(text(self.pipeline.lang, "ingest.notice.internal", file=files.readable(path.name),
-                                 detail=type(exc).__name__))
+                self._alert(Notice("internal", {"file": files.readable(path.name), "detail": type(exc).__name__}))
             pending.due = time.monotonic() + min(60.0 * pending.attempts, 600.0)
             return
         if self._again(pending, result):
@@ -524,7 +522,7 @@ class FolderWatcher:
         else:
             self._stuck.pop(path, None)
         if result.status in (IMPORTED, DUPLICATE, REJECTED) and result.moved_to is not None \
-                and result.tracked is not None:
+                and isinstance(result.tracked, Handled):
             self._watch(result.tracked)
         if result.status != GONE:
             self._record(result)
@@ -707,36 +705,32 @@ class FolderWatcher:
             return
         self._catalogue_hash = digest
         before = self.monitor.catalogue
-        problems = list(self.reload_catalogue() or [])
-        lang = self.pipeline.lang
+        problems = tuple(self.reload_catalogue() or [])
         if self.monitor.catalogue is before:
             # A valid file that would drop stored data is refused as well; the notice says which and why.
             refused = any(str(getattr(p, "code", "")).startswith("cat_drops_") for p in problems)
-            self._error(text(lang, "cat.refused_reload" if refused else "watch.catalogue_broken",
-                             path=self.catalogue_file), problems)
+            self._alert(Notice("catalogue_refused" if refused else "catalogue_broken", {"path": self.catalogue_file},
+                              problems))
         elif problems:
-            self._error(text(lang, "watch.catalogue_problems", path=self.catalogue_file), problems)
+            self._alert(Notice("catalogue_problems", {"path": self.catalogue_file}, problems))
         else:
             cat = self.monitor.catalogue
-            self._error(text(lang, "watch.catalogue_ok", measures=len(cat.measures), indicators=len(cat.indicators),
-                             persons=len(cat.persons)), kind="notice")
+            self._alert(Notice("catalogue_ok", {"measures": len(cat.measures), "indicators": len(cat.indicators),
+                                               "persons": len(cat.persons)}), kind="notice")
             # Files rejected for an unknown indicator stay rejected; files still waiting get a new chance.
             self._scan(self.inbox)
 
-    def _error(self, message: str, problems: list[CatalogueProblem] | None = None, kind: str = "error") -> None:
-        log.warning("%s", message)
+    def _alert(self, notice: Notice, kind: str = "error") -> None:
+        """Tell the admins (worded by the pipeline's renderer) and the log."""
+        try:
+            reply = self.pipeline.words.message(notice, self.pipeline.lang)
+        except Exception:  # a wording that fails must not stop the watcher: the log keeps the notice as data
+            log.exception("notice %s %s not worded", notice.code, dict(notice.params))
+            return
+        log.warning("%s", reply.plain().partition("\n")[0])
         if self.sink is None:
             return
-        lang = self.pipeline.lang
-        out = ReplyBuilder().line(message)
-        for p in problems or []:
-            line = f":{p.line}" if getattr(p, "line", None) else ""
-            try:
-                detail = text(lang, p.code, **p.params)
-            except (KeyError, IndexError, ValueError):
-                detail = p.code
-            out.line("• ", text(lang, "cli.problem", file=Path(p.file).name, line=line, message=detail))
         try:
-            self.sink(Outgoing((ADMINS,), out.build(), kind=kind))
+            self.sink(Outgoing((ADMINS,), reply, kind=kind))
         except Exception:
             log.exception("watcher notice not delivered")
