@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from commands import Caller, dispatch
 from commands.lookup import catalogue_person
@@ -17,6 +18,9 @@ from commands.texts import text as _text
 from .render import plain_from_html, render_plain
 from .runtime import Outgoing
 from .workspace import Monitor
+
+if TYPE_CHECKING:
+    from .outbox_service import Letter, OutboxService
 
 __all__ = ["ConsoleChat", "IdentityError", "identity", "save_attachments"]
 
@@ -74,8 +78,8 @@ class ConsoleChat:
     """Reads commands line by line until EOF; prints notices from other threads without tearing lines."""
 
     def __init__(self, monitor: Monitor, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 caller: Caller | None = None, clock: Callable | None = None, as_user: str | None = None,
-                 service: Any = None) -> None:
+                 caller: Caller | None = None, clock: Callable[[], datetime] | None = None,
+                 as_user: str | None = None, service: OutboxService | None = None) -> None:
         self.monitor = monitor
         self.service = service  # the outbox service: a command's notices go on to e-mail or a later run
         self.stdin = stdin or sys.stdin
@@ -98,7 +102,7 @@ class ConsoleChat:
         to = ", ".join(recipient_label(self.monitor.state, r) for r in message.recipients)
         self.say(f"[{message.kind} → {to}]\n{self.render(message.reply)}")
 
-    def show(self, letter: Any) -> None:
+    def show(self, letter: Letter) -> None:
         """The console transport's output: a message of the outbox service, as `sink` prints one."""
         to = ", ".join(recipient_label(self.monitor.state, r) for r in letter.recipients)
         body = "\n".join(plain_from_html(t) for t in letter.texts)
