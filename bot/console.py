@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -148,6 +149,9 @@ class ConsoleChat:
         self.say(text(lang, "cli.console_intro"))
         if self.as_user is not None:
             self.say(describe(self.monitor, self.caller))
+        # `run` starts the chat once the store and the services are up: what lives now lives until the stop, so
+        # no full collection need walk it again.
+        gc.freeze()
         read = 0
         while stop is None or not stop.is_set():
             line = self.stdin.readline()

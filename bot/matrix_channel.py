@@ -14,6 +14,7 @@ repeats what was said meanwhile. Encrypted rooms are not supported (the bot cann
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 from collections.abc import Callable, Sequence
@@ -287,6 +288,7 @@ class MatrixBot:
                 await self._invites(first)
                 since = first.next_batch
                 self.transport.remember(since=since)
+            gc.freeze()  # what lives now lives as long as the bot: no full collection walks it again
             if ready is not None:
                 ready(self.user_id)
             while not stop.is_set():

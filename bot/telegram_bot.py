@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -371,6 +372,9 @@ class TelegramBot:
                     name="reminders", job_kwargs={"id": "reminders", "replace_existing": True})
             if not await self._retrying(stop, self._start_updates):
                 return
+            # What lives now (store, Application, HTTP clients, handlers) lives as long as the bot: frozen out of
+            # the collector's generations, it is no longer walked by every full collection.
+            gc.freeze()
             menu_task = asyncio.create_task(self._menus_when_possible(stop), name="sozialmonitor-menu")
             if ready is not None:
                 ready(app.bot.username)
