@@ -17,7 +17,6 @@ from commands.reply import Attachment, Reply
 from commands.texts import text as _text
 
 from .render import plain_from_html, render_plain
-from .runtime import Outgoing
 from .workspace import Monitor
 
 if TYPE_CHECKING:
@@ -98,13 +97,8 @@ class ConsoleChat:
             self.stdout.write(text.rstrip("\n") + "\n")
             self.stdout.flush()
 
-    def sink(self, message: Outgoing) -> None:
-        """Print a notice or reminder as it happens (called from any thread)."""
-        to = ", ".join(recipient_label(self.monitor.state, r) for r in message.recipients)
-        self.say(f"[{message.kind} → {to}]\n{self.render(message.reply)}")
-
     def show(self, letter: Letter) -> None:
-        """The console transport's output: a message of the outbox service, as `sink` prints one."""
+        """The console transport's output: a message of the outbox service (a notice or reminder as it happens)."""
         to = ", ".join(recipient_label(self.monitor.state, r) for r in letter.recipients)
         body = "\n".join(plain_from_html(t) for t in letter.texts)
         for path in save_attachments_of(letter.attachments, self.outputs):

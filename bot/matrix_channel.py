@@ -257,7 +257,6 @@ class MatrixBot:
         self.service.add_transport(self.transport)
         self.sink = self.service
         self._told_encrypted: set[str] = set()
-        self.answered = 0  # commands answered (for tests)
 
     @property
     def user_id(self) -> str:
@@ -422,7 +421,6 @@ class MatrixBot:
             self.service.report_error(type(exc).__name__)
             reply, items = ReplyBuilder().line(self._t("internal_error")).build("error"), {}
         await self._reply(room_id, reply)
-        self.answered += 1
         for k, notice in enumerate(reply.notices):
             self.service.hand_over(notice, items.get(k))
 

@@ -230,7 +230,6 @@ class OutboxService:
         self.outbox = outbox if outbox is not None else (
             monitor.outbox if monitor.outbox is not None else Outbox(monitor.settings.data / "postausgang.json"))
         self.patience: float | None = None  # None: notices are retried until stop (a one-shot send sets one)
-        self.delivered = 0  # envelopes fully delivered (for tests and the benchmark)
         # Bounded: a run goes on for months. Given up, refused or left at stop; (recipient, reason) for the CLI.
         self.undelivered: deque[_Envelope] = deque(maxlen=1000)
         self.problems: deque[tuple[str, str]] = deque(maxlen=1000)
@@ -493,7 +492,6 @@ class OutboxService:
                 self.undelivered.append(envelope)
                 return False
             await asyncio.sleep(wait)
-        self.delivered += 1
         return True
 
     async def _pace(self, transport: Transport, target: Target) -> None:
@@ -571,10 +569,6 @@ class OutboxService:
             self.enqueue(self._letter_of(pending), item=pending.id, delivered=pending.delivered)
         except Exception as exc:
             log.error("resuming a %s failed", pending.kind, exc_info=exc)
-
-    @property
-    def running(self) -> bool:
-        return self._loop is not None
 
     async def drain(self, seconds: float) -> None:
         """Wait up to `seconds` for every queue to empty."""

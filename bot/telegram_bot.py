@@ -43,7 +43,7 @@ from storage.models import Person
 from .outbox_service import Letter, Limits, OutboxService, Part, Refused, RetryLater, Target, group_addresses
 from .reminders import dispatch_keeping
 from .render import plain_from_html, render_caption
-from .runtime import ADMINS, Sink, recipient_chats
+from .runtime import Sink
 from .workspace import Monitor
 
 __all__ = [
@@ -238,10 +238,6 @@ class TelegramBot:
     def _group_enabled(self, chat_id: int) -> bool:
         access = self.monitor.settings.access
         return chat_id in access.group_chats or (bool(access.admin_chat) and chat_id == access.admin_chat)
-
-    def admin_chats(self) -> list[int]:
-        """ADMINS: every admin of the catalogue with a telegram_id, and the admin chat if set."""
-        return recipient_chats(self.monitor, ADMINS)
 
     def _t(self, key: str, lang: str | None = None, **params: object) -> str:
         return text(lang or self.monitor.settings.language, key, **params)
