@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check bot watchers storage commands tests bench
 
-# Types: strict for storage/ and watchers/, default elsewhere (pyproject.toml, [tool.mypy]).
+# Types: strict for storage/, watchers/ and bot/, default for commands/ (pyproject.toml, [tool.mypy]).
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from commands.texts import text
+from storage.models import Person
 
-from .outbox_service import Limits, OutboxService, Transport
+from .outbox_service import Letter, Limits, OutboxService, Part, Transport
+from .runtime import Outgoing
 from .workspace import Monitor
+
+if TYPE_CHECKING:
+    from storage.catalogue import CatalogueProblem
+    from storage.config import Settings
 
 __all__ = ["ConsoleTransport", "active_channels", "channel_problems", "send_once"]
 
 log = logging.getLogger("sozialmonitor.channels")
+
+# What closes a channel started for one send (the Bot's HTTP clients, the Matrix session).
+_Closer = Callable[[], Awaitable[None]]
 
 
 def active_channels(monitor: Monitor) -> list[str]:
@@ -30,7 +39,7 @@ def active_channels(monitor: Monitor) -> list[str]:
     return out
 
 
-def channel_problems(settings: Any) -> list[Any]:
+def channel_problems(settings: Settings) -> list[CatalogueProblem]:
     """What `check` says about the channels beyond the settings' own validation: the secrets that only the
     environment gives (never printed), and what a set-up channel cannot do without."""
     from storage.catalogue import CatalogueProblem
@@ -66,10 +75,10 @@ class ConsoleTransport:
     idempotent = True
     catch_all = True
 
-    def __init__(self, show: Callable[[Any], None]) -> None:
+    def __init__(self, show: Callable[[Letter], None]) -> None:
         self._show = show
 
-    def address(self, person: Any) -> str | None:
+    def address(self, person: Person) -> str | None:
         return None
 
     def group_addresses(self, recipient: str) -> list[str]:
@@ -81,18 +90,18 @@ class ConsoleTransport:
     def overall(self) -> tuple[float, float]:
         return 0.0, 0.0
 
-    def parts(self, letter: Any) -> list[Any]:
+    def parts(self, letter: Letter) -> list[Part]:
         return [letter]
 
     async def wait_ready(self) -> None:
         return None
 
-    async def send(self, address: str, part: Any, letter: Any, tag: str) -> str | None:
+    async def send(self, address: str, part: Part, letter: Letter, tag: str) -> str | None:
         self._show(letter)
         return None
 
 
-async def _start_transport(channel: str, monitor: Monitor, limits: Limits) -> tuple[Transport | None, Any]:
+async def _start_transport(channel: str, monitor: Monitor, limits: Limits) -> tuple[Transport | None, _Closer | None]:
     """A transport ready to send without receiving (no polling, no sync), and what to close afterwards."""
     settings = monitor.settings
     if channel == "telegram":
@@ -120,7 +129,7 @@ async def _start_transport(channel: str, monitor: Monitor, limits: Limits) -> tu
     return None, None
 
 
-def send_once(monitor: Monitor, kept: Sequence[tuple[Any, int | None]], *,
+def send_once(monitor: Monitor, kept: Sequence[tuple[Outgoing, int | None]], *,
               limits: Limits | None = None) -> tuple[list[tuple[str, str]], int]:
     """Deliver messages already in the outbox (and whatever else waits there) through every set-up channel,
     once: what a channel does not take now (unreachable, rate limited beyond patience) stays in the outbox for
@@ -133,7 +142,7 @@ def send_once(monitor: Monitor, kept: Sequence[tuple[Any, int | None]], *,
     async def go() -> tuple[list[tuple[str, str]], int]:
         service = OutboxService(monitor, [], limits=limits)
         service.patience = limits.reply_patience
-        closers = []
+        closers: list[_Closer] = []
         problems: list[tuple[str, str]] = []
         for channel in active_channels(monitor):
             try:

@@ -134,13 +134,6 @@ def _language_of(argv: Sequence[str]) -> str:
     return settings.language
 
 
-def _user_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(text(_lang(), "cli.bad_user_id", found=value)) from None
-
-
 def _workspace(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE) or "arbeitsbereich")
 

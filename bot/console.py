@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from commands import Caller, dispatch
 from commands.lookup import catalogue_person
@@ -15,8 +17,10 @@ from commands.reply import Attachment, Reply
 from commands.texts import text as _text
 
 from .render import plain_from_html, render_plain
-from .runtime import Outgoing
 from .workspace import Monitor
+
+if TYPE_CHECKING:
+    from .outbox_service import Letter, OutboxService
 
 __all__ = ["ConsoleChat", "IdentityError", "identity", "save_attachments"]
 
@@ -74,8 +78,8 @@ class ConsoleChat:
     """Reads commands line by line until EOF; prints notices from other threads without tearing lines."""
 
     def __init__(self, monitor: Monitor, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 caller: Caller | None = None, clock: Callable | None = None, as_user: str | None = None,
-                 service: Any = None) -> None:
+                 caller: Caller | None = None, clock: Callable[[], datetime] | None = None,
+                 as_user: str | None = None, service: OutboxService | None = None) -> None:
         self.monitor = monitor
         self.service = service  # the outbox service: a command's notices go on to e-mail or a later run
         self.stdin = stdin or sys.stdin
@@ -93,13 +97,8 @@ class ConsoleChat:
             self.stdout.write(text.rstrip("\n") + "\n")
             self.stdout.flush()
 
-    def sink(self, message: Outgoing) -> None:
-        """Print a notice or reminder as it happens (called from any thread)."""
-        to = ", ".join(recipient_label(self.monitor.state, r) for r in message.recipients)
-        self.say(f"[{message.kind} → {to}]\n{self.render(message.reply)}")
-
-    def show(self, letter: Any) -> None:
-        """The console transport's output: a message of the outbox service, as `sink` prints one."""
+    def show(self, letter: Letter) -> None:
+        """The console transport's output: a message of the outbox service (a notice or reminder as it happens)."""
         to = ", ".join(recipient_label(self.monitor.state, r) for r in letter.recipients)
         body = "\n".join(plain_from_html(t) for t in letter.texts)
         for path in save_attachments_of(letter.attachments, self.outputs):
@@ -144,6 +143,9 @@ class ConsoleChat:
         self.say(text(lang, "cli.console_intro"))
         if self.as_user is not None:
             self.say(describe(self.monitor, self.caller))
+        # `run` starts the chat once the store and the services are up: what lives now lives until the stop, so
+        # no full collection need walk it again.
+        gc.freeze()
         read = 0
         while stop is None or not stop.is_set():
             line = self.stdin.readline()

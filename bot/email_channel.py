@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 
@@ -22,7 +22,7 @@ from commands.mail import subject_of
 from commands.texts import text
 from storage.models import Person
 
-from .outbox_service import Letter, Refused, RetryLater
+from .outbox_service import Letter, Part, Refused, RetryLater
 from .render import plain_from_html
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class EmailTransport:
     def overall(self) -> tuple[float, float]:
         return self.per_second, 1.0
 
-    def parts(self, letter: Letter) -> list[Any]:
+    def parts(self, letter: Letter) -> list[Part]:
         return [letter]  # one e-mail carries the whole message
 
     async def wait_ready(self) -> None:
@@ -111,7 +111,7 @@ class EmailTransport:
                 return person.name
         return ""
 
-    async def send(self, address: str, part: Any, letter: Letter, tag: str) -> str | None:
+    async def send(self, address: str, part: Part, letter: Letter, tag: str) -> str | None:
         settings = self.monitor.settings.email
         message = build_email(letter, sender=settings.sender, to=address, name=self._name_of(address),
                               lang=self.monitor.settings.language, tag=tag)

@@ -14,11 +14,12 @@ repeats what was said meanwhile. Encrypted rooms are not supported (the bot cann
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ParamSpec, TypedDict, TypeVar
 
 import aiohttp
 from nio import (
@@ -38,11 +39,11 @@ from nio import (
 
 from commands import Caller
 from commands.registry import split_command
-from commands.reply import Attachment, ReplyBuilder
+from commands.reply import Attachment, Reply, ReplyBuilder
 from commands.texts import text
 from storage.models import Person
 
-from .outbox_service import Letter, Limits, OutboxService, Refused, RetryLater, Target, group_addresses
+from .outbox_service import Letter, Limits, OutboxService, Part, Refused, RetryLater, Target, group_addresses
 from .reminders import dispatch_keeping
 from .render import plain_from_html
 
@@ -56,6 +57,16 @@ log = logging.getLogger("sozialmonitor.matrix")
 CHANNEL = "matrix"
 _MESSAGE_LIMIT = 30000  # characters of HTML per event; Matrix allows 65 KB per event with its JSON around it
 _FATAL = ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_FORBIDDEN", "M_USER_DEACTIVATED")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _State(TypedDict):
+    """What the outbox file keeps for Matrix: the sync position, and each person's direct room."""
+
+    since: str
+    direct: dict[str, str]
 
 
 class MatrixStartError(Exception):
@@ -105,13 +116,16 @@ class MatrixTransport:
         self._state = self._load_state()
 
     # ------------------------------------------------------------------ state kept in the outbox file
-    def _load_state(self) -> dict[str, Any]:
+    def _load_state(self) -> _State:
         outbox = self.monitor.outbox
         state = outbox.channel_state(CHANNEL) if outbox is not None else {}
         return {"since": state.get("since", ""), "direct": dict(state.get("direct", {}))}
 
-    def remember(self, **changes: Any) -> None:
-        self._state.update(changes)
+    def remember(self, *, since: str | None = None, direct: dict[str, str] | None = None) -> None:
+        if since is not None:
+            self._state["since"] = since
+        if direct is not None:
+            self._state["direct"] = direct
         outbox = self.monitor.outbox
         if outbox is not None:
             try:
@@ -121,7 +135,7 @@ class MatrixTransport:
 
     @property
     def since(self) -> str:
-        return self._state.get("since", "")
+        return self._state["since"]
 
     # ------------------------------------------------------------------ Transport
     def address(self, person: Person) -> str | None:
@@ -136,7 +150,7 @@ class MatrixTransport:
     def overall(self) -> tuple[float, float]:
         return self.limits_.overall_per_second, 1.0
 
-    def parts(self, letter: Letter) -> list[Any]:
+    def parts(self, letter: Letter) -> list[Part]:
         texts: list[str] = []
         for piece in letter.texts:  # Telegram's pieces joined again: Matrix takes much longer messages
             if texts and len(texts[-1]) + len(piece) + 1 <= _MESSAGE_LIMIT:
@@ -157,7 +171,7 @@ class MatrixTransport:
         if isinstance(response, WhoamiResponse):
             self.client.device_id = response.device_id or self.client.device_id
             self.ready.set()
-            return response.user_id
+            return str(response.user_id)  # nio ships no type hints: its fields are untyped
         if response.status_code in _FATAL:
             raise MatrixStartError(text(self.monitor.settings.language, "matrix.token_rejected"))
         raise RetryLater(str(response.status_code))
@@ -176,7 +190,7 @@ class MatrixTransport:
             if (room_id not in self.monitor.settings.matrix.rooms and len(room.users) == 2
                     and address in room.users and not room.encrypted):
                 self.remember(direct={**self._state["direct"], address: room_id})
-                return room_id
+                return str(room_id)
         try:
             response = await self.client.room_create(is_direct=True, invite=[address],
                                                      preset=RoomPreset.trusted_private_chat)
@@ -184,8 +198,9 @@ class MatrixTransport:
             raise RetryLater(type(exc).__name__) from None
         if not isinstance(response, RoomCreateResponse):
             raise _retry_or_refuse(response, "createRoom")
-        self.remember(direct={**self._state["direct"], address: response.room_id})
-        return response.room_id
+        room_id = str(response.room_id)
+        self.remember(direct={**self._state["direct"], address: room_id})
+        return room_id
 
     def forget_direct(self, address: str) -> None:
         if address in self._state["direct"]:
@@ -193,7 +208,9 @@ class MatrixTransport:
             del direct[address]
             self.remember(direct=direct)
 
-    async def send(self, address: str, part: Any, letter: Letter, tag: str) -> str | None:
+    async def send(self, address: str, part: Part, letter: Letter, tag: str) -> str | None:
+        if isinstance(part, Letter):  # only a channel served elsewhere gets whole letters (they wait in the outbox)
+            raise Refused("Letter")
         room_id = await self.room_for(address)
         try:
             if isinstance(part, Attachment):
@@ -212,7 +229,7 @@ class MatrixTransport:
             raise RetryLater("M_FORBIDDEN (direct room left)")
         raise _retry_or_refuse(response, "send")
 
-    async def _upload(self, attachment: Attachment) -> dict[str, Any]:
+    async def _upload(self, attachment: Attachment) -> dict[str, object]:
         data = attachment.data
         mime = attachment.mime if attachment.mime != "application/octet-stream" or attachment.kind != "photo" \
             else "image/png"
@@ -240,7 +257,6 @@ class MatrixBot:
         self.service.add_transport(self.transport)
         self.sink = self.service
         self._told_encrypted: set[str] = set()
-        self.answered = 0  # commands answered (for tests)
 
     @property
     def user_id(self) -> str:
@@ -271,6 +287,7 @@ class MatrixBot:
                 await self._invites(first)
                 since = first.next_batch
                 self.transport.remember(since=since)
+            gc.freeze()  # what lives now lives as long as the bot: no full collection walks it again
             if ready is not None:
                 ready(self.user_id)
             while not stop.is_set():
@@ -404,15 +421,14 @@ class MatrixBot:
             self.service.report_error(type(exc).__name__)
             reply, items = ReplyBuilder().line(self._t("internal_error")).build("error"), {}
         await self._reply(room_id, reply)
-        self.answered += 1
         for k, notice in enumerate(reply.notices):
             self.service.hand_over(notice, items.get(k))
 
-    async def _reply(self, room_id: str, reply: Any) -> None:
+    async def _reply(self, room_id: str, reply: Reply) -> None:
         await self.service.deliver_reply(Target(CHANNEL, room_id, room_id), reply)
 
-    async def _in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
-        return await self.service.in_worker(func, *args)
+    async def _in_worker(self, func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return await self.service.in_worker(func, *args, **kwargs)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

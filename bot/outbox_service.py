@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeAlias, TypeVar
 
 from aiolimiter import AsyncLimiter
 
@@ -34,10 +35,12 @@ from storage.outbox import Outbox, OutboxItem
 from .render import render_html
 
 if TYPE_CHECKING:
+    from storage.config import Settings
+
     from .workspace import Monitor
 
-__all__ = ["Letter", "Limits", "OutboxService", "Refused", "RetryLater", "Target", "Transport", "group_addresses",
-           "outbox_entry", "person_address"]
+__all__ = ["Letter", "Limits", "OutboxService", "Part", "Refused", "RetryLater", "Target", "Transport",
+           "group_addresses", "outbox_entry", "person_address"]
 
 log = logging.getLogger("sozialmonitor.outbox")
 
@@ -94,6 +97,14 @@ class Letter:
     skip: tuple[str, ...] = ()  # channels that showed it already (the console chat prints a command's notices)
 
 
+# One piece a transport puts on its wire: an HTML text, a file, or the whole letter (e-mail, the console, and
+# a channel served by another process, whose letter waits in the outbox).
+Part: TypeAlias = str | Attachment | Letter
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
 @dataclass(frozen=True)
 class Target:
     """One place a message goes: a Telegram chat, a Matrix user or room, an e-mail address, the console."""
@@ -131,14 +142,15 @@ class Transport(Protocol):
 
     def overall(self) -> tuple[float, float]: ...
 
-    def parts(self, letter: Letter) -> list[Any]:
+    def parts(self, letter: Letter) -> list[Part]:
         """The letter as the pieces this channel sends one by one."""
 
     async def wait_ready(self) -> None:
         """Return once the channel can send (connected, logged in)."""
 
-    async def send(self, address: str, part: Any, letter: Letter, tag: str) -> str | None:
-        """Send one part; `tag` is stable across retries of it. Returns a new address if the target moved."""
+    async def send(self, address: str, part: Part, letter: Letter, tag: str) -> str | None:
+        """Send one part (one that `parts` gave); `tag` is stable across retries of it. Returns a new address if
+        the target moved."""
 
 
 def _tag(letter: Letter, target: Target) -> str:
@@ -156,7 +168,7 @@ def person_address(channel: str, person: Person) -> str | None:
     return str(value) if value else None
 
 
-def group_addresses(channel: str, settings: Any, recipient: str) -> list[str]:
+def group_addresses(channel: str, settings: Settings, recipient: str) -> list[str]:
     """Where ADMINS and ADMIN_CHAT go on a channel besides the admins: the admin chat, the first Matrix room."""
     if recipient not in (ADMINS, ADMIN_CHAT):
         return []
@@ -169,7 +181,7 @@ def group_addresses(channel: str, settings: Any, recipient: str) -> list[str]:
 
 
 def outbox_entry(message: Outgoing, created: datetime | None, keys: Sequence[str] = (),
-                 letter: Letter | None = None) -> dict[str, Any]:
+                 letter: Letter | None = None) -> dict[str, object]:
     """The outbox entry of a message: what a restart needs to send it again to the targets that lack it."""
     texts = letter.texts if letter is not None else tuple(render_html(message.reply))
     return {"kind": message.kind, "key": message.key, "recipients": message.recipients, "messages": texts,
@@ -181,7 +193,7 @@ class _Envelope:
     """One message on its way to one target; `parts` shrinks as they are delivered."""
 
     target: Target
-    parts: list[Any]
+    parts: list[Part]
     letter: Letter
     at_least_once: bool  # resend even when a timed-out request may have arrived
     item: int | None = None  # its message in the persistent outbox, if it has one
@@ -218,7 +230,6 @@ class OutboxService:
         self.outbox = outbox if outbox is not None else (
             monitor.outbox if monitor.outbox is not None else Outbox(monitor.settings.data / "postausgang.json"))
         self.patience: float | None = None  # None: notices are retried until stop (a one-shot send sets one)
-        self.delivered = 0  # envelopes fully delivered (for tests and the benchmark)
         # Bounded: a run goes on for months. Given up, refused or left at stop; (recipient, reason) for the CLI.
         self.undelivered: deque[_Envelope] = deque(maxlen=1000)
         self.problems: deque[tuple[str, str]] = deque(maxlen=1000)
@@ -226,7 +237,7 @@ class OutboxService:
         self._handover = threading.Lock()  # callers in other threads vs. start and close
         self._early: list[tuple[Letter, int | None]] = []
         self._queues: dict[str, asyncio.Queue[_Envelope]] = {}
-        self._workers: list[asyncio.Task] = []
+        self._workers: list[asyncio.Task[None]] = []
         self._open_items: dict[int, int] = {}  # outbox item -> envelopes still on their way
         self._limiters: dict[tuple[str, int | str], list[AsyncLimiter]] = {}
         self._overall: dict[str, AsyncLimiter] = {}
@@ -236,11 +247,12 @@ class OutboxService:
         # renders charts (matplotlib is not thread-safe) or writes the store runs twice at once.
         self._executor: ThreadPoolExecutor | None = None
 
-    async def in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
+    async def in_worker(self, func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
         """Run a command (or a reminder run) in the one worker thread shared by all chats."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sozialmonitor-commands")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor,
+                                                                functools.partial(func, *args, **kwargs))
 
     def add_transport(self, transport: Transport) -> None:
         self.transports[transport.channel] = transport
@@ -288,7 +300,7 @@ class OutboxService:
         return Letter(message.kind, message.key, tuple(render_html(message.reply)), message.reply.attachments,
                       message.subject, message.calendar, tuple(message.recipients))
 
-    def _entry(self, message: Outgoing, letter: Letter, keys: Sequence[str] = ()) -> dict[str, Any]:
+    def _entry(self, message: Outgoing, letter: Letter, keys: Sequence[str] = ()) -> dict[str, object]:
         return outbox_entry(message, self.clock(), keys, letter)
 
     def _persist(self, message: Outgoing, letter: Letter) -> int | None:
@@ -480,7 +492,6 @@ class OutboxService:
                 self.undelivered.append(envelope)
                 return False
             await asyncio.sleep(wait)
-        self.delivered += 1
         return True
 
     async def _pace(self, transport: Transport, target: Target) -> None:
@@ -558,10 +569,6 @@ class OutboxService:
             self.enqueue(self._letter_of(pending), item=pending.id, delivered=pending.delivered)
         except Exception as exc:
             log.error("resuming a %s failed", pending.kind, exc_info=exc)
-
-    @property
-    def running(self) -> bool:
-        return self._loop is not None
 
     async def drain(self, seconds: float) -> None:
         """Wait up to `seconds` for every queue to empty."""

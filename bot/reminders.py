@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from commands import Caller, dispatch
 from commands.mail import reminder_calendar, reminder_subject
@@ -15,6 +15,11 @@ from commands.reply import Reply, ReplyBuilder
 from commands.texts import text
 
 from .runtime import Outgoing, Sink
+
+if TYPE_CHECKING:
+    from storage.outbox import Outbox
+
+    from .workspace import Monitor
 
 __all__ = ["KeepingSink", "OutboxCollector", "ReminderService", "deliver_reminders", "dispatch_keeping"]
 
@@ -41,7 +46,7 @@ log = logging.getLogger(__name__)
 _RUN_LOCK = threading.Lock()
 
 
-def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> list[Bundle]:
+def deliver_reminders(monitor: Monitor, sink: Sink, now: datetime | None = None) -> list[Bundle]:
     """Send what is due at `now`: one message per recipient, each recorded as sent BEFORE the sink gets it.
 
     With a KeepingSink the messages go into the outbox, with their reminder keys, before the store's sent marks
@@ -58,9 +63,7 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
     messages: list[Outgoing] = []
     items: list[int | None] = []
     with _RUN_LOCK:
-        record = getattr(monitor, "record_outbox_claims", None)
-        if record is not None:
-            record()
+        monitor.record_outbox_claims()
         try:
             with monitor.store.transaction():
                 claimed = claim_all(state, due_reminders(state, now), now)
@@ -85,15 +88,16 @@ def deliver_reminders(monitor: Any, sink: Sink, now: datetime | None = None) -> 
     return claimed
 
 
-def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
-                     outbox: Any = None) -> tuple[Reply, dict[int, int | None]]:
+def dispatch_keeping(monitor: Monitor, said: str, caller: Caller, now: datetime, *,
+                     outbox: Outbox | None = None) -> tuple[Reply, dict[int, int | None]]:
     """Answer a chat command and put its notices into the outbox; returns the reply and the item of each notice
     (by index; None if the outbox could not take it).
 
     The command runs in one store transaction. Reminders it sends (`/erinnerungen senden`) go into the outbox
     inside it, with the keys marked sent, so that their sent marks and outbox entries are never separated by a
     crash (the next start records keys found in the outbox). Other notices follow once the change is stored.
-    A store that cannot be written gives an error reply, and nothing of the command is kept.
+    A store that cannot be written gives an error reply, and nothing of the command is kept. Without an outbox
+    (a monitor made without one) every notice goes out unkept, as when the outbox cannot be written.
     """
     from .outbox_service import outbox_entry
 
@@ -104,12 +108,12 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
         with store.transaction() as marked:
             reply = dispatch(monitor.state, said, caller, now)
             keyed = [k for k, n in enumerate(reply.notices) if n.key]
-            if keyed and marked:
+            if keyed and marked and box is not None:
                 items = box.add_many([outbox_entry(reply.notices[k], now, tuple(marked)) for k in keyed])
                 kept = dict(zip(keyed, items, strict=True))
     except BaseException as exc:
         for item in kept.values():
-            if item is not None:
+            if item is not None and box is not None:
                 box.finish(item)  # the marks were not written: these reminders are still due
         if not isinstance(exc, OSError):
             raise
@@ -119,6 +123,9 @@ def dispatch_keeping(monitor: Any, said: str, caller: Caller, now: datetime, *,
                                         detail=exc.strerror or type(exc).__name__)).build("error"), {}
     for k, notice in enumerate(reply.notices):
         if k in kept:
+            continue
+        if box is None:
+            kept[k] = None
             continue
         try:
             kept[k] = box.add_many([outbox_entry(notice, now)])[0]
@@ -132,7 +139,7 @@ class OutboxCollector:
     """A KeepingSink that only keeps: the messages go into the monitor's outbox (with their keys) and are
     collected here; the next `sozialmonitor run` (or an outbox service started now) delivers them."""
 
-    def __init__(self, monitor: Any) -> None:
+    def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
         self.kept: list[tuple[Outgoing, int | None]] = []
 
@@ -142,8 +149,11 @@ class OutboxCollector:
     def keep(self, messages: Sequence[Outgoing], keys: Sequence[Sequence[str]]) -> list[int]:
         from .outbox_service import outbox_entry
 
-        return self.monitor.outbox.add_many([outbox_entry(m, self.monitor.now(), own)
-                                             for m, own in zip(messages, keys, strict=True)])
+        outbox = self.monitor.outbox
+        if outbox is None:  # nowhere to keep them: their reminders stay due (the caller's transaction is undone)
+            raise RuntimeError("the monitor has no outbox")
+        now = self.monitor.now()
+        return outbox.add_many([outbox_entry(m, now, own) for m, own in zip(messages, keys, strict=True)])
 
     def hand_over(self, message: Outgoing, item: int | None) -> None:
         self.kept.append((message, item))
@@ -153,7 +163,7 @@ class ReminderService:
     """Service: asks the engine every `check_minutes` (and once at start, to catch up) and delivers to `sink`
     (the outbox service of `sozialmonitor run`, whatever channels it serves, or the console)."""
 
-    def __init__(self, monitor: Any, sink: Sink, *, interval: float | None = None,
+    def __init__(self, monitor: Monitor, sink: Sink, *, interval: float | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.monitor = monitor
         self.sink = sink

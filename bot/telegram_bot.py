@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 # Opt in to PTB's timedelta periods now: otherwise every RetryAfter raised inside PTB emits a
 # PTBDeprecationWarning (v22.2), which our warnings-as-errors test runs would turn into failures.
@@ -27,7 +27,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     ContextTypes,
     Defaults,
@@ -37,14 +36,14 @@ from telegram.ext import (
 
 from commands import Caller, all_commands
 from commands.registry import ADMIN, split_command
-from commands.reply import Reply, ReplyBuilder
+from commands.reply import Attachment, Reply, ReplyBuilder
 from commands.texts import text
 from storage.models import Person
 
-from .outbox_service import Letter, Limits, OutboxService, Refused, RetryLater, Target, group_addresses
+from .outbox_service import Letter, Limits, OutboxService, Part, Refused, RetryLater, Target, group_addresses
 from .reminders import dispatch_keeping
 from .render import plain_from_html, render_caption
-from .runtime import ADMINS, recipient_chats
+from .runtime import Sink
 from .workspace import Monitor
 
 __all__ = [
@@ -60,6 +59,9 @@ __all__ = [
 log = logging.getLogger("sozialmonitor.telegram")
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class BotStartError(Exception):
@@ -96,11 +98,6 @@ def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-@dataclass
-class _Text:
-    html: str
-
-
 class TelegramTransport:
     """Telegram's wire for the outbox service: one Bot API call per text piece or file.
 
@@ -133,13 +130,15 @@ class TelegramTransport:
     def overall(self) -> tuple[float, float]:
         return self.limits_.overall_per_second, 1.0
 
-    def parts(self, letter: Letter) -> list[Any]:
-        return [*(_Text(t) for t in letter.texts), *letter.attachments]
+    def parts(self, letter: Letter) -> list[Part]:
+        return [*letter.texts, *letter.attachments]
 
     async def wait_ready(self) -> None:
         await self.ready.wait()
 
-    async def send(self, address: str, part: Any, letter: Letter, tag: str) -> str | None:
+    async def send(self, address: str, part: Part, letter: Letter, tag: str) -> str | None:
+        if isinstance(part, Letter):  # only a channel served elsewhere gets whole letters (they wait in the outbox)
+            raise Refused("Letter")
         chat_id = int(address)
         try:
             try:
@@ -151,7 +150,7 @@ class TelegramTransport:
         except RetryAfter as exc:
             raise RetryLater("RetryAfter", seconds=_seconds(exc._retry_after)) from None
         except BadRequest as exc:
-            if isinstance(part, _Text) and "parse" in str(exc).lower():
+            if isinstance(part, str) and "parse" in str(exc).lower():
                 log.error("Telegram refused the HTML of a %s; sending it as plain text", letter.kind)
                 await self._plain(chat_id, part)
                 return None
@@ -162,9 +161,9 @@ class TelegramTransport:
             raise Refused(type(exc).__name__) from None
         return None
 
-    async def _plain(self, chat_id: int, part: _Text) -> None:
+    async def _plain(self, chat_id: int, html: str) -> None:
         try:
-            await self._bot().send_message(chat_id, plain_from_html(part.html), parse_mode=None)
+            await self._bot().send_message(chat_id, plain_from_html(html), parse_mode=None)
         except RetryAfter as exc:
             raise RetryLater("RetryAfter", seconds=_seconds(exc._retry_after)) from None
         except BadRequest as exc:
@@ -174,10 +173,10 @@ class TelegramTransport:
         except TelegramError as exc:
             raise Refused(type(exc).__name__) from None
 
-    async def _send_part(self, chat_id: int, part: Any) -> None:
+    async def _send_part(self, chat_id: int, part: str | Attachment) -> None:
         bot = self._bot()
-        if isinstance(part, _Text):
-            await bot.send_message(chat_id, part.html, parse_mode=ParseMode.HTML)
+        if isinstance(part, str):
+            await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
             return
         caption = render_caption(part.caption) if part.caption else None
         if part.kind == "photo":
@@ -194,7 +193,7 @@ class TelegramBot:
 
     def __init__(self, monitor: Monitor, *, token: str | None = None, api_url: str | None = None,
                  limits: Limits | None = None,
-                 reminders: Callable[[Monitor, Callable[..., None], datetime], object] | None = None,
+                 reminders: Callable[[Monitor, Sink, datetime], object] | None = None,
                  clock: Callable[[], datetime] | None = None, service: OutboxService | None = None) -> None:
         self.monitor = monitor
         self.limits = limits or (service.limits if service is not None else Limits())
@@ -216,7 +215,7 @@ class TelegramBot:
             file_url = file_url_for(api_url)
             if file_url:
                 builder = builder.base_file_url(file_url)
-        self.application: Application = builder.build()
+        self.application = builder.build()
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         self.transport = TelegramTransport(lambda: self.application.bot, monitor, self.limits)
         # Notices and reminders wait in the outbox until every recipient has them: a stop or crash loses none.
@@ -227,14 +226,6 @@ class TelegramBot:
         self.sink = self.service
         self.application.add_error_handler(self._on_error)
         self._chat_locks: dict[int, asyncio.Lock] = {}
-
-    @property
-    def delivered(self) -> int:
-        return self.service.delivered
-
-    @property
-    def undelivered(self) -> Any:
-        return self.service.undelivered
 
     # ------------------------------------------------------------------ access
     def caller_for(self, user_id: int, chat_id: int, language_code: str | None, *, group: bool) -> Caller:
@@ -247,10 +238,6 @@ class TelegramBot:
     def _group_enabled(self, chat_id: int) -> bool:
         access = self.monitor.settings.access
         return chat_id in access.group_chats or (bool(access.admin_chat) and chat_id == access.admin_chat)
-
-    def admin_chats(self) -> list[int]:
-        """ADMINS: every admin of the catalogue with a telegram_id, and the admin chat if set."""
-        return recipient_chats(self.monitor, ADMINS)
 
     def _t(self, key: str, lang: str | None = None, **params: object) -> str:
         return text(lang or self.monitor.settings.language, key, **params)
@@ -322,8 +309,8 @@ class TelegramBot:
             self._chat_locks[chat_id] = asyncio.Lock()
         return self._chat_locks[chat_id]
 
-    async def _in_worker(self, func: Callable[..., Any], *args: Any) -> Any:
-        return await self.service.in_worker(func, *args)
+    async def _in_worker(self, func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return await self.service.in_worker(func, *args, **kwargs)
 
     def menus(self) -> dict[tuple[str, bool], list[BotCommand]]:
         """The command menu per (language, admin): every registry command, admin ones for admins only."""
@@ -381,6 +368,9 @@ class TelegramBot:
                     name="reminders", job_kwargs={"id": "reminders", "replace_existing": True})
             if not await self._retrying(stop, self._start_updates):
                 return
+            # What lives now (store, Application, HTTP clients, handlers) lives as long as the bot: frozen out of
+            # the collector's generations, it is no longer walked by every full collection.
+            gc.freeze()
             menu_task = asyncio.create_task(self._menus_when_possible(stop), name="sozialmonitor-menu")
             if ready is not None:
                 ready(app.bot.username)
@@ -413,7 +403,7 @@ class TelegramBot:
         await updater.start_polling(timeout=timedelta(seconds=self.limits.poll_timeout),
                                     allowed_updates=["message"], error_callback=_polling_error)
 
-    async def _retrying(self, stop: asyncio.Event, action: Callable[[], Any]) -> bool:
+    async def _retrying(self, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> bool:
         """Run `action` until it succeeds (True) or `stop` is set (False); network errors wait and retry."""
         delay = self.limits.backoff_start
         while not stop.is_set():

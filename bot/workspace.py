@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -188,8 +187,6 @@ class Monitor:
     settings: Settings
     store: Store
     catalogue: Catalogue
-    catalogue_problems: list[CatalogueProblem] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     outbox: Outbox | None = None
     notices: list[str] = field(default_factory=list)  # what opening repaired, as told on stderr and to the admins
 
@@ -205,7 +202,7 @@ class Monitor:
             raise WorkspaceError(text("de", "cli.workspace_missing", path=workspace))
         settings, _ = load_settings(workspace, env)
         lang = settings.language
-        catalogue, problems = load_catalogue(settings.catalogue_file)
+        catalogue, _ = load_catalogue(settings.catalogue_file)  # its remarks are for `sozialmonitor check`
         if catalogue is None:
             raise WorkspaceError(text(lang, "cli.catalogue_broken", path=settings.catalogue_file))
         try:
@@ -223,7 +220,7 @@ class Monitor:
         except BaseException:
             store.close()
             raise
-        monitor = cls(settings, store, catalogue, problems, outbox=outbox)
+        monitor = cls(settings, store, catalogue, outbox=outbox)
         if store.recovered is not None:
             monitor.notices.append(recovery_text(store.recovered, settings))
         if outbox.recovered is not None:
@@ -282,11 +279,8 @@ class Monitor:
         """
         catalogue, problems = load_catalogue(self.settings.catalogue_file)
         drops = self.catalogue_drops(catalogue) if catalogue is not None else []
-        with self._lock:
-            if catalogue is not None and not drops:
-                self.catalogue = catalogue
-            self.catalogue_problems = drops + problems
         if catalogue is not None and not drops:
+            self.catalogue = catalogue
             self.remember_admins()
         return drops + problems
 

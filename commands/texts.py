@@ -15,9 +15,8 @@ from . import (
     texts_store,
 )
 
-__all__ = ["LANGUAGES", "catalogue", "register", "text"]
+__all__ = ["catalogue", "register", "text"]
 
-LANGUAGES = ("de", "en")
 _CATALOGUE: dict[str, dict[str, str]] = {"de": {}, "en": {}}
 
 

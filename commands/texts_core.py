@@ -223,7 +223,6 @@ DE = {
         "Der Sozialmonitor arbeitet nicht mit diesen Einstellungen: {path} enthält Fehler. Bitte die Datei "
         "korrigieren, wie unten beschrieben; „sozialmonitor check“ prüft sie erneut."
     ),
-    "cli.store_not_compared": "Der Katalog konnte nicht mit der Datenbank verglichen werden: {reason}",
     # argparse's own messages (its msgids in English; the %-placeholders are filled by argparse)
     "argparse.usage": "Aufruf: ",
     "argparse.required": "es fehlt die Angabe %s",
@@ -248,7 +247,6 @@ DE = {
         "Erinnerungen. Ohne --send zeigt der Befehl, was dann fällig wäre; senden Sie ohne --at oder mit einem "
         "vergangenen Zeitpunkt."
     ),
-    "cli.bad_user_id": "„{found}“ ist keine Telegram-ID; erwartet wird eine Zahl, z. B. 123456789",
     "ingest.cli.folder": "{file}: das ist ein Ordner, keine Datei; bitte die Dateien darin angeben, z. B. {file}/*.csv",
     "file_encoding": (
         "Die Datei ist nicht als UTF-8 gespeichert (das Byte {found} ist kein UTF-8-Zeichen, etwa ein Umlaut aus "
@@ -448,7 +446,6 @@ EN = {
         "Sozialmonitor does not work with these settings: {path} has errors. Correct the file as described below; "
         "“sozialmonitor check” checks it again."
     ),
-    "cli.store_not_compared": "The catalogue could not be compared with the database: {reason}",
     "argparse.usage": "usage: ",
     "argparse.required": "the following arguments are required: %s",
     "argparse.unrecognized": "unrecognized arguments: %s",
@@ -471,7 +468,6 @@ EN = {
         "--send with a moment in the future ({at}) is not possible: a what-if never consumes real reminders. "
         "Without --send the command shows what would be due then; send without --at or with a past moment."
     ),
-    "cli.bad_user_id": "“{found}” is not a Telegram id; expected a number, e.g. 123456789",
     "ingest.cli.folder": "{file}: that is a folder, not a file; name the files in it, e.g. {file}/*.csv",
     "file_encoding": (
         "The file is not saved as UTF-8 (the byte {found} is no UTF-8 character, e.g. an umlaut from Windows-1252); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 import uuid
@@ -261,6 +262,13 @@ def test_a_refused_token_stops_the_start_with_one_sentence(matrix_monitor: Monit
     runner.thread.join(30)
     assert isinstance(runner.error, BotStartError)
     assert "SOZIALMONITOR_MATRIX_TOKEN" in str(runner.error)
+
+
+def test_a_started_matrix_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningMatrix]) -> None:
+    gc.unfreeze()  # whatever an earlier load froze: only the bot's start may freeze its client now
+    runner = running()
+    # Frozen objects belong to none of the three generations that gc.get_objects() lists (and collections walk).
+    assert not any(o is runner.bot.transport.client for o in gc.get_objects())
 
 
 def test_commands_are_written_with_a_bang_or_a_slash() -> None:

@@ -4,6 +4,7 @@ request seam (tests/ptb_request.py); the real process over HTTP is tested in tes
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import struct
 import threading
@@ -413,3 +414,11 @@ def test_a_restart_does_not_resend_to_chats_that_have_the_notice(api: InProcessT
 def test_file_url_follows_the_api_url() -> None:
     assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
     assert file_url_for("http://127.0.0.1:8081/custom/") is None
+
+
+def test_a_started_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningBot]) -> None:
+    gc.unfreeze()  # whatever an earlier load froze: only the bot's start may freeze its Application now
+    runner = running()
+    # Frozen objects belong to none of the three generations that gc.get_objects() lists (and collections walk).
+    assert not any(o is runner.bot.application for o in gc.get_objects())
+    assert gc.get_freeze_count() > 0
