@@ -10,7 +10,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from commands.texts import text
 
@@ -20,9 +21,21 @@ from .workspace import Monitor
 
 __all__ = ["RedactingFormatter", "protocol_watcher", "reminder_ticker", "run", "setup_logging", "watcher"]
 
+if TYPE_CHECKING:
+    from .email_channel import EmailTransport
+    from .outbox_service import OutboxService
+
 log = logging.getLogger("sozialmonitor.run")
 
 _QUIET = ("httpx", "httpcore", "apscheduler", "watchdog")
+
+
+class Front(Protocol):
+    """A chat the bot serves (Telegram, Matrix): serves until `stop` is set, says `ready(name)` once it listens."""
+
+    async def serve(self, stop: asyncio.Event, *, ready: Callable[[str], None]) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class RedactingFormatter(logging.Formatter):
@@ -113,7 +126,7 @@ def _secrets(monitor: Monitor) -> list[str]:
     return [settings.telegram.token, settings.matrix.token, settings.email.password]
 
 
-def _email_transport(monitor: Monitor) -> Any:
+def _email_transport(monitor: Monitor) -> EmailTransport:
     from .email_channel import EmailTransport
 
     lang = monitor.settings.language
@@ -129,7 +142,7 @@ def _run_chats(monitor: Monitor, chats: list[str], *, email: bool) -> int:
     handler = setup_logging(_secrets(monitor))
     try:
         service = OutboxService(monitor, [_email_transport(monitor)] if email else [])
-        fronts: list[Any] = []
+        fronts: list[Front] = []
         if "telegram" in chats:
             from .telegram_bot import TelegramBot
 
@@ -149,7 +162,7 @@ def _run_chats(monitor: Monitor, chats: list[str], *, email: bool) -> int:
         logging.getLogger().removeHandler(handler)
 
 
-async def _serve(monitor: Monitor, service: Any, fronts: list[Any]) -> None:
+async def _serve(monitor: Monitor, service: OutboxService, fronts: list[Front]) -> None:
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -179,7 +192,7 @@ async def _serve(monitor: Monitor, service: Any, fronts: list[Any]) -> None:
         results = await asyncio.gather(*tasks, return_exceptions=True)  # each drains the queues while it can send
         await service.close(drain=0 if fronts else None)
         for front in fronts:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # a channel that fails to close must not keep the others open
                 await front.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -207,7 +220,7 @@ class _WatchedStdin:
 
 
 @contextlib.contextmanager
-def _signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+def _signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
@@ -226,7 +239,7 @@ def _interactive(stream: TextIO) -> bool:
 class _ServiceThread:
     """The outbox service on an event loop of its own thread, for the console mode (stdin owns the main thread)."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: OutboxService) -> None:
         self.service = service
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="postausgang", daemon=True)
@@ -262,7 +275,7 @@ def _run_console(monitor: Monitor, as_user: str | None = None, *, email: bool = 
     runner.start()
     sink = service
 
-    def on_signal(signum: int, frame: Any) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
         # Interrupt only a wait for input; a command in progress finishes (no half-done write).
         if stdin.waiting:

@@ -349,6 +349,9 @@ class TelegramBot:
         await self._in_worker(self.reminders, self.monitor, self.sink, self.clock())
 
     # ------------------------------------------------------------------ lifecycle
+    async def close(self) -> None:
+        """Nothing left to release: `serve` shuts the Application down itself when `stop` is set."""
+
     async def serve(self, stop: asyncio.Event, *, ready: Callable[[str], None] | None = None) -> None:
         """Connect (retrying while Telegram is unreachable), poll or listen for webhooks, deliver, until
         `stop` is set; then stop fetching, finish the updates already fetched, drain the outbox, shut down.
