@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,8 +61,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "BackupInfo",
     "DeliveryResult",
+    "HeldColumns",
     "Recovery",
     "Restored",
+    "SeriesReader",
     "Store",
     "StoreError",
     "StoreUnreadable",
@@ -507,6 +510,34 @@ def _dt(value: str | None) -> datetime | None:
 
 def _t(value: str | None) -> time | None:
     return time.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class HeldColumns:
+    """The current values of one indicator column by column: `counts[k]` values of period `periods[k]` in a row,
+    their areas in `areas` and values in `values` (None: no value); neither periods nor areas in any order."""
+
+    periods: list[str]
+    counts: list[int]
+    areas: list[str]
+    values: list[float | None]
+
+
+class SeriesReader:
+    """`Store.series`: called with an indicator, area -> [(period, value, note)] in period order; `columns`
+    gives the same values as HeldColumns, for a check that reads them all at once (the import's jump check)."""
+
+    __slots__ = ("_columns", "_points")
+
+    def __init__(self, points: Callable[[str], dict[str, list[tuple[str, float | None, str]]]],
+                 columns: Callable[[str], HeldColumns]) -> None:
+        self._points, self._columns = points, columns
+
+    def __call__(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
+        return self._points(indicator)
+
+    def columns(self, indicator: str) -> HeldColumns:
+        return self._columns(indicator)
 
 
 class Store:
@@ -1515,12 +1546,17 @@ class Store:
             return self._coverage.get(indicator)
 
     # ---------------------------------------------------------------- report: lean series
-    def series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
-        """Current values of one indicator as area -> [(period, value, note)], each area in period order.
+    @property
+    def series(self) -> SeriesReader:
+        """Current values of one indicator as area -> [(period, value, note)], each area in period order:
+        `store.series(indicator)`; `store.series.columns(indicator)` gives them column by column.
 
         Plain tuples, not Observation records: the committee report reads every current value (336,000 at the
         benchmark size), and building a frozen record per value cost more than the whole report.
         """
+        return SeriesReader(self._series, self._series_columns)
+
+    def _series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
         with self._lock:
             held = self._current.get(indicator, {})
             out: dict[str, list[tuple[str, float | None, str]]] = {}
@@ -1531,6 +1567,21 @@ class Store:
                         points = out[area] = []
                     points.append((period, row[R_VALUE], row[R_NOTE]))
             return out
+
+    def _series_columns(self, indicator: str) -> HeldColumns:
+        # Whole runs per period, extended in C: no tuple per value (the import's jump check reads 10^5 of them).
+        with self._lock:
+            periods: list[str] = []
+            counts: list[int] = []
+            areas: list[str] = []
+            held: list[tuple[int, Packed]] = []
+            for period, by_area in self._current.get(indicator, {}).items():
+                periods.append(period)
+                counts.append(len(by_area))
+                areas += by_area
+                held += by_area.values()
+            values = list(map(itemgetter(R_VALUE), map(itemgetter(1), held)))
+            return HeldColumns(periods, counts, areas, values)
 
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""

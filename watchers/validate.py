@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ from storage.config import WatcherSettings
 from storage.models import Indicator
 from storage.periods import Period, fit_to_frequency, period_containing, period_label, previous
 from storage.periods import example as period_example
+from storage.store import SeriesReader
 
 from .findings import line, phrase, where
 from .wording import text
@@ -466,20 +469,29 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
     verdicts = {key: judge(records[k]) for key, k in first.items()}
     if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
-    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items() if v.indicator is not None}
-    if len(set(by_key.values())) == 1:
-        (indicator, period), = set(by_key.values())
+    # The few distinct ids, areas and periods interned: the store keeps them so, and takes the rows as they are.
+    pairs = {key: (sys.intern(v.indicator.id), sys.intern(v.period)) for key, v in verdicts.items()
+             if v.indicator is not None}
+    pair_code = {pair: k for k, pair in enumerate(dict.fromkeys(pairs.values()))}
+    if len(pair_code) == 1:
+        (indicator, period), = pair_code
         indicators, periods = [indicator] * n, [period] * n
     else:
-        indicators, periods = (list(c) for c in zip(*map(by_key.__getitem__, keys), strict=True))
+        indicators = list(map({key: ind for key, (ind, _) in pairs.items()}.__getitem__, keys))
+        periods = list(map({key: period for key, (_, period) in pairs.items()}.__getitem__, keys))
     raw_areas = col["area"]
-    known = {raw: judge.area_id(raw) for raw in set(raw_areas) if judge.area(raw) is None}
-    if len(known) != len(set(raw_areas)):
+    distinct_areas = set(raw_areas)
+    known = {raw: sys.intern(judge.area_id(raw)) for raw in distinct_areas if judge.area(raw) is None}
+    if len(known) != len(distinct_areas):
         return None  # an unknown area: the loop reports it
     areas = list(map(known.__getitem__, raw_areas))
     by_id = {v.indicator.id: v.indicator for v in verdicts.values() if v.indicator is not None}
     units = col["unit"]
-    if any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
+    if len(by_id) == 1:
+        (only,) = by_id.values()
+        if any(judge.unit(only, unit) is not None for unit in set(units)):
+            return None
+    elif any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
         return None
     values = col["value"]
     # A negative value is fine only where the unit or the catalogue allows it.
@@ -487,10 +499,27 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    if len(set(_together([indicators, areas, periods]))) != n:
+    if not _each_once(keys, pairs, pair_code, raw_areas, known):
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = map(_EMPTY_NONE.get, col["note"], col["note"])
     return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
+
+
+def _each_once(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
+               raw_areas: list[Any], known: Mapping[Any, str]) -> bool:
+    """Whether no (indicator, period, area) comes twice: each row's key and area as one integer, counted."""
+    import numpy as np
+
+    n = len(keys)
+    code_of_key = {key: pair_code[pair] for key, pair in pairs.items()}
+    area_code = {area: k for k, area in enumerate(dict.fromkeys(known.values()))}
+    code_of_raw = {raw: area_code[area] for raw, area in known.items()}
+    width = len(area_code)
+    combined = np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n) * width
+    combined += np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n)
+    if len(pair_code) * width <= 8 * n:  # a dense count is cheaper than sorting
+        return int(np.bincount(combined).max()) <= 1
+    return len(np.unique(combined)) == n
 
 
 def _any_negative(values: list[float | None]) -> bool:
@@ -753,36 +782,28 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         return None  # a NaN value: the loop keeps its own rules for it
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
     indicator_code = {i: k for k, i in enumerate(dict.fromkeys(inds))}
-    i_all = np.fromiter(map(indicator_code.__getitem__, inds), np.int64, n)
+    i_all = np.fromiter(map(indicator_code.__getitem__, inds), np.int64, n) if len(indicator_code) > 1 else None
     for ind, code_of_ind in indicator_code.items():
-        sel = np.arange(n) if len(indicator_code) == 1 else np.flatnonzero(i_all == code_of_ind)
+        sel = np.arange(n) if i_all is None else np.flatnonzero(i_all == code_of_ind)
         a_new = a_all[sel]
         codes, first = np.unique(a_new, return_index=True)
         first_pos = dict(zip(codes.tolist(), sel[first].tolist(), strict=True))
-        held = series(ind)
-        h_areas: list[int] = []
-        h_periods: list[str] = []
-        h_values: list[float | None] = []
-        for code in codes.tolist():
-            points = held.get(area_names[code], ())
-            if points:
-                h_areas += [code] * len(points)
-                h_periods += map(itemgetter(0), points)
-                h_values += map(itemgetter(1), points)
-        if not set(map(type, h_values)) <= _FLOAT_OR_NONE:
+        held = _held_points(series, ind, codes.tolist(), area_names, area_code)
+        if held is None:
             return None
-        h_v = np.array(h_values, dtype=float)
-        if int(np.isnan(h_v).sum()) != h_values.count(None):
-            return None
+        h_a, h_names, h_counts, h_v = held
         new_periods = [periods[k] for k in sel.tolist()] if len(sel) != n else list(periods)
-        ordered = sorted(set(new_periods).union(h_periods))
+        ordered = sorted(set(new_periods).union(h_names))
         rank = {p: k for k, p in enumerate(ordered)}
         span = len(ordered)
-        keys = np.concatenate([np.array(h_areas, dtype=np.int64) * span
-                               + np.fromiter(map(rank.__getitem__, h_periods), np.int64, len(h_periods)),
+        h_rank = np.fromiter(map(rank.__getitem__, h_names), np.int64, len(h_names))
+        if h_counts is not None:  # the store's columns: runs of one period, every area (only the file's count)
+            keep = h_a >= 0
+            h_a, h_rank, h_v = h_a[keep], np.repeat(h_rank, h_counts)[keep], h_v[keep]
+        keys = np.concatenate([h_a * span + h_rank,
                                a_new * span + np.fromiter(map(rank.__getitem__, new_periods), np.int64, len(sel))])
         vals = np.concatenate([h_v, v_all[sel]])
-        source = np.concatenate([np.full(len(h_values), -1, dtype=np.int64), sel])  # position in rows, -1: held
+        source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
         order = np.argsort(keys, kind="stable")
         last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
         last[:-1] = keys[order][1:] != keys[order][:-1]
@@ -803,3 +824,35 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
                           float(before[j]), bool(ratio[j] > JUMP_FACTOR))))
     hits.sort(key=itemgetter(0, 1, 2))
     return [jump for *_, jump in hits]
+
+
+def _held_points(series: Series, ind: str, codes: list[int], area_names: list[str], area_code: dict[str, int]
+                 ) -> tuple[Any, Sequence[str], list[int] | None, Any] | None:
+    """The store's points of one indicator as arrays (area code, -1 for an area not in the file), their periods
+    (each repeated counts[k] times, when counts is not None) and values; None for a value not a float or None."""
+    import numpy as np
+
+    if isinstance(series, SeriesReader):  # the store's columns, no tuple per value
+        columns = series.columns(ind)
+        h_values = columns.values
+        h_a = np.fromiter(map(area_code.get, columns.areas, repeat(-1)), np.int64, len(columns.areas))
+        h_periods: Sequence[str] = columns.periods
+        counts: list[int] | None = columns.counts
+    else:
+        held = series(ind)
+        h_areas: list[int] = []
+        h_periods = []
+        h_values = []
+        for code in codes:
+            points = held.get(area_names[code], ())
+            if points:
+                h_areas += [code] * len(points)
+                h_periods += map(itemgetter(0), points)
+                h_values += map(itemgetter(1), points)
+        h_a, counts = np.array(h_areas, dtype=np.int64), None
+    if not set(map(type, h_values)) <= _FLOAT_OR_NONE:
+        return None
+    h_v = np.array(h_values, dtype=float)
+    if int(np.isnan(h_v).sum()) != h_values.count(None):
+        return None
+    return h_a, h_periods, counts, h_v
