@@ -25,6 +25,7 @@ import contextlib
 import gc
 import hashlib
 import logging
+import operator
 import os
 import re
 import secrets
@@ -498,6 +499,16 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _packed_already(rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]],
+                    tables: Sequence[Mapping[Any, str]]) -> bool:
+    """Whether every row is a plain tuple whose texts are already the interned ones (the import's rows are):
+    then they can be kept as they are."""
+    if set(map(type, rows)) != {tuple}:
+        return False
+    return all(all(map(operator.is_, column, map(table.__getitem__, column)))
+               for column, table in zip(columns, tables, strict=True))
 
 
 def _d(value: str | None) -> date | None:
@@ -1287,10 +1298,15 @@ class Store:
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
             if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
                 inds, areas, periods, values, notes, numbers = zip(*rows, strict=True)
-                shared = [map({t: sys.intern(t if c is not areas else t or "") for t in set(c)}.__getitem__, c)
+                tables = [{t: sys.intern(t if c is not areas else t or "") for t in set(c)}
                           for c in (inds, areas, periods)]
-                texts = map({t: t or "" for t in set(notes)}.__getitem__, notes)
-                packed = list(zip(*shared, values, texts, numbers, strict=True))
+                tables.append({t: t or "" for t in set(notes)})
+                columns = (inds, areas, periods, notes)
+                if _packed_already(rows, columns, tables):
+                    packed = list(rows)  # the caller's tuples are what the indexes keep: no second copy of each
+                else:
+                    shared = [map(table.__getitem__, c) for c, table in zip(columns, tables, strict=True)]
+                    packed = list(zip(*shared[:3], values, shared[3], numbers, strict=True))
                 indicators = sorted(set(inds))
             else:
                 packed, indicators = [], []

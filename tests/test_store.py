@@ -490,3 +490,26 @@ def test_a_key_twice_in_one_delivery_counts_like_one_after_the_other(tmp_path: P
     assert (result.new, result.unchanged, result.replaced) == (2, 1, 1)
     assert [(o.area, o.value, o.row) for o in store.observations("M21-x")] == [("", 2.0, 4), ("Lützel", 5.0, 5)]
     store.close()
+
+
+def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -> None:
+    import sys
+
+    # Interned texts in plain tuples (what the import hands over) are kept as they are; lists, None for the whole
+    # city or for no note, and texts built anew are packed first. Both must end up the same, on disk and in memory.
+    kept = [(sys.intern("x"), sys.intern("Mitte"), sys.intern("2018"), 1.5, "", 2),
+            (sys.intern("x"), "", sys.intern("2019"), None, "geschätzt", 3)]
+    packed = [["".join(["x"]), "".join(["Mit", "te"]), "2018", 1.5, None, 2], ("x", None, "2019", None, "geschätzt", 3)]
+    seen = []
+    for name, rows in (("kept", kept), ("packed", packed)):
+        with Store(tmp_path / name / "s.json", fsync=False) as store:
+            result = store.add_delivery(file="a.csv", content_hash="a", office="Amt 61",
+                                        received=datetime(2018, 9, 1), rows=rows)
+            assert result.new == 2
+            segment, = (tmp_path / name / "lieferungen").glob("s.*.json")
+            on_disk = orjson.loads(segment.read_bytes())["zeilen"]["1"]["rows"]
+            seen.append((on_disk, store.series("x"), store.observations("x")))
+        with Store(tmp_path / name / "s.json", fsync=False) as store:
+            assert (on_disk, store.series("x"), store.observations("x")) == seen[-1]
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]
