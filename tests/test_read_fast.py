@@ -476,3 +476,27 @@ def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monke
     assert {area for _, area, *_ in fast.rows} == set(STADTTEILE[:10])
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
     assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast
+
+
+@pytest.mark.parametrize("style", ["de", "en"])
+def test_a_column_read_in_one_go_gives_float_of_every_text(style: str) -> None:
+    import random
+
+    from watchers.number_style import column_values, parse_number
+
+    rnd = random.Random(3)
+    mark = "," if style == "de" else "."
+    odd = ["-0", "-0" + mark + "0", "0", "007", "+5", "-", "", mark + "5", "-" + mark + "25", "9" * 30, "9" * 400,
+           "1" + mark + "0" * 30 + "1", "0" + mark + "0" * 340 + "1", "18446744073709551617", "-9007199254740993"]
+    for trial in range(60):
+        texts = []
+        for _ in range(rnd.randint(1, 300)):
+            whole = str(rnd.randrange(10 ** rnd.randint(1, 20)))
+            texts.append(rnd.choice(["", "-"]) + whole + (mark + str(rnd.randrange(10 ** rnd.randint(1, 18)))
+                                                          if rnd.random() < 0.8 else ""))
+        texts += rnd.sample(odd, rnd.randint(0, 3)) if trial % 2 else []
+        texts.append("1" + mark + "5")  # decides the style
+        values, flaws = column_values(texts)
+        if flaws:
+            continue  # a text of another style or too big: reported, not read in one go
+        assert [repr(v) for v in values] == [repr(parse_number(t, style)) for t in texts]

@@ -155,7 +155,8 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
     sample = text[:65536]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
         return _fail("read.not_text", found=repr(data[:24]))
-    text = text.replace("\x00", "")  # stray NULs far down
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # stray NULs far down
 
     # The delimiter is the one under which the header is recognised best (csv.reader copes with a
     # sample cut inside a quoted cell); Excel's "sep=;" hint line fixes it.
@@ -205,13 +206,16 @@ def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFram
     """Every cell as text ("" for an empty or missing one), one row per CSV record, blank lines included;
     or read.too_many_cells when a few very long rows would make the grid far bigger than the file."""
     lines = 1 + max(text.count("\n"), text.count("\r"))
+    encoded = text.encode("utf-8")
     for _ in range(8):
         if lines * width > MAX_CELLS and lines * width > 2 * (text.count(delimiter) + lines):
             return Problem.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
                                 cols=letter(width - 1), limit=f"{MAX_CELLS:,}".replace(",", "."))
         try:
-            return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), dtype=str,
-                               na_filter=False, skip_blank_lines=False, index_col=False, nrows=nrows, engine="c")
+            # As UTF-8 bytes, cells as plain str objects: pandas' C parser reads bytes without a text layer.
+            return pd.read_csv(io.BytesIO(encoded), encoding="utf-8", sep=delimiter, header=None,
+                               names=range(width), dtype=object, na_filter=False, skip_blank_lines=False,
+                               index_col=False, nrows=nrows, engine="c")
         except pd.errors.ParserError as exc:  # a row longer than any in the sample: make room for it
             saw = _SAW_FIELDS.search(str(exc))
             if saw is None:
