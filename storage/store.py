@@ -65,6 +65,7 @@ __all__ = [
     "HeldColumns",
     "Recovery",
     "Restored",
+    "Rows",
     "SeriesReader",
     "Store",
     "StoreError",
@@ -521,6 +522,29 @@ def _dt(value: str | None) -> datetime | None:
 
 def _t(value: str | None) -> time | None:
     return time.fromisoformat(value) if value else None
+
+
+class Rows(list[Packed]):
+    """Store rows (indicator, area, period, value, note, row) made from their columns, which they keep: who reads
+    them column by column (the import's jump check, `add_delivery`) takes `columns` instead of taking every
+    row apart again. Made once, never changed (a changed list no longer matches its columns)."""
+
+    __slots__ = ("columns",)
+    columns: tuple[Sequence[Any], ...]
+
+    @classmethod
+    def of(cls, *columns: Sequence[Any]) -> Rows:
+        rows = cls(zip(*columns, strict=True))
+        rows.columns = columns
+        return rows
+
+    @staticmethod
+    def columns_of(rows: Sequence[Sequence[Any]]) -> tuple[Sequence[Any], ...]:
+        """The six columns of any store rows: those Rows carry (while they still match), else taken apart."""
+        columns: tuple[Sequence[Any], ...] | None = getattr(rows, "columns", None) if isinstance(rows, Rows) else None
+        if columns is not None and len(columns) == 6 and all(len(c) == len(rows) for c in columns):
+            return columns
+        return tuple(zip(*rows, strict=True))
 
 
 @dataclass(frozen=True)
@@ -1297,9 +1321,9 @@ class Store:
                 raise RuntimeError("add_delivery writes segments and indexes: not inside a transaction")
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
             if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
-                inds, areas, periods, values, notes, numbers = zip(*rows, strict=True)
-                tables = [{t: sys.intern(t if c is not areas else t or "") for t in set(c)}
-                          for c in (inds, areas, periods)]
+                inds, areas, periods, values, notes, numbers = Rows.columns_of(rows)
+                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in set(c)}
+                          for k, c in enumerate((inds, areas, periods))]
                 tables.append({t: t or "" for t in set(notes)})
                 columns = (inds, areas, periods, notes)
                 if _packed_already(rows, columns, tables):

@@ -13,7 +13,7 @@ import pytest
 from tinydb import TinyDB
 
 from storage.jsonstore import AtomicJSONStorage, StoreUnreadable, backup_files
-from storage.store import SCHEMA_VERSION, Store, StoreError
+from storage.store import SCHEMA_VERSION, Rows, Store, StoreError
 
 T0 = datetime(2018, 10, 1, 9, 0)
 
@@ -500,8 +500,11 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
     kept = [(sys.intern("x"), sys.intern("Mitte"), sys.intern("2018"), 1.5, "", 2),
             (sys.intern("x"), "", sys.intern("2019"), None, "geschätzt", 3)]
     packed = [["".join(["x"]), "".join(["Mit", "te"]), "2018", 1.5, None, 2], ("x", None, "2019", None, "geschätzt", 3)]
+    columns = Rows.of(*zip(*kept, strict=True))  # rows that carry their columns, as the import's check makes them
+    grown = Rows.of(*zip(*kept[:1], strict=True))
+    grown.append(kept[1])  # changed after it was made: its columns no longer count
     seen = []
-    for name, rows in (("kept", kept), ("packed", packed)):
+    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("grown", grown)):
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             result = store.add_delivery(file="a.csv", content_hash="a", office="Amt 61",
                                         received=datetime(2018, 9, 1), rows=rows)
@@ -511,5 +514,6 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
             seen.append((on_disk, store.series("x"), store.observations("x")))
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             assert (on_disk, store.series("x"), store.observations("x")) == seen[-1]
-    assert seen[0] == seen[1]
+    assert seen[0] == seen[1] == seen[2] == seen[3]
+    assert Rows.columns_of(grown) == Rows.columns_of(kept) == columns.columns
     assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]

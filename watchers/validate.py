@@ -18,7 +18,7 @@ from storage.config import WatcherSettings
 from storage.models import Indicator
 from storage.periods import Period, fit_to_frequency, period_containing, period_label, previous
 from storage.periods import example as period_example
-from storage.store import SeriesReader
+from storage.store import Rows, SeriesReader
 
 from .findings import line, phrase, where
 from .wording import text
@@ -501,8 +501,8 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
         return None
     if not _each_once(keys, pairs, pair_code, raw_areas, known):
         return None  # a repeated value (same or conflicting): the loop sorts it out
-    notes = map(_EMPTY_NONE.get, col["note"], col["note"])
-    return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
+    notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
+    return verdicts, Rows.of(indicators, areas, periods, values, notes, col["row"])
 
 
 def _each_once(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
@@ -770,7 +770,7 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
 
     if not rows:
         return []
-    inds, areas, periods, values, _notes, numbers = zip(*rows, strict=True)
+    inds, areas, periods, values, _notes, numbers = Rows.columns_of(rows)
     if not set(map(type, values)) <= _FLOAT_OR_NONE:
         return None
     n = len(rows)
