@@ -336,10 +336,12 @@ def _stripped(cell: object) -> str:
     return cell.strip() if cell.__class__ is str else cell_text(cell).strip()
 
 
-def _mapped(cells: list[Any], convert: Callable[[Any], Any], distinct: list[Any] | None = None) -> list[Any]:
+def _mapped(cells: list[Any], convert: Callable[[Any], Any], distinct: list[Any] | None = None,
+            unique: set[Any] | None = None) -> list[Any]:
     """convert(cell) for every cell, computed once per distinct cell (told apart by type too: 1, 1.0, True);
-    `distinct` receives the distinct results."""
-    unique = set(cells)
+    `distinct` receives the distinct results; `unique` is set(cells) when the caller has it already."""
+    if unique is None:
+        unique = set(cells)
     if all(cell.__class__ is str for cell in unique):
         known = {cell: convert(cell) for cell in unique}
         if distinct is not None:
@@ -384,9 +386,14 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
         for pos, extra in enumerate(zip(*columns[width:], strict=True)):
             if text := next((c.strip() for c in extra if c.strip()), ""):
                 report(pos, 0, "read.extra_cells", None, text, count=width)
-    raw, indicators = _mapped(cells("measure"), _stripped), _mapped(cells("indicator"), _stripped)
+    # Each column's distinct cells are taken once: the checks below ask them several times.
+    measure_texts: list[Any] = []
+    indicator_texts: list[Any] = []
+    raw = _mapped(cells("measure"), _stripped, measure_texts)
+    indicators = _mapped(cells("indicator"), _stripped, indicator_texts)
+    distinct_texts = {"measure": set(measure_texts), "indicator": set(indicator_texts)}
     skipped = set()  # rows of nothing but blanks (a spreadsheet row of spaces)
-    if "" in set(raw) and "" in set(indicators):
+    if "" in distinct_texts["measure"] and "" in distinct_texts["indicator"]:
         skipped = {p for p in range(n) if not raw[p] and not indicators[p] and all(_is_empty(c[p]) for c in columns)}
     # Entry k (one value) comes from table position at[k] and column value_column[k].
     if cmap.layout == "long":
@@ -407,7 +414,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
 
     bad_rows = set()
     for name, texts, order in (("measure", raw, 1), ("indicator", indicators, 2)):
-        if "" in set(texts):
+        if "" in distinct_texts[name]:
             for p in (p for p in dict.fromkeys(at) if not texts[p]):
                 report(p, order, "read.required_empty", cmap.get(name), "", field=name)
                 bad_rows.add(p)
@@ -442,7 +449,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     add = out.columns
     add["row"] += take(numbers)
     add["sheet"] += [table.sheet] * len(at)
-    add["measure"] += take(_mapped(raw, lambda t: normalize_measure_id(t) or t))
+    add["measure"] += take(_mapped(raw, lambda t: normalize_measure_id(t) or t, unique=distinct_texts["measure"]))
     add["indicator"] += take(indicators)
     add["area"] += take(_mapped(cells("area"), lambda c: None if (t := _stripped(c)).casefold() in WHOLE_CITY else t))
     for name in ("unit", "office", "note"):
