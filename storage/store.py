@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import orjson
 from tinydb import TinyDB
@@ -527,7 +527,7 @@ def _t(value: str | None) -> time | None:
 class Rows(list[Packed]):
     """Store rows (indicator, area, period, value, note, row) made from their columns, which they keep: who reads
     them column by column (the import's jump check, `add_delivery`) takes `columns` instead of taking every
-    row apart again. Made once, never changed (a changed list no longer matches its columns)."""
+    row apart again. Made once and never changed: every changing method raises TypeError (a copy is a list)."""
 
     __slots__ = ("columns",)
     columns: tuple[Sequence[Any], ...]
@@ -538,6 +538,9 @@ class Rows(list[Packed]):
         rows.columns = columns
         return rows
 
+    def __reduce__(self) -> tuple[type[list[Packed]], tuple[list[Packed]]]:
+        return list, (list(self),)  # a copy is a plain list: it may be changed
+
     @staticmethod
     def columns_of(rows: Sequence[Sequence[Any]]) -> tuple[Sequence[Any], ...]:
         """The six columns of any store rows: those Rows carry (while they still match), else taken apart."""
@@ -545,6 +548,15 @@ class Rows(list[Packed]):
         if columns is not None and len(columns) == 6 and all(len(c) == len(rows) for c in columns):
             return columns
         return tuple(zip(*rows, strict=True))
+
+
+def _refuse(self: Rows, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError("Rows are made once and not changed: their columns would no longer match")
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop", "remove",
+              "clear", "sort", "reverse"):
+    setattr(Rows, _name, _refuse)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import threading
@@ -501,10 +502,15 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
             (sys.intern("x"), "", sys.intern("2019"), None, "geschätzt", 3)]
     packed = [["".join(["x"]), "".join(["Mit", "te"]), "2018", 1.5, None, 2], ("x", None, "2019", None, "geschätzt", 3)]
     columns = Rows.of(*zip(*kept, strict=True))  # rows that carry their columns, as the import's check makes them
-    grown = Rows.of(*zip(*kept[:1], strict=True))
-    grown.append(kept[1])  # changed after it was made: its columns no longer count
+    with pytest.raises(TypeError):
+        columns.append(kept[0])  # its columns would no longer match
+    with pytest.raises(TypeError):
+        columns[0] = kept[1]
+    copied = copy.copy(columns)  # a copy is a plain list, free to change
+    copied.append(kept[0])
+    copied.pop()
     seen = []
-    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("grown", grown)):
+    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("copied", copied)):
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             result = store.add_delivery(file="a.csv", content_hash="a", office="Amt 61",
                                         received=datetime(2018, 9, 1), rows=rows)
@@ -515,5 +521,5 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             assert (on_disk, store.series("x"), store.observations("x")) == seen[-1]
     assert seen[0] == seen[1] == seen[2] == seen[3]
-    assert Rows.columns_of(grown) == Rows.columns_of(kept) == columns.columns
+    assert type(copied) is list and Rows.columns_of(copied) == Rows.columns_of(kept) == columns.columns
     assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]
