@@ -191,10 +191,17 @@ def _plain_numbers(texts: list[str]) -> list[float | None] | None:
     if joined.count("\n") != len(texts) - 1:
         return None  # a cell with a line break
     for style in ("de", "en"):
-        if _PLAIN[style].fullmatch(joined) and (
-                ("." not in joined and "," not in joined) or _DECIDES[style].search(joined)):
-            body = joined.replace(".", "").replace(",", ".") if style == "de" else joined.replace(",", "")
+        body = values = None
+        # Only digits, the decimal mark, "-" and line breaks: every line orjson reads is a plain line as well, so
+        # such a column needs no pass of the pattern (see _json_numbers).
+        if not joined.translate(_NOT_PLAIN[style]):
+            body = joined.replace(",", ".") if style == "de" else joined
             values = _json_numbers(body)
+        if (values is not None or _PLAIN[style].fullmatch(joined)) and (
+                ("." not in joined and "," not in joined) or _DECIDES[style].search(joined)):
+            if body is None:
+                body = joined.replace(".", "").replace(",", ".") if style == "de" else joined.replace(",", "")
+                values = _json_numbers(body)
             if values is None:
                 parts = body.split("\n")
                 try:
@@ -206,6 +213,8 @@ def _plain_numbers(texts: list[str]) -> list[float | None] | None:
 
 
 _NO_VALUE_LINE = re.compile(r"^-?$", re.MULTILINE)
+# str.translate tables deleting what a column of plain numbers without grouping consists of, per style.
+_NOT_PLAIN = {style: str.maketrans("", "", "0123456789\n-" + mark) for style, mark in (("de", ","), ("en", "."))}
 
 
 def _json_numbers(body: str) -> list[float | None] | None:
