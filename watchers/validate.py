@@ -771,14 +771,15 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
     if not rows:
         return []
     inds, areas, periods, values, _notes, numbers = Rows.columns_of(rows)
-    if not set(map(type, values)) <= _FLOAT_OR_NONE:
+    kinds = set(map(type, values))
+    if not kinds <= _FLOAT_OR_NONE:
         return None
     n = len(rows)
     area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
     area_names = list(area_code)
     a_all = np.fromiter(map(area_code.__getitem__, areas), np.int64, n)
     v_all = np.array(values, dtype=float)
-    if int(np.isnan(v_all).sum()) != values.count(None):
+    if int(np.isnan(v_all).sum()) != (values.count(None) if type(None) in kinds else 0):
         return None  # a NaN value: the loop keeps its own rules for it
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
     indicator_code = {i: k for k, i in enumerate(dict.fromkeys(inds))}
@@ -850,9 +851,10 @@ def _held_points(series: Series, ind: str, codes: list[int], area_names: list[st
                 h_periods += map(itemgetter(0), points)
                 h_values += map(itemgetter(1), points)
         h_a, counts = np.array(h_areas, dtype=np.int64), None
-    if not set(map(type, h_values)) <= _FLOAT_OR_NONE:
+    kinds = set(map(type, h_values))
+    if not kinds <= _FLOAT_OR_NONE:
         return None
     h_v = np.array(h_values, dtype=float)
-    if int(np.isnan(h_v).sum()) != h_values.count(None):
+    if int(np.isnan(h_v).sum()) != (h_values.count(None) if type(None) in kinds else 0):
         return None
     return h_a, h_periods, counts, h_v
