@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, Self
 
 import orjson
 from tinydb import TinyDB
@@ -533,7 +533,7 @@ class Rows(list[Packed]):
     columns: tuple[Sequence[Any], ...]
 
     @classmethod
-    def of(cls, *columns: Sequence[Any]) -> Rows:
+    def of(cls, *columns: Sequence[Any]) -> Self:
         rows = cls(zip(*columns, strict=True))
         rows.columns = columns
         return rows

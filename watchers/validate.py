@@ -6,7 +6,7 @@ import difflib
 import logging
 import re
 import sys
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from itertools import repeat
@@ -499,27 +499,37 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    if not _each_once(keys, pairs, pair_code, raw_areas, known):
+    codes = _row_codes(keys, pairs, pair_code, raw_areas, known)
+    if not _each_once(codes):
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
-    return verdicts, Rows.of(indicators, areas, periods, values, notes, col["row"])
+    rows = _CodedRows.of(indicators, areas, periods, values, notes, col["row"])
+    rows.codes = codes  # the jump check's too
+    return verdicts, rows
 
 
-def _each_once(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
-               raw_areas: list[Any], known: Mapping[Any, str]) -> bool:
-    """Whether no (indicator, period, area) comes twice: each row's key and area as one integer, counted."""
+def _row_codes(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
+               raw_areas: list[Any], known: Mapping[Any, str]) -> _Codes:
+    """Each row's (indicator, period) and area as codes, found from its combination key and its area's text."""
     import numpy as np
 
     n = len(keys)
     code_of_key = {key: pair_code[pair] for key, pair in pairs.items()}
     area_code = {area: k for k, area in enumerate(dict.fromkeys(known.values()))}
     code_of_raw = {raw: area_code[area] for raw, area in known.items()}
-    width = len(area_code)
-    combined = np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n) * width
-    combined += np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n)
-    if len(pair_code) * width <= 8 * n:  # a dense count is cheaper than sorting
+    return _Codes(list(pair_code), np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n),
+                  list(area_code), np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n))
+
+
+def _each_once(codes: _Codes) -> bool:
+    """Whether no (indicator, period, area) comes twice: each row's pair and area as one integer, counted."""
+    import numpy as np
+
+    width = len(codes.areas)
+    combined = codes.pair_codes * width + codes.area_codes
+    if len(codes.pairs) * width <= 8 * len(combined):  # a dense count is cheaper than sorting
         return int(np.bincount(combined).max()) <= 1
-    return len(np.unique(combined)) == n
+    return len(np.unique(combined)) == len(combined)
 
 
 def _any_negative(values: list[float | None]) -> bool:
@@ -775,17 +785,14 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
     if not kinds <= _FLOAT_OR_NONE:
         return None
     n = len(rows)
-    area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
-    area_names = list(area_code)
-    a_all = np.fromiter(map(area_code.__getitem__, areas), np.int64, n)
     v_all = np.array(values, dtype=float)
     if int(np.isnan(v_all).sum()) != (values.count(None) if type(None) in kinds else 0):
         return None  # a NaN value: the loop keeps its own rules for it
+    coded = rows.codes if isinstance(rows, _CodedRows) else _codes_of(inds, areas, periods)
+    a_all, area_names = coded.area_codes, coded.areas
+    area_code = {a: k for k, a in enumerate(area_names)}
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
-    indicator_code = {i: k for k, i in enumerate(dict.fromkeys(inds))}
-    i_all = np.fromiter(map(indicator_code.__getitem__, inds), np.int64, n) if len(indicator_code) > 1 else None
-    for ind, code_of_ind in indicator_code.items():
-        sel = np.arange(n) if i_all is None else np.flatnonzero(i_all == code_of_ind)
+    for ind, sel, new_names, new_codes in _by_indicator(coded, n):
         a_new = a_all[sel]
         codes, first = np.unique(a_new, return_index=True)
         first_pos = dict(zip(codes.tolist(), sel[first].tolist(), strict=True))
@@ -793,16 +800,15 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         if held is None:
             return None
         h_a, h_names, h_counts, h_v = held
-        new_periods = [periods[k] for k in sel.tolist()] if len(sel) != n else list(periods)
-        ordered = sorted(set(new_periods).union(h_names))
+        ordered = sorted(set(new_names).union(h_names))
         rank = {p: k for k, p in enumerate(ordered)}
         span = len(ordered)
         h_rank = np.fromiter(map(rank.__getitem__, h_names), np.int64, len(h_names))
         if h_counts is not None:  # the store's columns: runs of one period, every area (only the file's count)
             keep = h_a >= 0
             h_a, h_rank, h_v = h_a[keep], np.repeat(h_rank, h_counts)[keep], h_v[keep]
-        keys = np.concatenate([h_a * span + h_rank,
-                               a_new * span + np.fromiter(map(rank.__getitem__, new_periods), np.int64, len(sel))])
+        new_rank = np.array([rank[p] for p in new_names], dtype=np.int64)[new_codes]
+        keys = np.concatenate([h_a * span + h_rank, a_new * span + new_rank])
         vals = np.concatenate([h_v, v_all[sel]])
         source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
         order = np.argsort(keys, kind="stable")
@@ -819,12 +825,63 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         for j in np.flatnonzero(hit).tolist():
             pos = int(s_sorted[j + 1])
             period_rank, before_rank = int(k_sorted[j + 1] % span), int(k_sorted[j] % span)
-            area = areas[pos]
-            hits.append((numbers[pos], first_pos[area_code[area]], period_rank,
-                         (numbers[pos], ind, area, ordered[period_rank], float(value[j]), ordered[before_rank],
+            hits.append((numbers[pos], first_pos[int(a_all[pos])], period_rank,
+                         (numbers[pos], ind, areas[pos], ordered[period_rank], float(value[j]), ordered[before_rank],
                           float(before[j]), bool(ratio[j] > JUMP_FACTOR))))
-    hits.sort(key=itemgetter(0, 1, 2))
+    hits.sort(key=itemgetter(0, 1, 2))  # each key once: rows of one series differ in period, series in first row
     return [jump for *_, jump in hits]
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """Each row's (indicator, period) and area as small integers (numpy arrays), with what each code stands for."""
+
+    pairs: list[tuple[str, str]]
+    pair_codes: Any
+    areas: list[str]
+    area_codes: Any
+
+
+class _CodedRows(Rows):
+    """The catalogue check's rows with the codes it counted them by: the jump check takes them as they are."""
+
+    __slots__ = ("codes",)
+    codes: _Codes
+
+
+def _codes_of(inds: Sequence[str], areas: Sequence[str], periods: Sequence[str]) -> _Codes:
+    """The codes of rows that do not carry them."""
+    import numpy as np
+
+    n = len(inds)
+    area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
+    area_codes = np.fromiter(map(area_code.__getitem__, areas), np.int64, n)
+    distinct = dict.fromkeys(inds)
+    if len(distinct) == 1:  # one indicator: its periods are the pairs
+        (ind,) = distinct
+        period_code = {p: k for k, p in enumerate(dict.fromkeys(periods))}
+        return _Codes([(ind, p) for p in period_code], np.fromiter(map(period_code.__getitem__, periods), np.int64, n),
+                      list(area_code), area_codes)
+    pair_code = {pair: k for k, pair in enumerate(dict.fromkeys(zip(inds, periods, strict=True)))}
+    return _Codes(list(pair_code), np.fromiter(map(pair_code.__getitem__, zip(inds, periods, strict=True)),
+                                              np.int64, n), list(area_code), area_codes)
+
+
+def _by_indicator(coded: _Codes, n: int) -> Iterator[tuple[str, Any, list[str], Any]]:
+    """Per indicator: its rows' positions, its periods and, per row, which of them (an index into the periods)."""
+    import numpy as np
+
+    of_indicator: dict[str, list[int]] = {}
+    for code, (ind, _) in enumerate(coded.pairs):
+        of_indicator.setdefault(ind, []).append(code)
+    local = np.zeros(len(coded.pairs), dtype=np.int64)  # pair code -> index among its indicator's periods
+    indicator_of = np.zeros(len(coded.pairs), dtype=np.int64)
+    for k, codes in enumerate(of_indicator.values()):
+        local[codes] = np.arange(len(codes))
+        indicator_of[codes] = k
+    for k, (ind, codes) in enumerate(of_indicator.items()):
+        sel = np.arange(n) if len(of_indicator) == 1 else np.flatnonzero(indicator_of[coded.pair_codes] == k)
+        yield ind, sel, [coded.pairs[c][1] for c in codes], local[coded.pair_codes[sel]]
 
 
 def _held_points(series: Series, ind: str, codes: list[int], area_names: list[str], area_code: dict[str, int]
