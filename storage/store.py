@@ -535,7 +535,7 @@ class Rows(list[Packed]):
     @classmethod
     def of(cls, *columns: Sequence[Any]) -> Self:
         rows = cls(zip(*columns, strict=True))
-        rows.columns = columns
+        rows.columns = tuple(map(tuple, columns))  # copies: a caller's list changed later changes nothing here
         return rows
 
     def __reduce__(self) -> tuple[type[list[Packed]], tuple[list[Packed]]]:
