@@ -505,7 +505,13 @@ def gc_paused() -> Iterator[None]:
 def _packed_already(rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]],
                     tables: Sequence[Mapping[Any, str]]) -> bool:
     """Whether every row is a plain tuple whose texts are already the interned ones (the import's rows are):
-    then they can be kept as they are."""
+    then they can be kept as they are.
+
+    Rows (made of their columns, never changed) are tuples throughout, and are taken by their distinct texts:
+    what they hold is then what packing would make of it, and the catalogue check that made them interned each
+    text once (another maker's uninterned texts would only share less memory)."""
+    if isinstance(rows, Rows):
+        return all(table[t] is t for table in tables for t in table)
     if set(map(type, rows)) != {tuple}:
         return False
     return all(all(map(operator.is_, column, map(table.__getitem__, column)))

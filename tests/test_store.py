@@ -510,7 +510,9 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
     copied.append(kept[0])
     copied.pop()
     seen = []
-    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("copied", copied)):
+    unpacked = Rows.of(*zip(*packed, strict=True))  # carrying columns, but None and uninterned texts: packed first
+    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("copied", copied),
+                       ("unpacked", unpacked)):
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             result = store.add_delivery(file="a.csv", content_hash="a", office="Amt 61",
                                         received=datetime(2018, 9, 1), rows=rows)
@@ -520,6 +522,6 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
             seen.append((on_disk, store.series("x"), store.observations("x")))
         with Store(tmp_path / name / "s.json", fsync=False) as store:
             assert (on_disk, store.series("x"), store.observations("x")) == seen[-1]
-    assert seen[0] == seen[1] == seen[2] == seen[3]
+    assert seen[0] == seen[1] == seen[2] == seen[3] == seen[4]
     assert type(copied) is list and Rows.columns_of(copied) == Rows.columns_of(kept) == columns.columns
     assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]
