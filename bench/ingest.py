@@ -1,6 +1,7 @@
 """Ingest benchmark: a 100,000-row office CSV into a store of 10^6 observations, and drop-to-queryable latency.
 
-Run: .venv/bin/python bench/ingest.py [--rows 100000] [--store 1000000] [--drops 50] [--runs 5]
+Run: .venv/bin/python bench/ingest.py [--rows 100000] [--store 1000000] [--drops 50] [--runs 5] [--process-runs 5]
+(--drops 0 leaves out the latency, --process-runs 0 the whole processes: for a quick in-process measurement.)
 In-process, each of --runs rounds measures, interleaved: pandas.read_csv of the file (baseline a), one orjson
 dump of the whole store (baseline b), and the ingest of a file with new values (target: ingest <= 1.5x a+b).
 Whole process, interleaved: `sozialmonitor ingest FILE` beside a floor process that imports pandas, reads the file
@@ -99,7 +100,7 @@ def timed(func, *args, **kwargs):
     return time.perf_counter() - start, out
 
 
-def bulk(base: Path, n_rows: int, n_store: int, runs: int) -> list[list]:
+def bulk(base: Path, n_rows: int, n_store: int, runs: int, process_runs: int) -> list[list]:
     ws = workspace(base / "bulk")
     monitor = Monitor.open(ws, env={})
     times: dict[str, list[float]] = {"pandas": [], "dump": [], "parse": [], "check": [], "ingest": []}
@@ -146,6 +147,8 @@ def bulk(base: Path, n_rows: int, n_store: int, runs: int) -> list[list]:
         ["  parsing and catalogue check alone (watchers/validate.py)", "", fmt_ms(times["check"]),
          f"{median(times['check']) / median(baseline):.2f}x"],
     ]
+    if process_runs <= 0:
+        return rows
     # Whole processes: the store is copied back before each run, so every ingest meets the same store.
     daten, saved = ws / "daten", base / "daten-kopie"
     shutil.copytree(daten, saved)
@@ -159,7 +162,7 @@ def bulk(base: Path, n_rows: int, n_store: int, runs: int) -> list[list]:
     whole = timed_processes(
         {"ingest": [*sozialmonitor(), "--workspace", str(ws), "ingest", str(csv)],
          "floor": [sys.executable, "-c", FLOOR, str(csv), str(daten)]},
-        runs, before={"ingest": restore, "floor": restore}, env=process_env())
+        process_runs, before={"ingest": restore, "floor": restore}, env=process_env())
     rows.append([f"sozialmonitor ingest, whole process, into {n_store:,}", f"{n_rows:,}", fmt_s(whole["ingest"]),
                  f"{median(whole['ingest']) / median(whole['floor']):.2f}x floor"])
     rows.append(["floor process: pandas import + read_csv + read every segment + one dump", "",
@@ -220,11 +223,15 @@ def main() -> int:
     parser.add_argument("--latency-store", type=int, default=100_000)
     parser.add_argument("--interval", type=float, default=0.5)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--process-runs", type=int, default=None, help="whole-process runs (default --runs; 0: none)")
     args = parser.parse_args()
+    process_runs = args.runs if args.process_runs is None else args.process_runs
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         base = Path(tmp)
-        rows = bulk(base, args.rows, args.store, args.runs)
+        rows = bulk(base, args.rows, args.store, args.runs, process_runs)
         print(tabulate(rows, headers=["step", "rows", "time", "ratio"], tablefmt="github"))
+        if args.drops <= 0:
+            return 0
         print()
         native = latency(base, args.drops, args.latency_store, False, args.interval, 1.0)
         poll = latency(base, args.drops, args.latency_store, True, args.interval, args.interval / 2)

@@ -25,6 +25,7 @@ import contextlib
 import gc
 import hashlib
 import logging
+import operator
 import os
 import re
 import secrets
@@ -34,8 +35,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn, Self
 
 import orjson
 from tinydb import TinyDB
@@ -60,8 +62,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "BackupInfo",
     "DeliveryResult",
+    "HeldColumns",
     "Recovery",
     "Restored",
+    "Rows",
+    "SeriesReader",
     "Store",
     "StoreError",
     "StoreUnreadable",
@@ -497,6 +502,22 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _packed_already(rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]],
+                    tables: Sequence[Mapping[Any, str]]) -> bool:
+    """Whether every row is a plain tuple whose texts are already the interned ones (the import's rows are):
+    then they can be kept as they are.
+
+    Rows (made of their columns, never changed) are tuples throughout, and are taken by their distinct texts:
+    what they hold is then what packing would make of it, and the catalogue check that made them interned each
+    text once (another maker's uninterned texts would only share less memory)."""
+    if isinstance(rows, Rows):
+        return all(table[t] is t for table in tables for t in table)
+    if set(map(type, rows)) != {tuple}:
+        return False
+    return all(all(map(operator.is_, column, map(table.__getitem__, column)))
+               for column, table in zip(columns, tables, strict=True))
+
+
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -507,6 +528,69 @@ def _dt(value: str | None) -> datetime | None:
 
 def _t(value: str | None) -> time | None:
     return time.fromisoformat(value) if value else None
+
+
+class Rows(list[Packed]):
+    """Store rows (indicator, area, period, value, note, row) made from their columns, which they keep: who reads
+    them column by column (the import's jump check, `add_delivery`) takes `columns` instead of taking every
+    row apart again. Made once and never changed: every changing method raises TypeError (a copy is a list)."""
+
+    __slots__ = ("columns",)
+    columns: tuple[Sequence[Any], ...]
+
+    @classmethod
+    def of(cls, *columns: Sequence[Any]) -> Self:
+        rows = cls(zip(*columns, strict=True))
+        rows.columns = tuple(map(tuple, columns))  # copies: a caller's list changed later changes nothing here
+        return rows
+
+    def __reduce__(self) -> tuple[type[list[Packed]], tuple[list[Packed]]]:
+        return list, (list(self),)  # a copy is a plain list: it may be changed
+
+    @staticmethod
+    def columns_of(rows: Sequence[Sequence[Any]]) -> tuple[Sequence[Any], ...]:
+        """The six columns of any store rows: those Rows carry (while they still match), else taken apart."""
+        columns: tuple[Sequence[Any], ...] | None = getattr(rows, "columns", None) if isinstance(rows, Rows) else None
+        if columns is not None and len(columns) == 6 and all(len(c) == len(rows) for c in columns):
+            return columns
+        return tuple(zip(*rows, strict=True))
+
+
+def _refuse(self: Rows, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError("Rows are made once and not changed: their columns would no longer match")
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop", "remove",
+              "clear", "sort", "reverse"):
+    setattr(Rows, _name, _refuse)
+
+
+@dataclass(frozen=True)
+class HeldColumns:
+    """The current values of one indicator column by column: `counts[k]` values of period `periods[k]` in a row,
+    their areas in `areas` and values in `values` (None: no value); neither periods nor areas in any order."""
+
+    periods: list[str]
+    counts: list[int]
+    areas: list[str]
+    values: list[float | None]
+
+
+class SeriesReader:
+    """`Store.series`: called with an indicator, area -> [(period, value, note)] in period order; `columns`
+    gives the same values as HeldColumns, for a check that reads them all at once (the import's jump check)."""
+
+    __slots__ = ("_columns", "_points")
+
+    def __init__(self, points: Callable[[str], dict[str, list[tuple[str, float | None, str]]]],
+                 columns: Callable[[str], HeldColumns]) -> None:
+        self._points, self._columns = points, columns
+
+    def __call__(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
+        return self._points(indicator)
+
+    def columns(self, indicator: str) -> HeldColumns:
+        return self._columns(indicator)
 
 
 class Store:
@@ -899,7 +983,7 @@ class Store:
                         by_area[area] = (did, row)
                     continue
                 olds = list(map(by_area.get, areas))
-                fresh = olds.count(None)
+                fresh = len(olds) - len(list(filter(None, olds)))  # (did, row) is never falsy; faster than count(None)
                 same = sum(1 for old, row in zip(olds, run, strict=True) if old is not None
                            and old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE])
                 new, unchanged, replaced = new + fresh, unchanged + same, replaced + len(run) - fresh - same
@@ -1255,11 +1339,16 @@ class Store:
                 raise RuntimeError("add_delivery writes segments and indexes: not inside a transaction")
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
             if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
-                inds, areas, periods, values, notes, numbers = zip(*rows, strict=True)
-                shared = [map({t: sys.intern(t if c is not areas else t or "") for t in set(c)}.__getitem__, c)
-                          for c in (inds, areas, periods)]
-                texts = map({t: t or "" for t in set(notes)}.__getitem__, notes)
-                packed = list(zip(*shared, values, texts, numbers, strict=True))
+                inds, areas, periods, values, notes, numbers = Rows.columns_of(rows)
+                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in set(c)}
+                          for k, c in enumerate((inds, areas, periods))]
+                tables.append({t: t or "" for t in set(notes)})
+                columns = (inds, areas, periods, notes)
+                if _packed_already(rows, columns, tables):
+                    packed = list(rows)  # the caller's tuples are what the indexes keep: no second copy of each
+                else:
+                    shared = [map(table.__getitem__, c) for c, table in zip(columns, tables, strict=True)]
+                    packed = list(zip(*shared[:3], values, shared[3], numbers, strict=True))
                 indicators = sorted(set(inds))
             else:
                 packed, indicators = [], []
@@ -1515,12 +1604,17 @@ class Store:
             return self._coverage.get(indicator)
 
     # ---------------------------------------------------------------- report: lean series
-    def series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
-        """Current values of one indicator as area -> [(period, value, note)], each area in period order.
+    @property
+    def series(self) -> SeriesReader:
+        """Current values of one indicator as area -> [(period, value, note)], each area in period order:
+        `store.series(indicator)`; `store.series.columns(indicator)` gives them column by column.
 
         Plain tuples, not Observation records: the committee report reads every current value (336,000 at the
         benchmark size), and building a frozen record per value cost more than the whole report.
         """
+        return SeriesReader(self._series, self._series_columns)
+
+    def _series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
         with self._lock:
             held = self._current.get(indicator, {})
             out: dict[str, list[tuple[str, float | None, str]]] = {}
@@ -1531,6 +1625,21 @@ class Store:
                         points = out[area] = []
                     points.append((period, row[R_VALUE], row[R_NOTE]))
             return out
+
+    def _series_columns(self, indicator: str) -> HeldColumns:
+        # Whole runs per period, extended in C: no tuple per value (the import's jump check reads 10^5 of them).
+        with self._lock:
+            periods: list[str] = []
+            counts: list[int] = []
+            areas: list[str] = []
+            held: list[tuple[int, Packed]] = []
+            for period, by_area in self._current.get(indicator, {}).items():
+                periods.append(period)
+                counts.append(len(by_area))
+                areas += by_area
+                held += by_area.values()
+            values = list(map(itemgetter(R_VALUE), map(itemgetter(1), held)))
+            return HeldColumns(periods, counts, areas, values)
 
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:
         """Every value ever delivered for one key, oldest first (scans the deliveries of that indicator)."""

@@ -478,3 +478,28 @@ def test_jumps_over_whole_columns_are_those_of_the_row_by_row_loop() -> None:
         assert _jumps_in_bulk(rows, held.__getitem__) == _jumps_row_by_row(rows, held.__getitem__)
     odd = [("a", "", "2019", 1, "", 2), ("a", "", "2020", 20.0, "", 3)]  # an int: the loop decides
     assert _jumps_in_bulk(odd, lambda ind: {}) is None and len(_jumps_row_by_row(odd, lambda ind: {})) == 1
+
+
+def test_jumps_against_a_real_store_read_column_by_column_are_those_of_the_loop(tmp_path: Path) -> None:
+    import random
+    from datetime import datetime
+
+    from storage.store import Rows, Store
+    from watchers.validate import _jumps_in_bulk, _jumps_row_by_row
+
+    rnd = random.Random(11)
+    values = [None, 0.0, 1.0, 5.0, 11.0, 100.0, 0.05, -3.0, -40.0, 1e308]
+    periods = ["2017", "2018", "2019", "2020", "2021", "2022"]
+    with Store(tmp_path / "s.json", fsync=False) as store:
+        for k in range(3):  # earlier deliveries: some keys replaced, areas the new file does not name
+            held = {(rnd.choice("ab"), rnd.choice(["", "x", "y", "z"]), rnd.choice(periods)) for _ in range(25)}
+            store.add_delivery(file=f"{k}.csv", content_hash=str(k), office="", received=datetime(2020, 1, 1 + k),
+                               rows=[(i, a, p, rnd.choice(values), "", n + 2) for n, (i, a, p) in enumerate(held)])
+        for _ in range(200):
+            rows = [(rnd.choice("abc"), rnd.choice(["", "x", "w"]), rnd.choice(periods), rnd.choice(values), "",
+                     k + 2) for k in range(rnd.randint(0, 30))]
+            # store.series is read column by column in bulk, area by area in the loop
+            expected = _jumps_row_by_row(rows, store.series)
+            assert _jumps_in_bulk(rows, store.series) == expected
+            if rows:  # rows that carry their columns (as the catalogue check makes them) give the same
+                assert _jumps_in_bulk(Rows.of(*zip(*rows, strict=True)), store.series) == expected

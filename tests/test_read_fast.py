@@ -479,3 +479,56 @@ def test_catalogue_check_of_a_clean_file_takes_the_bulk_path(demo_monitor, monke
     assert {area for _, area, *_ in fast.rows} == set(STADTTEILE[:10])
     monkeypatch.setattr(validate, "_all_good", lambda records, judge: None)
     assert validate.check_delivery(data, "v.csv", demo_monitor.catalogue) == fast
+
+
+@pytest.mark.parametrize("style", ["de", "en"])
+def test_a_column_read_in_one_go_gives_float_of_every_text(style: str) -> None:
+    import random
+
+    from watchers.number_style import column_values, parse_number
+
+    rnd = random.Random(3)
+    mark = "," if style == "de" else "."
+    odd = ["-0", "-0" + mark + "0", "0", "007", "+5", "-", "", mark + "5", "-" + mark + "25", "9" * 30, "9" * 400,
+           "1" + mark + "0" * 30 + "1", "0" + mark + "0" * 340 + "1", "18446744073709551617", "-9007199254740993"]
+    for trial in range(60):
+        texts = []
+        for _ in range(rnd.randint(1, 300)):
+            whole = str(rnd.randrange(10 ** rnd.randint(1, 20)))
+            texts.append(rnd.choice(["", "-"]) + whole + (mark + str(rnd.randrange(10 ** rnd.randint(1, 18)))
+                                                          if rnd.random() < 0.8 else ""))
+        texts += rnd.sample(odd, rnd.randint(0, 3)) if trial % 2 else []
+        texts.append("1" + mark + "5")  # decides the style
+        values, flaws = column_values(texts)
+        if flaws:
+            continue  # a text of another style or too big: reported, not read in one go
+        assert [repr(v) for v in values] == [repr(parse_number(t, style)) for t in texts]
+
+
+def test_jumps_of_the_catalogue_checks_rows_are_those_of_the_loop(demo_monitor) -> None:
+    import random
+
+    from storage.seed import STADTTEILE
+    from watchers import validate
+
+    rnd = random.Random(5)
+    indicators = ["M21-bauland", "M21-wohnungen", "M21-sozialwohnungen"]
+    areas = list(STADTTEILE[:4])
+    values = [0.0, 1.0, 2.0, 5.0, 11.0, 30.0, 100.0, 250.0]
+    store = demo_monitor.store
+    held = {(rnd.choice(indicators), rnd.choice(areas), str(rnd.randrange(2000, 2021))) for _ in range(60)}
+    store.add_delivery(file="vorher.csv", content_hash="vorher", office="Amt 61", received=datetime(2024, 1, 1),
+                       rows=[(i, a, p, rnd.choice(values), "", n + 2) for n, (i, a, p) in enumerate(sorted(held))])
+    found = 0
+    for _ in range(40):
+        keys = sorted({(rnd.choice(indicators), rnd.choice(areas), rnd.randrange(2000, 2021)) for _ in range(30)},
+                      key=lambda _: rnd.random())
+        text = "Maßnahme;Indikator;Gebiet;Zeitraum;Wert\r\n" + "".join(
+            f"M21;{i};{a};{p};{str(rnd.choice(values)).replace('.', ',')}\r\n" for i, a, p in keys)
+        checked = validate.check_delivery(text.encode("cp1252"), "j.csv", demo_monitor.catalogue)
+        assert checked.ok and isinstance(checked.rows, validate._CodedRows)  # the bulk path, with its codes
+        expected = validate._jumps_row_by_row(checked.rows, store.series)
+        assert validate._jumps_in_bulk(checked.rows, store.series) == expected
+        assert validate._jumps_in_bulk(list(checked.rows), store.series) == expected  # without the codes
+        found += len(expected)
+    assert found > 40  # the comparison meets jumps, not only files without any

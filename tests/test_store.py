@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import threading
@@ -13,7 +14,7 @@ import pytest
 from tinydb import TinyDB
 
 from storage.jsonstore import AtomicJSONStorage, StoreUnreadable, backup_files
-from storage.store import SCHEMA_VERSION, Store, StoreError
+from storage.store import SCHEMA_VERSION, Rows, Store, StoreError
 
 T0 = datetime(2018, 10, 1, 9, 0)
 
@@ -490,3 +491,37 @@ def test_a_key_twice_in_one_delivery_counts_like_one_after_the_other(tmp_path: P
     assert (result.new, result.unchanged, result.replaced) == (2, 1, 1)
     assert [(o.area, o.value, o.row) for o in store.observations("M21-x")] == [("", 2.0, 4), ("Lützel", 5.0, 5)]
     store.close()
+
+
+def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -> None:
+    import sys
+
+    # Interned texts in plain tuples (what the import hands over) are kept as they are; lists, None for the whole
+    # city or for no note, and texts built anew are packed first. Both must end up the same, on disk and in memory.
+    kept = [(sys.intern("x"), sys.intern("Mitte"), sys.intern("2018"), 1.5, "", 2),
+            (sys.intern("x"), "", sys.intern("2019"), None, "geschätzt", 3)]
+    packed = [["".join(["x"]), "".join(["Mit", "te"]), "2018", 1.5, None, 2], ("x", None, "2019", None, "geschätzt", 3)]
+    columns = Rows.of(*zip(*kept, strict=True))  # rows that carry their columns, as the import's check makes them
+    with pytest.raises(TypeError):
+        columns.append(kept[0])  # its columns would no longer match
+    with pytest.raises(TypeError):
+        columns[0] = kept[1]
+    copied = copy.copy(columns)  # a copy is a plain list, free to change
+    copied.append(kept[0])
+    copied.pop()
+    seen = []
+    unpacked = Rows.of(*zip(*packed, strict=True))  # carrying columns, but None and uninterned texts: packed first
+    for name, rows in (("kept", kept), ("packed", packed), ("columns", columns), ("copied", copied),
+                       ("unpacked", unpacked)):
+        with Store(tmp_path / name / "s.json", fsync=False) as store:
+            result = store.add_delivery(file="a.csv", content_hash="a", office="Amt 61",
+                                        received=datetime(2018, 9, 1), rows=rows)
+            assert result.new == 2
+            segment, = (tmp_path / name / "lieferungen").glob("s.*.json")
+            on_disk = orjson.loads(segment.read_bytes())["zeilen"]["1"]["rows"]
+            seen.append((on_disk, store.series("x"), store.observations("x")))
+        with Store(tmp_path / name / "s.json", fsync=False) as store:
+            assert (on_disk, store.series("x"), store.observations("x")) == seen[-1]
+    assert seen[0] == seen[1] == seen[2] == seen[3] == seen[4]
+    assert type(copied) is list and Rows.columns_of(copied) == Rows.columns_of(kept) == columns.columns
+    assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]

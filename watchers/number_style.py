@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time, timedelta
 from typing import Any
 
+import orjson
+
 from .findings import Problem, display
 
 __all__ = [
@@ -189,16 +191,50 @@ def _plain_numbers(texts: list[str]) -> list[float | None] | None:
     if joined.count("\n") != len(texts) - 1:
         return None  # a cell with a line break
     for style in ("de", "en"):
-        if _PLAIN[style].fullmatch(joined) and (
+        body = values = None
+        # Only digits, the decimal mark, "-" and line breaks: every line orjson reads is a plain line as well, so
+        # such a column needs no pass of the pattern (see _json_numbers).
+        if not joined.translate(_NOT_PLAIN[style]):
+            body = joined.replace(",", ".") if style == "de" else joined
+            values = _json_numbers(body)
+        if (values is not None or _PLAIN[style].fullmatch(joined)) and (
                 ("." not in joined and "," not in joined) or _DECIDES[style].search(joined)):
-            body = joined.replace(".", "").replace(",", ".") if style == "de" else joined.replace(",", "")
-            parts = body.split("\n")
-            try:
-                values: list[float | None] = list(map(float, parts))
-            except ValueError:  # "" or "-": no value
-                values = [None if p in ("", "-") else float(p) for p in parts]
+            if body is None:
+                body = joined.replace(".", "").replace(",", ".") if style == "de" else joined.replace(",", "")
+                values = _json_numbers(body)
+            if values is None:
+                parts = body.split("\n")
+                try:
+                    values = list(map(float, parts))
+                except ValueError:  # "" or "-": no value
+                    values = [None if p in ("", "-") else float(p) for p in parts]
             return None if math.inf in values or -math.inf in values else values
     return None
+
+
+_NO_VALUE_LINE = re.compile(r"^-?$", re.MULTILINE)
+# str.translate tables deleting what a column of plain numbers without grouping consists of, per style.
+_NOT_PLAIN = {style: str.maketrans("", "", "0123456789\n-" + mark) for style, mark in (("de", ","), ("en", "."))}
+
+
+def _json_numbers(body: str) -> list[float | None] | None:
+    """float() of every line of `body` ("" and "-": None), read in one go as a JSON array by orjson, whose
+    number parser rounds exactly as float() does; None when a line is no JSON number (+5, .5, 007, too big):
+    then float() reads it line by line."""
+    if "\n-0\n" in f"\n{body}\n":
+        return None  # JSON reads -0 as the integer 0, float() as -0.0
+    try:
+        values: list[Any] = orjson.loads(f"[{body.replace(chr(10), ',')}]")
+    except orjson.JSONDecodeError:
+        try:  # once more with the lines without a value ("" or "-") as null
+            values = orjson.loads(f"[{_NO_VALUE_LINE.sub('null', body).replace(chr(10), ',')}]")
+        except orjson.JSONDecodeError:
+            return None
+    if len(values) != body.count("\n") + 1:
+        return None
+    if int in set(map(type, values)):  # orjson gives a whole number as int: its float() is exactly that of the text
+        return [float(v) if v.__class__ is int else v for v in values]
+    return values
 
 
 _FLAW_CODES = {"ambiguous": "ambiguous", "style": "read.number_style_conflict"}  # NumberError.reason -> flaw

@@ -155,7 +155,8 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
     sample = text[:65536]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
         return _fail("read.not_text", found=repr(data[:24]))
-    text = text.replace("\x00", "")  # stray NULs far down
+    if "\x00" in text:
+        text = text.replace("\x00", "")  # stray NULs far down
 
     # The delimiter is the one under which the header is recognised best (csv.reader copes with a
     # sample cut inside a quoted cell); Excel's "sep=;" hint line fixes it.
@@ -205,13 +206,16 @@ def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFram
     """Every cell as text ("" for an empty or missing one), one row per CSV record, blank lines included;
     or read.too_many_cells when a few very long rows would make the grid far bigger than the file."""
     lines = 1 + max(text.count("\n"), text.count("\r"))
+    encoded = text.encode("utf-8")
     for _ in range(8):
         if lines * width > MAX_CELLS and lines * width > 2 * (text.count(delimiter) + lines):
             return Problem.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
                                 cols=letter(width - 1), limit=f"{MAX_CELLS:,}".replace(",", "."))
         try:
-            return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), dtype=str,
-                               na_filter=False, skip_blank_lines=False, index_col=False, nrows=nrows, engine="c")
+            # As UTF-8 bytes, cells as plain str objects: pandas' C parser reads bytes without a text layer.
+            return pd.read_csv(io.BytesIO(encoded), encoding="utf-8", sep=delimiter, header=None,
+                               names=range(width), dtype=object, na_filter=False, skip_blank_lines=False,
+                               index_col=False, nrows=nrows, engine="c")
         except pd.errors.ParserError as exc:  # a row longer than any in the sample: make room for it
             saw = _SAW_FIELDS.search(str(exc))
             if saw is None:
@@ -332,10 +336,12 @@ def _stripped(cell: object) -> str:
     return cell.strip() if cell.__class__ is str else cell_text(cell).strip()
 
 
-def _mapped(cells: list[Any], convert: Callable[[Any], Any], distinct: list[Any] | None = None) -> list[Any]:
+def _mapped(cells: list[Any], convert: Callable[[Any], Any], distinct: list[Any] | None = None,
+            unique: set[Any] | None = None) -> list[Any]:
     """convert(cell) for every cell, computed once per distinct cell (told apart by type too: 1, 1.0, True);
-    `distinct` receives the distinct results."""
-    unique = set(cells)
+    `distinct` receives the distinct results; `unique` is set(cells) when the caller has it already."""
+    if unique is None:
+        unique = set(cells)
     if all(cell.__class__ is str for cell in unique):
         known = {cell: convert(cell) for cell in unique}
         if distinct is not None:
@@ -380,9 +386,14 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
         for pos, extra in enumerate(zip(*columns[width:], strict=True)):
             if text := next((c.strip() for c in extra if c.strip()), ""):
                 report(pos, 0, "read.extra_cells", None, text, count=width)
-    raw, indicators = _mapped(cells("measure"), _stripped), _mapped(cells("indicator"), _stripped)
+    # Each column's distinct cells are taken once: the checks below ask them several times.
+    measure_texts: list[Any] = []
+    indicator_texts: list[Any] = []
+    raw = _mapped(cells("measure"), _stripped, measure_texts)
+    indicators = _mapped(cells("indicator"), _stripped, indicator_texts)
+    distinct_texts = {"measure": set(measure_texts), "indicator": set(indicator_texts)}
     skipped = set()  # rows of nothing but blanks (a spreadsheet row of spaces)
-    if "" in set(raw) and "" in set(indicators):
+    if "" in distinct_texts["measure"] and "" in distinct_texts["indicator"]:
         skipped = {p for p in range(n) if not raw[p] and not indicators[p] and all(_is_empty(c[p]) for c in columns)}
     # Entry k (one value) comes from table position at[k] and column value_column[k].
     if cmap.layout == "long":
@@ -403,7 +414,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
 
     bad_rows = set()
     for name, texts, order in (("measure", raw, 1), ("indicator", indicators, 2)):
-        if "" in set(texts):
+        if "" in distinct_texts[name]:
             for p in (p for p in dict.fromkeys(at) if not texts[p]):
                 report(p, order, "read.required_empty", cmap.get(name), "", field=name)
                 bad_rows.add(p)
@@ -438,7 +449,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     add = out.columns
     add["row"] += take(numbers)
     add["sheet"] += [table.sheet] * len(at)
-    add["measure"] += take(_mapped(raw, lambda t: normalize_measure_id(t) or t))
+    add["measure"] += take(_mapped(raw, lambda t: normalize_measure_id(t) or t, unique=distinct_texts["measure"]))
     add["indicator"] += take(indicators)
     add["area"] += take(_mapped(cells("area"), lambda c: None if (t := _stripped(c)).casefold() in WHOLE_CITY else t))
     for name in ("unit", "office", "note"):

@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ from storage.config import WatcherSettings
 from storage.models import Indicator
 from storage.periods import Period, fit_to_frequency, period_containing, previous
 from storage.periods import example as period_example
+from storage.store import Rows, SeriesReader
 
 from .results import Finding
 
@@ -380,7 +383,8 @@ def _repeat_note(repeats: list[tuple[int, int, str]]) -> Finding:
 def _together(columns: list[list[Any]]) -> list[Any]:
     """Per row one key for the values of all `columns` in that row; only the columns that vary are looked at
     (in a delivery most are the same in every row), so a key is mostly a plain text, not a tuple."""
-    varying = [column for column in columns if len(set(column)) > 1]
+    # count() meets the same object in a row first: far cheaper than a set of 100,000 texts
+    varying = [column for column in columns if column and column.count(column[0]) != len(column)]
     if len(varying) > 1:
         return list(zip(*varying, strict=True))
     return varying[0] if varying else [None] * len(columns[0])
@@ -402,20 +406,29 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
     verdicts = {key: judge(records[k]) for key, k in first.items()}
     if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
-    by_key = {key: (v.indicator.id, v.period) for key, v in verdicts.items() if v.indicator is not None}
-    if len(set(by_key.values())) == 1:
-        (indicator, period), = set(by_key.values())
+    # The few distinct ids, areas and periods interned: the store keeps them so, and takes the rows as they are.
+    pairs = {key: (sys.intern(v.indicator.id), sys.intern(v.period)) for key, v in verdicts.items()
+             if v.indicator is not None}
+    pair_code = {pair: k for k, pair in enumerate(dict.fromkeys(pairs.values()))}
+    if len(pair_code) == 1:
+        (indicator, period), = pair_code
         indicators, periods = [indicator] * n, [period] * n
     else:
-        indicators, periods = (list(c) for c in zip(*map(by_key.__getitem__, keys), strict=True))
+        indicators = list(map({key: ind for key, (ind, _) in pairs.items()}.__getitem__, keys))
+        periods = list(map({key: period for key, (_, period) in pairs.items()}.__getitem__, keys))
     raw_areas = col["area"]
-    known = {raw: judge.area_id(raw) for raw in set(raw_areas) if judge.area(raw) is None}
-    if len(known) != len(set(raw_areas)):
+    distinct_areas = set(raw_areas)
+    known = {raw: sys.intern(judge.area_id(raw)) for raw in distinct_areas if judge.area(raw) is None}
+    if len(known) != len(distinct_areas):
         return None  # an unknown area: the loop reports it
     areas = list(map(known.__getitem__, raw_areas))
     by_id = {v.indicator.id: v.indicator for v in verdicts.values() if v.indicator is not None}
     units = col["unit"]
-    if any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
+    if len(by_id) == 1:
+        (only,) = by_id.values()
+        if any(judge.unit(only, unit) is not None for unit in set(units)):
+            return None
+    elif any(judge.unit(by_id[ind], unit) is not None for ind, unit in set(zip(indicators, units, strict=True))):
         return None
     values = col["value"]
     # A negative value is fine only where the unit or the catalogue allows it.
@@ -423,10 +436,37 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    if len(set(_together([indicators, areas, periods]))) != n:
+    codes = _row_codes(keys, pairs, pair_code, raw_areas, known)
+    if not _each_once(codes):
         return None  # a repeated value (same or conflicting): the loop sorts it out
-    notes = map(_EMPTY_NONE.get, col["note"], col["note"])
-    return verdicts, list(zip(indicators, areas, periods, values, notes, col["row"], strict=True))
+    notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
+    rows = _CodedRows.of(indicators, areas, periods, values, notes, col["row"])
+    rows.codes = codes  # the jump check's too
+    return verdicts, rows
+
+
+def _row_codes(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
+               raw_areas: list[Any], known: Mapping[Any, str]) -> _Codes:
+    """Each row's (indicator, period) and area as codes, found from its combination key and its area's text."""
+    import numpy as np
+
+    n = len(keys)
+    code_of_key = {key: pair_code[pair] for key, pair in pairs.items()}
+    area_code = {area: k for k, area in enumerate(dict.fromkeys(known.values()))}
+    code_of_raw = {raw: area_code[area] for raw, area in known.items()}
+    return _Codes(list(pair_code), np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n),
+                  list(area_code), np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n))
+
+
+def _each_once(codes: _Codes) -> bool:
+    """Whether no (indicator, period, area) comes twice: each row's pair and area as one integer, counted."""
+    import numpy as np
+
+    width = len(codes.areas)
+    combined = codes.pair_codes * width + codes.area_codes
+    if len(codes.pairs) * width <= 8 * len(combined):  # a dense count is cheaper than sorting
+        return int(np.bincount(combined).max()) <= 1
+    return len(np.unique(combined)) == len(combined)
 
 
 def _any_negative(values: list[float | None]) -> bool:
@@ -634,48 +674,37 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
 
     if not rows:
         return []
-    inds, areas, periods, values, _notes, numbers = zip(*rows, strict=True)
-    if not set(map(type, values)) <= _FLOAT_OR_NONE:
+    inds, areas, periods, values, _notes, numbers = Rows.columns_of(rows)
+    kinds = set(map(type, values))
+    if not kinds <= _FLOAT_OR_NONE:
         return None
     n = len(rows)
-    area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
-    area_names = list(area_code)
-    a_all = np.fromiter(map(area_code.__getitem__, areas), np.int64, n)
     v_all = np.array(values, dtype=float)
-    if int(np.isnan(v_all).sum()) != values.count(None):
+    if int(np.isnan(v_all).sum()) != (values.count(None) if type(None) in kinds else 0):
         return None  # a NaN value: the loop keeps its own rules for it
+    coded = rows.codes if isinstance(rows, _CodedRows) else _codes_of(inds, areas, periods)
+    a_all, area_names = coded.area_codes, coded.areas
+    area_code = {a: k for k, a in enumerate(area_names)}
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
-    indicator_code = {i: k for k, i in enumerate(dict.fromkeys(inds))}
-    i_all = np.fromiter(map(indicator_code.__getitem__, inds), np.int64, n)
-    for ind, code_of_ind in indicator_code.items():
-        sel = np.arange(n) if len(indicator_code) == 1 else np.flatnonzero(i_all == code_of_ind)
+    for ind, sel, new_names, new_codes in _by_indicator(coded, n):
         a_new = a_all[sel]
         codes, first = np.unique(a_new, return_index=True)
         first_pos = dict(zip(codes.tolist(), sel[first].tolist(), strict=True))
-        held = series(ind)
-        h_areas: list[int] = []
-        h_periods: list[str] = []
-        h_values: list[float | None] = []
-        for code in codes.tolist():
-            points = held.get(area_names[code], ())
-            if points:
-                h_areas += [code] * len(points)
-                h_periods += map(itemgetter(0), points)
-                h_values += map(itemgetter(1), points)
-        if not set(map(type, h_values)) <= _FLOAT_OR_NONE:
+        held = _held_points(series, ind, codes.tolist(), area_names, area_code)
+        if held is None:
             return None
-        h_v = np.array(h_values, dtype=float)
-        if int(np.isnan(h_v).sum()) != h_values.count(None):
-            return None
-        new_periods = [periods[k] for k in sel.tolist()] if len(sel) != n else list(periods)
-        ordered = sorted(set(new_periods).union(h_periods))
+        h_a, h_names, h_counts, h_v = held
+        ordered = sorted(set(new_names).union(h_names))
         rank = {p: k for k, p in enumerate(ordered)}
         span = len(ordered)
-        keys = np.concatenate([np.array(h_areas, dtype=np.int64) * span
-                               + np.fromiter(map(rank.__getitem__, h_periods), np.int64, len(h_periods)),
-                               a_new * span + np.fromiter(map(rank.__getitem__, new_periods), np.int64, len(sel))])
+        h_rank = np.fromiter(map(rank.__getitem__, h_names), np.int64, len(h_names))
+        if h_counts is not None:  # the store's columns: runs of one period, every area (only the file's count)
+            keep = h_a >= 0
+            h_a, h_rank, h_v = h_a[keep], np.repeat(h_rank, h_counts)[keep], h_v[keep]
+        new_rank = np.array([rank[p] for p in new_names], dtype=np.int64)[new_codes]
+        keys = np.concatenate([h_a * span + h_rank, a_new * span + new_rank])
         vals = np.concatenate([h_v, v_all[sel]])
-        source = np.concatenate([np.full(len(h_values), -1, dtype=np.int64), sel])  # position in rows, -1: held
+        source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
         order = np.argsort(keys, kind="stable")
         last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
         last[:-1] = keys[order][1:] != keys[order][:-1]
@@ -690,9 +719,93 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         for j in np.flatnonzero(hit).tolist():
             pos = int(s_sorted[j + 1])
             period_rank, before_rank = int(k_sorted[j + 1] % span), int(k_sorted[j] % span)
-            area = areas[pos]
-            hits.append((numbers[pos], first_pos[area_code[area]], period_rank,
-                         (numbers[pos], ind, area, ordered[period_rank], float(value[j]), ordered[before_rank],
+            hits.append((numbers[pos], first_pos[int(a_all[pos])], period_rank,
+                         (numbers[pos], ind, areas[pos], ordered[period_rank], float(value[j]), ordered[before_rank],
                           float(before[j]), bool(ratio[j] > JUMP_FACTOR))))
-    hits.sort(key=itemgetter(0, 1, 2))
+    hits.sort(key=itemgetter(0, 1, 2))  # each key once: rows of one series differ in period, series in first row
     return [jump for *_, jump in hits]
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """Each row's (indicator, period) and area as small integers (numpy arrays), with what each code stands for."""
+
+    pairs: list[tuple[str, str]]
+    pair_codes: Any
+    areas: list[str]
+    area_codes: Any
+
+
+class _CodedRows(Rows):
+    """The catalogue check's rows with the codes it counted them by: the jump check takes them as they are."""
+
+    __slots__ = ("codes",)
+    codes: _Codes
+
+
+def _codes_of(inds: Sequence[str], areas: Sequence[str], periods: Sequence[str]) -> _Codes:
+    """The codes of rows that do not carry them."""
+    import numpy as np
+
+    n = len(inds)
+    area_code = {a: k for k, a in enumerate(dict.fromkeys(areas))}
+    area_codes = np.fromiter(map(area_code.__getitem__, areas), np.int64, n)
+    distinct = dict.fromkeys(inds)
+    if len(distinct) == 1:  # one indicator: its periods are the pairs
+        (ind,) = distinct
+        period_code = {p: k for k, p in enumerate(dict.fromkeys(periods))}
+        return _Codes([(ind, p) for p in period_code], np.fromiter(map(period_code.__getitem__, periods), np.int64, n),
+                      list(area_code), area_codes)
+    pair_code = {pair: k for k, pair in enumerate(dict.fromkeys(zip(inds, periods, strict=True)))}
+    return _Codes(list(pair_code), np.fromiter(map(pair_code.__getitem__, zip(inds, periods, strict=True)),
+                                              np.int64, n), list(area_code), area_codes)
+
+
+def _by_indicator(coded: _Codes, n: int) -> Iterator[tuple[str, Any, list[str], Any]]:
+    """Per indicator: its rows' positions, its periods and, per row, which of them (an index into the periods)."""
+    import numpy as np
+
+    of_indicator: dict[str, list[int]] = {}
+    for code, (ind, _) in enumerate(coded.pairs):
+        of_indicator.setdefault(ind, []).append(code)
+    local = np.zeros(len(coded.pairs), dtype=np.int64)  # pair code -> index among its indicator's periods
+    indicator_of = np.zeros(len(coded.pairs), dtype=np.int64)
+    for k, codes in enumerate(of_indicator.values()):
+        local[codes] = np.arange(len(codes))
+        indicator_of[codes] = k
+    for k, (ind, codes) in enumerate(of_indicator.items()):
+        sel = np.arange(n) if len(of_indicator) == 1 else np.flatnonzero(indicator_of[coded.pair_codes] == k)
+        yield ind, sel, [coded.pairs[c][1] for c in codes], local[coded.pair_codes[sel]]
+
+
+def _held_points(series: Series, ind: str, codes: list[int], area_names: list[str], area_code: dict[str, int]
+                 ) -> tuple[Any, Sequence[str], list[int] | None, Any] | None:
+    """The store's points of one indicator as arrays (area code, -1 for an area not in the file), their periods
+    (each repeated counts[k] times, when counts is not None) and values; None for a value not a float or None."""
+    import numpy as np
+
+    if isinstance(series, SeriesReader):  # the store's columns, no tuple per value
+        columns = series.columns(ind)
+        h_values = columns.values
+        h_a = np.fromiter(map(area_code.get, columns.areas, repeat(-1)), np.int64, len(columns.areas))
+        h_periods: Sequence[str] = columns.periods
+        counts: list[int] | None = columns.counts
+    else:
+        held = series(ind)
+        h_areas: list[int] = []
+        h_periods = []
+        h_values = []
+        for code in codes:
+            points = held.get(area_names[code], ())
+            if points:
+                h_areas += [code] * len(points)
+                h_periods += map(itemgetter(0), points)
+                h_values += map(itemgetter(1), points)
+        h_a, counts = np.array(h_areas, dtype=np.int64), None
+    kinds = set(map(type, h_values))
+    if not kinds <= _FLOAT_OR_NONE:
+        return None
+    h_v = np.array(h_values, dtype=float)
+    if int(np.isnan(h_v).sum()) != (h_values.count(None) if type(None) in kinds else 0):
+        return None
+    return h_a, h_periods, counts, h_v
