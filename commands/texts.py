@@ -15,7 +15,9 @@ from . import (
     texts_store,
 )
 
-__all__ = ["catalogue", "register", "text"]
+__all__ = ["LANGUAGES", "catalogue", "register", "text"]
+
+LANGUAGES = ("de", "en")
 
 _CATALOGUE: dict[str, dict[str, str]] = {"de": {}, "en": {}}
 
