@@ -1,5 +1,5 @@
 """Lay out a ReportData as Markdown (tabulate), one self-contained HTML page (Jinja2), PDF (WeasyPrint from that
-HTML) or an XLSX workbook (openpyxl). WeasyPrint and matplotlib are imported only when a PDF or chart is made."""
+HTML) or an XLSX workbook (XlsxWriter). WeasyPrint and matplotlib are imported only when a PDF or chart is made."""
 
 from __future__ import annotations
 
@@ -364,116 +364,120 @@ WRAP_FROM = 20  # columns at least this wide wrap their text; narrower ones are 
 LINE_POINTS = 15  # the height of one line of 11 pt text in a spreadsheet row
 
 
-def _fit_height(ws: Any, row: int, values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> None:
-    """Give a row with wrapped text the height of its longest cell: spreadsheets do not grow rows written by a
-    program, and the wrapped lines would be cut off in print."""
+def _row_height(values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> float | None:
+    """The height of a row with wrapped text, from its longest cell (None: one line): spreadsheets do not grow
+    rows written by a program, and the wrapped lines would be cut off in print."""
     lines = 1
     for value, width, wrap in zip(values, widths, wraps, strict=True):
         if wrap and isinstance(value, str) and value:
             per_line = max(1.0, width * 1.1)
             lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n")))
-    if lines > 1:
-        ws.row_dimensions[row].height = lines * LINE_POINTS
+    return lines * LINE_POINTS if lines > 1 else None
+
+
+DIGIT_PIXELS = 7  # the width of a digit of Calibri 11, the workbook's font: column widths are counted in it
+_HEAD_FILL, _GRID_COLOUR = "#E8E8E8", "#999999"
 
 
 def render_xlsx(report: ReportData) -> bytes:
     """The overview first, then one sheet per section; each prints landscape on A4, one page wide, with the header
-    row repeated and the report date in the footer. Header row frozen, every text cell written as text."""
-    from copy import copy
+    row repeated and the report date in the footer. Header row frozen, every text cell written as text.
 
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
+    XlsxWriter in constant-memory mode: each row goes to the sheet's file as it is written (a sheet of 10^5 cells
+    took openpyxl seconds); strings are written with write_string, never as formulas."""
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    wb.properties.title = report.title
-    wb.properties.creator = "Sozialmonitor"
-    fonts = {"bold": Font(bold=True), "italic": Font(italic=True), "title": Font(bold=True, size=13)}
-    aligns = {"wrap": Alignment(wrap_text=True, vertical="top"), "top": Alignment(vertical="top")}
-    head_fill = PatternFill("solid", fgColor="E8E8E8")
-    thin = Side(style="thin", color="999999")
-    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
-    # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
-    # style one prototype per combination and copy its style array instead.
-    prototypes: dict[tuple[str, str, str, bool, bool, bool], Cell] = {}
+    buf = io.BytesIO()
+    # constant_memory writes each sheet's rows to a temporary file as they come and keeps no cell table.
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False,
+                                   "nan_inf_to_errors": True, "remove_timezone": True})
+    wb.set_properties({"title": report.title, "author": "Sozialmonitor"})
+    formats: dict[tuple[str, str, str, bool, bool, bool], Any] = {}
 
-    def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool,
-                 boxed: bool) -> object:
+    def style(font: str, align: str, number_format: str, quote: bool, head: bool, boxed: bool) -> Any:
+        # One format object per combination, shared by every cell that has it.
         key = (font, align, number_format, quote, head, boxed)
-        proto = prototypes.get(key)
-        if proto is None:
-            proto = prototypes[key] = WriteOnlyCell(ws)
+        found = formats.get(key)
+        if found is None:
+            props: dict[str, Any] = {}
             if font:
-                proto.font = fonts[font]
-            if align:
-                proto.alignment = aligns[align]
+                props[font] = True
+            if align == "wrap":
+                props.update(text_wrap=True, valign="top")
+            elif align == "top":
+                props["valign"] = "top"
             if number_format:
-                proto.number_format = number_format
+                props["num_format"] = number_format
             if quote:
-                proto.quotePrefix = True
+                props["quote_prefix"] = True
             if head:
-                proto.fill = head_fill
+                props.update(pattern=1, bg_color=_HEAD_FILL)
             if boxed:
-                proto.border = grid
-        return proto._style  # type: ignore[attr-defined]  # openpyxl's style array: copied, not rebuilt per cell
+                props.update(border=1, border_color=_GRID_COLOUR)
+            found = formats[key] = wb.add_format(props)
+        return found
 
-    def cell(ws: Any, value: object, kind: str = "text", font: str = "", align: str = "top",
-             head: bool = False, boxed: bool = True) -> Cell:
-        forced = False
-        if isinstance(value, str):
-            value, forced = xlsx_safe(value)
-        c = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]  # the sections hold text, numbers, dates, None
-        if forced:
-            # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
-            c.data_type = "s"
-        style = style_of(ws, font, align, _number_format(kind, value), forced, head, boxed)
-        c._style = copy(style)  # type: ignore[attr-defined]  # openpyxl's style array, as in style_of
-        return c
+    def put(ws: Any, row: int, col: int, value: object, kind: str = "text", font: str = "", align: str = "top",
+            head: bool = False, boxed: bool = True) -> None:
+        if value is None or value == "":
+            ws.write_blank(row, col, None, style(font, align, _number_format(kind, value), False, head, boxed))
+        elif isinstance(value, str):
+            text, forced = xlsx_safe(value)
+            # write_string stores text as text whatever it starts with; the quote prefix keeps a spreadsheet
+            # from reading '=…' typed back into the cell as a formula (OWASP CSV injection).
+            ws.write_string(row, col, text, style(font, align, "", forced, head, boxed))
+        elif isinstance(value, date):  # datetime is a date too
+            ws.write_datetime(row, col, value, style(font, align, _number_format(kind, value), False, head, boxed))
+        else:
+            ws.write_number(row, col, value, style(font, align, _number_format(kind, value), False, head, boxed))
 
     stand = report.stand
     for section in report.sections:
         table = section.workbook_table
         if "xlsx" not in section.formats or table is None:
             continue
-        ws = wb.create_sheet(section.sheet[:31])
+        ws = wb.add_worksheet(section.sheet[:31])
         cols = table.columns
-        for k, col in enumerate(cols, 1):
-            ws.column_dimensions[get_column_letter(k)].width = col.width
-        ws.freeze_panes = "A2"
+        for k, col in enumerate(cols):
+            # In pixels: the stored width is then exactly `col.width` characters, as the sheets always had.
+            ws.set_column_pixels(k, k, col.width * DIGIT_PIXELS)
+        ws.freeze_panes(1, 0)
         # Print: landscape A4, all columns on one page width, as many pages down as needed, header row repeated.
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_title_rows = "1:1"
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = ws.page_margins.bottom = 0.7
-        ws.oddHeader.left.text = "&B" + section.heading.replace("&", "&&")
-        ws.oddHeader.right.text = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
-        ws.oddFooter.left.text = stand.replace("&", "&&")
-        ws.oddFooter.right.text = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        title = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
+        ws.set_header(f"&L&B{section.heading.replace('&', '&&')}&R{title}")
+        page = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        ws.set_footer(f"&L{stand.replace('&', '&&')}&R{page}")
         widths = [c.width for c in cols]
-        _fit_height(ws, 1, [c.title for c in cols], widths, [True] * len(cols))
-        ws.append([cell(ws, c.title, font="bold", align="wrap", head=True) for c in cols])
+        height = _row_height([c.title for c in cols], widths, [True] * len(cols))
+        if height is not None:
+            ws.set_row(0, height)
+        for k, c in enumerate(cols):
+            put(ws, 0, k, c.title, font="bold", align="wrap", head=True)
         specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= WRAP_FROM else "top")
                  for c in cols]
         wraps = [align == "wrap" for _, _, align in specs]
-        for n, row in enumerate(table.rows, 2):
-            _fit_height(ws, n, row, widths, wraps)
-            ws.append([cell(ws, v, kind, font, align) for v, (kind, font, align) in zip(row, specs, strict=True)])
+        last = 0  # the row written last
+        for last, row in enumerate(table.rows, 1):
+            height = _row_height(row, widths, wraps)
+            if height is not None:
+                ws.set_row(last, height)
+            for k, (value, (kind, font, align)) in enumerate(zip(row, specs, strict=True)):
+                put(ws, last, k, value, kind, font, align)
         notes = [*section.after, *(() if table.rows else (section.empty,))]
         if notes:
-            ws.append([])
+            last += 1  # an empty row before the notes
             for note in notes:
                 if note:
-                    ws.append([cell(ws, note, font="bold", align="", boxed=False)])
+                    last += 1
+                    put(ws, last, 0, note, font="bold", align="", boxed=False)
         if section.key == "summary":
-            ws.append([])
-            ws.append([cell(ws, stand, font="bold", align="", boxed=False)])
-    buf = io.BytesIO()
-    wb.save(buf)
+            last += 2
+            put(ws, last, 0, stand, font="bold", align="", boxed=False)
+    wb.close()
     return buf.getvalue()
