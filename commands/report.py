@@ -31,8 +31,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from storage.models import Indicator, Measure, Meeting, Step
