@@ -18,7 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from . import fmt
-from .charts import Panel, needs_legend, small_multiples
+from .charts import Panel, needs_legend, small_multiples_many
 from .report import ChartGroup, Column, ReportData, Table
 from .report_sozialindex import figures_html
 
@@ -247,14 +247,15 @@ def chart_layout(groups: Sequence[ChartGroup]) -> list[tuple[ChartGroup, tuple[P
 
 def _figures(report: ReportData) -> list[_Figure]:
     words = report.chart_words
-    out: list[_Figure] = []
     if words is None:
-        return out
-    for group, panels, used, first, last in chart_layout(report.charts):
-        title = group.title if first or not group.continued else group.continued
-        png = small_multiples(panels, words, title=title, lang=report.lang, columns=len(panels),
-                              width=CHART_WIDTH * used / CHART_COLUMNS, panel_height=CHART_PANEL_HEIGHT,
-                              dpi=CHART_DPI, small=True)
+        return []
+    laid = [(group, panels, used, group.title if first or not group.continued else group.continued, last)
+            for group, panels, used, first, last in chart_layout(report.charts)]
+    pngs = small_multiples_many([(panels, words, {
+        "title": title, "lang": report.lang, "columns": len(panels), "width": CHART_WIDTH * used / CHART_COLUMNS,
+        "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}) for _, panels, used, title, _ in laid])
+    out: list[_Figure] = []
+    for (group, panels, _, title, last), png in zip(laid, pngs, strict=True):
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         # Every chart at the same scale: pixels / dpi = inches on paper.
         width_mm = round(_png_width(png) / CHART_DPI * 25.4, 1)
