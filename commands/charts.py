@@ -16,6 +16,7 @@ import itertools
 import math
 import statistics
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -406,7 +407,8 @@ def _png(fig: Figure) -> bytes:
     # No fig.clear() after it: clearing builds every axis anew (a tenth of a report's chart time), and the
     # figure is garbage once this returns.
     # zlib level 3: a third less time than Pillow's default 6 for 2 % more bytes (line charts on white).
-    FigureCanvasAgg(fig).print_png(buf, metadata={"Software": "Sozialmonitor"}, pil_kwargs={"compress_level": 3})
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # a reused figure's
+    canvas.print_png(buf, metadata={"Software": "Sozialmonitor"}, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 
@@ -550,13 +552,50 @@ def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = 
     The image is `width`×dpi pixels wide (1,200 px by default) and as high as its rows need. `small` picks the
     type sizes of print (True) or of a chat image (False); by default it follows the width of a panel.
     """
-    return _png(small_multiples_figure(panels, words, title=title, lang=lang, columns=columns, width=width,
-                                       panel_height=panel_height, dpi=dpi, small=small))
+    return _png(_small_multiples(panels, words, title=title, lang=lang, columns=columns, width=width,
+                                 panel_height=panel_height, dpi=dpi, small=small, reuse=True))
 
 
 def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title: str = "", lang: str = "de",
                            columns: int = 2, width: float = CHAT_WIDTH, panel_height: float = 2.6,
                            dpi: int = CHAT_DPI, small: bool | None = None) -> Figure:
+    """The figure behind `small_multiples` (a Figure of its own, no pyplot state)."""
+    return _small_multiples(panels, words, title=title, lang=lang, columns=columns, width=width,
+                            panel_height=panel_height, dpi=dpi, small=small, reuse=False)
+
+
+_PRINT_FIGURES = threading.local()  # per thread: the print figures of each shape, drawn into again
+PRINT_SHAPES = 8  # shapes kept per thread (the report has three: one, two and three panels in a row)
+
+
+def _print_figure(width: float, height: float, dpi: int, rows: int, cols: int, n: int) -> tuple[Figure, list[Any]]:
+    """A fixed-layout figure with `n` empty axes on a rows × cols grid, the same one again for the same shape.
+
+    Making a matplotlib axes costs ten milliseconds, more than drawing into it: the report's dozens of figures
+    have a few shapes, so each shape's figure is emptied (the lines, bands, texts and legend drawn into it
+    removed) and drawn into again. Everything else `_draw` sets anew on every panel."""
+    figures: dict[tuple[float, float, int, int, int, int], tuple[Figure, list[Any]]] = \
+        _PRINT_FIGURES.__dict__.setdefault("figures", {})
+    key = (width, height, dpi, rows, cols, n)
+    found = figures.get(key)
+    if found is None:
+        if len(figures) >= PRINT_SHAPES:
+            figures.clear()
+        fig = _figure(width, height, dpi, fixed=True)
+        found = figures[key] = (fig, [fig.add_subplot(rows, cols, k + 1) for k in range(n)])
+        return found
+    for ax in found[1]:
+        for artist in (*ax.lines, *ax.collections, *ax.texts):
+            artist.remove()
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        ax.set_axis_on()
+    return found
+
+
+def _small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str, lang: str, columns: int,
+                     width: float, panel_height: float, dpi: int, small: bool | None, reuse: bool) -> Figure:
     n = max(1, len(panels))
     cols = max(1, min(columns, n))
     rows = math.ceil(n / cols)
@@ -566,14 +605,18 @@ def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title:
     title_h = 0.35 if title else 0.0
     height = rows * panel_height + title_h
     # Print figures (the report draws dozens) are laid out from measured texts, chat figures by matplotlib.
-    fig = _figure(width, height, dpi, fixed=small)
-    if title:
+    reused = small and reuse  # its title and footnote are always set (empty if none): not the last figure's
+    if reused:
+        fig, axes = _print_figure(width, height, dpi, rows, cols, len(panels))
+    else:
+        fig = _figure(width, height, dpi, fixed=small)
+        axes = [fig.add_subplot(rows, cols, k + 1) for k in range(len(panels))]
+    if title or reused:
         fig.suptitle(title, fontsize=size.title * 1.15, x=0.01, ha="left", fontweight="bold")
     styles = _styles(panels)
     gap = False
     cell = width / cols
-    for k, panel in enumerate(panels):
-        ax = fig.add_subplot(rows, cols, k + 1)
+    for ax, panel in zip(axes, panels, strict=True):
         room = _right_room(sum(1 for line in panel.lines if not line.emphasis))
         ax.set_title(_wrap(panel.title, cell * (1 - room) - 0.5, size.title), fontsize=size.title, loc="left",
                      y=TITLE_Y)
@@ -581,8 +624,8 @@ def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title:
             _no_data(ax, words, size)
             continue
         gap = _draw(ax, panel, words, lang, styles, size, cell, panel_height * 0.6) or gap
-    if gap:
-        fig.supxlabel(words.gap, fontsize=size.note, color=_NOTE, x=0.01, ha="left")
+    if gap or reused:
+        fig.supxlabel(words.gap if gap else "", fontsize=size.note, color=_NOTE, x=0.01, ha="left")
     if small:
         _fixed_layout(fig, rows, cols, size, title=bool(title), gap=gap)
     return fig

@@ -298,3 +298,19 @@ def test_print_panels_keep_their_texts_inside_the_image_and_apart_from_the_neigh
         for (k, a), (j, b) in itertools.combinations(boxes, 2):
             if k != j:
                 assert not a.overlaps(b), (k, j)
+
+
+def test_a_print_figure_drawn_into_again_keeps_nothing_of_the_figure_before() -> None:
+    options = {"title": "M 21", "columns": 3, "width": 7.0, "dpi": 60, "small": True}
+    few = [panel({"": (1.0, 2.0, 3.0, 4.0)}), panel({"": (5.0, None, 7.0, 8.0)}, unit="%"),
+           panel({"": (1.0, 1.0, 2.0, 2.0), "Mitte": (0.5, 0.6, 0.7, 0.8)})]
+    other = [panel({f"Gebiet {k}": (1.0 * k, 2.0, 3.0, 4.0) for k in range(MAX_LINES + 2)}, title=LONG_TITLE),
+             panel({"": (None, None, None, None)}),
+             panel({"": (1.0, 2.0, 3.0, 4.0), **{f"Stadtteil {k}": (1.0, 2.0, 3.0, float(k)) for k in range(6)}})]
+    first = small_multiples(few, WORDS, **options)
+    between = small_multiples(other, WORDS, **{**options, "title": ""})
+    assert small_multiples(few, WORDS, **options) == first != between
+    fresh = FigureCanvasAgg(small_multiples_figure(few, WORDS, **options))
+    buf = io.BytesIO()
+    fresh.print_png(buf, metadata={"Software": "Sozialmonitor"}, pil_kwargs={"compress_level": 3})
+    assert buf.getvalue() == first  # the same picture as a figure of its own
