@@ -1,5 +1,5 @@
 """Lay out a ReportData as Markdown (tabulate), one self-contained HTML page (Jinja2), PDF (WeasyPrint from that
-HTML) or an XLSX workbook (XlsxWriter). WeasyPrint and matplotlib are imported only when a PDF or chart is made."""
+HTML) or an XLSX workbook (XlsxWriter). Each format imports only what it needs, matplotlib only for charts."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
-
-from tabulate import tabulate
 
 from . import fmt
 from .charts import Panel, needs_legend, small_multiples_many
@@ -109,6 +107,8 @@ def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Seq
     tabulate lays out the header, the alignment rule and the column widths from the header and the widest cell
     of each column; the rows are padded to those widths, as tabulate pads them. tabulate's per-cell type
     detection took most of the Markdown report's time at 8,000 rows."""
+    from tabulate import tabulate  # only Markdown needs it (its import reads package metadata: 50 ms)
+
     widest = [max((row[k] for row in rows), key=len, default="") for k in range(len(headers))]
     head, rule, _widest = tabulate([widest], headers=list(headers), tablefmt="pipe", disable_numparse=True,
                                   colalign=list(align)).split("\n")
