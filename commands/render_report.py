@@ -90,12 +90,19 @@ def _md(text: str) -> str:
 
 def _md_table(table: Table, lang: str) -> str:
     kinds = [c.kind for c in table.columns]
+    # Thousands of rows repeat a few offices, measures, names, periods and dates: each cell text is made once.
+    # The value's type is part of the key: 1 and 1.0 and True are equal keys but may read differently.
+    done: dict[tuple[object, type, str], str] = {}
     rows = []
     for row in table.rows:
         cells = []
         for value, kind in zip(row, kinds, strict=True):
-            text = _md(_text(value, kind, lang))
-            cells.append(f"*{text}*" if kind == "italic" and text else text)
+            key = (value, type(value), kind)
+            text = done.get(key)
+            if text is None:
+                text = _md(_text(value, kind, lang))
+                text = done[key] = f"*{text}*" if kind == "italic" and text else text
+            cells.append(text)
         rows.append(cells)
     align = ["right" if k in ("number", "change") else "left" for k in kinds]
     return pipe_table([_md(c.title) for c in table.columns], rows, align)
