@@ -312,5 +312,5 @@ def test_a_print_figure_drawn_into_again_keeps_nothing_of_the_figure_before() ->
     assert small_multiples(few, WORDS, **options) == first != between
     fresh = FigureCanvasAgg(small_multiples_figure(few, WORDS, **options))
     buf = io.BytesIO()
-    fresh.print_png(buf, metadata={"Software": "Sozialmonitor"}, pil_kwargs={"compress_level": 3})
+    fresh.print_png(buf, metadata={"Software": "Sozialmonitor"})
     assert buf.getvalue() == first  # the same picture as a figure of its own
