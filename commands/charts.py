@@ -7,6 +7,10 @@ What every chart keeps to, so that it reads true:
 - the full title, wrapped; the unit on the y-axis; German numbers (1.234,5) and period names;
 - the Okabe–Ito palette (safe for colour-blind readers) with a distinct marker per line, the whole city in black;
   up to DIRECT_LABELS lines are named at their right end instead of in a legend.
+
+Print figures (the report's, `small=True`) are laid out from measured texts (`_fixed_layout`) and drawn into the
+same emptied figure per shape; several are drawn by forked processes (`small_multiples_many`). Chat figures keep
+matplotlib's constrained layout.
 """
 
 from __future__ import annotations
@@ -654,7 +658,6 @@ def chart_workers(figures: int) -> int:
     another thread held (logging, the store, an event loop) would stay locked in the child forever."""
     import multiprocessing
     import os
-    import threading
 
     if figures < MIN_PARALLEL or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
@@ -674,7 +677,11 @@ def small_multiples_many(jobs: Sequence[tuple[Sequence[Panel], ChartWords, dict[
         return [_drawn(job) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     _figure(1.0, 1.0, 10)  # matplotlib imported and set to Agg before the fork, not once in every child
-    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_drawn, jobs))
+    try:
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_drawn, jobs))
+    except (OSError, BrokenProcessPool):  # no process to be had (limits, memory): drawn here, only slower
+        return [_drawn(job) for job in jobs]
