@@ -6,7 +6,8 @@ Baselines measured in the same run: reading every current value once as Observat
 (Store.observations for all indicators) and the report of a freshly initialised workspace (the document's size);
 for the whole processes, a floor process that opens the workspace and reads every current value (Store.series),
 run interleaved with them. Every figure is the median (range) of --reps runs.
-Usage: python bench/report.py [--measures 14] [--indicators 20] [--areas 30] [--periods 12] [--reps 5]
+With --pdf the whole processes include `report --format pdf` (WeasyPrint; about ten seconds a run at the default size).
+Usage: python bench/report.py [--measures 14] [--indicators 20] [--areas 30] [--periods 12] [--reps 5] [--pdf]
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def main() -> int:
     parser.add_argument("--areas", type=int, default=30)
     parser.add_argument("--periods", type=int, default=12)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--pdf", action="store_true", help="time the PDF too (WeasyPrint, slow)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,18 +151,19 @@ def main() -> int:
         # Whole processes, as a person waits for them, interleaved with the floor process.
         out = Path(tmp) / "ausgabe"
         out.mkdir()
+        formats = ("md", "html", "xlsx", *(("pdf",) if args.pdf else ()))
         commands = {fmt: [*sozialmonitor(), "--workspace", str(big_ws), "report", "--format", fmt, "-o",
-                          str(out / f"bericht.{fmt}")] for fmt in ("md", "html", "xlsx")}
+                          str(out / f"bericht.{fmt}")] for fmt in formats}
         commands["floor"] = [sys.executable, "-c", FLOOR, str(big_ws)]
         whole = timed_processes(commands, reps, env=process_env())
         table = [[f"sozialmonitor report --format {fmt}", fmt_s(whole[fmt]),
-                  f"{median(whole[fmt]) / median(whole['floor']):.1f}x"] for fmt in ("md", "html", "xlsx")]
+                  f"{median(whole[fmt]) / median(whole['floor']):.1f}x"] for fmt in formats]
         table.append(["floor: start, open, read every current value", fmt_s(whole["floor"]), "1.0x"])
         print()
         print(tabulate(table, headers=[f"whole process, {n:,} observations", "seconds", "× floor"],
                        tablefmt="github", disable_numparse=True))
         verdict("report", f"report at {n:,}, whole process (depends on the report and charts)", "—",
-                ", ".join(f"{fmt} {median(whole[fmt]):.2f} s" for fmt in ("md", "html", "xlsx"))
+                ", ".join(f"{fmt} {median(whole[fmt]):.2f} s" for fmt in formats)
                 + f"; floor {median(whole['floor']):.2f} s", None)
     return 0
 

@@ -7,6 +7,10 @@ What every chart keeps to, so that it reads true:
 - the full title, wrapped; the unit on the y-axis; German numbers (1.234,5) and period names;
 - the Okabe–Ito palette (safe for colour-blind readers) with a distinct marker per line, the whole city in black;
   up to DIRECT_LABELS lines are named at their right end instead of in a legend.
+
+Print figures (the report's, `small=True`) are laid out from measured texts (`_fixed_layout`) and drawn into the
+same emptied figure per shape; several are drawn by forked processes (`small_multiples_many`). Chat figures keep
+matplotlib's constrained layout.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import itertools
 import math
 import statistics
 import textwrap
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import fmt
@@ -43,6 +49,7 @@ __all__ = [
     "number_formatter",
     "small_multiples",
     "small_multiples_figure",
+    "small_multiples_many",
     "tick_label",
 ]
 
@@ -401,12 +408,21 @@ def _png(fig: Figure) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf, metadata={"Software": "Sozialmonitor"})
-    fig.clear()
+    # No fig.clear() after it: clearing builds every axis anew (a tenth of a report's chart time), and the
+    # figure is garbage once this returns.
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # a reused figure's
+    canvas.print_png(buf, metadata={"Software": "Sozialmonitor"})
     return buf.getvalue()
 
 
-def _figure(width: float, height: float, dpi: int) -> Figure:
+W_PAD = H_PAD = 0.06  # inches of air around each panel's axes, its labels included
+# Titles stand on the top of the axes (plus matplotlib's title pad), where matplotlib would put them anyway:
+# nothing is drawn above our axes. Given, the position is not searched for on every draw (a sixth of the time).
+TITLE_Y = 1.0
+
+
+def _figure(width: float, height: float, dpi: int, *, fixed: bool = False) -> Figure:
+    """A figure laid out by matplotlib's constrained layout, or (`fixed`) by `_fixed_layout` after drawing."""
     import matplotlib
 
     # Agg before anything could pull in pyplot: the monitor is a server without a display.
@@ -414,8 +430,94 @@ def _figure(width: float, height: float, dpi: int) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
+    if fixed:
+        return Figure(figsize=(width, height), dpi=dpi)
     return Figure(figsize=(width, height), dpi=dpi,
-                  layout=ConstrainedLayoutEngine(w_pad=0.06, h_pad=0.06, wspace=0.06, hspace=0.08))
+                  layout=ConstrainedLayoutEngine(w_pad=W_PAD, h_pad=H_PAD, wspace=0.06, hspace=0.08))
+
+
+@lru_cache(maxsize=4096)
+def _text_points(text: str, size: float, bold: bool = False) -> tuple[float, float]:
+    """(width, height) in points of a text of one or more lines, as matplotlib sets it in DejaVu Sans."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=size, weight="bold" if bold else "normal")
+    lines = text.split("\n")
+    width = max(text_to_path.get_text_width_height_descent(line, prop, ismath=False)[0] if line else 0.0
+                for line in lines)
+    # Agg's hinted glyphs at print resolution come out up to a few per cent wider than the outlines measured here.
+    # matplotlib's line spacing: 1.2 × the font size between baselines, the last line its ascent and descent.
+    return width * 1.04, size * (1.2 * (len(lines) - 1) + 1.17)
+
+
+def _decorations(ax: Any, size: _Size) -> tuple[float, float, float, float, float]:
+    """Points a drawn panel needs beside its axes: (left, right, top, bottom, title width); the right side
+    without the title's overhang, which depends on the width the axes get."""
+    from matplotlib import rcParams
+
+    title_w, title_h = _text_points(ax.get_title(loc="left"), size.title)
+    top = rcParams["axes.titlepad"] + title_h
+    if not ax.axison:
+        return 0.0, 0.0, top, 0.0, title_w
+    tick = rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]
+    low, high = ax.get_ylim()
+    locs = [v for v in ax.yaxis.get_majorticklocs() if low - 1e-9 <= v <= high + 1e-9]
+    labels = ax.yaxis.get_major_formatter().format_ticks(locs)
+    y_width = max((_text_points(t, size.tick)[0] for t in labels), default=0.0)
+    y_label = _text_points(ax.get_ylabel(), size.label)[1] if ax.get_ylabel() else 0.0
+    left = tick + y_width + rcParams["axes.labelpad"] + y_label
+    x_labels = [t.get_text() for t in ax.get_xticklabels()]
+    x_height = max((_text_points(t, size.tick)[1] for t in x_labels if t), default=0.0)
+    bottom = rcParams["xtick.major.size"] + rcParams["xtick.major.pad"] + x_height
+    right = 0.0
+    names = [t for t in ax.texts if t.get_text()]
+    if names:  # direct labels: 4 points to the right of the axes
+        right = 4.0 + max(_text_points(t.get_text(), t.get_fontsize(), t.get_fontweight() == "bold")[0]
+                          for t in names)
+    legend = ax.get_legend()
+    if legend is not None:
+        font = size.label * 0.9
+        texts = [t.get_text() for t in legend.get_texts()]
+        # bbox_to_anchor 1.01, handle 2.4 and its gap 0.8 font sizes, the border padding 0.4 on both sides
+        right = max(right, font * (2.4 + 0.8 + 0.8) + max(_text_points(t, font)[0] for t in texts))
+    return left, right, top, bottom, title_w
+
+
+def _on_pixels(points: float, dpi: float) -> float:
+    return round(points * dpi / 72) * 72 / dpi
+
+
+def _fixed_layout(fig: Figure, rows: int, cols: int, size: _Size, *, title: bool, gap: bool) -> None:
+    """Place the axes as the constrained layout does, from the texts' measured sizes instead of drawing them:
+    per column the widest left and right decorations, per row the highest top and bottom ones, equal axes
+    widths and heights. The constrained layout measures by laying out every tick and text; for the report's
+    dozens of panels that took longer than drawing them."""
+    width_pt, height_pt = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    dpi = fig.get_dpi()
+    axes = fig.axes
+    parts = [_decorations(ax, size) for ax in axes]
+    top_fig = (0.02 * height_pt + _text_points("M", size.title * 1.15, True)[1]) if title else 0.0
+    bottom_fig = (0.01 * height_pt + _text_points("M", size.note)[1]) if gap else 0.0
+    w_pad, h_pad = W_PAD * 72, H_PAD * 72
+    inner_w = math.inf
+    for _ in range(3):  # later passes count the titles reaching beyond the axes width of the pass before
+        lefts = [max(parts[k][0] for k in range(c, len(axes), cols)) + w_pad for c in range(cols)]
+        rights = [max(max(parts[k][1], parts[k][4] - inner_w) for k in range(c, len(axes), cols)) + w_pad
+                  for c in range(cols)]
+        inner_w = max(1.0, (width_pt - sum(lefts) - sum(rights)) / cols)
+    tops = [max(parts[k][2] for k in range(r * cols, min(len(axes), (r + 1) * cols))) + h_pad for r in range(rows)]
+    bottoms = [max(parts[k][3] for k in range(r * cols, min(len(axes), (r + 1) * cols))) + h_pad
+               for r in range(rows)]
+    inner_h = max(1.0, (height_pt - top_fig - bottom_fig - sum(tops) - sum(bottoms)) / rows)
+    for k, ax in enumerate(axes):
+        r, c = divmod(k, cols)
+        x = sum(lefts[: c + 1]) + sum(rights[:c]) + c * inner_w
+        y_top = top_fig + sum(tops[: r + 1]) + sum(bottoms[:r]) + r * inner_h
+        # On whole pixels: spines, grid and band edges then fall on pixel rows and columns (sharper, smaller PNGs).
+        left, bottom = _on_pixels(x, dpi), _on_pixels(height_pt - y_top - inner_h, dpi)
+        right, top = _on_pixels(x + inner_w, dpi), _on_pixels(height_pt - y_top, dpi)
+        ax.set_position((left / width_pt, bottom / height_pt, (right - left) / width_pt, (top - bottom) / height_pt))
 
 
 def _no_data(ax: Any, words: ChartWords, size: _Size) -> None:
@@ -437,7 +539,7 @@ def line_figure(panel: Panel, words: ChartWords, *, lang: str = "de", width: flo
     """The figure behind `line_chart` (a Figure of its own, no pyplot state)."""
     fig = _figure(width, height, dpi)
     ax = fig.add_subplot(1, 1, 1)
-    ax.set_title(_wrap(panel.title, width - 1.0, _CHAT.title), fontsize=_CHAT.title, loc="left")
+    ax.set_title(_wrap(panel.title, width - 1.0, _CHAT.title), fontsize=_CHAT.title, loc="left", y=TITLE_Y)
     if not panel.has_data:
         _no_data(ax, words, _CHAT)
         return fig
@@ -461,13 +563,50 @@ def small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str = 
     The image is `width`×dpi pixels wide (1,200 px by default) and as high as its rows need. `small` picks the
     type sizes of print (True) or of a chat image (False); by default it follows the width of a panel.
     """
-    return _png(small_multiples_figure(panels, words, title=title, lang=lang, columns=columns, width=width,
-                                       panel_height=panel_height, dpi=dpi, small=small))
+    return _png(_small_multiples(panels, words, title=title, lang=lang, columns=columns, width=width,
+                                 panel_height=panel_height, dpi=dpi, small=small, reuse=True))
 
 
 def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title: str = "", lang: str = "de",
                            columns: int = 2, width: float = CHAT_WIDTH, panel_height: float = 2.6,
                            dpi: int = CHAT_DPI, small: bool | None = None) -> Figure:
+    """The figure behind `small_multiples` (a Figure of its own, no pyplot state)."""
+    return _small_multiples(panels, words, title=title, lang=lang, columns=columns, width=width,
+                            panel_height=panel_height, dpi=dpi, small=small, reuse=False)
+
+
+_PRINT_FIGURES = threading.local()  # per thread: the print figures of each shape, drawn into again
+PRINT_SHAPES = 8  # shapes kept per thread (the report has three: one, two and three panels in a row)
+
+
+def _print_figure(width: float, height: float, dpi: int, rows: int, cols: int, n: int) -> tuple[Figure, list[Any]]:
+    """A fixed-layout figure with `n` empty axes on a rows × cols grid, the same one again for the same shape.
+
+    Making a matplotlib axes costs ten milliseconds, more than drawing into it: the report's dozens of figures
+    have a few shapes, so each shape's figure is emptied (the lines, bands, texts and legend drawn into it
+    removed) and drawn into again. Everything else `_draw` sets anew on every panel."""
+    figures: dict[tuple[float, float, int, int, int, int], tuple[Figure, list[Any]]] = \
+        _PRINT_FIGURES.__dict__.setdefault("figures", {})
+    key = (width, height, dpi, rows, cols, n)
+    found = figures.get(key)
+    if found is None:
+        if len(figures) >= PRINT_SHAPES:
+            figures.clear()
+        fig = _figure(width, height, dpi, fixed=True)
+        found = figures[key] = (fig, [fig.add_subplot(rows, cols, k + 1) for k in range(n)])
+        return found
+    for ax in found[1]:
+        for artist in (*ax.lines, *ax.collections, *ax.texts):
+            artist.remove()
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        ax.set_axis_on()
+    return found
+
+
+def _small_multiples(panels: Sequence[Panel], words: ChartWords, *, title: str, lang: str, columns: int,
+                     width: float, panel_height: float, dpi: int, small: bool | None, reuse: bool) -> Figure:
     n = max(1, len(panels))
     cols = max(1, min(columns, n))
     rows = math.ceil(n / cols)
@@ -476,20 +615,73 @@ def small_multiples_figure(panels: Sequence[Panel], words: ChartWords, *, title:
     size = _SMALL if small else _CHAT
     title_h = 0.35 if title else 0.0
     height = rows * panel_height + title_h
-    fig = _figure(width, height, dpi)
-    if title:
+    # Print figures (the report draws dozens) are laid out from measured texts, chat figures by matplotlib.
+    reused = small and reuse  # its title and footnote are always set (empty if none): not the last figure's
+    if reused:
+        fig, axes = _print_figure(width, height, dpi, rows, cols, len(panels))
+    else:
+        fig = _figure(width, height, dpi, fixed=small)
+        axes = [fig.add_subplot(rows, cols, k + 1) for k in range(len(panels))]
+    if title or reused:
         fig.suptitle(title, fontsize=size.title * 1.15, x=0.01, ha="left", fontweight="bold")
     styles = _styles(panels)
     gap = False
     cell = width / cols
-    for k, panel in enumerate(panels):
-        ax = fig.add_subplot(rows, cols, k + 1)
+    for ax, panel in zip(axes, panels, strict=True):
         room = _right_room(sum(1 for line in panel.lines if not line.emphasis))
-        ax.set_title(_wrap(panel.title, cell * (1 - room) - 0.5, size.title), fontsize=size.title, loc="left")
+        ax.set_title(_wrap(panel.title, cell * (1 - room) - 0.5, size.title), fontsize=size.title, loc="left",
+                     y=TITLE_Y)
         if not panel.has_data:
             _no_data(ax, words, size)
             continue
         gap = _draw(ax, panel, words, lang, styles, size, cell, panel_height * 0.6) or gap
-    if gap:
-        fig.supxlabel(words.gap, fontsize=size.note, color=_NOTE, x=0.01, ha="left")
+    if gap or reused:
+        fig.supxlabel(words.gap if gap else "", fontsize=size.note, color=_NOTE, x=0.01, ha="left")
+    if small:
+        _fixed_layout(fig, rows, cols, size, title=bool(title), gap=gap)
     return fig
+
+
+# ---------------------------------------------------------------- many figures at once (the report)
+MAX_WORKERS = 4  # processes drawing the report's figures; never more than the cores this process may use
+MIN_PARALLEL = 4  # fewer figures are drawn here: starting the workers would cost more than it saves
+
+
+def _drawn(job: tuple[Sequence[Panel], ChartWords, dict[str, Any]]) -> bytes:
+    panels, words, options = job
+    return small_multiples(panels, words, **options)
+
+
+def chart_workers(figures: int) -> int:
+    """How many processes should draw `figures` figures: one (this process) unless there are enough figures, more
+    than one core and no other thread in this process. A forked child has only the thread that forked it: a lock
+    another thread held (logging, the store, an event loop) would stay locked in the child forever."""
+    import multiprocessing
+    import os
+
+    if figures < MIN_PARALLEL or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS, figures))
+
+
+def small_multiples_many(jobs: Sequence[tuple[Sequence[Panel], ChartWords, dict[str, Any]]], *,
+                         workers: int | None = None) -> list[bytes]:
+    """The PNGs of several `small_multiples(panels, words, **options)` figures, in the order given.
+
+    A panel takes matplotlib tens of milliseconds, the report's charts at 280 indicators many seconds: with
+    several cores they are drawn by forked worker processes (`chart_workers`), which find matplotlib already
+    imported. The bytes are the same as drawn here."""
+    count = chart_workers(len(jobs)) if workers is None else workers
+    if count <= 1:
+        return [_drawn(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _figure(1.0, 1.0, 10)  # matplotlib imported and set to Agg before the fork, not once in every child
+    try:
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_drawn, jobs))
+    except (OSError, BrokenProcessPool):  # no process to be had (limits, memory): drawn here, only slower
+        return [_drawn(job) for job in jobs]

@@ -1,5 +1,5 @@
 """Lay out a ReportData as Markdown (tabulate), one self-contained HTML page (Jinja2), PDF (WeasyPrint from that
-HTML) or an XLSX workbook (openpyxl). WeasyPrint and matplotlib are imported only when a PDF or chart is made."""
+HTML) or an XLSX workbook (XlsxWriter). Each format imports only what it needs, matplotlib only for charts."""
 
 from __future__ import annotations
 
@@ -8,22 +8,20 @@ import io
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from tabulate import tabulate
-
 from . import fmt
-from .charts import Panel, needs_legend, small_multiples
+from .charts import Panel, needs_legend, small_multiples_many
 from .report import ChartGroup, Column, ReportData, Table
 from .report_sozialindex import figures_html
 
-__all__ = ["MIME", "PdfUnavailable", "chart_layout", "render", "render_html", "render_markdown", "render_pdf",
-           "render_xlsx", "xlsx_safe"]
+__all__ = ["MIME", "PdfUnavailable", "chart_layout", "pipe_table", "render", "render_html", "render_markdown",
+           "render_pdf", "render_xlsx", "xlsx_safe"]
 
 MIME = {
     "md": "text/markdown; charset=utf-8",
@@ -92,16 +90,40 @@ def _md(text: str) -> str:
 
 def _md_table(table: Table, lang: str) -> str:
     kinds = [c.kind for c in table.columns]
+    # Thousands of rows repeat a few offices, measures, names, periods and dates: each cell text is made once.
+    # The value's type is part of the key: 1 and 1.0 and True are equal keys but may read differently.
+    done: dict[tuple[object, type, str], str] = {}
     rows = []
     for row in table.rows:
         cells = []
         for value, kind in zip(row, kinds, strict=True):
-            text = _md(_text(value, kind, lang))
-            cells.append(f"*{text}*" if kind == "italic" and text else text)
+            key = (value, type(value), kind)
+            text = done.get(key)
+            if text is None:
+                text = _md(_text(value, kind, lang))
+                text = done[key] = f"*{text}*" if kind == "italic" and text else text
+            cells.append(text)
         rows.append(cells)
     align = ["right" if k in ("number", "change") else "left" for k in kinds]
-    return tabulate(rows, headers=[_md(c.title) for c in table.columns], tablefmt="pipe", disable_numparse=True,
-                    colalign=align)
+    return pipe_table([_md(c.title) for c in table.columns], rows, align)
+
+
+def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str]) -> str:
+    """tabulate's pipe table of text cells (no number parsing), with its body padded here.
+
+    tabulate lays out the header, the alignment rule and the column widths from the header and the widest cell
+    of each column; the rows are padded to those widths, as tabulate pads them. tabulate's per-cell type
+    detection took most of the Markdown report's time at 8,000 rows."""
+    from tabulate import tabulate  # only Markdown needs it (its import reads package metadata: 50 ms)
+
+    widest = [max((row[k] for row in rows), key=len, default="") for k in range(len(headers))]
+    head, rule, _widest = tabulate([widest], headers=list(headers), tablefmt="pipe", disable_numparse=True,
+                                  colalign=list(align)).split("\n")
+    widths = [len(segment) - 2 for segment in rule[1:-1].split("|")]
+    pads = [str.rjust if a == "right" else str.ljust for a in align]
+    body = ["| " + " | ".join(pad(cell, width) for cell, pad, width in zip(row, pads, widths, strict=True)) + " |"
+            for row in rows]
+    return "\n".join([head, rule, *body])
 
 
 def render_markdown(report: ReportData) -> str:
@@ -232,14 +254,15 @@ def chart_layout(groups: Sequence[ChartGroup]) -> list[tuple[ChartGroup, tuple[P
 
 def _figures(report: ReportData) -> list[_Figure]:
     words = report.chart_words
-    out: list[_Figure] = []
     if words is None:
-        return out
-    for group, panels, used, first, last in chart_layout(report.charts):
-        title = group.title if first or not group.continued else group.continued
-        png = small_multiples(panels, words, title=title, lang=report.lang, columns=len(panels),
-                              width=CHART_WIDTH * used / CHART_COLUMNS, panel_height=CHART_PANEL_HEIGHT,
-                              dpi=CHART_DPI, small=True)
+        return []
+    laid = [(group, panels, used, group.title if first or not group.continued else group.continued, last)
+            for group, panels, used, first, last in chart_layout(report.charts)]
+    pngs = small_multiples_many([(panels, words, {
+        "title": title, "lang": report.lang, "columns": len(panels), "width": CHART_WIDTH * used / CHART_COLUMNS,
+        "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}) for _, panels, used, title, _ in laid])
+    out: list[_Figure] = []
+    for (group, panels, _, title, last), png in zip(laid, pngs, strict=True):
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         # Every chart at the same scale: pixels / dpi = inches on paper.
         width_mm = round(_png_width(png) / CHART_DPI * 25.4, 1)
@@ -364,116 +387,141 @@ WRAP_FROM = 20  # columns at least this wide wrap their text; narrower ones are 
 LINE_POINTS = 15  # the height of one line of 11 pt text in a spreadsheet row
 
 
-def _fit_height(ws: Any, row: int, values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> None:
-    """Give a row with wrapped text the height of its longest cell: spreadsheets do not grow rows written by a
-    program, and the wrapped lines would be cut off in print."""
+def _row_height(values: Sequence[object], widths: Sequence[int], wraps: Sequence[bool]) -> float | None:
+    """The height of a row with wrapped text, from its longest cell (None: one line): spreadsheets do not grow
+    rows written by a program, and the wrapped lines would be cut off in print."""
     lines = 1
     for value, width, wrap in zip(values, widths, wraps, strict=True):
         if wrap and isinstance(value, str) and value:
             per_line = max(1.0, width * 1.1)
             lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in value.split("\n")))
-    if lines > 1:
-        ws.row_dimensions[row].height = lines * LINE_POINTS
+    return lines * LINE_POINTS if lines > 1 else None
+
+
+DIGIT_PIXELS = 7  # the width of a digit of Calibri 11, the workbook's font: column widths are counted in it
+_HEAD_FILL, _GRID_COLOUR = "#E8E8E8", "#999999"
 
 
 def render_xlsx(report: ReportData) -> bytes:
     """The overview first, then one sheet per section; each prints landscape on A4, one page wide, with the header
-    row repeated and the report date in the footer. Header row frozen, every text cell written as text."""
-    from copy import copy
+    row repeated and the report date in the footer. Header row frozen, every text cell written as text.
 
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import Cell
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
+    XlsxWriter, each cell's format object shared (openpyxl took seconds for the 10^5 cells of a large store);
+    strings are written with write_string, never as formulas."""
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    wb.properties.title = report.title
-    wb.properties.creator = "Sozialmonitor"
-    fonts = {"bold": Font(bold=True), "italic": Font(italic=True), "title": Font(bold=True, size=13)}
-    aligns = {"wrap": Alignment(wrap_text=True, vertical="top"), "top": Alignment(vertical="top")}
-    head_fill = PatternFill("solid", fgColor="E8E8E8")
-    thin = Side(style="thin", color="999999")
-    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
-    # Setting font/alignment on a cell hashes the style objects every time (most of the time for 10^5 cells):
-    # style one prototype per combination and copy its style array instead.
-    prototypes: dict[tuple[str, str, str, bool, bool, bool], Cell] = {}
+    buf = io.BytesIO()
+    # in_memory: no temporary files; at 10^5 cells a fifth faster than constant_memory, which writes each row
+    # to a temporary file (the cell table of 10^5 cells is a few MB).
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False,
+                                   "nan_inf_to_errors": True, "remove_timezone": True})
+    wb.set_properties({"title": report.title, "author": "Sozialmonitor"})
+    formats: dict[tuple[str, str, str, bool, bool, bool], Any] = {}
 
-    def style_of(ws: Any, font: str, align: str, number_format: str, quote: bool, head: bool,
-                 boxed: bool) -> object:
+    def style(font: str, align: str, number_format: str, quote: bool, head: bool, boxed: bool) -> Any:
+        # One format object per combination, shared by every cell that has it.
         key = (font, align, number_format, quote, head, boxed)
-        proto = prototypes.get(key)
-        if proto is None:
-            proto = prototypes[key] = WriteOnlyCell(ws)
+        found = formats.get(key)
+        if found is None:
+            props: dict[str, Any] = {}
             if font:
-                proto.font = fonts[font]
-            if align:
-                proto.alignment = aligns[align]
+                props[font] = True
+            if align == "wrap":
+                props.update(text_wrap=True, valign="top")
+            elif align == "top":
+                props["valign"] = "top"
             if number_format:
-                proto.number_format = number_format
+                props["num_format"] = number_format
             if quote:
-                proto.quotePrefix = True
+                props["quote_prefix"] = True
             if head:
-                proto.fill = head_fill
+                props.update(pattern=1, bg_color=_HEAD_FILL)
             if boxed:
-                proto.border = grid
-        return proto._style  # type: ignore[attr-defined]  # openpyxl's style array: copied, not rebuilt per cell
+                props.update(border=1, border_color=_GRID_COLOUR)
+            found = formats[key] = wb.add_format(props)
+        return found
 
-    def cell(ws: Any, value: object, kind: str = "text", font: str = "", align: str = "top",
-             head: bool = False, boxed: bool = True) -> Cell:
-        forced = False
-        if isinstance(value, str):
-            value, forced = xlsx_safe(value)
-        c = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]  # the sections hold text, numbers, dates, None
-        if forced:
-            # openpyxl would store '=…' as a formula; a delivered note or title must stay inert text.
-            c.data_type = "s"
-        style = style_of(ws, font, align, _number_format(kind, value), forced, head, boxed)
-        c._style = copy(style)  # type: ignore[attr-defined]  # openpyxl's style array, as in style_of
-        return c
+    texts: dict[str, tuple[str, bool]] = {}  # xlsx_safe of each distinct text (names and periods repeat)
+
+    def writer(kind: str = "text", font: str = "", align: str = "top", head: bool = False,
+               boxed: bool = True) -> Callable[[Any, int, int, object], None]:
+        """A function writing one cell of a column of this kind and look, its formats looked up once."""
+        by_format: dict[tuple[str, bool], Any] = {}
+
+        def look(number_format: str, quote: bool = False) -> Any:
+            found = by_format.get((number_format, quote))
+            if found is None:
+                found = by_format[number_format, quote] = style(font, align, number_format, quote, head, boxed)
+            return found
+
+        blank, plain, quoted = look(_number_format(kind, None)), look(""), look("", True)
+
+        def put(ws: Any, row: int, col: int, value: object) -> None:
+            if value is None or value == "":
+                ws.write_blank(row, col, None, blank)
+            elif isinstance(value, str):
+                safe = texts.get(value)
+                if safe is None:
+                    safe = texts[value] = xlsx_safe(value)
+                # write_string stores text as text whatever it starts with; the quote prefix keeps a spreadsheet
+                # from reading '=…' typed back into the cell as a formula (OWASP CSV injection).
+                ws.write_string(row, col, safe[0], quoted if safe[1] else plain)
+            elif isinstance(value, date):  # datetime is a date too
+                ws.write_datetime(row, col, value, look(_number_format(kind, value)))
+            else:
+                ws.write_number(row, col, value, look(_number_format(kind, value)))
+
+        return put
+
+    head_cell, note_cell = writer(font="bold", align="wrap", head=True), writer(font="bold", align="", boxed=False)
 
     stand = report.stand
     for section in report.sections:
         table = section.workbook_table
         if "xlsx" not in section.formats or table is None:
             continue
-        ws = wb.create_sheet(section.sheet[:31])
+        ws = wb.add_worksheet(section.sheet[:31])
         cols = table.columns
-        for k, col in enumerate(cols, 1):
-            ws.column_dimensions[get_column_letter(k)].width = col.width
-        ws.freeze_panes = "A2"
+        for k, col in enumerate(cols):
+            # In pixels: the stored width is then exactly `col.width` characters, as the sheets always had.
+            ws.set_column_pixels(k, k, col.width * DIGIT_PIXELS)
+        ws.freeze_panes(1, 0)
         # Print: landscape A4, all columns on one page width, as many pages down as needed, header row repeated.
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_title_rows = "1:1"
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = ws.page_margins.bottom = 0.7
-        ws.oddHeader.left.text = "&B" + section.heading.replace("&", "&&")
-        ws.oddHeader.right.text = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
-        ws.oddFooter.left.text = stand.replace("&", "&&")
-        ws.oddFooter.right.text = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        title = report.title[:80].replace("&", "&&") + ("…" if len(report.title) > 80 else "")
+        ws.set_header(f"&L&B{section.heading.replace('&', '&&')}&R{title}")
+        page = "Seite &P von &N" if report.lang == "de" else "Page &P of &N"
+        ws.set_footer(f"&L{stand.replace('&', '&&')}&R{page}")
         widths = [c.width for c in cols]
-        _fit_height(ws, 1, [c.title for c in cols], widths, [True] * len(cols))
-        ws.append([cell(ws, c.title, font="bold", align="wrap", head=True) for c in cols])
-        specs = [(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= WRAP_FROM else "top")
-                 for c in cols]
-        wraps = [align == "wrap" for _, _, align in specs]
-        for n, row in enumerate(table.rows, 2):
-            _fit_height(ws, n, row, widths, wraps)
-            ws.append([cell(ws, v, kind, font, align) for v, (kind, font, align) in zip(row, specs, strict=True)])
+        height = _row_height([c.title for c in cols], widths, [True] * len(cols))
+        if height is not None:
+            ws.set_row(0, height)
+        for k, c in enumerate(cols):
+            head_cell(ws, 0, k, c.title)
+        puts = [writer(c.kind, "italic" if c.kind == "italic" else "", "wrap" if c.width >= WRAP_FROM else "top")
+                for c in cols]
+        wraps = [c.width >= WRAP_FROM for c in cols]
+        last = 0  # the row written last
+        for last, row in enumerate(table.rows, 1):
+            height = _row_height(row, widths, wraps)
+            if height is not None:
+                ws.set_row(last, height)
+            for k, (value, put) in enumerate(zip(row, puts, strict=True)):
+                put(ws, last, k, value)
         notes = [*section.after, *(() if table.rows else (section.empty,))]
         if notes:
-            ws.append([])
+            last += 1  # an empty row before the notes
             for note in notes:
                 if note:
-                    ws.append([cell(ws, note, font="bold", align="", boxed=False)])
+                    last += 1
+                    note_cell(ws, last, 0, note)
         if section.key == "summary":
-            ws.append([])
-            ws.append([cell(ws, stand, font="bold", align="", boxed=False)])
-    buf = io.BytesIO()
-    wb.save(buf)
+            last += 2
+            note_cell(ws, last, 0, stand)
+    wb.close()
     return buf.getvalue()

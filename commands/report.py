@@ -32,6 +32,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from storage.models import Indicator, Measure, Meeting, Step
@@ -323,7 +324,9 @@ def _moment(state: State, now: datetime | date) -> datetime:
 
 
 # ---------------------------------------------------------------- indicator data
+@lru_cache(maxsize=4096)
 def _period_order(key: str) -> tuple:
+    # A report sorts 10^5 values by a few dozen distinct period keys: parse each key once.
     try:
         p = Period.from_key(key)
         return (0, p.start, p.end, key)
@@ -334,15 +337,24 @@ def _period_order(key: str) -> tuple:
 def _series(state: State, ind: Indicator) -> tuple[list[str], dict[str, list[tuple[str, float | None, str]]]]:
     """(periods in time order, area -> [(period, value, note)] in time order), whole city first."""
     by_area = state.store.series(ind.id)
-    periods = sorted({p for points in by_area.values() for p, _, _ in points}, key=_period_order)
+    held = {p for points in by_area.values() for p, _, _ in points}
+    periods = sorted(held, key=_period_order)
+    areas = sorted(by_area.items(), key=lambda kv: (kv[0] != "", kv[0].casefold()))
+    if periods == sorted(held):
+        # The store lists each area's values in the order of the keys' text: that is already time order.
+        return periods, dict(areas)
     rank = {p: k for k, p in enumerate(periods)}
-    ordered = {area: sorted(points, key=lambda x: rank[x[0]])
-               for area, points in sorted(by_area.items(), key=lambda kv: (kv[0] != "", kv[0].casefold()))}
-    return periods, ordered
+    return periods, {area: sorted(points, key=lambda x: rank[x[0]]) for area, points in areas}
 
 
 def _calendar(periods: list[str]) -> list[str]:
     """The periods with every missing one in between filled in (2022, 2023, 2025 -> 2022 … 2025)."""
+    return list(_calendar_of(tuple(periods)))
+
+
+@lru_cache(maxsize=256)
+def _calendar_of(periods: tuple[str, ...]) -> tuple[str, ...]:
+    # Most indicators of a report share their periods: fill each distinct run in once.
     try:
         parsed = [Period.from_key(k) for k in periods]
     except PeriodError:
@@ -354,7 +366,7 @@ def _calendar(periods: list[str]) -> list[str]:
     while current <= parsed[-1] and len(out) < 400:
         out.append(current.key)
         current = next_period(current)
-    return out
+    return tuple(out)
 
 
 def _panel(state: State, ind: Indicator, periods: list[str], by_area: dict, *, short_title: bool,

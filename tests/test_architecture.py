@@ -231,8 +231,6 @@ def test_the_text_lookup_test_sees_a_lookup(tmp_path: Path) -> None:
 # Everything else that starts with one underscore is reached only from inside its own class (the store uses TinyDB
 # through its public API).
 FOREIGN_PRIVATES: dict[tuple[str, str], str] = {
-    ("commands/render_report.py", "proto._style"): "openpyxl's style array, copied instead of re-hashing styles",
-    ("commands/render_report.py", "c._style"): "the same style array set on a write-only cell",
     ("bot/cli.py", "argparse._"): "argparse's gettext hook: the only way to word its messages in German",
     ("bot/cli.py", "os._exit"): "the documented exit without teardown",
     ("bot/telegram_bot.py", "exc._retry_after"): "PTB's RetryAfter: its public property warns in v22",

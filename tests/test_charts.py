@@ -23,11 +23,13 @@ from commands.charts import (
     Line,
     Panel,
     axis_range,
+    chart_workers,
     line_chart,
     line_figure,
     number_formatter,
     small_multiples,
     small_multiples_figure,
+    small_multiples_many,
 )
 
 WORDS = ChartWords("in {unit}", "{unit}", "Spannweite der {n} Gebiete", "Median der Gebiete", "keine Werte",
@@ -246,3 +248,69 @@ def test_matplotlib_and_weasyprint_load_only_when_drawing_and_never_pyplot() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["-", "agg", "False"]
+
+
+def test_many_figures_drawn_by_worker_processes_are_the_same_pngs_in_the_same_order() -> None:
+    jobs = [([panel({"": (1.0, 2.0, 3.0, float(k))}, title=f"Panel {k}"), panel({"A": (2.0, None, 1.0, 4.0)})],
+             WORDS, {"title": f"M {k}", "columns": 2, "width": 4.6, "dpi": 60, "small": True}) for k in range(5)]
+    alone = [small_multiples(panels, words, **options) for panels, words, options in jobs]
+    assert small_multiples_many(jobs, workers=2) == alone
+    assert len(set(alone)) == len(alone)  # five different figures: the order is checked, not five copies
+
+
+def test_figures_are_drawn_here_while_another_thread_runs_or_when_few() -> None:
+    # A forked child keeps only the forking thread: a lock another thread held would never be released there.
+    assert chart_workers(2) == 1
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert chart_workers(50) == 1
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_print_panels_keep_their_texts_inside_the_image_and_apart_from_the_neighbours() -> None:
+    quarters = tuple(f"{y}-Q{q}" for y in (2016, 2017, 2018) for q in (1, 2, 3, 4))
+    band = panel({f"Gebiet {k}": tuple(100.0 * k + p for p in range(12)) for k in range(MAX_LINES + 5)},
+                 periods=quarters, title="Beispiel: Arbeitslosigkeit, Anteil an den 15- bis unter 65-Jährigen")
+    legend = panel({"": (1.0, 2.0, 3.0, 4.0), **{f"Stadtteil {k}": (1.0, 2.0, 3.0, float(k)) for k in range(6)}},
+                   unit="%")
+    named = panel({"": (1000.0, 2000.0, 1500.0, 2500.0), "Mitte": (10.0, 20.0, 30.0, 40.0)})
+    for panels in ([band, named, named], [legend, band], [named]):
+        fig = drawn(small_multiples_figure(panels, WORDS, title="M 33 – Indikatoren", columns=len(panels),
+                                           width=7.0 * max(2, len(panels)) / 3, panel_height=1.65, dpi=100,
+                                           small=True))
+        renderer = fig.canvas.get_renderer()
+        width, height = fig.bbox.width, fig.bbox.height
+        boxes = []
+        for k, ax in enumerate(fig.axes):
+            texts = [ax._left_title, ax.yaxis.label, *ax.get_yticklabels(), *ax.get_xticklabels(), *ax.texts]
+            if ax.get_legend() is not None:
+                texts.append(ax.get_legend())
+            for text in texts:
+                if hasattr(text, "get_text") and not text.get_text():
+                    continue
+                box = text.get_window_extent(renderer)
+                assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, text
+                boxes.append((k, box))
+        for (k, a), (j, b) in itertools.combinations(boxes, 2):
+            if k != j:
+                assert not a.overlaps(b), (k, j)
+
+
+def test_a_print_figure_drawn_into_again_keeps_nothing_of_the_figure_before() -> None:
+    options = {"title": "M 21", "columns": 3, "width": 7.0, "dpi": 60, "small": True}
+    few = [panel({"": (1.0, 2.0, 3.0, 4.0)}), panel({"": (5.0, None, 7.0, 8.0)}, unit="%"),
+           panel({"": (1.0, 1.0, 2.0, 2.0), "Mitte": (0.5, 0.6, 0.7, 0.8)})]
+    other = [panel({f"Gebiet {k}": (1.0 * k, 2.0, 3.0, 4.0) for k in range(MAX_LINES + 2)}, title=LONG_TITLE),
+             panel({"": (None, None, None, None)}),
+             panel({"": (1.0, 2.0, 3.0, 4.0), **{f"Stadtteil {k}": (1.0, 2.0, 3.0, float(k)) for k in range(6)}})]
+    first = small_multiples(few, WORDS, **options)
+    between = small_multiples(other, WORDS, **{**options, "title": ""})
+    assert small_multiples(few, WORDS, **options) == first != between
+    fresh = FigureCanvasAgg(small_multiples_figure(few, WORDS, **options))
+    buf = io.BytesIO()
+    fresh.print_png(buf, metadata={"Software": "Sozialmonitor"})
+    assert buf.getvalue() == first  # the same picture as a figure of its own

@@ -11,9 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
+from tabulate import tabulate
 
 from commands import Caller, dispatch
-from commands.render_report import render_html, render_markdown, render_xlsx
+from commands.render_report import pipe_table, render_html, render_markdown, render_xlsx
 from commands.report import build_report, sparkline
 from commands.state import State
 from storage.models import Indicator, Office
@@ -614,7 +615,8 @@ def test_xlsx_prints_landscape_one_page_wide_with_repeated_header(data_state: St
     for ws in wb.worksheets:
         setup = ws.page_setup
         assert setup.orientation == "landscape" and setup.paperSize in (9, "9"), ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+        # fitToWidth left out means 1, its default in the file format (XlsxWriter writes it only otherwise).
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1) and setup.fitToHeight == 0
         assert ws.print_title_rows == "$1:$1"
         assert ws.oddFooter.right.text == "Seite &P von &N" and ws.oddFooter.left.text == "Stand: 25. September 2018"
         header = list(ws[1])
@@ -627,3 +629,12 @@ def test_xlsx_prints_landscape_one_page_wide_with_repeated_header(data_state: St
     assert overview["B2"].value == "M 11" and overview["A2"].value == "Pflege"
     texts = [c.value for c in overview["A"] if isinstance(c.value, str)]
     assert "Für den Ausschuss:" in texts
+
+
+def test_markdown_tables_are_laid_out_exactly_as_tabulate_lays_them_out() -> None:
+    headers = ["Maßnahme", "Wert", "", "Ein sehr langer Kopf"]
+    rows = [["M 11", "1.234,5", "", "x"], ["", "−3", "✓ aktuell", ""],
+            ["M 21, „Es werden …“", "", "a \\| b", "*kursiv*"]]
+    align = ["left", "right", "left", "right"]
+    expected = tabulate(rows, headers=headers, tablefmt="pipe", disable_numparse=True, colalign=align)
+    assert pipe_table(headers, rows, align) == expected
