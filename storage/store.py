@@ -914,7 +914,8 @@ class Store:
         """
         if not self._segments.is_dir():
             return
-        unknown = [p for p in _segment_files(self.path) if p.name not in _references(self._storage.read() or {})]
+        known = _references(self._storage.read() or {})  # once: per segment it made every open quadratic
+        unknown = [p for p in _segment_files(self.path) if p.name not in known]
         if unknown:
             journal = read_journal(self.path)
             if journal is None:
