@@ -683,13 +683,17 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
     if int(np.isnan(v_all).sum()) != (values.count(None) if type(None) in kinds else 0):
         return None  # a NaN value: the loop keeps its own rules for it
     coded = rows.codes if isinstance(rows, _CodedRows) else _codes_of(inds, areas, periods)
+    unique = isinstance(rows, _CodedRows)  # the catalogue check counted each (indicator, area, period) once
     a_all, area_names = coded.area_codes, coded.areas
     area_code = {a: k for k, a in enumerate(area_names)}
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
     for ind, sel, new_names, new_codes in _by_indicator(coded, n):
         a_new = a_all[sel]
-        codes, first = np.unique(a_new, return_index=True)
-        first_pos = dict(zip(codes.tolist(), sel[first].tolist(), strict=True))
+        # Each area's first row: the least position per area code (small integers: no sort needed).
+        first_at = np.full(len(area_names), n, dtype=np.int64)
+        np.minimum.at(first_at, a_new, sel)
+        codes = np.flatnonzero(first_at < n)
+        first_pos = dict(zip(codes.tolist(), first_at[codes].tolist(), strict=True))
         held = _held_points(series, ind, codes.tolist(), area_names, area_code)
         if held is None:
             return None
@@ -702,15 +706,27 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
             keep = h_a >= 0
             h_a, h_rank, h_v = h_a[keep], np.repeat(h_rank, h_counts)[keep], h_v[keep]
         new_rank = np.array([rank[p] for p in new_names], dtype=np.int64)[new_codes]
-        keys = np.concatenate([h_a * span + h_rank, a_new * span + new_rank])
-        vals = np.concatenate([h_v, v_all[sel]])
-        source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
-        order = np.argsort(keys, kind="stable")
-        last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
-        last[:-1] = keys[order][1:] != keys[order][:-1]
-        order = order[last]
-        order = order[~np.isnan(vals[order])]  # an empty value is no point of the series
-        k_sorted, v_sorted, s_sorted = keys[order], vals[order], source[order]
+        h_keys, new_keys = h_a * span + h_rank, a_new * span + new_rank
+        size = len(area_names) * span
+        if unique and h_counts is not None and size <= 4 * (len(h_keys) + len(new_keys)):
+            # Keys are dense small integers, each once in the store and once in the file: placed in one array
+            # (the file's after the store's, so its value wins), they come out sorted without a sort.
+            held_here = np.zeros(size, dtype=bool)
+            at_key, source_at = np.empty(size), np.empty(size, dtype=np.int64)
+            held_here[h_keys], at_key[h_keys], source_at[h_keys] = True, h_v, -1
+            held_here[new_keys], at_key[new_keys], source_at[new_keys] = True, v_all[sel], sel
+            k_sorted = np.flatnonzero(held_here & ~np.isnan(at_key))  # an empty value is no point of the series
+            v_sorted, s_sorted = at_key[k_sorted], source_at[k_sorted]
+        else:
+            keys = np.concatenate([h_keys, new_keys])
+            vals = np.concatenate([h_v, v_all[sel]])
+            source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
+            order = np.argsort(keys, kind="stable")
+            last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
+            last[:-1] = keys[order][1:] != keys[order][:-1]
+            order = order[last]
+            order = order[~np.isnan(vals[order])]  # an empty value is no point of the series
+            k_sorted, v_sorted, s_sorted = keys[order], vals[order], source[order]
         same_series = k_sorted[1:] // span == k_sorted[:-1] // span
         before, value = v_sorted[:-1], v_sorted[1:]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
