@@ -693,7 +693,6 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         first_at = np.full(len(area_names), n, dtype=np.int64)
         np.minimum.at(first_at, a_new, sel)
         codes = np.flatnonzero(first_at < n)
-        first_pos = dict(zip(codes.tolist(), first_at[codes].tolist(), strict=True))
         held = _held_points(series, ind, codes.tolist(), area_names, area_code)
         if held is None:
             return None
@@ -732,12 +731,16 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.abs(value) / np.abs(before)
         hit = same_series & (s_sorted[1:] >= 0) & (before != 0) & ((ratio > JUMP_FACTOR) | (ratio < 1 / JUMP_FACTOR))
-        for j in np.flatnonzero(hit).tolist():
-            pos = int(s_sorted[j + 1])
-            period_rank, before_rank = int(k_sorted[j + 1] % span), int(k_sorted[j] % span)
-            hits.append((numbers[pos], first_pos[int(a_all[pos])], period_rank,
-                         (numbers[pos], ind, areas[pos], ordered[period_rank], float(value[j]), ordered[before_rank],
-                          float(before[j]), bool(ratio[j] > JUMP_FACTOR))))
+        # The hits taken out column by column (thousands of jumps in a file of a new scale): no step per jump.
+        js = np.flatnonzero(hit)
+        at = s_sorted[js + 1]
+        pos = at.tolist()
+        rows_of = list(map(numbers.__getitem__, pos))
+        period_ranks = (k_sorted[js + 1] % span).tolist()
+        hits += zip(rows_of, first_at[a_all[at]].tolist(), period_ranks,
+                    zip(rows_of, [ind] * len(pos), map(areas.__getitem__, pos), map(ordered.__getitem__, period_ranks),
+                        value[js].tolist(), map(ordered.__getitem__, (k_sorted[js] % span).tolist()),
+                        before[js].tolist(), (ratio[js] > JUMP_FACTOR).tolist(), strict=True), strict=True)
     hits.sort(key=itemgetter(0, 1, 2))  # each key once: rows of one series differ in period, series in first row
     return [jump for *_, jump in hits]
 
