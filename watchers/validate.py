@@ -396,14 +396,20 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
 
     The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
+    import numpy as np
+
     col = records.columns
     n = len(records)
     if not n:
         return {}, []
     keys = _together([col[name] for name in ("measure", "indicator", "period_text", "office", "flawed")])
-    first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # the earliest record wins
-    # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
-    verdicts = {key: judge(records[k]) for key, k in first.items()}
+    # Each row's combination as a small integer, and each combination's first row: a minimum over the codes.
+    key_index = {key: k for k, key in enumerate(dict.fromkeys(keys))}
+    key_codes = np.fromiter(map(key_index.__getitem__, keys), np.int64, n)
+    first = np.full(len(key_index), n, dtype=np.int64)
+    np.minimum.at(first, key_codes, np.arange(n))
+    # Judged on the same record as in the loop (the earliest); the order of the verdicts matters nowhere.
+    verdicts = {key: judge(records[k]) for key, k in zip(key_index, first.tolist(), strict=True)}
     if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
     # The few distinct ids, areas and periods interned: the store keeps them so, and takes the rows as they are.
@@ -413,15 +419,16 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
     if len(pair_code) == 1:
         (indicator, period), = pair_code
         indicators, periods = [indicator] * n, [period] * n
-    else:
-        indicators = list(map({key: ind for key, (ind, _) in pairs.items()}.__getitem__, keys))
-        periods = list(map({key: period for key, (_, period) in pairs.items()}.__getitem__, keys))
+    else:  # taken by the rows' combination codes (numpy, in C)
+        indicators = np.array([pairs[key][0] for key in key_index], dtype=object)[key_codes].tolist()
+        periods = np.array([pairs[key][1] for key in key_index], dtype=object)[key_codes].tolist()
     raw_areas = col["area"]
-    distinct_areas = set(raw_areas)
-    known = {raw: sys.intern(judge.area_id(raw)) for raw in distinct_areas if judge.area(raw) is None}
-    if len(known) != len(distinct_areas):
+    raw_index = {raw: k for k, raw in enumerate(dict.fromkeys(raw_areas))}  # each area text's code
+    known = {raw: sys.intern(judge.area_id(raw)) for raw in raw_index if judge.area(raw) is None}
+    if len(known) != len(raw_index):
         return None  # an unknown area: the loop reports it
-    areas = list(map(known.__getitem__, raw_areas))
+    raw_codes = np.fromiter(map(raw_index.__getitem__, raw_areas), np.int64, n)
+    areas = np.array([known[raw] for raw in raw_index], dtype=object)[raw_codes].tolist()
     by_id = {v.indicator.id: v.indicator for v in verdicts.values() if v.indicator is not None}
     units = col["unit"]
     if len(by_id) == 1:
@@ -436,7 +443,8 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    codes = _row_codes(keys, pairs, pair_code, raw_areas, known)
+    codes = _row_codes(key_codes, [pair_code[pairs[key]] for key in key_index], list(pair_code), raw_codes,
+                       [known[raw] for raw in raw_index])
     if not _each_once(codes):
         return None  # a repeated value (same or conflicting): the loop sorts it out
     notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
@@ -445,17 +453,15 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
     return verdicts, rows
 
 
-def _row_codes(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
-               raw_areas: list[Any], known: Mapping[Any, str]) -> _Codes:
-    """Each row's (indicator, period) and area as codes, found from its combination key and its area's text."""
+def _row_codes(key_codes: Any, pair_of_key: list[int], pairs: list[tuple[str, str]], raw_codes: Any,
+               area_of_raw: list[str]) -> _Codes:
+    """Each row's (indicator, period) and area as codes, from the codes of its combination and of its area's
+    text (`pair_of_key`, `area_of_raw`: what each of those codes stands for)."""
     import numpy as np
 
-    n = len(keys)
-    code_of_key = {key: pair_code[pair] for key, pair in pairs.items()}
-    area_code = {area: k for k, area in enumerate(dict.fromkeys(known.values()))}
-    code_of_raw = {raw: area_code[area] for raw, area in known.items()}
-    return _Codes(list(pair_code), np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n),
-                  list(area_code), np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n))
+    area_code = {area: k for k, area in enumerate(dict.fromkeys(area_of_raw))}  # texts of one area: one code
+    return _Codes(pairs, np.array(pair_of_key, dtype=np.int64)[key_codes], list(area_code),
+                  np.array([area_code[area] for area in area_of_raw], dtype=np.int64)[raw_codes])
 
 
 def _each_once(codes: _Codes) -> bool:
