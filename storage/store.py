@@ -1672,13 +1672,13 @@ class Store:
             periods: list[str] = []
             counts: list[int] = []
             areas: list[str] = []
-            held: list[Packed] = []
+            values: list[float | None] = []
+            value_of = itemgetter(R_VALUE)
             for period, by_area in self._current.get(indicator, {}).items():
                 periods.append(period)
                 counts.append(len(by_area))
                 areas += by_area
-                held += by_area.values()
-            values = list(map(itemgetter(R_VALUE), held))
+                values += map(value_of, by_area.values())
             return HeldColumns(periods, counts, areas, values)
 
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:

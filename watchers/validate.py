@@ -803,6 +803,25 @@ def _by_indicator(coded: _Codes, n: int) -> Iterator[tuple[str, Any, list[str], 
         yield ind, sel, [coded.pairs[c][1] for c in codes], local[coded.pair_codes[sel]]
 
 
+def _area_codes(areas: list[str], counts: list[int], area_code: dict[str, int]) -> Any:
+    """The code of each held area (-1: not in the file), run by run: a period's areas mostly come in the same
+    order as the period's before, and then take its codes again (one list comparison in C, no look-up each)."""
+    import numpy as np
+
+    parts = []
+    start = 0
+    before: list[str] = []
+    codes = np.zeros(0, dtype=np.int64)
+    for count in counts:
+        run = areas[start:start + count]
+        start += count
+        if run != before:
+            codes = np.fromiter(map(area_code.get, run, repeat(-1)), np.int64, count)
+            before = run
+        parts.append(codes)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _held_points(series: Series, ind: str, codes: list[int], area_names: list[str], area_code: dict[str, int]
                  ) -> tuple[Any, Sequence[str], list[int] | None, Any] | None:
     """The store's points of one indicator as arrays (area code, -1 for an area not in the file), their periods
@@ -812,7 +831,7 @@ def _held_points(series: Series, ind: str, codes: list[int], area_names: list[st
     if isinstance(series, SeriesReader):  # the store's columns, no tuple per value
         columns = series.columns(ind)
         h_values = columns.values
-        h_a = np.fromiter(map(area_code.get, columns.areas, repeat(-1)), np.int64, len(columns.areas))
+        h_a = _area_codes(columns.areas, columns.counts, area_code)
         h_periods: Sequence[str] = columns.periods
         counts: list[int] | None = columns.counts
     else:
