@@ -131,13 +131,30 @@ _SAW_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
 _UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 
 
+def _not_utf8(data: bytes, head: int = 65536) -> bool:
+    """Whether the start of `data` already shows it is not UTF-8: a failed decode of the whole file copies all
+    of it into the error (milliseconds for an Excel CSV in Windows-1252). An error at least four bytes before
+    the cut cannot come from a character the cut split, so the whole file fails there too."""
+    if len(data) <= head:
+        return False  # the whole file is decoded in one go anyway
+    try:
+        data[:head].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < head - 4
+    return False
+
+
 def _decode(data: bytes) -> tuple[str, str] | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             return None
-    for encoding in ("utf-8-sig", "cp1252"):
+    if _not_utf8(data):
+        encodings: tuple[str, ...] = ("cp1252",)
+    else:
+        encodings = ("utf-8-sig", "cp1252")
+    for encoding in encodings:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
