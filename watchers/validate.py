@@ -370,8 +370,9 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     offices = sorted({v.office for v in good if v.office})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
     warnings = (_repeat_note(repeats),) if repeats else ()
-    return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted({row[0] for row in rows})), office,
-                   (), warnings)
+    # The indicators from the rows' own column when they carry it (a set built in C, not a step per row).
+    indicators = set(Rows.columns_of(rows)[0] if isinstance(rows, Rows) else map(itemgetter(0), rows))
+    return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted(indicators)), office, (), warnings)
 
 
 def _repeat_note(repeats: list[tuple[int, int, str]]) -> Finding:
