@@ -557,6 +557,13 @@ class Rows(list[Packed]):
         return tuple(zip(*rows, strict=True))
 
 
+def _distinct(column: Sequence[Any]) -> set[Any]:
+    """The distinct cells of a column; one text throughout (one indicator, no notes) is told by a count, which
+    meets the same object first: cheaper than hashing every cell. Only texts equal a text."""
+    first = column[0] if column else None
+    return {first} if first.__class__ is str and column.count(first) == len(column) else set(column)
+
+
 def _runs(rows: list[Packed], columns: Sequence[Sequence[Any]] | None,
           ) -> Iterator[tuple[str, str, Sequence[Packed], Sequence[str]]]:
     """The runs of rows of one indicator and period, in order: (indicator, period, rows, their areas)."""
@@ -1370,9 +1377,9 @@ class Store:
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
             if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
                 inds, areas, periods, values, notes, numbers = Rows.columns_of(rows)
-                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in set(c)}
+                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in _distinct(c)}
                           for k, c in enumerate((inds, areas, periods))]
-                tables.append({t: t or "" for t in set(notes)})
+                tables.append({t: t or "" for t in _distinct(notes)})
                 columns = (inds, areas, periods, notes)
                 if _packed_already(rows, columns, tables):
                     packed = list(rows)  # the caller's tuples are what the indexes keep: no second copy of each
