@@ -448,7 +448,11 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
                        [known[raw] for raw in raw_index])
     if not _each_once(codes):
         return None  # a repeated value (same or conflicting): the loop sorts it out
-    notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
+    raw_notes = col["note"]
+    if raw_notes.count(None) == n:  # no note in the file (the usual case): one list, not a look-up per row
+        notes: list[Any] = [""] * n
+    else:
+        notes = list(map(_EMPTY_NONE.get, raw_notes, raw_notes))
     rows = _CodedRows.of(indicators, areas, periods, values, notes, col["row"])
     rows.codes = codes  # the jump check's too
     return verdicts, rows
