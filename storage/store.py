@@ -565,13 +565,14 @@ def _distinct(column: Sequence[Any]) -> set[Any]:
 
 
 def _runs(rows: list[Packed], columns: Sequence[Sequence[Any]] | None,
-          ) -> Iterator[tuple[str, str, Sequence[Packed], Sequence[str]]]:
-    """The runs of rows of one indicator and period, in order: (indicator, period, rows, their areas)."""
+          ) -> Iterator[tuple[str, str, Sequence[Packed], Sequence[str], Sequence[Any] | None, Sequence[Any] | None]]:
+    """The runs of rows of one indicator and period, in order: (indicator, period, rows, their areas, values,
+    notes); values and notes only when `columns` holds them (else None)."""
     if columns is None:
         area_of = itemgetter(R_AREA)
         for (ind, period), group in groupby(rows, itemgetter(R_INDICATOR, R_PERIOD)):
             run = list(group)
-            yield ind, period, run, list(map(area_of, run))
+            yield ind, period, run, list(map(area_of, run)), None, None
         return
     inds, areas, periods = columns[R_INDICATOR], columns[R_AREA], columns[R_PERIOD]
     if not rows:
@@ -580,8 +581,10 @@ def _runs(rows: list[Packed], columns: Sequence[Sequence[Any]] | None,
     # steps only per run.
     cuts = sorted({0, *accumulate(len(list(g)) for _, g in groupby(periods)),
                    *accumulate(len(list(g)) for _, g in groupby(inds))})
+    values, notes = (columns[R_VALUE], columns[R_NOTE]) if len(columns) > R_NOTE else (None, None)
     for start, end in pairwise(cuts):
-        yield inds[start], periods[start], rows[start:end], areas[start:end]
+        yield (inds[start], periods[start], rows[start:end], areas[start:end],
+               None if values is None else values[start:end], None if notes is None else notes[start:end])
 
 
 def _refuse(self: Rows, *args: object, **kwargs: object) -> NoReturn:
@@ -990,7 +993,7 @@ class Store:
         new = replaced = unchanged = 0
         value_of, note_of = itemgetter(R_VALUE), itemgetter(R_NOTE)
         # A delivery's rows come in runs of one indicator and period: each run is entered with one dict update.
-        for ind, period, run, areas in _runs(rows, columns):
+        for ind, period, run, areas, run_values, run_notes in _runs(rows, columns):
             by_period = current.get(ind)
             if by_period is None:
                 by_period = current[ind] = {}
@@ -1015,10 +1018,14 @@ class Store:
                 else:
                     olds = list(map(by_area.get, areas))
                     held = list(filter(None, olds))  # a row is never falsy (six fields)
-                    met = run if len(held) == len(olds) else list(compress(run, olds))  # the rows meeting them
+                    if len(held) == len(olds) and run_values is not None and run_notes is not None:
+                        met_values, met_notes = run_values, run_notes  # the run's own columns: no step per row
+                    else:
+                        met = run if len(held) == len(olds) else list(compress(run, olds))  # rows meeting them
+                        met_values, met_notes = list(map(value_of, met)), list(map(note_of, met))
                     # Value and note compared by map in C: no Python step per value.
-                    same = sum(map(and_, map(eq, map(value_of, held), map(value_of, met)),
-                                   map(eq, map(note_of, held), map(note_of, met))))
+                    same = sum(map(and_, map(eq, map(value_of, held), met_values),
+                                   map(eq, map(note_of, held), met_notes)))
                     fresh = len(olds) - len(held)
                     new, unchanged, replaced = new + fresh, unchanged + same, replaced + len(run) - fresh - same
                     by_area.update(zip(areas, run, strict=True))
@@ -1383,7 +1390,7 @@ class Store:
                 columns = (inds, areas, periods, notes)
                 if _packed_already(rows, columns, tables):
                     packed = list(rows)  # the caller's tuples are what the indexes keep: no second copy of each
-                    own = columns  # their columns hold exactly what the rows hold
+                    own = (inds, areas, periods, values, notes)  # their columns hold exactly what the rows hold
                 else:
                     shared = [map(table.__getitem__, c) for c, table in zip(columns, tables, strict=True)]
                     packed = list(zip(*shared[:3], values, shared[3], numbers, strict=True))
