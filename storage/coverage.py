@@ -37,8 +37,10 @@ __all__ = [
     "ordinal",
 ]
 
-# What the store's index holds per value: the delivery's id and the compact row (a JSON list of mixed scalars).
-Held = tuple[int, Sequence[Any]]
+# The store's index of current values: indicator -> period -> area -> the compact row (a JSON list of mixed
+# scalars), and beside it, keyed alike, the id of the delivery that holds each value.
+CurrentRows = Mapping[str, Mapping[str, Mapping[str, Sequence[Any]]]]
+Owners = Mapping[str, Mapping[str, Mapping[str, int]]]
 
 # Bump when the meaning of the saved file changes: an older file is then recomputed, never misread.
 FORMAT = 1
@@ -121,14 +123,14 @@ class IndicatorCoverage:
         self.runs = dict(runs)
 
     @classmethod
-    def from_index(cls, by_period: Mapping[str, Mapping[str, Held]]) -> IndicatorCoverage:
-        """From the store's index of one indicator: period -> area -> (delivery id, row)."""
+    def from_index(cls, by_period: Mapping[str, Mapping[str, Sequence[Any]]],
+                   owners: Mapping[str, Mapping[str, int]]) -> IndicatorCoverage:
+        """From the store's index of one indicator: period -> area -> row, and period -> area -> delivery id."""
         keys = sorted(by_period)
         latest = keys[-1]
         by_area = by_period[latest]
         area = "" if "" in by_area else min(by_area)
-        did, row = by_area[area]
-        return cls(keys, latest, len(by_area), (did, tuple(row)), _runs(keys))
+        return cls(keys, latest, len(by_area), (owners[latest][area], tuple(by_area[area])), _runs(keys))
 
     def to_json(self) -> list[Any]:
         did, row = self.headline
@@ -190,18 +192,16 @@ class Coverage:
         self._entries: dict[str, IndicatorCoverage] = entries or {}
 
     @classmethod
-    def from_index(cls, current: Mapping[str, Mapping[str, Mapping[str, Held]]],
-                   fingerprint: str | None) -> Coverage:
-        return cls(fingerprint, {ind: IndicatorCoverage.from_index(by_period)
+    def from_index(cls, current: CurrentRows, owners: Owners, fingerprint: str | None) -> Coverage:
+        return cls(fingerprint, {ind: IndicatorCoverage.from_index(by_period, owners[ind])
                                  for ind, by_period in current.items() if by_period})
 
-    def update(self, current: Mapping[str, Mapping[str, Mapping[str, Held]]],
-               indicators: Iterable[str], fingerprint: str | None) -> None:
+    def update(self, current: CurrentRows, owners: Owners, indicators: Iterable[str], fingerprint: str | None) -> None:
         """Recompute the entries of `indicators` from the index (after a write that touched them)."""
         for ind in indicators:
             by_period = current.get(ind)
             if by_period:
-                self._entries[ind] = IndicatorCoverage.from_index(by_period)
+                self._entries[ind] = IndicatorCoverage.from_index(by_period, owners[ind])
             else:
                 self._entries.pop(ind, None)
         self.fingerprint = fingerprint

@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
-from operator import itemgetter
+from itertools import accumulate, compress, groupby, pairwise
+from operator import and_, eq, itemgetter
 from pathlib import Path
 from typing import Any, Final, NoReturn, Self
 
@@ -556,6 +557,36 @@ class Rows(list[Packed]):
         return tuple(zip(*rows, strict=True))
 
 
+def _distinct(column: Sequence[Any]) -> set[Any]:
+    """The distinct cells of a column; one text throughout (one indicator, no notes) is told by a count, which
+    meets the same object first: cheaper than hashing every cell. Only texts equal a text."""
+    first = column[0] if column else None
+    return {first} if first.__class__ is str and column.count(first) == len(column) else set(column)
+
+
+def _runs(rows: list[Packed], columns: Sequence[Sequence[Any]] | None,
+          ) -> Iterator[tuple[str, str, Sequence[Packed], Sequence[str], Sequence[Any] | None, Sequence[Any] | None]]:
+    """The runs of rows of one indicator and period, in order: (indicator, period, rows, their areas, values,
+    notes); values and notes only when `columns` holds them (else None)."""
+    if columns is None:
+        area_of = itemgetter(R_AREA)
+        for (ind, period), group in groupby(rows, itemgetter(R_INDICATOR, R_PERIOD)):
+            run = list(group)
+            yield ind, period, run, list(map(area_of, run)), None, None
+        return
+    inds, areas, periods = columns[R_INDICATOR], columns[R_AREA], columns[R_PERIOD]
+    if not rows:
+        return
+    # Where indicator or period changes: equal neighbours grouped in C (interned texts: an identity test), Python
+    # steps only per run.
+    cuts = sorted({0, *accumulate(len(list(g)) for _, g in groupby(periods)),
+                   *accumulate(len(list(g)) for _, g in groupby(inds))})
+    values, notes = (columns[R_VALUE], columns[R_NOTE]) if len(columns) > R_NOTE else (None, None)
+    for start, end in pairwise(cuts):
+        yield (inds[start], periods[start], rows[start:end], areas[start:end],
+               None if values is None else values[start:end], None if notes is None else notes[start:end])
+
+
 def _refuse(self: Rows, *args: object, **kwargs: object) -> NoReturn:
     raise TypeError("Rows are made once and not changed: their columns would no longer match")
 
@@ -822,8 +853,11 @@ class Store:
     def _build_indexes(self, *, lazy: bool = True) -> None:
         if lazy and self._open_from_coverage():  # coverage: open without reading rows (storage/coverage.py)
             return
-        # indicator -> period -> area -> (delivery id, row): the current value of every key.
-        self._current: dict[str, dict[str, dict[str, tuple[int, Packed]]]] = {}
+        # indicator -> period -> area -> row: the current value of every key; keyed alike, the id of the delivery
+        # that holds it (a dict beside the rows, not a (delivery, row) tuple per value: 10^5 fewer objects per
+        # import for the garbage collector to walk).
+        self._current: dict[str, dict[str, dict[str, Packed]]] = {}
+        self._owner: dict[str, dict[str, dict[str, int]]] = {}
         self._latest: dict[str, str] = {}  # indicator -> latest period held
         self._hashes: dict[str, int] = {}
         self._deliveries: dict[int, Delivery] = {}
@@ -950,45 +984,55 @@ class Store:
         rows[:] = zip(*shared, values, notes, numbers, strict=True)
         return rows
 
-    def _index_rows(self, did: int, rows: list[Packed], *, count: bool = False) -> tuple[int, int, int]:
+    def _index_rows(self, did: int, rows: list[Packed], *, count: bool = False,
+                    columns: Sequence[Sequence[Any]] | None = None) -> tuple[int, int, int]:
         """Make `rows` (packed tuples) the current values of their keys; with `count`, say how many were
-        new/replaced/same."""
-        from itertools import groupby, repeat
-        from operator import itemgetter
+        new/replaced/same. `columns`: the rows' own columns, if the caller has them (fewer steps per row)."""
+        from itertools import repeat
 
-        current, latest = self._current, self._latest
+        current, owner, latest = self._current, self._owner, self._latest
         new = replaced = unchanged = 0
-        area_of = itemgetter(R_AREA)
+        value_of, note_of = itemgetter(R_VALUE), itemgetter(R_NOTE)
         # A delivery's rows come in runs of one indicator and period: each run is entered with one dict update.
-        for (ind, period), group in groupby(rows, itemgetter(R_INDICATOR, R_PERIOD)):
-            run = list(group)
+        for ind, period, run, areas, run_values, run_notes in _runs(rows, columns):
             by_period = current.get(ind)
             if by_period is None:
                 by_period = current[ind] = {}
+                owner[ind] = {}
             by_area = by_period.get(period)
             if by_area is None:
                 by_area = by_period[period] = {}
+                owner[ind][period] = {}
                 if period > latest.get(ind, ""):
                     latest[ind] = period
-            areas = list(map(area_of, run))
             if count:
                 if len(set(areas)) != len(areas):  # an area twice in a run: the later row meets the earlier one
                     for area, row in zip(areas, run, strict=True):
                         old = by_area.get(area)
                         if old is None:
                             new += 1
-                        elif old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE]:
+                        elif old[R_VALUE] == row[R_VALUE] and old[R_NOTE] == row[R_NOTE]:
                             unchanged += 1
                         else:
                             replaced += 1
-                        by_area[area] = (did, row)
-                    continue
-                olds = list(map(by_area.get, areas))
-                fresh = len(olds) - len(list(filter(None, olds)))  # (did, row) is never falsy; faster than count(None)
-                same = sum(1 for old, row in zip(olds, run, strict=True) if old is not None
-                           and old[1][R_VALUE] == row[R_VALUE] and old[1][R_NOTE] == row[R_NOTE])
-                new, unchanged, replaced = new + fresh, unchanged + same, replaced + len(run) - fresh - same
-            by_area.update(zip(areas, zip(repeat(did), run), strict=True))
+                        by_area[area] = row
+                else:
+                    olds = list(map(by_area.get, areas))
+                    held = list(filter(None, olds))  # a row is never falsy (six fields)
+                    if len(held) == len(olds) and run_values is not None and run_notes is not None:
+                        met_values, met_notes = run_values, run_notes  # the run's own columns: no step per row
+                    else:
+                        met = run if len(held) == len(olds) else list(compress(run, olds))  # rows meeting them
+                        met_values, met_notes = list(map(value_of, met)), list(map(note_of, met))
+                    # Value and note compared by map in C: no Python step per value.
+                    same = sum(map(and_, map(eq, map(value_of, held), met_values),
+                                   map(eq, map(note_of, held), met_notes)))
+                    fresh = len(olds) - len(held)
+                    new, unchanged, replaced = new + fresh, unchanged + same, replaced + len(run) - fresh - same
+                    by_area.update(zip(areas, run, strict=True))
+            else:
+                by_area.update(zip(areas, run, strict=True))
+            owner[ind][period].update(zip(areas, repeat(did)))
         return new, replaced, unchanged
 
     def _raw(self, name: str) -> dict[str, dict[str, Any]]:
@@ -1341,18 +1385,20 @@ class Store:
             self._need_rows()  # coverage: counting new/replaced values needs the current ones
             if rows:  # column by column: each distinct text interned once, the tuples built by zip in C
                 inds, areas, periods, values, notes, numbers = Rows.columns_of(rows)
-                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in set(c)}
+                tables = [{t: sys.intern(t if k != R_AREA else t or "") for t in _distinct(c)}
                           for k, c in enumerate((inds, areas, periods))]
-                tables.append({t: t or "" for t in set(notes)})
+                tables.append({t: t or "" for t in _distinct(notes)})
                 columns = (inds, areas, periods, notes)
                 if _packed_already(rows, columns, tables):
                     packed = list(rows)  # the caller's tuples are what the indexes keep: no second copy of each
+                    own = (inds, areas, periods, values, notes)  # their columns hold exactly what the rows hold
                 else:
                     shared = [map(table.__getitem__, c) for c, table in zip(columns, tables, strict=True)]
                     packed = list(zip(*shared[:3], values, shared[3], numbers, strict=True))
+                    own = None
                 indicators = sorted(set(inds))
             else:
-                packed, indicators = [], []
+                packed, indicators, own = [], [], None
             did = max(self._deliveries, default=0) + 1
             late = after is not None and 0 <= after < did - 1
             meta = {"file": file, "office": office, "received": received.isoformat(timespec="seconds"),
@@ -1384,7 +1430,7 @@ class Store:
                 assert after is not None
                 self._after[did] = after
                 return self._reindex(did, [], packed, delivery)
-            new, replaced, unchanged = self._index_rows(did, packed, count=True)
+            new, replaced, unchanged = self._index_rows(did, packed, count=True, columns=own)
             self._coverage_update(indicators)  # coverage: the indicators this delivery touched
             return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged)
 
@@ -1496,8 +1542,8 @@ class Store:
         (in id order) that holds it; counts as `add_delivery` would report them, plus the values withdrawn."""
         keys = {(r[R_INDICATOR], r[R_PERIOD], r[R_AREA]) for r in earlier}
         keys |= {(r[R_INDICATOR], r[R_PERIOD], r[R_AREA]) for r in rows}
-        current = self._current
-        before = {k: current.get(k[0], {}).get(k[1], {}).get(k[2]) for k in keys}
+        current, owner = self._current, self._owner
+        before = {k: self._held(*k) for k in keys}
         indicators = {k[0] for k in keys}
         winner: dict[tuple[str, str, str], tuple[int, Packed]] = {}
         for other in sorted(self._deliveries, key=self._order):
@@ -1511,18 +1557,21 @@ class Store:
             ind, period, area = key
             held = winner.get(key)
             if held is not None:
-                current.setdefault(ind, {}).setdefault(period, {})[area] = held
+                current.setdefault(ind, {}).setdefault(period, {})[area] = held[1]
+                owner.setdefault(ind, {}).setdefault(period, {})[area] = held[0]
                 continue
             by_area = current.get(ind, {}).get(period)
             if by_area is not None:
                 by_area.pop(area, None)
+                owner[ind][period].pop(area, None)
                 if not by_area:
-                    del current[ind][period]
+                    del current[ind][period], owner[ind][period]
         for ind in indicators:
             if current.get(ind):
                 self._latest[ind] = max(current[ind])
             else:
                 current.pop(ind, None)
+                owner.pop(ind, None)
                 self._latest.pop(ind, None)
         new = replaced = unchanged = withdrawn = 0
         seen: set[tuple[str, str, str]] = set()
@@ -1545,6 +1594,11 @@ class Store:
             if old is not None and old[0] == did and (held is None or held[0] != did):
                 withdrawn += 1
         return DeliveryResult(delivery, new=new, replaced=replaced, unchanged=unchanged, withdrawn=withdrawn)
+
+    def _held(self, indicator: str, period: str, area: str) -> tuple[int, Packed] | None:
+        """The current value of one key as (delivery id, row), None if none is held."""
+        row = self._current.get(indicator, {}).get(period, {}).get(area)
+        return None if row is None else (self._owner[indicator][period][area], row)
 
     def _observation(self, did: int, row: Sequence[Any], received: datetime | None = None) -> Observation:
         d = self._deliveries[did]
@@ -1573,9 +1627,9 @@ class Store:
     def observations(self, indicator: str) -> list[Observation]:
         """Current values of one indicator, by period then area. Reads the index only."""
         with self._lock:
-            held = self._current.get(indicator, {})
-            return [self._observation(did, row) for period in sorted(held)
-                    for _, (did, row) in sorted(held[period].items())]
+            held, owners = self._current.get(indicator, {}), self._owner.get(indicator, {})
+            return [self._observation(owners[period][area], held[period][area]) for period in sorted(held)
+                    for area in sorted(held[period])]
 
     def latest(self, indicator: str) -> list[Observation]:
         """The current values of the latest period delivered for an indicator (one per area)."""
@@ -1583,8 +1637,8 @@ class Store:
             period = self._latest.get(indicator)
             if period is None:
                 return []
-            by_area = self._current[indicator][period]
-            return [self._observation(did, row) for _, (did, row) in sorted(by_area.items())]
+            by_area, owners = self._current[indicator][period], self._owner[indicator][period]
+            return [self._observation(owners[area], by_area[area]) for area in sorted(by_area)]
 
     def latest_summary(self, indicator: str) -> tuple[Observation | None, int]:
         """The latest period's whole-city value (else its first area) and how many areas that period has."""
@@ -1620,7 +1674,7 @@ class Store:
             held = self._current.get(indicator, {})
             out: dict[str, list[tuple[str, float | None, str]]] = {}
             for period in sorted(held):
-                for area, (_, row) in held[period].items():
+                for area, row in held[period].items():
                     points = out.get(area)
                     if points is None:
                         points = out[area] = []
@@ -1633,13 +1687,13 @@ class Store:
             periods: list[str] = []
             counts: list[int] = []
             areas: list[str] = []
-            held: list[tuple[int, Packed]] = []
+            values: list[float | None] = []
+            value_of = itemgetter(R_VALUE)
             for period, by_area in self._current.get(indicator, {}).items():
                 periods.append(period)
                 counts.append(len(by_area))
                 areas += by_area
-                held += by_area.values()
-            values = list(map(itemgetter(R_VALUE), map(itemgetter(1), held)))
+                values += map(value_of, by_area.values())
             return HeldColumns(periods, counts, areas, values)
 
     def history(self, indicator: str, area: str, period: str) -> list[Observation]:
@@ -1682,7 +1736,7 @@ class Store:
     # ---------------------------------------------------------------- coverage (storage/coverage.py)
     # A store whose saved coverage matches its deliveries opens without reading any rows: /status, /lieferungen
     # and the reminders need only the coverage. The row indexes (_current, _latest, _rows) are built on first use.
-    _ROW_INDEXES = frozenset({"_current", "_latest", "_rows", "_versions"})
+    _ROW_INDEXES = frozenset({"_current", "_owner", "_latest", "_rows", "_versions"})
 
     def _open_from_coverage(self) -> bool:
         table = self._raw(DELIVERIES)
@@ -1719,14 +1773,14 @@ class Store:
 
     def _coverage_from_index(self) -> None:
         saved = self.__dict__.get("_coverage")
-        self._coverage = Coverage.from_index(self._current, coverage_fingerprint(self._raw(DELIVERIES)))
+        self._coverage = Coverage.from_index(self._current, self._owner, coverage_fingerprint(self._raw(DELIVERIES)))
         if self._coverage.fingerprint is not None and not self.read_only and saved != self._coverage:
             self._coverage.save(self._coverage_file)
         if self._on_load is not None:
             self._on_load()
 
     def _coverage_update(self, indicators: Iterable[str]) -> None:
-        self._coverage.update(self._current, indicators, coverage_fingerprint(self._raw(DELIVERIES)))
+        self._coverage.update(self._current, self._owner, indicators, coverage_fingerprint(self._raw(DELIVERIES)))
         self._coverage.save(self._coverage_file)
 
     # ---------------------------------------------------------------- reminders sent

@@ -485,7 +485,7 @@ def test_jumps_against_a_real_store_read_column_by_column_are_those_of_the_loop(
     from datetime import datetime
 
     from storage.store import Rows, Store
-    from watchers.validate import _jumps_in_bulk, _jumps_row_by_row
+    from watchers.validate import _CodedRows, _codes_of, _jumps_in_bulk, _jumps_row_by_row
 
     rnd = random.Random(11)
     values = [None, 0.0, 1.0, 5.0, 11.0, 100.0, 0.05, -3.0, -40.0, 1e308]
@@ -503,3 +503,11 @@ def test_jumps_against_a_real_store_read_column_by_column_are_those_of_the_loop(
             assert _jumps_in_bulk(rows, store.series) == expected
             if rows:  # rows that carry their columns (as the catalogue check makes them) give the same
                 assert _jumps_in_bulk(Rows.of(*zip(*rows, strict=True)), store.series) == expected
+                # ... and so do rows with the codes the catalogue check counted each key once by
+                once: dict[tuple[str, str, str], tuple[str, str, str, float | None, str, int]] = {}
+                for row in rows:
+                    once.setdefault(row[:3], row)
+                kept = list(once.values())
+                coded = _CodedRows.of(*zip(*kept, strict=True))
+                coded.codes = _codes_of([r[0] for r in kept], [r[1] for r in kept], [r[2] for r in kept])
+                assert _jumps_in_bulk(coded, store.series) == _jumps_row_by_row(kept, store.series)

@@ -156,6 +156,26 @@ def test_utf8_without_bom_and_latin1_fallback() -> None:
     assert iter_records(result)[0][0].indicator == "A\x81ä"
 
 
+def test_a_long_file_is_told_utf8_or_not_from_its_start_like_from_the_whole() -> None:
+    from watchers.read import _not_utf8
+
+    head = "Maßnahme;Indikator;Zeitraum;Wert\n"
+    row = "M31;Schulabgänger;2018;1\n"
+    text = head + row * (70_000 // len(row))
+    assert only_table(read_table(text.encode("cp1252"), "x.csv")).encoding == "cp1252"
+    # A two-byte character split by the cut of the start looked at: the start alone must not decide
+    for shift in range(len(row.encode())):  # every place of "ä" against the cut
+        padded = head + "x" * shift + row * (70_000 // len(row))
+        data = padded.encode()
+        assert not _not_utf8(data)
+        table = only_table(read_table(data, "x.csv"))
+        assert table.encoding == "utf-8-sig" and table.rows.iloc[-1].tolist()[1] == "Schulabgänger"
+    # Not UTF-8 only far down: decided by the whole file, as always
+    late = (head + row * (70_000 // len(row))).encode() + "M31;Größe;2018;1\n".encode("cp1252")
+    assert not _not_utf8(late) and only_table(read_table(late, "x.csv")).encoding == "cp1252"
+    assert _not_utf8(text.encode("cp1252")) and not _not_utf8(text.encode("cp1252")[:1000])
+
+
 def test_tab_separated() -> None:
     data = "Maßnahme\tIndikator\tZeitraum\tWert\tBemerkung\nM11\tPlätze, belegt\t2018-09\t1.234,5\tinkl. Kita\n"
     result = read_table(data.encode("cp1252"), "x.txt")

@@ -525,3 +525,36 @@ def test_rows_handed_over_as_stored_are_stored_like_any_others(tmp_path: Path) -
     assert seen[0] == seen[1] == seen[2] == seen[3] == seen[4]
     assert type(copied) is list and Rows.columns_of(copied) == Rows.columns_of(kept) == columns.columns
     assert seen[0][0] == [["x", "Mitte", "2018", 1.5, "", 2], ["x", "", "2019", None, "geschätzt", 3]]
+
+
+def test_rows_carrying_their_columns_count_and_index_like_plain_rows(tmp_path: Path) -> None:
+    import sys
+
+    def i(text: str) -> str:
+        return sys.intern(text)
+
+    # Runs that change only the indicator, only the period, come back to an earlier run, and hold an area twice.
+    first = [(i("a"), i("Mitte"), i("2020"), 1.0, "", 2), (i("a"), i("Süd"), i("2020"), 2.0, "", 3),
+             (i("b"), i("Mitte"), i("2020"), 3.0, "", 4), (i("b"), i("Mitte"), i("2021"), 4.0, "", 5)]
+    second = [(i("a"), i("Mitte"), i("2020"), 1.0, "", 2), (i("a"), i("Süd"), i("2020"), 9.0, "", 3),
+              (i("b"), i("Mitte"), i("2020"), 3.0, "neu", 4), (i("b"), i("Nord"), i("2020"), 7.0, "", 5),
+              (i("a"), i("Nord"), i("2020"), None, "", 6), (i("a"), i("Süd"), i("2020"), 2.0, "", 7),
+              (i("b"), i("Mitte"), i("2021"), 4.0, "", 8), (i("b"), i("Mitte"), i("2021"), 5.0, "", 9)]
+    seen = []
+    for name, make in (("plain", list), ("columns", lambda rows: Rows.of(*zip(*rows, strict=True)))):
+        with Store(tmp_path / name / "s.json", fsync=False) as store:
+            counts = []
+            for k, rows in enumerate((first, second)):
+                result = store.add_delivery(file=f"{k}.csv", content_hash=str(k), office="",
+                                            received=datetime(2026, 1, 1 + k), rows=make(rows))
+                counts.append((result.new, result.replaced, result.unchanged))
+            held = [(o.indicator, o.period, o.area, o.value, o.note, o.delivery, o.row)
+                    for ind in ("a", "b") for o in store.observations(ind)]
+            seen.append((counts, held, store.latest("b"), store.coverage("a")))
+    assert seen[0] == seen[1]
+    counts, held, _, _ = seen[0]
+    # second: a/Mitte same; a/Süd 9 replaces 2, then 2 meets 9; b/Mitte note changed; b/Nord, a/Nord new;
+    # b/Mitte/2021 same, then 5 replaces 4
+    assert counts == [(4, 0, 0), (2, 4, 2)]
+    assert ("a", "2020", "Süd", 2.0, "", 2, 7) in held and ("b", "2021", "Mitte", 5.0, "", 2, 9) in held
+    assert ("a", "2020", "Mitte", 1.0, "", 2, 2) in held

@@ -232,6 +232,8 @@ def _json_numbers(body: str) -> list[float | None] | None:
             return None
     if len(values) != body.count("\n") + 1:
         return None
+    if body.count(".") == len(values):  # a point in every line (at most one, or it was no JSON): floats only
+        return values
     if int in set(map(type, values)):  # orjson gives a whole number as int: its float() is exactly that of the text
         return [float(v) if v.__class__ is int else v for v in values]
     return values

@@ -370,8 +370,9 @@ def _validate(records: Records, findings: list[Finding], catalogue: Catalogue, o
     offices = sorted({v.office for v in good if v.office})
     office = hint or (offices[0] if len(offices) == 1 else ", ".join(offices))
     warnings = (_repeat_note(repeats),) if repeats else ()
-    return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted({row[0] for row in rows})), office,
-                   (), warnings)
+    # The indicators from the rows' own column when they carry it (a set built in C, not a step per row).
+    indicators = set(Rows.columns_of(rows)[0] if isinstance(rows, Rows) else map(itemgetter(0), rows))
+    return Checked(rows, tuple(sorted({v.measure for v in good})), tuple(sorted(indicators)), office, (), warnings)
 
 
 def _repeat_note(repeats: list[tuple[int, int, str]]) -> Finding:
@@ -396,14 +397,20 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
 
     The verdicts (each judged on the first record of its combination, like the row-by-row loop) and
     the store rows, or None: then the loop in _validate goes row by row and reports what it finds."""
+    import numpy as np
+
     col = records.columns
     n = len(records)
     if not n:
         return {}, []
     keys = _together([col[name] for name in ("measure", "indicator", "period_text", "office", "flawed")])
-    first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # the earliest record wins
-    # Judged on the same record as in the loop; the order of the verdicts matters nowhere (sets, sorted).
-    verdicts = {key: judge(records[k]) for key, k in first.items()}
+    # Each row's combination as a small integer, and each combination's first row: a minimum over the codes.
+    key_index = {key: k for k, key in enumerate(dict.fromkeys(keys))}
+    key_codes = np.fromiter(map(key_index.__getitem__, keys), np.int64, n)
+    first = np.full(len(key_index), n, dtype=np.int64)
+    np.minimum.at(first, key_codes, np.arange(n))
+    # Judged on the same record as in the loop (the earliest); the order of the verdicts matters nowhere.
+    verdicts = {key: judge(records[k]) for key, k in zip(key_index, first.tolist(), strict=True)}
     if any(v.indicator is None or v.fault is not None for v in verdicts.values()):
         return None
     # The few distinct ids, areas and periods interned: the store keeps them so, and takes the rows as they are.
@@ -413,15 +420,16 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
     if len(pair_code) == 1:
         (indicator, period), = pair_code
         indicators, periods = [indicator] * n, [period] * n
-    else:
-        indicators = list(map({key: ind for key, (ind, _) in pairs.items()}.__getitem__, keys))
-        periods = list(map({key: period for key, (_, period) in pairs.items()}.__getitem__, keys))
+    else:  # taken by the rows' combination codes (numpy, in C)
+        indicators = np.array([pairs[key][0] for key in key_index], dtype=object)[key_codes].tolist()
+        periods = np.array([pairs[key][1] for key in key_index], dtype=object)[key_codes].tolist()
     raw_areas = col["area"]
-    distinct_areas = set(raw_areas)
-    known = {raw: sys.intern(judge.area_id(raw)) for raw in distinct_areas if judge.area(raw) is None}
-    if len(known) != len(distinct_areas):
+    raw_index = {raw: k for k, raw in enumerate(dict.fromkeys(raw_areas))}  # each area text's code
+    known = {raw: sys.intern(judge.area_id(raw)) for raw in raw_index if judge.area(raw) is None}
+    if len(known) != len(raw_index):
         return None  # an unknown area: the loop reports it
-    areas = list(map(known.__getitem__, raw_areas))
+    raw_codes = np.fromiter(map(raw_index.__getitem__, raw_areas), np.int64, n)
+    areas = np.array([known[raw] for raw in raw_index], dtype=object)[raw_codes].tolist()
     by_id = {v.indicator.id: v.indicator for v in verdicts.values() if v.indicator is not None}
     units = col["unit"]
     if len(by_id) == 1:
@@ -436,26 +444,29 @@ def _all_good(records: Records, judge: _Judge) -> tuple[dict[Hashable, _Verdict]
             v is not None and v < 0 and judge.sign(by_id[ind], unit, v) is not None
             for ind, unit, v in zip(indicators, units, values, strict=True)):
         return None
-    codes = _row_codes(keys, pairs, pair_code, raw_areas, known)
+    codes = _row_codes(key_codes, [pair_code[pairs[key]] for key in key_index], list(pair_code), raw_codes,
+                       [known[raw] for raw in raw_index])
     if not _each_once(codes):
         return None  # a repeated value (same or conflicting): the loop sorts it out
-    notes = list(map(_EMPTY_NONE.get, col["note"], col["note"]))
+    raw_notes = col["note"]
+    if raw_notes.count(None) == n:  # no note in the file (the usual case): one list, not a look-up per row
+        notes: list[Any] = [""] * n
+    else:
+        notes = list(map(_EMPTY_NONE.get, raw_notes, raw_notes))
     rows = _CodedRows.of(indicators, areas, periods, values, notes, col["row"])
     rows.codes = codes  # the jump check's too
     return verdicts, rows
 
 
-def _row_codes(keys: list[Any], pairs: Mapping[Any, tuple[str, str]], pair_code: Mapping[tuple[str, str], int],
-               raw_areas: list[Any], known: Mapping[Any, str]) -> _Codes:
-    """Each row's (indicator, period) and area as codes, found from its combination key and its area's text."""
+def _row_codes(key_codes: Any, pair_of_key: list[int], pairs: list[tuple[str, str]], raw_codes: Any,
+               area_of_raw: list[str]) -> _Codes:
+    """Each row's (indicator, period) and area as codes, from the codes of its combination and of its area's
+    text (`pair_of_key`, `area_of_raw`: what each of those codes stands for)."""
     import numpy as np
 
-    n = len(keys)
-    code_of_key = {key: pair_code[pair] for key, pair in pairs.items()}
-    area_code = {area: k for k, area in enumerate(dict.fromkeys(known.values()))}
-    code_of_raw = {raw: area_code[area] for raw, area in known.items()}
-    return _Codes(list(pair_code), np.fromiter(map(code_of_key.__getitem__, keys), np.int64, n),
-                  list(area_code), np.fromiter(map(code_of_raw.__getitem__, raw_areas), np.int64, n))
+    area_code = {area: k for k, area in enumerate(dict.fromkeys(area_of_raw))}  # texts of one area: one code
+    return _Codes(pairs, np.array(pair_of_key, dtype=np.int64)[key_codes], list(area_code),
+                  np.array([area_code[area] for area in area_of_raw], dtype=np.int64)[raw_codes])
 
 
 def _each_once(codes: _Codes) -> bool:
@@ -683,13 +694,16 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
     if int(np.isnan(v_all).sum()) != (values.count(None) if type(None) in kinds else 0):
         return None  # a NaN value: the loop keeps its own rules for it
     coded = rows.codes if isinstance(rows, _CodedRows) else _codes_of(inds, areas, periods)
+    unique = isinstance(rows, _CodedRows)  # the catalogue check counted each (indicator, area, period) once
     a_all, area_names = coded.area_codes, coded.areas
     area_code = {a: k for k, a in enumerate(area_names)}
     hits: list[tuple[int, int, int, _Jump]] = []  # (row, first row of its series, period): the loop's order
     for ind, sel, new_names, new_codes in _by_indicator(coded, n):
         a_new = a_all[sel]
-        codes, first = np.unique(a_new, return_index=True)
-        first_pos = dict(zip(codes.tolist(), sel[first].tolist(), strict=True))
+        # Each area's first row: the least position per area code (small integers: no sort needed).
+        first_at = np.full(len(area_names), n, dtype=np.int64)
+        np.minimum.at(first_at, a_new, sel)
+        codes = np.flatnonzero(first_at < n)
         held = _held_points(series, ind, codes.tolist(), area_names, area_code)
         if held is None:
             return None
@@ -702,26 +716,42 @@ def _jumps_in_bulk(rows: Sequence[tuple[str, str, str, float | None, str, int]],
             keep = h_a >= 0
             h_a, h_rank, h_v = h_a[keep], np.repeat(h_rank, h_counts)[keep], h_v[keep]
         new_rank = np.array([rank[p] for p in new_names], dtype=np.int64)[new_codes]
-        keys = np.concatenate([h_a * span + h_rank, a_new * span + new_rank])
-        vals = np.concatenate([h_v, v_all[sel]])
-        source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
-        order = np.argsort(keys, kind="stable")
-        last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
-        last[:-1] = keys[order][1:] != keys[order][:-1]
-        order = order[last]
-        order = order[~np.isnan(vals[order])]  # an empty value is no point of the series
-        k_sorted, v_sorted, s_sorted = keys[order], vals[order], source[order]
+        h_keys, new_keys = h_a * span + h_rank, a_new * span + new_rank
+        size = len(area_names) * span
+        if unique and h_counts is not None and size <= 4 * (len(h_keys) + len(new_keys)):
+            # Keys are dense small integers, each once in the store and once in the file: placed in one array
+            # (the file's after the store's, so its value wins), they come out sorted without a sort.
+            held_here = np.zeros(size, dtype=bool)
+            at_key, source_at = np.empty(size), np.empty(size, dtype=np.int64)
+            held_here[h_keys], at_key[h_keys], source_at[h_keys] = True, h_v, -1
+            held_here[new_keys], at_key[new_keys], source_at[new_keys] = True, v_all[sel], sel
+            k_sorted = np.flatnonzero(held_here & ~np.isnan(at_key))  # an empty value is no point of the series
+            v_sorted, s_sorted = at_key[k_sorted], source_at[k_sorted]
+        else:
+            keys = np.concatenate([h_keys, new_keys])
+            vals = np.concatenate([h_v, v_all[sel]])
+            source = np.concatenate([np.full(len(h_v), -1, dtype=np.int64), sel])  # position in rows, -1: held
+            order = np.argsort(keys, kind="stable")
+            last = np.ones(len(order), dtype=bool)  # the last of equal keys wins: the file's value over the store's
+            last[:-1] = keys[order][1:] != keys[order][:-1]
+            order = order[last]
+            order = order[~np.isnan(vals[order])]  # an empty value is no point of the series
+            k_sorted, v_sorted, s_sorted = keys[order], vals[order], source[order]
         same_series = k_sorted[1:] // span == k_sorted[:-1] // span
         before, value = v_sorted[:-1], v_sorted[1:]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.abs(value) / np.abs(before)
         hit = same_series & (s_sorted[1:] >= 0) & (before != 0) & ((ratio > JUMP_FACTOR) | (ratio < 1 / JUMP_FACTOR))
-        for j in np.flatnonzero(hit).tolist():
-            pos = int(s_sorted[j + 1])
-            period_rank, before_rank = int(k_sorted[j + 1] % span), int(k_sorted[j] % span)
-            hits.append((numbers[pos], first_pos[int(a_all[pos])], period_rank,
-                         (numbers[pos], ind, areas[pos], ordered[period_rank], float(value[j]), ordered[before_rank],
-                          float(before[j]), bool(ratio[j] > JUMP_FACTOR))))
+        # The hits taken out column by column (thousands of jumps in a file of a new scale): no step per jump.
+        js = np.flatnonzero(hit)
+        at = s_sorted[js + 1]
+        pos = at.tolist()
+        rows_of = list(map(numbers.__getitem__, pos))
+        period_ranks = (k_sorted[js + 1] % span).tolist()
+        hits += zip(rows_of, first_at[a_all[at]].tolist(), period_ranks,
+                    zip(rows_of, [ind] * len(pos), map(areas.__getitem__, pos), map(ordered.__getitem__, period_ranks),
+                        value[js].tolist(), map(ordered.__getitem__, (k_sorted[js] % span).tolist()),
+                        before[js].tolist(), (ratio[js] > JUMP_FACTOR).tolist(), strict=True), strict=True)
     hits.sort(key=itemgetter(0, 1, 2))  # each key once: rows of one series differ in period, series in first row
     return [jump for *_, jump in hits]
 
@@ -778,6 +808,25 @@ def _by_indicator(coded: _Codes, n: int) -> Iterator[tuple[str, Any, list[str], 
         yield ind, sel, [coded.pairs[c][1] for c in codes], local[coded.pair_codes[sel]]
 
 
+def _area_codes(areas: list[str], counts: list[int], area_code: dict[str, int]) -> Any:
+    """The code of each held area (-1: not in the file), run by run: a period's areas mostly come in the same
+    order as the period's before, and then take its codes again (one list comparison in C, no look-up each)."""
+    import numpy as np
+
+    parts = []
+    start = 0
+    before: list[str] = []
+    codes = np.zeros(0, dtype=np.int64)
+    for count in counts:
+        run = areas[start:start + count]
+        start += count
+        if run != before:
+            codes = np.fromiter(map(area_code.get, run, repeat(-1)), np.int64, count)
+            before = run
+        parts.append(codes)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _held_points(series: Series, ind: str, codes: list[int], area_names: list[str], area_code: dict[str, int]
                  ) -> tuple[Any, Sequence[str], list[int] | None, Any] | None:
     """The store's points of one indicator as arrays (area code, -1 for an area not in the file), their periods
@@ -787,7 +836,7 @@ def _held_points(series: Series, ind: str, codes: list[int], area_names: list[st
     if isinstance(series, SeriesReader):  # the store's columns, no tuple per value
         columns = series.columns(ind)
         h_values = columns.values
-        h_a = np.fromiter(map(area_code.get, columns.areas, repeat(-1)), np.int64, len(columns.areas))
+        h_a = _area_codes(columns.areas, columns.counts, area_code)
         h_periods: Sequence[str] = columns.periods
         counts: list[int] | None = columns.counts
     else:
