@@ -12,7 +12,7 @@ from storage.models import Person
 
 from .outbox_service import Letter, Limits, OutboxService, Part, Transport
 from .runtime import Outgoing
-from .workspace import Monitor
+from .workspace import Monitor, active_channels
 
 if TYPE_CHECKING:
     from storage.catalogue import CatalogueProblem
@@ -24,19 +24,6 @@ log = logging.getLogger("sozialmonitor.channels")
 
 # What closes a channel started for one send (the Bot's HTTP clients, the Matrix session).
 _Closer = Callable[[], Awaitable[None]]
-
-
-def active_channels(monitor: Monitor) -> list[str]:
-    """The channels the settings set up for sending, in the fixed order: telegram, matrix, email."""
-    settings = monitor.settings
-    out = []
-    if settings.telegram.token:
-        out.append("telegram")
-    if settings.matrix.homeserver and settings.matrix.user_id and settings.matrix.token:
-        out.append("matrix")
-    if settings.email.host and settings.email.sender:
-        out.append("email")
-    return out
 
 
 def channel_problems(settings: Settings) -> list[CatalogueProblem]:

@@ -20,6 +20,7 @@ from .render import render_plain
 from .workspace import (
     Monitor,
     WorkspaceError,
+    active_channels,
     create_workspace,
     is_workspace,
     open_checked,
@@ -200,8 +201,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     try:
         caller = _identity(monitor, args.as_user)
         said, now = " ".join(args.message), monitor.now()
-        from .channels import active_channels
-
         telegram = bool(active_channels(monitor)) and not monitor.store.read_only
         if telegram:
             # The people must get the notices on their channel: kept in the outbox with the change (the next

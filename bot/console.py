@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from commands import Caller, dispatch
 from commands.lookup import catalogue_person
-from commands.reminders import recipient_label
 from commands.reply import Attachment, Reply
 from commands.texts import text as _text
 
@@ -99,6 +98,8 @@ class ConsoleChat:
 
     def show(self, letter: Letter) -> None:
         """The console transport's output: a message of the outbox service (a notice or reminder as it happens)."""
+        from commands.reminders import recipient_label  # with the holiday calendar: only when a letter is shown
+
         to = ", ".join(recipient_label(self.monitor.state, r) for r in letter.recipients)
         body = "\n".join(plain_from_html(t) for t in letter.texts)
         for path in save_attachments_of(letter.attachments, self.outputs):
@@ -111,6 +112,8 @@ class ConsoleChat:
             text += f"\n📎 {path}"
         # What a command tells other people (e.g. a moved meeting) is shown here: no chat to deliver it to.
         for notice in reply.notices:
+            from commands.reminders import recipient_label
+
             text += f"\n[{notice.kind} → {recipient_label(self.monitor.state, notice.person)}]\n{notice.text}"
         return text
 

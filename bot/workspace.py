@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from commands.ingest_words import INGEST_WORDS, IngestWording
 from commands.state import State
 from commands.texts import text
 from storage.catalogue import (
@@ -32,7 +31,11 @@ from storage.store import Recovery, Store, StoreError
 
 from . import demo, demo_sozialindex
 
-__all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "create_workspace", "is_workspace", "local_time",
+if TYPE_CHECKING:
+    from commands.ingest_words import IngestWording
+
+__all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "active_channels", "create_workspace", "is_workspace",
+           "local_time",
            "open_checked", "outbox_recovery_text", "problem_text", "recovery_text", "workspace_problems"]
 
 OUTBOX_FILE = "postausgang.json"
@@ -270,6 +273,8 @@ class Monitor:
     @property
     def ingest_words(self) -> IngestWording:
         """The ingest's renderer: what the pipeline writes beside files and sends, worded from its results."""
+        from commands.ingest_words import INGEST_WORDS  # on first ingest: a chat command needs none of it
+
         return INGEST_WORDS
 
     def reload_catalogue(self) -> list[CatalogueProblem]:
@@ -375,3 +380,16 @@ def workspace_problems(workspace: Path) -> tuple[Settings, Catalogue | None, lis
     finally:
         store.close()
     return settings, catalogue, problems
+
+
+def active_channels(monitor: Monitor) -> list[str]:
+    """The channels the settings set up for sending, in the fixed order: telegram, matrix, email."""
+    settings = monitor.settings
+    out = []
+    if settings.telegram.token:
+        out.append("telegram")
+    if settings.matrix.homeserver and settings.matrix.user_id and settings.matrix.token:
+        out.append("matrix")
+    if settings.email.host and settings.email.sender:
+        out.append("email")
+    return out

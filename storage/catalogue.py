@@ -10,7 +10,6 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -472,6 +471,8 @@ def render_catalogue(
 # ---------------------------------------------------------------- value forms shared with the settings
 def is_email_address(value: str) -> bool:
     """'name@host.tld', optionally with a display name: 'Sozialmonitor <name@host.tld>'."""
+    from email.utils import parseaddr  # the e-mail package: only for a catalogue that names addresses
+
     _, address = parseaddr(value)
     return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+", address))
 

@@ -23,7 +23,6 @@ Decisions where the MSS leaves room or this data differs:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -320,6 +319,8 @@ def _fingerprint(config: IndexConfig, year: int | None, used: list[tuple[str, st
         "values": [[i, a, y, None if v is None else repr(float(v))] for i, a, y, v, _ in sorted(
             used, key=lambda u: (u[0], u[1], u[2]))],
     }
+    import hashlib  # with OpenSSL: only when an index is computed
+
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -41,7 +41,7 @@ RESULT_TYPES = "watchers.results"
 # and what draws and typesets the report.
 OWNED_LIBRARIES = {"tinydb": "storage", "telegram": "bot", "watchdog": "watchers", "python_calamine": "watchers",
                    "pandas": "watchers", "nio": "bot", "aiosmtplib": "bot",
-                   "matplotlib": "commands", "jinja2": "commands", "weasyprint": "commands"}
+                   "matplotlib": "commands", "jinja2": "commands", "weasyprint": "commands", "xlsxwriter": "commands"}
 
 
 @dataclass(frozen=True)
