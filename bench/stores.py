@@ -9,6 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from storage.coverage import key_of, ordinal  # noqa: E402
+from storage.periods import FREQUENCY_KIND  # noqa: E402
+
 AREAS = 1000  # statistical blocks: 10^6 values then span ~59 periods per indicator, as a long real history would
 RECEIVED = "2026-11-25T09:00:00"
 
@@ -21,15 +24,13 @@ def demo_indicators() -> tuple[list[str], list[str]]:
     return [i.id for i in INDICATORS], [i.frequency for i in INDICATORS]
 
 
+_LAST_OF_2025 = {"jahr": "2025", "halbjahr": "2025-H2", "quartal": "2025-Q4", "monat": "2025-12"}
+
+
 def _period_back(frequency: str, steps: int) -> str:
-    """The period `steps` periods before 2025 (the last complete year) in the indicator's frequency."""
-    if frequency == "jährlich":
-        return f"{2025 - steps}"
-    if frequency == "halbjährlich":
-        return f"{2025 - steps // 2}-H{2 - steps % 2}"
-    if frequency == "vierteljährlich":
-        return f"{2025 - steps // 4}-Q{4 - steps % 4}"
-    return f"{2025 - steps // 12}-{12 - steps % 12:02d}"
+    """The period `steps` periods before the end of 2025 (the last complete year) in the indicator's frequency."""
+    kind, last = ordinal(_LAST_OF_2025[FREQUENCY_KIND[frequency]])
+    return key_of(kind, last - steps)
 
 
 def _keys(n: int, frequencies: list[str], areas: int):
