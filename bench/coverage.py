@@ -24,34 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import fmt_ms, fmt_s, median, pct, process_env, sozialmonitor, timed_processes, verdict
 from stores import workspace_with
 
+# The computation the coverage replaced, as the tests keep it to compare against.
+from tests.test_deliveries import reference_completeness, reference_overdue
+
 N = 1_000_000
 INDICATORS = 17
-
-
-# ---------------------------------------------------------------------- the computation before the coverage
-def reference_overdue(state, measure, today):
-    """overdue() as it was: every expected period of every indicator built, the delivered ones dropped."""
-    from commands.deliveries import as_due, expected_deliveries
-
-    late = [as_due(e, state.lang) for e in expected_deliveries(state, measure, today) if not e.delivered]
-    return sorted(late, key=lambda d: (d.due, d.measure, d.indicator))
-
-
-def reference_completeness(state, today, measure=None):
-    """completeness() as it was."""
-    from commands.deliveries import Completeness, as_due, expected_deliveries
-
-    groups: dict = {}
-    for e in expected_deliveries(state, measure, today):
-        groups.setdefault((e.office, e.period), []).append(e)
-    out = []
-    for (office, period), items in groups.items():
-        missing = tuple(sorted((as_due(e, state.lang) for e in items if not e.delivered),
-                               key=lambda d: (d.due, d.measure, d.indicator)))
-        out.append(Completeness(office, period, len(items), sum(e.delivered for e in items), missing))
-    incomplete = sorted((c for c in out if c.missing), key=lambda c: (c.oldest_due, c.office, c.period))
-    complete = sorted((c for c in out if not c.missing), key=lambda c: (c.period.end, c.office), reverse=True)
-    return incomplete + complete
 
 
 def worker(ws: Path, calls: int) -> dict:
