@@ -22,8 +22,8 @@ from commands.ingest_words import expected, finding_line, format_report, suggest
 from commands.periods import Period
 from watchers.read import (
     ColumnMap,
+    Finding,
     NumberError,
-    Problem,
     ReadResult,
     Record,
     Table,
@@ -77,11 +77,11 @@ def rezip(data: bytes, change: Callable[[str, bytes], bytes]) -> bytes:
     return out.getvalue()
 
 
-def codes(problems: list[Problem] | tuple[Problem, ...]) -> list[str]:
+def codes(problems: list[Finding] | tuple[Finding, ...]) -> list[str]:
     return [p.code for p in problems]
 
 
-def only(problems: list[Problem] | tuple[Problem, ...]) -> Problem:
+def only(problems: list[Finding] | tuple[Finding, ...]) -> Finding:
     assert len(problems) == 1, [finding_line(p) for p in problems]
     return problems[0]
 
@@ -676,7 +676,7 @@ def test_detect_number_style() -> None:
     assert detect_number_style(["1,500"]) == "ambiguous"
     assert detect_number_style(["12", "7", "-", 1.5]) == "de"  # nothing to decide: both read the same
     mixed = detect_number_style(["1,5", "2,5", "3.5"])
-    assert isinstance(mixed, Problem) and mixed.code == "read.number_style_conflict" and mixed.found == "3.5"
+    assert isinstance(mixed, Finding) and mixed.code == "read.number_style_conflict" and mixed.found == "3.5"
 
 
 def test_find_columns_on_tables() -> None:
@@ -707,7 +707,7 @@ def test_text_catalogue_is_complete_in_both_languages() -> None:
 
 
 def test_problem_texts_render_in_german_and_english() -> None:
-    problem = Problem.make("read.bad_number", row=7, column="Wert", found="viele", sheet="Daten", letter="D")
+    problem = Finding.make("read.bad_number", row=7, column="Wert", found="viele", sheet="Daten", letter="D")
     assert finding_line(problem) == (
         "Tabellenblatt „Daten“, Zeile 7, Spalte „Wert“ (D): gefunden: „viele“ – erwartet: "
         + expected(problem) + ". Vorschlag: " + suggestion(problem)
@@ -715,7 +715,7 @@ def test_problem_texts_render_in_german_and_english() -> None:
     assert finding_line(problem, "en").startswith(
         "sheet “Daten”, row 7, column “Wert” (D): found: “viele” – expected: a number")
     assert expected(problem) == expected(problem, "de") != expected(problem, "en")
-    other = Problem.make("read.bad_period", row=3, column="Zeitraum", found="Sept. 2018")
+    other = Finding.make("read.bad_period", row=3, column="Zeitraum", found="Sept. 2018")
     report = format_report("x.csv", [problem, other], "de")
     assert report.startswith("Die Datei „x.csv“ wurde nicht übernommen") and report.count("\n") == 2
     assert "… und 1 weitere" in format_report("x.csv", [problem, other], "de", limit=1)

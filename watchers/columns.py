@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from storage.periods import Period, PeriodError, parse_period
 
-from .findings import Problem, cell_text, letter
+from .findings import Finding, cell_text, letter
 
 if TYPE_CHECKING:
     from .read import Table
@@ -125,15 +125,15 @@ class ColumnMap:
         return self.fields.get(name)
 
 
-def find_columns(table: Table) -> ColumnMap | list[Problem]:
+def find_columns(table: Table) -> ColumnMap | list[Finding]:
     """Recognise the layout (long: Zeitraum + Wert; wide: one column per period) and the columns."""
     match = _match_header(table.columns)
-    problems: list[Problem] = []
+    problems: list[Finding] = []
 
     def problem(code: str, column: int | None = None, **params: object) -> None:
         if column is not None:
             params.update(column=table.columns[column], letter=letter(column))
-        problems.append(Problem.make(code, row=table.header_row, sheet=table.sheet, **params))  # type: ignore[arg-type]
+        problems.append(Finding.make(code, row=table.header_row, sheet=table.sheet, **params))  # type: ignore[arg-type]
 
     for fld, indexes in match.fields.items():
         if len(indexes) > 1:

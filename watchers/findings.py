@@ -7,10 +7,7 @@ from datetime import date, datetime, time
 
 from .results import FORMATS, Finding, clip
 
-__all__ = ["FORMATS", "Finding", "Problem", "cell_text", "clip", "display", "letter"]
-
-# The reader's name for a finding that rejects a file; one and the same type.
-Problem = Finding
+__all__ = ["FORMATS", "Finding", "cell_text", "clip", "display", "letter"]
 
 
 def letter(index: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from .findings import Problem, display
+from .findings import Finding, display
 
 __all__ = [
     "MISSING", "NumberError", "ambiguous_problem", "ambiguous_readings", "classify", "column_values",
@@ -145,9 +145,9 @@ def style_of(counts: Mapping[str, int]) -> str:
     return "ambiguous" if counts["amb"] else "de"
 
 
-def detect_number_style(values: Iterable[object]) -> str | Problem:
+def detect_number_style(values: Iterable[object]) -> str | Finding:
     """'de' or 'en' (also 'de' when every value reads the same either way), 'ambiguous' when only
-    values like 1.500 decide nothing, or a Problem (code read.number_style_conflict) when the
+    values like 1.500 decide nothing, or a Finding (code read.number_style_conflict) when the
     values mix both styles. See the rule above."""
     texts = [v for v in values if isinstance(v, str)]
     categories = [classify(v)[0] for v in texts]
@@ -155,7 +155,7 @@ def detect_number_style(values: Iterable[object]) -> str | Problem:
     style = style_of(counts)
     if counts["de"] and counts["en"]:
         odd = next(t for t, c in zip(texts, categories, strict=True) if c in ("de", "en") and c != style)
-        return Problem.make("read.number_style_conflict", found=odd.strip(), style=style)
+        return Finding.make("read.number_style_conflict", found=odd.strip(), style=style)
     return style
 
 
@@ -171,13 +171,13 @@ def ambiguous_readings(text: str) -> tuple[float, float, str] | None:
 
 
 def ambiguous_problem(row: int, column: str | None, letter: str | None, text: str, count: int,
-                      sheet: str | None = None) -> Problem:
+                      sheet: str | None = None) -> Finding:
     """The read.number_ambiguous problem for the first of `count` values that stay ambiguous."""
     sign, body = _clean_number(text)
     whole, _, digits = body.replace(",", ".").partition(".")
     decimals = digits.rstrip("0") or "0"
     params: dict[str, object] = {"letter": letter} if letter else {}
-    return Problem.make(
+    return Finding.make(
         "read.number_ambiguous", row=row, column=column, found=text, sheet=sheet, more=count - 1 or None,
         count=count, thousands=f"{sign}{whole}{digits}", decimal_de=f"{sign}{whole},{decimals}",
         decimal_en=f"{sign}{whole}.{decimals}", **params,

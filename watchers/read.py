@@ -1,7 +1,7 @@
 """Reading indicator files: bytes -> tables -> long-layout records, or a list of problems.
 
 Pure functions: they take the file's bytes and name, never touch the file system, never log and never
-raise for a bad file; everything wrong comes back as `Problem`s (findings as data, watchers/results.py),
+raise for a bad file; everything wrong comes back as `Finding`s (findings as data, watchers/results.py),
 so that the watcher can reject the file whole with one report, worded by commands/ingest_words.py.
 
     result = read_table(data, "jugendamt.xlsx")      # ReadResult(tables, problems)
@@ -30,7 +30,7 @@ from storage.periods import Period, PeriodError, parse_period
 from storage.store import gc_paused
 
 from .columns import FIELDS, HEADER_SEARCH_ROWS, ColumnMap, find_columns, find_header, first_text
-from .findings import FORMATS, Problem, cell_text, display, letter
+from .findings import FORMATS, Finding, cell_text, display, letter
 from .number_style import (
     MISSING,
     NumberError,
@@ -45,9 +45,26 @@ from .number_style import (
 from .workbook import MAX_CELLS, read_sheets
 
 __all__ = [
-    "FIELDS", "FORMATS", "MISSING", "WHOLE_CITY", "ColumnMap", "NumberError", "Problem", "ReadResult", "Record",
-    "Records", "Table", "ambiguous_problem", "ambiguous_readings", "detect_number_style", "find_columns",
-    "gc_paused", "iter_records", "normalize_measure_id", "parse_number", "read_records",
+    "FIELDS",
+    "FORMATS",
+    "MISSING",
+    "WHOLE_CITY",
+    "ColumnMap",
+    "Finding",
+    "NumberError",
+    "ReadResult",
+    "Record",
+    "Records",
+    "Table",
+    "ambiguous_problem",
+    "ambiguous_readings",
+    "detect_number_style",
+    "find_columns",
+    "gc_paused",
+    "iter_records",
+    "normalize_measure_id",
+    "parse_number",
+    "read_records",
     "read_table",
 ]
 
@@ -89,7 +106,7 @@ class Table:
 @dataclass(frozen=True)
 class ReadResult:
     tables: tuple[Table, ...]
-    problems: tuple[Problem, ...]
+    problems: tuple[Finding, ...]
 
     @property
     def ok(self) -> bool:
@@ -98,7 +115,7 @@ class ReadResult:
 
 def _fail(code: str, *, row: int | None = None, column: str | None = None, sheet: str | None = None,
           found: object = None, **params: object) -> ReadResult:
-    return ReadResult((), (Problem.make(code, row=row, column=column, sheet=sheet, found=found, **params),))
+    return ReadResult((), (Finding.make(code, row=row, column=column, sheet=sheet, found=found, **params),))
 
 
 def read_table(data: bytes, filename: str, *, max_rows: int = 200_000,
@@ -208,7 +225,7 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
         if unclosed := _UNCLOSED.search(str(exc)):  # pandas counts records from 0
             return _fail("read.unclosed_quote", row=int(unclosed.group(1)) + 1, found='"')
         return _fail("read.damaged", detail=str(exc)[:200])
-    if isinstance(frame, Problem):
+    if isinstance(frame, Finding):
         return ReadResult((), (frame,))
     if len(frame) > max_rows:  # rows are numbered from 1; the file may have rows up to number max_rows
         return _fail("read.too_many_rows", found=f"> {max_rows}", limit=max_rows)
@@ -220,14 +237,14 @@ def _read_csv(data: bytes, max_rows: int) -> ReadResult:
     return ReadResult((table,), ())
 
 
-def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFrame | Problem:
+def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFrame | Finding:
     """Every cell as text ("" for an empty or missing one), one row per CSV record, blank lines included;
     or read.too_many_cells when a few very long rows would make the grid far bigger than the file."""
     lines = 1 + max(text.count("\n"), text.count("\r"))
     encoded = text.encode("utf-8")
     for _ in range(8):
         if lines * width > MAX_CELLS and lines * width > 2 * (text.count(delimiter) + lines):
-            return Problem.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
+            return Finding.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
                                 cols=letter(width - 1), limit=f"{MAX_CELLS:,}".replace(",", "."))
         try:
             # As UTF-8 bytes, cells as plain str objects: pandas' C parser reads bytes without a text layer.
@@ -246,7 +263,7 @@ def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFram
 # --- spreadsheets ----------------------------------------------------------------------------
 def _read_workbook(data: bytes, suffix: str, max_rows: int, max_unpacked: int) -> ReadResult:
     sheets = read_sheets(data, suffix, max_rows, max_unpacked)
-    if isinstance(sheets, Problem):
+    if isinstance(sheets, Finding):
         return ReadResult((), (sheets,))
     tables = []
     for name, grid in sheets:
@@ -385,13 +402,13 @@ def _period_of(cell: object) -> tuple[str, Period | None]:
         return text, None
 
 
-def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, out: Records) -> list[Problem]:
+def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, out: Records) -> list[Finding]:
     """Append the records of one table to `out`; return its problems, row by row as a person reads them."""
     frame = table.rows
     n, width = len(frame), len(table.columns)
     numbers = frame.index.tolist()
     columns = [frame[c].tolist() for c in frame.columns]
-    found: list[tuple[int, int, Problem]] = []  # (position, order within the row, problem)
+    found: list[tuple[int, int, Finding]] = []  # (position, order within the row, problem)
 
     def cells(name: str) -> list[Any]:
         index = cmap.get(name)
@@ -400,7 +417,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     def report(pos: int, order: int, code: str, column: int | None, text: object, **params: object) -> None:
         name = table.columns[column] if column is not None and column < width else None
         params.update({"letter": letter(column)} if column is not None else {})
-        found.append((pos, order, Problem.make(code, row=numbers[pos], column=name, found=text, sheet=table.sheet,
+        found.append((pos, order, Finding.make(code, row=numbers[pos], column=name, found=text, sheet=table.sheet,
                                                **params)))
 
     if table.delimiter is not None and len(columns) > width:
@@ -490,7 +507,7 @@ def _table_records(table: Table, cmap: ColumnMap, fallback: str, defer: bool, ou
     return problems
 
 
-def _file_style(tables: Sequence[tuple[Table, ColumnMap | list[Problem]]]) -> str:
+def _file_style(tables: Sequence[tuple[Table, ColumnMap | list[Finding]]]) -> str:
     """The number style the decisive values of all tables together show ('de', 'en' or ''): a sheet whose
     own values decide nothing takes it (a workbook is one delivery, written in one style)."""
     if len(tables) < 2:
@@ -506,7 +523,7 @@ def _file_style(tables: Sequence[tuple[Table, ColumnMap | list[Problem]]]) -> st
 
 
 def iter_records(tables: ReadResult | Iterable[Table], *, max_problems: int = 1000,
-                 defer_ambiguous: bool = False) -> tuple[Records, list[Problem]]:
+                 defer_ambiguous: bool = False) -> tuple[Records, list[Finding]]:
     """Long-layout records from every table (both layouts) and every problem found on the way.
 
     Accepts a ReadResult (its problems come first) or tables. Never stops at the first problem; past
@@ -514,7 +531,7 @@ def iter_records(tables: ReadResult | Iterable[Table], *, max_problems: int = 10
     values that nothing in the file decides come back in `Record.ambiguous` instead of as a problem (the
     catalogue may still decide them: watchers/validate.py)."""
     with gc_paused():
-        problems: list[Problem] = []
+        problems: list[Finding] = []
         if isinstance(tables, ReadResult):
             problems.extend(tables.problems)
             tables = tables.tables
@@ -527,15 +544,15 @@ def iter_records(tables: ReadResult | Iterable[Table], *, max_problems: int = 10
             else:
                 problems.extend(_table_records(table, cmap, fallback, defer_ambiguous, records))
         if mapped and not records and not problems:
-            problems.append(Problem.make("read.no_rows", found=""))
+            problems.append(Finding.make("read.no_rows", found=""))
         if len(problems) > max_problems:
             rest = len(problems) - max_problems
-            problems = [*problems[:max_problems], Problem.make("read.too_many_problems", count=rest)]
+            problems = [*problems[:max_problems], Finding.make("read.too_many_problems", count=rest)]
         return records, problems
 
 
 def read_records(data: bytes, filename: str, *, defer_ambiguous: bool = False,
-                 **limits: int) -> tuple[Records, list[Problem]]:
+                 **limits: int) -> tuple[Records, list[Finding]]:
     """read_table + iter_records in one step; the file may be stored only if problems is empty."""
     with gc_paused():
         return iter_records(read_table(data, filename, **limits), defer_ambiguous=defer_ambiguous)

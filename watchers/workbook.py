@@ -11,7 +11,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from .findings import Problem, letter
+from .findings import Finding, letter
 
 __all__ = ["MAX_CELLS", "MAX_MEMBERS", "MAX_RATIO", "check_container", "ods_extent", "read_sheets", "xlsx_extent"]
 
@@ -135,7 +135,7 @@ def ods_extent(xml: bytes) -> tuple[int, int]:
     return best
 
 
-def check_container(data: bytes, suffix: str, max_unpacked: int) -> Problem | None:
+def check_container(data: bytes, suffix: str, max_unpacked: int) -> Finding | None:
     """None for a sound workbook container, else the problem.
 
     Declared sizes and ratios are checked before anything is unpacked; then every member is unpacked
@@ -143,45 +143,45 @@ def check_container(data: bytes, suffix: str, max_unpacked: int) -> Problem | No
     its size is caught too. Worksheets are measured so that calamine's dense grid stays below MAX_CELLS
     (a tiny file with cells in A1 and XFD1048576 would otherwise abort the process out of memory)."""
     if not data.startswith(b"PK"):
-        return Problem.make("read.not_spreadsheet", found=suffix)
+        return Finding.make("read.not_spreadsheet", found=suffix)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        return Problem.make("read.damaged", found=suffix, detail=str(exc)[:200])
+        return Finding.make("read.damaged", found=suffix, detail=str(exc)[:200])
     total = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
     if len(infos) > MAX_MEMBERS or total > max_unpacked or any(
             i.file_size > _MIB and i.file_size > MAX_RATIO * max(1, i.compress_size) for i in infos):
-        return Problem.make("read.too_large", found=f"{total / _MIB:.0f} MB", limit_mb=max_unpacked // _MIB,
+        return Finding.make("read.too_large", found=f"{total / _MIB:.0f} MB", limit_mb=max_unpacked // _MIB,
                             size_mb=f"{total / _MIB:.0f}", ratio=f"{total // packed}")
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names and "content.xml" not in names:
-        return Problem.make("read.not_spreadsheet", found=suffix)
+        return Finding.make("read.not_spreadsheet", found=suffix)
     ods = "xl/workbook.xml" not in names
     try:
         for info in infos:
             if info.flag_bits & 0x1:
-                return Problem.make("read.old_excel", found=suffix)
+                return Finding.make("read.old_excel", found=suffix)
             if not ods or info.filename == "content.xml":
                 # Any member may be a worksheet (the workbook's relations name them): each is measured.
                 xml = archive.read(info)
                 if ods or b"sheetData" in xml:
                     rows, cols = ods_extent(xml) if ods else xlsx_extent(xml)
                     if rows * cols > MAX_CELLS:
-                        return Problem.make("read.too_many_cells", found=f"{rows} × {cols}", rows=rows,
+                        return Finding.make("read.too_many_cells", found=f"{rows} × {cols}", rows=rows,
                                             cols=letter(max(cols - 1, 0)), limit=f"{MAX_CELLS:,}".replace(",", "."))
                 continue
             with archive.open(info) as member:
                 while member.read(4 * _MIB):
                     pass
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        return Problem.make("read.damaged", found=suffix, detail=str(exc)[:200])
+        return Finding.make("read.damaged", found=suffix, detail=str(exc)[:200])
     return None
 
 
 def read_sheets(data: bytes, suffix: str, max_rows: int,
-                max_unpacked: int) -> list[tuple[str, list[list[Any]]]] | Problem:
+                max_unpacked: int) -> list[tuple[str, list[list[Any]]]] | Finding:
     """(name, rows of cells) of every worksheet ("" for an empty cell), or the problem with the file."""
     problem = check_container(data, suffix, max_unpacked)
     if problem is not None:
@@ -193,10 +193,10 @@ def read_sheets(data: bytes, suffix: str, max_rows: int,
             if meta.typ == SheetTypeEnum.WorkSheet:
                 grid = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False, nrows=max_rows + 1)
                 if len(grid) > max_rows:
-                    return Problem.make("read.too_many_rows", sheet=meta.name, found=f"> {max_rows}", limit=max_rows)
+                    return Finding.make("read.too_many_rows", sheet=meta.name, found=f"> {max_rows}", limit=max_rows)
                 sheets.append((meta.name, grid))
         return sheets
     except BaseException as exc:  # calamine errors, and pyo3 panics (which are BaseExceptions)
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
-        return Problem.make("read.damaged", found=suffix, detail=f"{type(exc).__name__}: {exc}"[:200])
+        return Finding.make("read.damaged", found=suffix, detail=f"{type(exc).__name__}: {exc}"[:200])
