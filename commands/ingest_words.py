@@ -62,12 +62,6 @@ class _Params(dict[str, object]):
         return "{" + key + "}"
 
 
-def _phrase(lang: str, key: str, **params: object) -> str:
-    """One text of the reader's catalogue (texts_ingest.py), German when `lang` has none."""
-    template = catalogue(lang).get(key) or catalogue("de")[key]
-    return template.format(**params) if params else template
-
-
 def mb_text(size: float, lang: str) -> str:
     """Bytes as megabytes the way people read them: 20, 0,5, 0,001 (de) or 0.001 (en)."""
     value = size / MB
@@ -81,13 +75,13 @@ def _num(value: object, lang: str) -> str:
 def where(lang: str, sheet: str | None = None, row: int | None = None, column: str | None = None, *,
           letter: str | None = None, more: object = None) -> str:
     """Where in a file: 'Tabellenblatt „Daten“, Zeile 7 (und 2 weitere), Spalte „Wert“ (D)', or 'Datei'."""
-    parts = [_phrase(lang, "read.where.sheet", sheet=sheet)] if sheet else []
+    parts = [text(lang, "read.where.sheet", sheet=sheet)] if sheet else []
     if row is not None:
-        parts.append(_phrase(lang, "read.where.more_rows" if more else "read.where.row", row=row, more=more))
+        parts.append(text(lang, "read.where.more_rows" if more else "read.where.row", row=row, more=more))
     if column:
-        parts.append(_phrase(lang, "read.where.column_letter" if letter else "read.where.column", column=column,
+        parts.append(text(lang, "read.where.column_letter" if letter else "read.where.column", column=column,
                              letter=letter))
-    return ", ".join(parts) or _phrase(lang, "read.where.file")
+    return ", ".join(parts) or text(lang, "read.where.file")
 
 
 def _line(lang: str, place: str, *, message: str = "", found: str | None = None, expected: str | None = None,
@@ -96,11 +90,11 @@ def _line(lang: str, place: str, *, message: str = "", found: str | None = None,
     None leaves it out, as does an `expected` of None.)"""
     parts = [message] if message else []
     if found is not None:
-        parts.append(_phrase(lang, "read.found", found=found) if found else _phrase(lang, "read.found_nothing"))
+        parts.append(text(lang, "read.found", found=found) if found else text(lang, "read.found_nothing"))
     if expected is not None:
-        parts.append(_phrase(lang, "read.expected", expected=expected))
+        parts.append(text(lang, "read.expected", expected=expected))
     out = f"{place}: " + " – ".join(parts) + "."
-    return out + " " + _phrase(lang, "read.suggestion", suggestion=suggestion) if suggestion else out
+    return out + " " + text(lang, "read.suggestion", suggestion=suggestion) if suggestion else out
 
 
 # ---------------------------------------------------------------------------------------------- findings
@@ -272,7 +266,7 @@ def column(finding: Finding, lang: str = "de") -> str | None:
     """The column a finding names: its heading in the file, or its role in the reader's language."""
     if finding.column or not finding.role:
         return finding.column
-    return _phrase(lang, f"read.field.{finding.role}")
+    return text(lang, f"read.field.{finding.role}")
 
 
 def finding_line(finding: Finding, lang: str = "de") -> str:
@@ -284,7 +278,7 @@ def finding_line(finding: Finding, lang: str = "de") -> str:
         return words.message  # nothing of the file could be placed
     if finding.code in _NOTES:
         out = f"{place}: {words.message}"
-        return out + " " + _phrase(lang, "read.suggestion", suggestion=words.suggestion) if words.suggestion else out
+        return out + " " + text(lang, "read.suggestion", suggestion=words.suggestion) if words.suggestion else out
     if finding.code in _CHECKS:
         # A check at a row always says what it found ("nothing" for an empty cell); one of the whole file does not.
         found = words.found or ""
