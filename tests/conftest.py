@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.run import Front
 from bot.workspace import Monitor, create_workspace
 from commands import Caller
 from commands.state import State
@@ -114,3 +117,49 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd or ROOT, env=full_env, input=input,
                           capture_output=True, text=True, timeout=timeout)
+
+
+class RunningFront:
+    """A chat front (TelegramBot, MatrixBot) serving in its own thread and event loop, as `sozialmonitor run`
+    serves it."""
+
+    def __init__(self, front: Front, name: str = "bot", *, up: float = 30, down: float = 30) -> None:
+        self.bot = front
+        self.name, self.up, self.down = name, up, down
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop_event: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self._main, name=f"test-{name}")
+
+    def _main(self) -> None:
+        async def go() -> None:
+            self.loop = asyncio.get_running_loop()
+            self.stop_event = asyncio.Event()
+            await self.bot.serve(self.stop_event, ready=lambda name: self.ready.set())
+
+        try:
+            asyncio.run(go())
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.ready.set()
+
+    def start(self, wait: bool = True) -> RunningFront:
+        self.thread.start()
+        if wait:
+            assert self.ready.wait(self.up), f"{self.name} did not come up"
+            if self.error:
+                raise self.error
+        return self
+
+    def stop(self) -> None:
+        deadline = time.monotonic() + 5
+        while self.stop_event is None and time.monotonic() < deadline:  # started without waiting: not yet serving
+            time.sleep(0.01)
+        assert self.loop is not None and self.stop_event is not None
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(self.down)
+        assert not self.thread.is_alive(), f"{self.name} did not stop"
+        if self.error:
+            raise self.error

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +19,7 @@ from bot.workspace import Monitor
 from commands.outgoing import Outgoing
 from commands.reply import ReplyBuilder
 from storage.config import MatrixSettings
-from tests.conftest import at
+from tests.conftest import RunningFront, at
 from tests.matrixserver import HomeServer, MatrixUser
 from tests.test_email import add_person_fields
 
@@ -77,52 +75,13 @@ def matrix_monitor(demo_workspace: Path, homeserver: HomeServer, accounts: Accou
     monitor.close()
 
 
-class RunningMatrix:
-    """MatrixBot.serve in its own thread and event loop, as `sozialmonitor run` runs it."""
-
-    def __init__(self, bot: MatrixBot) -> None:
-        self.bot = bot
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stop_event: asyncio.Event | None = None
-        self.thread = threading.Thread(target=self._main, name="test-matrix")
-
-    def _main(self) -> None:
-        async def go() -> None:
-            self.loop = asyncio.get_running_loop()
-            self.stop_event = asyncio.Event()
-            await self.bot.serve(self.stop_event, ready=lambda user_id: self.ready.set())
-
-        try:
-            asyncio.run(go())
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            self.ready.set()
-
-    def start(self) -> RunningMatrix:
-        self.thread.start()
-        assert self.ready.wait(30), "Matrix bot did not come up"
-        if self.error:
-            raise self.error
-        return self
-
-    def stop(self) -> None:
-        assert self.loop is not None and self.stop_event is not None
-        self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "Matrix bot did not stop"
-        if self.error:
-            raise self.error
-
-
 @pytest.fixture
-def running(matrix_monitor: Monitor) -> Iterator[Callable[..., RunningMatrix]]:
-    bots: list[RunningMatrix] = []
+def running(matrix_monitor: Monitor) -> Iterator[Callable[..., RunningFront]]:
+    bots: list[RunningFront] = []
 
-    def start(**kwargs: Any) -> RunningMatrix:
-        bots.append(RunningMatrix(MatrixBot(matrix_monitor, limits=FAST, sync_timeout=2, **kwargs)).start())
+    def start(**kwargs: Any) -> RunningFront:
+        bot = MatrixBot(matrix_monitor, limits=FAST, sync_timeout=2, **kwargs)
+        bots.append(RunningFront(bot, "Matrix bot").start())
         return bots[-1]
 
     yield start
@@ -257,14 +216,14 @@ def test_a_refused_token_stops_the_start_with_one_sentence(matrix_monitor: Monit
 
     matrix_monitor.settings = replace(matrix_monitor.settings,
                                       matrix=replace(matrix_monitor.settings.matrix, token="falsches-token"))
-    runner = RunningMatrix(MatrixBot(matrix_monitor, limits=FAST))
+    runner = RunningFront(MatrixBot(matrix_monitor, limits=FAST), "Matrix bot")
     runner.thread.start()
     runner.thread.join(30)
     assert isinstance(runner.error, BotStartError)
     assert "SOZIALMONITOR_MATRIX_TOKEN" in str(runner.error)
 
 
-def test_a_started_matrix_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningMatrix]) -> None:
+def test_a_started_matrix_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningFront]) -> None:
     gc.unfreeze()  # whatever an earlier load froze: only the bot's start may freeze its client now
     runner = running()
     # Frozen objects belong to none of the three generations that gc.get_objects() lists (and collections walk).

@@ -76,7 +76,8 @@ def test_reminders_that_telegram_does_not_take_wait_in_the_outbox_for_the_next_r
     from bot.telegram_bot import TelegramBot
     from bot.workspace import Monitor
     from storage.outbox import Outbox
-    from tests.test_telegram_bot import FAST, RunningBot
+    from tests.conftest import RunningFront
+    from tests.test_telegram_bot import FAST
 
     port = free_port()
     fake = FakeBotAPI(port=port)  # not started yet: Telegram is unreachable
@@ -95,7 +96,7 @@ def test_reminders_that_telegram_does_not_take_wait_in_the_outbox_for_the_next_r
         monitor = Monitor.open(demo_workspace, env={})
         try:
             bot = TelegramBot(monitor, token=fake.token, api_url=fake.base_url, limits=FAST)
-            runner = RunningBot(bot).start()
+            runner = RunningFront(bot).start()
             try:
                 fake.wait_for_sent(lambda m: m.chat_id == 100000002 and "Besprechung zu M 21" in m.visible_text)
             finally:

@@ -3,7 +3,6 @@ request seam (tests/ptb_request.py); the real process over HTTP is tested in tes
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import struct
@@ -23,7 +22,7 @@ from bot.workspace import Monitor
 from commands.reply import Attachment, ReplyBuilder, Span
 from commands.texts import text
 from storage.config import AccessSettings
-from tests.conftest import free_port
+from tests.conftest import RunningFront, free_port
 from tests.fakebotapi import SentMessage
 from tests.ptb_request import InProcessTelegram
 
@@ -41,50 +40,6 @@ def tiny_png() -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
 
 
-class RunningBot:
-    """Runs TelegramBot.serve in its own thread and event loop, like `sozialmonitor run` does."""
-
-    def __init__(self, bot: TelegramBot) -> None:
-        self.bot = bot
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stop_event: asyncio.Event | None = None
-        self.thread = threading.Thread(target=self._main, name="test-bot")
-
-    def _main(self) -> None:
-        async def go() -> None:
-            self.loop = asyncio.get_running_loop()
-            self.stop_event = asyncio.Event()
-            await self.bot.serve(self.stop_event, ready=lambda username: self.ready.set())
-
-        try:
-            asyncio.run(go())
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            self.ready.set()
-
-    def start(self, wait: bool = True) -> RunningBot:
-        self.thread.start()
-        if wait:
-            assert self.ready.wait(15), "bot did not come up"
-            if self.error:
-                raise self.error
-        return self
-
-    def stop(self) -> None:
-        deadline = time.monotonic() + 5
-        while self.stop_event is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert self.loop is not None and self.stop_event is not None
-        self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(20)
-        assert not self.thread.is_alive(), "bot did not stop"
-        if self.error:
-            raise self.error
-
-
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessTelegram]:
     with InProcessTelegram().serving(monkeypatch) as telegram:
@@ -98,12 +53,12 @@ def team(demo_monitor: Monitor) -> Monitor:
 
 
 @pytest.fixture
-def running(api: InProcessTelegram, team: Monitor) -> Iterator[Callable[..., RunningBot]]:
-    bots: list[RunningBot] = []
+def running(api: InProcessTelegram, team: Monitor) -> Iterator[Callable[..., RunningFront]]:
+    bots: list[RunningFront] = []
 
-    def start(limits: Limits = FAST, **kwargs: Any) -> RunningBot:
+    def start(limits: Limits = FAST, **kwargs: Any) -> RunningFront:
         bot = TelegramBot(team, token=api.token, limits=limits, **kwargs)
-        bots.append(RunningBot(bot).start())
+        bots.append(RunningFront(bot).start())
         return bots[-1]
 
     yield start
@@ -318,7 +273,7 @@ def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: InProce
     team.settings = replace(team.settings, telegram=replace(
         team.settings.telegram, mode="webhook", webhook_url="https://bot.example.org/hook",
         webhook_listen="127.0.0.1", webhook_port=port))
-    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start()
+    runner = RunningFront(TelegramBot(team, token=api.token, limits=FAST)).start()
     try:
         hook = api.wait_for_call("setWebhook")
         assert hook.params["url"] == "https://bot.example.org/hook/telegram"
@@ -338,7 +293,7 @@ def test_webhook_mode_registers_the_hook_and_answers_posted_updates(api: InProce
 
 def test_webhook_mode_without_a_public_url_fails_with_one_sentence(api: InProcessTelegram, team: Monitor) -> None:
     team.settings = replace(team.settings, telegram=replace(team.settings.telegram, mode="webhook", webhook_url=""))
-    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
+    runner = RunningFront(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
     runner.thread.join(20)
     assert isinstance(runner.error, BotStartError)
     assert str(runner.error).startswith("Der Webhook-Modus ist nicht verfügbar")
@@ -361,7 +316,7 @@ def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(api: InProces
     api.reachable = False
     bot = TelegramBot(team, token=api.token, limits=FAST)
     bot.sink(Outgoing((ADMINS,), ReplyBuilder().line("vor dem Start").build()))  # before the loop runs
-    runner = RunningBot(bot).start(wait=False)
+    runner = RunningFront(bot).start(wait=False)
     time.sleep(0.3)  # Telegram is down for a while
     assert not runner.ready.is_set()
     api.reachable = True
@@ -370,7 +325,7 @@ def test_start_waits_for_an_unreachable_telegram_and_stops_cleanly(api: InProces
     runner.stop()
     # Stopped while unreachable: no hang, nothing raised.
     api.reachable = False
-    runner = RunningBot(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
+    runner = RunningFront(TelegramBot(team, token=api.token, limits=FAST)).start(wait=False)
     time.sleep(0.2)
     runner.stop()
 
@@ -379,14 +334,14 @@ def test_notices_left_at_a_stop_are_delivered_once_after_the_restart(api: InProc
     # Telegram is unreachable: the notice cannot go out before the stop.
     api.reachable = False
     bot = TelegramBot(team, token=api.token, limits=FAST)
-    runner = RunningBot(bot).start(wait=False)
+    runner = RunningFront(bot).start(wait=False)
     bot.sink(Outgoing((ADMINS, "Beispiel: Erika Muster"), ReplyBuilder().line("Datei übernommen").build()))
     runner.stop()
     [pending] = bot.outbox.pending()
     assert pending.messages == ("Datei übernommen",) and pending.delivered == ()
     api.reachable = True
     restarted = TelegramBot(team, token=api.token, limits=FAST)
-    runner = RunningBot(restarted).start()
+    runner = RunningFront(restarted).start()
     api.wait_for_sent(lambda m: m.chat_id == ADMIN_ID and m.visible_text == "Datei übernommen")
     api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Datei übernommen")
     deadline = time.monotonic() + 5
@@ -402,7 +357,7 @@ def test_a_restart_does_not_resend_to_chats_that_have_the_notice(api: InProcessT
     item = bot.outbox.add(kind="notice", key="", recipients=[ADMINS, "Beispiel: Erika Muster"],
                           messages=["Nur an Erika"])
     bot.outbox.delivered(item, ADMIN_ID)  # the admin got it before the crash
-    runner = RunningBot(bot).start()
+    runner = RunningFront(bot).start()
     try:
         api.wait_for_sent(lambda m: m.chat_id == MEMBER_ID and m.visible_text == "Nur an Erika")
     finally:
@@ -416,7 +371,7 @@ def test_file_url_follows_the_api_url() -> None:
     assert file_url_for("http://127.0.0.1:8081/custom/") is None
 
 
-def test_a_started_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningBot]) -> None:
+def test_a_started_bot_is_frozen_out_of_the_collector(running: Callable[..., RunningFront]) -> None:
     gc.unfreeze()  # whatever an earlier load froze: only the bot's start may freeze its Application now
     runner = running()
     # Frozen objects belong to none of the three generations that gc.get_objects() lists (and collections walk).
