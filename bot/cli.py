@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,11 +11,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from commands import Caller, State, dispatch, fmt
+from commands.registry import find, split_command
 from commands.texts import text
 from storage.config import Settings, load_settings
 from storage.jsonstore import StoreUnreadable
 
-from .render import render_plain
 from .workspace import (
     Monitor,
     WorkspaceError,
@@ -89,8 +88,32 @@ def _argparse_in_language() -> Iterator[None]:
         argparse._ = original  # type: ignore[attr-defined]
 
 
+def _columns() -> int:
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, with the terminal's width found by `os`: argparse asks `shutil`, whose import loads
+    bz2 and lzma, and it builds a formatter for every argument added, so every command paid about 4 ms for help
+    it does not print."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:  # as shutil.get_terminal_size: $COLUMNS, else the terminal, else 80; argparse keeps 2
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         with _argparse_in_language():  # the help option and group titles are worded here
             super().__init__(*args, **kwargs)
 
@@ -139,12 +162,13 @@ def _workspace(args: argparse.Namespace) -> Path:
     return Path(getattr(args, "workspace", None) or os.environ.get(ENV_WORKSPACE) or "arbeitsbereich")
 
 
-def _open(args: argparse.Namespace, *, guard_catalogue: bool = True, remember: bool = True) -> Monitor:
+def _open(args: argparse.Namespace, *, guard_catalogue: bool = True, remember: bool = True,
+          reading: bool = False) -> Monitor:
     """The workspace for a command; broken settings, or a catalogue dropping stored data, end it with exit 1."""
     try:
         # The command's name is shown to other processes while this one holds the workspace.
         monitor = open_checked(_workspace(args), guard_catalogue=guard_catalogue, remember=remember,
-                               role=getattr(args, "command", None) or "")
+                               role=getattr(args, "command", None) or "", reading=reading)
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
     vars(args).setdefault("_opened", []).append(monitor)  # kept until main() ends the process (see _exit)
@@ -184,10 +208,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _identity(monitor: Monitor, who: str | None) -> Caller:
     """--as ID|NAME, or the local operator (admin rights) without it."""
-    from .console import IdentityError, identity
-
     if who is None:
         return Caller(operator=True)
+    from .console import IdentityError, identity
+
     try:
         return identity(monitor, who)
     except IdentityError as exc:
@@ -196,8 +220,15 @@ def _identity(monitor: Monitor, who: str | None) -> Caller:
                        2) from None
 
 
+def _changes_nothing(message: str) -> bool:
+    """Is `message` a command registered as one that only reads (an unknown one is answered without writing)?"""
+    parsed = split_command(message)
+    cmd = find(parsed[0]) if parsed else None
+    return cmd is None or not cmd.writes
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    monitor = _open(args)
+    monitor = _open(args, reading=_changes_nothing(" ".join(args.message)))
     try:
         caller = _identity(monitor, args.as_user)
         said, now = " ".join(args.message), monitor.now()
@@ -210,7 +241,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             reply, _ = dispatch_keeping(monitor, said, caller, now)
         else:
             reply = dispatch(monitor.state, said, caller, now)
-        out = render_plain(reply)
+        out = reply.plain()  # what bot.render.render_plain gives, without loading the HTML renderer
         if reply.attachments:
             from .console import save_attachments
 
@@ -712,7 +743,9 @@ def _exit(status: int) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more can be said there
             pass
-    logging.shutdown()
+    logging = sys.modules.get("logging")  # imported only where something was logged
+    if logging is not None:
+        logging.shutdown()
     os._exit(status)
 
 

@@ -7,8 +7,7 @@ import random
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from storage.models import Indicator
-from storage.sozialindex import IndexConfig
+from storage.models import IndexConfig, Indicator
 
 if TYPE_CHECKING:
     from .workspace import Monitor

@@ -25,14 +25,12 @@ from storage.catalogue import (
 from storage.config import CATALOGUE_FILE, SETTINGS_FILE, SETTINGS_TEMPLATE, Settings, load_settings
 from storage.jsonstore import StoreUnreadable
 from storage.messages import Reply
-from storage.outbox import Outbox, OutboxRecovery
 from storage.seed import DOCUMENT_DATE, MEETINGS, STEPS, UNSCHEDULED
 from storage.store import Recovery, Store, StoreError
 
-from . import demo, demo_sozialindex
-
 if TYPE_CHECKING:
     from commands.ingest_words import IngestWording
+    from storage.outbox import Outbox, OutboxRecovery
 
 __all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "active_channels", "create_workspace", "is_workspace",
            "local_time",
@@ -77,6 +75,8 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
     for folder in (settings.inbox, settings.processed, settings.rejected, settings.protocols, settings.data):
         folder.mkdir(parents=True, exist_ok=True)
     (settings.share / "pruefen").mkdir(exist_ok=True)  # offices test files there; nothing is stored
+    from . import demo  # the example data: only `init --demo` needs it
+
     header = "# Sozialmonitor – Katalog der Fachstelle Sozialplanung. Wird bei jeder Änderung neu gelesen.\n"
     if demo_data:
         header += ("# Enthält Beispieldaten („Beispiel“): erfundene Ämter, Personen und Indikatoren, "
@@ -98,6 +98,8 @@ def create_workspace(path: Path, *, demo_data: bool = False, today: date | None 
 def _import_demo(path: Path, files: list[Path]) -> None:
     """Import the example files through the real pipeline, so `/status M21` shows values right after init."""
     from watchers.pipeline import Pipeline
+
+    from . import demo_sozialindex
 
     monitor = Monitor.open(path, env={})
     try:
@@ -170,6 +172,8 @@ def outbox_recovery_text(recovery: OutboxRecovery, path: Path, settings: Setting
 
 def _seed_demo_protocols(store: Store, today: date) -> None:
     """The protocols as history, entered today: no reminder that fell due back then goes out now."""
+    from . import demo
+
     entered = datetime.combine(today, datetime.min.time())
     signed = []
     for measure, day, _ in MEETINGS:
@@ -195,8 +199,9 @@ class Monitor:
 
     @classmethod
     def open(cls, workspace: Path, *, env: dict[str, str] | None = None, role: str = "", wait: float = 0.0,
-             report: TextIO | None = None) -> Monitor:
-        """Open the workspace. `role` names the command (shown to other processes), `wait` see ProcessLock.
+             report: TextIO | None = None, reading: bool = False) -> Monitor:
+        """Open the workspace. `role` names the command (shown to other processes), `wait` see ProcessLock;
+        `reading` for a command that changes nothing: the store without its lock where it can (`Store.reader`).
 
         A main file or outbox rebuilt on open is reported: on `report` (default stderr) and, with Telegram
         configured, as a notice to the admins in the outbox.
@@ -211,22 +216,27 @@ class Monitor:
         try:
             # gc.freeze once the observations are in memory (at open, or when a command first needs them): they
             # live as long as the store, and every full collection would otherwise walk millions of references.
-            store = Store(settings.store_file, backups=settings.store.backups,
-                          backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait,
-                          on_load=gc.freeze)
+            store = (Store.reader if reading else Store)(
+                settings.store_file, backups=settings.store.backups,
+                backup_seconds=settings.store.backup_minutes * 60, role=role, wait=wait, on_load=gc.freeze)
         except StoreUnreadable as exc:
             raise WorkspaceError(unreadable_text(exc, lang)) from None
         except StoreError as exc:
             raise WorkspaceError(text(lang, exc.code, **exc.params)) from None
-        try:
-            outbox = Outbox(settings.data / OUTBOX_FILE, backups=settings.store.backups, read_only=store.read_only)
-        except BaseException:
-            store.close()
-            raise
+        outbox = None
+        if not (reading and store.read_only):  # a reader sends nothing and repairs nothing: no outbox
+            from storage.outbox import Outbox
+
+            try:
+                outbox = Outbox(settings.data / OUTBOX_FILE, backups=settings.store.backups,
+                                read_only=store.read_only)
+            except BaseException:
+                store.close()
+                raise
         monitor = cls(settings, store, catalogue, outbox=outbox)
         if store.recovered is not None:
             monitor.notices.append(recovery_text(store.recovered, settings))
-        if outbox.recovered is not None:
+        if outbox is not None and outbox.recovered is not None:
             monitor.notices.append(outbox_recovery_text(outbox.recovered, outbox.path, settings))
         if not store.read_only:
             monitor.record_outbox_claims()
@@ -328,7 +338,7 @@ def _refusal(headline: str, path: Path, problems: list[CatalogueProblem], lang: 
 
 
 def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "", wait: float = 0.0,
-                 remember: bool = True) -> Monitor:
+                 remember: bool = True, reading: bool = False) -> Monitor:
     """Open a workspace for a command: refuses broken settings and a catalogue that would drop stored data.
 
     `guard_catalogue=False` is for commands about the store itself (e.g. restoring a backup), not its content;
@@ -338,7 +348,7 @@ def open_checked(workspace: Path, *, guard_catalogue: bool = True, role: str = "
         settings, problems = load_settings(workspace)
         if problems:
             raise WorkspaceError(_refusal("cli.settings_refused", settings.settings_file, problems, settings.language))
-    monitor = Monitor.open(workspace, role=role, wait=wait)
+    monitor = Monitor.open(workspace, role=role, wait=wait, reading=reading)
     try:
         drops = monitor.catalogue_drops() if guard_catalogue else []
         if drops:

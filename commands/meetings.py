@@ -94,7 +94,7 @@ def _warnings(state: State, day: date, today: date) -> list[str]:
 
 
 @command("termin", en="schedule", access=ADMIN, usage="Mxx TT.MM.JJJJ [HH:MM] [Vorgehensweise] | Mxx absagen",
-         usage_en="Mxx DD.MM.YYYY [HH:MM] [approach] | Mxx cancel")
+         usage_en="Mxx DD.MM.YYYY [HH:MM] [approach] | Mxx cancel", writes=True)
 def termin(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Besprechung einer Maßnahme ansetzen, verlegen, absagen oder als stattgefunden nachtragen."""
     measure, rest = take_measure(state, args, "termin")
@@ -231,7 +231,7 @@ def _meeting_on(state: State, measure: str, day: date) -> Meeting:
 
 
 @command("protokoll", en="protocol", access=ADMIN, usage="Mxx TT.MM.JJJJ versandt [TT.MM.JJJJ]",
-         usage_en="Mxx DD.MM.YYYY sent [DD.MM.YYYY]")
+         usage_en="Mxx DD.MM.YYYY sent [DD.MM.YYYY]", writes=True)
 def protokoll(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Festhalten, dass das Protokoll einer Besprechung zur Unterschrift versandt wurde (an dem Tag; Standard heute)."""
     measure, rest = take_measure(state, args, "protokoll")
@@ -293,7 +293,7 @@ ON_WORDS = ("am", "on")
 
 
 @command("unterschrieben", en="signed", usage="Mxx [TT.MM.JJJJ] | Mxx [TT.MM.JJJJ] für NAME [am TT.MM.JJJJ]",
-         usage_en="Mxx [DD.MM.YYYY] | Mxx [DD.MM.YYYY] for NAME [on DD.MM.YYYY]")
+         usage_en="Mxx [DD.MM.YYYY] | Mxx [DD.MM.YYYY] for NAME [on DD.MM.YYYY]", writes=True)
 def unterschrieben(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Die eigene Unterschrift unter ein Protokoll festhalten; die Fachstelle auch eine auf Papier („für NAME“)."""
     measure, rest = take_measure(state, args, "unterschrieben")

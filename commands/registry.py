@@ -71,6 +71,7 @@ class Command:
     usage: str
     usage_en: str
     func: Handler
+    writes: bool = False  # changes the store: `ask` opens the store with its lock only for these
 
     @property
     def help(self) -> str:
@@ -93,11 +94,15 @@ _ORDER: list[Command] = []
 
 
 def command(name: str, *, en: str | None = None, access: str = MEMBER, usage: str = "",
-            usage_en: str | None = None) -> Callable[[Handler], Handler]:
-    """Register a chat command; the decorated function's docstring is its help line."""
+            usage_en: str | None = None, writes: bool = False) -> Callable[[Handler], Handler]:
+    """Register a chat command; the decorated function's docstring is its help line.
+
+    `writes` marks a command that may change the store; the others are answered from a store read without its
+    lock (`sozialmonitor ask`), which refuses every write.
+    """
 
     def register(func: Handler) -> Handler:
-        cmd = Command(name, en, access, usage, usage if usage_en is None else usage_en, func)
+        cmd = Command(name, en, access, usage, usage if usage_en is None else usage_en, func, writes)
         for alias in cmd.names():
             if alias in _REGISTRY and _REGISTRY[alias].func is not func:
                 raise ValueError(f"command /{alias} registered twice")

@@ -449,7 +449,7 @@ def reminder_line(state: State, r: Reminder) -> str:
 # ---------------------------------------------------------------- /erinnerungen
 
 
-@command("erinnerungen", en="reminders", access=ADMIN, usage="[senden]", usage_en="[send]")
+@command("erinnerungen", en="reminders", access=ADMIN, usage="[senden]", usage_en="[send]", writes=True)
 def erinnerungen(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Die jetzt fälligen Erinnerungen; mit „senden“ werden sie sofort verschickt."""
     send = False

@@ -60,7 +60,7 @@ def schritte(state: State, args: list[str], caller: Caller, now: datetime) -> Re
 
 
 @command("schritt", en="step", access=ADMIN, usage="Mxx neu TEXT [bis TT.MM.JJJJ] | Mxx erledigt N",
-         usage_en="Mxx new TEXT [by DD.MM.YYYY] | Mxx done N")
+         usage_en="Mxx new TEXT [by DD.MM.YYYY] | Mxx done N", writes=True)
 def schritt(state: State, args: list[str], caller: Caller, now: datetime) -> Reply:
     """Einen ausstehenden Schritt anlegen oder als erledigt markieren (bleibt in der Historie)."""
     measure, rest = _measure_or_all(state, args, "schritt")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import json
 import math
@@ -14,10 +13,24 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from .models import ADMIN, MEMBER, Area, Delivery, Indicator, Measure, Meeting, Office, Person, Step
+from .models import (
+    ADMIN,
+    DEFAULT_DYNAMICS_LIMITS,
+    DEFAULT_SPAN,
+    DEFAULT_STATUS_LIMITS,
+    MEMBER,
+    Area,
+    Delivery,
+    IndexConfig,
+    Indicator,
+    Measure,
+    Meeting,
+    Office,
+    Person,
+    Step,
+)
 from .models import Protocol as MeetingProtocol
 from .seed import FIELDS, MEASURES, STADTTEILE, WHOLE_CITY_AREA
-from .sozialindex import DEFAULT_DYNAMICS_LIMITS, DEFAULT_SPAN, DEFAULT_STATUS_LIMITS, IndexConfig
 
 __all__ = [
     "CHANNELS",
@@ -144,6 +157,8 @@ class Catalogue:
     def closest_area(self, text: str) -> Area | None:
         """The entry an unknown area text most likely means: 'Koblenz-Lützel' -> Lützel."""
         key = area_key(text)
+        import difflib  # only for the suggestion in a rejection
+
         index = {k: a for k, a in self._area_index.items() if k and not a.whole_city}
         # A near-identical spelling first; then a known name inside the text (a city prefix, an addition:
         # the longest one); then any similar spelling.
@@ -635,7 +650,9 @@ def _parse_sozialindex(data: dict[str, Any], text: str, indicators: dict[str, In
         chosen.append(iid)
         if iid not in indicators:
             usable = False
-            near = difflib.get_close_matches(iid, list(indicators), n=1)
+            from difflib import get_close_matches
+
+            near = get_close_matches(iid, list(indicators), n=1)
             if near:
                 problem(line("indikatoren"), "si_unknown_indicator_near", id=iid, closest=near[0])
             else:

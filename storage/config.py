@@ -9,7 +9,6 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from datetime import date, datetime, time
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -282,6 +281,8 @@ def _literal(value: Any) -> str:
 
 def _found(key: str, value: Any, *, unknown: bool = False) -> str:
     # A secret, even under a misspelt key ("tokn") or looking like a bot token, must not end up on the screen.
+    from difflib import get_close_matches  # only when a problem is shown
+
     name = key.rsplit(".", 1)[-1].lower()
     secret = any(word in name for word in _SECRET_WORDS) or (
         unknown and get_close_matches(name, _SECRET_WORDS, cutoff=0.7))

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb.storages import Storage
+
+if TYPE_CHECKING:
+    import logging
+
+    from filelock import FileLock
 
 __all__ = [
     "DAMAGED_FOLDER",
@@ -31,7 +32,14 @@ __all__ = [
 ]
 
 
-log = logging.getLogger(__name__)
+
+
+def log() -> logging.Logger:
+    """This module's logger. logging is imported on first use: it (with traceback, which it imports) costs about
+    3 ms, and only failures are logged, while every command opens the store."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 BACKUP_FOLDER, DAMAGED_FOLDER = "sicherungen", "beschaedigt"
 
@@ -67,11 +75,14 @@ class ProcessLock:
     def __init__(self, path: Path, *, role: str = "", wait: float = 0.0, acquire: bool = True) -> None:
         self.path = path.with_name(f".{path.name}.lock")
         self.info = path.with_name(f".{path.name}.prozess")
+        self.acquired = False
+        self._lock: FileLock | None = None
+        if not acquire:
+            return  # a reader: filelock (about 20 ms of imports) is not even loaded
+        from filelock import FileLock, Timeout
+
         # Not thread-local: the store is opened in one thread and may be closed in another.
         self._lock = FileLock(self.path, thread_local=False)
-        if not acquire:
-            self.acquired = False
-            return
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -90,7 +101,7 @@ class ProcessLock:
             tmp.write_bytes(orjson.dumps(info))
             os.replace(tmp, self.info)
         except OSError:  # only a nicer message for the others depends on it
-            log.warning("lock holder file %s not written", self.info, exc_info=True)
+            log().warning("lock holder file %s not written", self.info, exc_info=True)
 
     def holder(self) -> Holder:
         try:
@@ -100,7 +111,7 @@ class ProcessLock:
             return Holder()
 
     def release(self) -> None:
-        if self.acquired and self._lock.is_locked:
+        if self.acquired and self._lock is not None and self._lock.is_locked:
             # The holder file goes first: once the lock is free, the next holder writes its own.
             if self.holder().pid == str(os.getpid()):
                 with contextlib.suppress(OSError):
@@ -284,6 +295,8 @@ class AtomicJSONStorage(Storage):
             return
         payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
         if self.checksum:
+            import hashlib  # only writers need it (and it loads OpenSSL)
+
             self.last_write = (len(payload), hashlib.sha256(payload).hexdigest())
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -296,7 +309,7 @@ class AtomicJSONStorage(Storage):
                 self._maybe_backup()
             except OSError:
                 # A backup is best effort: a full or read-only sicherungen/ must not fail the write itself.
-                log.warning("backup of %s not written", self.path, exc_info=True)
+                log().warning("backup of %s not written", self.path, exc_info=True)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -336,6 +349,8 @@ class AtomicJSONStorage(Storage):
         # place (or a restore by `cp` onto it) would hit the backup too. The main file holds metadata only (the
         # rows are in their segments), so copying it is cheap.
         partial = target.with_name(target.name + ".tmp")
+        import shutil
+
         shutil.copyfile(self.path, partial)
         os.replace(partial, target)
         self._last_backup = now

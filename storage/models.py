@@ -8,9 +8,13 @@ from typing import Any
 
 __all__ = [
     "ADMIN",
+    "DEFAULT_DYNAMICS_LIMITS",
+    "DEFAULT_SPAN",
+    "DEFAULT_STATUS_LIMITS",
     "MEMBER",
     "Area",
     "Delivery",
+    "IndexConfig",
     "Indicator",
     "Measure",
     "Meeting",
@@ -170,3 +174,24 @@ class Area:
     name: str = ""
     aliases: tuple[str, ...] = ()
     whole_city: bool = False  # the entry for the whole city: stored like an empty area cell ("")
+
+
+# `[sozialindex]` of the catalogue (the computation is storage/sozialindex.py)
+DEFAULT_STATUS_LIMITS = (-1.0, 1.0, 1.5)
+DEFAULT_DYNAMICS_LIMITS = (-1.0, 1.0)
+DEFAULT_SPAN = 2
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """`[sozialindex]` of the catalogue: which indicators, which way round, which years, which class limits."""
+
+    indicators: tuple[str, ...]
+    reversed: tuple[str, ...] = ()
+    reference_year: int | None = None
+    span: int = DEFAULT_SPAN
+    status_limits: tuple[float, float, float] = DEFAULT_STATUS_LIMITS
+    dynamics_limits: tuple[float, float] = DEFAULT_DYNAMICS_LIMITS
+
+    def sign(self, indicator: str) -> float:
+        return -1.0 if indicator in self.reversed else 1.0

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .models import Observation
+# The catalogue's `[sozialindex]` lives with the other catalogue records: reading the catalogue needs no computation.
+from .models import DEFAULT_DYNAMICS_LIMITS, DEFAULT_SPAN, DEFAULT_STATUS_LIMITS, IndexConfig, Observation
 
 __all__ = [
     "DEFAULT_DYNAMICS_LIMITS",
@@ -64,9 +65,6 @@ STATUS_CLASSES = ("hoch", "mittel", "niedrig", "sehr niedrig")
 # Dynamics group 1 (positiv, "+"), 2 (stabil, "+/-"), 3 (negativ, "-").
 DYNAMICS_CLASSES = ("positiv", "stabil", "negativ")
 DYNAMICS_SYMBOLS = ("+", "+/-", "-")
-DEFAULT_STATUS_LIMITS = (-1.0, 1.0, 1.5)
-DEFAULT_DYNAMICS_LIMITS = (-1.0, 1.0)
-DEFAULT_SPAN = 2
 # Fewer areas than this cannot be standardised in any meaningful way (two areas are always ±0.71).
 MIN_AREAS = 3
 _DIGITS = 9
@@ -74,21 +72,6 @@ _DIGITS = 9
 _KEY = re.compile(r"(\d{4})(?:-(H2|Q4|12|12-31))?", re.ASCII)
 # The period keys that end on 31 December of a year, in order of preference.
 _YEAR_END = ("", "-12-31", "-H2", "-Q4", "-12")
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """`[sozialindex]` of the catalogue: which indicators, which way round, which years, which class limits."""
-
-    indicators: tuple[str, ...]
-    reversed: tuple[str, ...] = ()
-    reference_year: int | None = None
-    span: int = DEFAULT_SPAN
-    status_limits: tuple[float, float, float] = DEFAULT_STATUS_LIMITS
-    dynamics_limits: tuple[float, float] = DEFAULT_DYNAMICS_LIMITS
-
-    def sign(self, indicator: str) -> float:
-        return -1.0 if indicator in self.reversed else 1.0
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import logging
 import operator
 import os
 import re
-import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
@@ -38,7 +36,7 @@ from datetime import date, datetime, time
 from itertools import accumulate, compress, groupby, pairwise
 from operator import and_, eq, itemgetter
 from pathlib import Path
-from typing import Any, Final, NoReturn, Self
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Self
 
 import orjson
 from tinydb import TinyDB
@@ -58,6 +56,9 @@ from .jsonstore import (
     keep_aside,
 )
 from .models import Delivery, Meeting, Observation, Protocol, Signature, Step
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -79,7 +80,14 @@ __all__ = [
     "write_segment",
 ]
 
-log = logging.getLogger(__name__)
+
+
+def log() -> logging.Logger:
+    """This module's logger. logging is imported on first use: it (with traceback, which it imports) costs about
+    3 ms, and only failures are logged, while every command opens the store."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 # 1: rows inside the main file's delivery documents; 2: rows in one segment file per delivery (migrated on open).
 SCHEMA_VERSION = 2
@@ -126,6 +134,8 @@ def write_segment(path: Path, did: int, content_hash: str, rows: Sequence[Sequen
         folder.mkdir(exist_ok=True)
         if fsync:
             _fsync_dir(folder.parent)  # the folder's entry must be durable before the main file names a segment
+    import secrets  # writers only (with random, hmac and base64 about 1 ms)
+
     name = f"{path.stem}.{did}.{secrets.token_hex(4)}.json"
     storage = AtomicJSONStorage(folder / name, backups=0, fsync=fsync, checksum=True)
     body = {**(meta or {}), "delivery": did, "hash": content_hash, "rows": rows}
@@ -155,7 +165,7 @@ def read_journal(path: Path) -> dict[str, dict[str, Any]] | None:
     except FileNotFoundError:
         return None
     except OSError:
-        log.warning("journal of %s not readable", path, exc_info=True)
+        log().warning("journal of %s not readable", path, exc_info=True)
         return None
     out: dict[str, dict[str, Any]] = {}
     for line in raw.splitlines():
@@ -648,6 +658,8 @@ class Store:
         self._verified: dict[str, bool] = {}  # segment name -> matches its reference (checked for backups)
         self._marked: list[str] | None = None  # reminder keys marked inside the open transaction
         self.recovered: Recovery | None = None
+        # Opened read-only, the files wanted a writer's care (coverage to save, a schema to migrate): see reader()
+        self.needs_writer = False
         # The lock comes first: only its holder may rebuild a missing or damaged main file.
         self._process_lock = ProcessLock(self.path, role=role, wait=wait, acquire=not read_only)
         try:
@@ -667,6 +679,22 @@ class Store:
         except BaseException:
             self._process_lock.release()
             raise
+
+    @classmethod
+    def reader(cls, path: str | Path, *, role: str = "", wait: float = 0.0, **options: Any) -> Store:
+        """The store for a command that only reads: opened without the process lock, so that it neither waits
+        for nor blocks anybody (every write of the main file is an atomic rename, so a reader sees one whole
+        state). When the files want what only the holder may do (rebuild a missing or damaged main file, migrate
+        the schema, save the coverage), it is opened as `Store(path, role=..., wait=...)` instead.
+        """
+        try:
+            store = cls(path, read_only=True, **options)
+        except (StoreError, StoreUnreadable):
+            return cls(path, role=role, wait=wait, **options)
+        if store.needs_writer:
+            store.close()
+            return cls(path, role=role, wait=wait, **options)
+        return store
 
     # ---------------------------------------------------------------- lifecycle
     def _has_history(self) -> bool:
@@ -751,7 +779,7 @@ class Store:
         self.recovered = Recovery(missing=missing, reason=reason, backup=backup.name if backup else None,
                                   taken=taken, from_backup=from_backup, reattached=reattached,
                                   skipped=tuple(skipped), kept=kept)
-        log.info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
+        log().info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
                     backup.name if backup else "no backup", reattached)
 
     @staticmethod
@@ -801,7 +829,7 @@ class Store:
         try:
             append_journal(self.path, entries, fsync=self._fsync)
         except OSError:
-            log.warning("journal of %s not written", self.path, exc_info=True)
+            log().warning("journal of %s not written", self.path, exc_info=True)
 
     def _check_schema(self) -> None:
         meta = self._db.table(META).get(doc_id=1)
@@ -816,6 +844,7 @@ class Store:
             # A second process reads a version-1 file as it is; the one holding the store migrates it.
             if not self.read_only:
                 self._migrate_v1()
+            self.needs_writer = self.read_only
             return
         if version != SCHEMA_VERSION:
             raise StoreError("store_schema", path=str(self.path), found=version, expected=SCHEMA_VERSION)
@@ -894,7 +923,7 @@ class Store:
             try:
                 rows = self._read_segment(did, version)
             except StoreUnreadable:
-                log.warning("earlier version %s of delivery %d not readable; its history is incomplete",
+                log().warning("earlier version %s of delivery %d not readable; its history is incomplete",
                             version.get("segment"), did)
                 continue
             received = version.get("received")
@@ -1421,7 +1450,7 @@ class Store:
             try:
                 append_journal(self.path, [{**doc, "delivery": did}], fsync=self._fsync)
             except OSError:  # the main file references it: the next open enters it
-                log.warning("journal of %s not written", self.path, exc_info=True)
+                log().warning("journal of %s not written", self.path, exc_info=True)
             # Only now that the write succeeded do the indexes learn the rows (one pass: count and index).
             self._hashes[content_hash] = did
             self._rows[did] = packed
@@ -1519,7 +1548,7 @@ class Store:
                 append_journal(self.path, [{**{k: v for k, v in doc.items() if k != "versions"}, "delivery": did}],
                                fsync=self._fsync)
             except OSError:  # the main file references it: the next open enters it
-                log.warning("journal of %s not written", self.path, exc_info=True)
+                log().warning("journal of %s not written", self.path, exc_info=True)
             earlier = self._rows[did]
             if earlier:
                 self._versions.setdefault(did, []).append((self._deliveries[did].received, earlier))
@@ -1774,8 +1803,11 @@ class Store:
     def _coverage_from_index(self) -> None:
         saved = self.__dict__.get("_coverage")
         self._coverage = Coverage.from_index(self._current, self._owner, coverage_fingerprint(self._raw(DELIVERIES)))
-        if self._coverage.fingerprint is not None and not self.read_only and saved != self._coverage:
-            self._coverage.save(self._coverage_file)
+        if self._coverage.fingerprint is not None and saved != self._coverage:
+            if self.read_only:
+                self.needs_writer = True
+            else:
+                self._coverage.save(self._coverage_file)
         if self._on_load is not None:
             self._on_load()
 

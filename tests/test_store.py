@@ -277,6 +277,79 @@ def test_a_second_store_on_the_same_file_is_read_only(tmp_path: Path) -> None:
         third.close()
 
 
+def _filled(path: Path) -> None:
+    with Store(path, backup_seconds=0) as s:
+        s.add_step("M21", "eins")
+        s.add_delivery(file="a.csv", content_hash="h", office="", received=T0, rows=rows("i", 3))
+
+
+def test_a_reader_takes_no_lock_sees_everything_and_refuses_every_write(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    _filled(path)
+    reader = Store.reader(path)
+    try:
+        assert reader.read_only and reader.observation_count == 3
+        assert [s.text for s in reader.steps("M21")] == ["eins"]
+        writer = Store(path)  # the lock is free while the reader is open
+        try:
+            assert not writer.read_only
+            writer.add_step("M21", "zwei")
+        finally:
+            writer.close()
+        with pytest.raises(StoreError) as exc:
+            reader.add_step("M21", "drei")
+        assert exc.value.code == "store_locked"
+    finally:
+        reader.close()
+    with Store(path) as again:
+        assert [s.text for s in again.steps("M21")] == ["eins", "zwei"]
+
+
+@pytest.mark.parametrize("damage", ["main file deleted", "main file cut", "coverage deleted"])
+def test_a_reader_leaves_repairs_to_the_holder_of_the_lock(tmp_path: Path, damage: str) -> None:
+    from storage.coverage import coverage_path
+
+    path = tmp_path / "daten" / "s.json"
+    _filled(path)
+    if damage == "main file deleted":
+        path.unlink()
+    elif damage == "main file cut":
+        path.write_bytes(path.read_bytes()[:-20])
+    else:
+        coverage_path(path).unlink()
+    store = Store.reader(path)
+    try:
+        # Opened with the lock: the main file rebuilt or the coverage saved, as any holder does on open.
+        assert not store.read_only and store.observation_count == 3
+        assert (store.recovered is not None) == (damage != "coverage deleted")
+        assert [s.text for s in store.steps("M21")] == ["eins"]
+    finally:
+        store.close()
+    assert path.exists() and coverage_path(path).exists()
+    reader = Store.reader(path)  # repaired: the next reader needs no lock
+    try:
+        assert reader.read_only and reader.recovered is None
+    finally:
+        reader.close()
+
+
+def test_a_reader_that_wants_a_repair_while_another_holds_the_lock_still_reads(tmp_path: Path) -> None:
+    from storage.coverage import coverage_path
+
+    path = tmp_path / "s.json"
+    _filled(path)
+    holder = Store(path)
+    try:
+        coverage_path(path).unlink()
+        reader = Store.reader(path)
+        try:
+            assert reader.read_only and reader.observation_count == 3
+        finally:
+            reader.close()
+    finally:
+        holder.close()
+
+
 # ---------------------------------------------------------------- delivery segments (schema 2)
 
 
@@ -476,7 +549,7 @@ def test_a_backup_that_cannot_be_written_does_not_fail_the_write(tmp_path: Path,
         def full(*args, **kwargs):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr("storage.jsonstore.shutil.copyfile", full)
+        monkeypatch.setattr("shutil.copyfile", full)  # the backup copy (imported where it is made)
         s.add_step("M21", "zwei")
         monkeypatch.undo()
     with Store(path) as again:
