@@ -469,14 +469,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from commands.report import build_report
 
     form = _report_format(args, _lang())
-    monitor = _open(args)
+    monitor = _open(args, reading=True)
     try:
         lang = monitor.settings.language
         now = monitor.now()
         today = now.date()
-        report = build_report(monitor.state, now, charts=form in ("html", "pdf"))
+        state = monitor.state
+        report = build_report(state, now, charts=form in ("html", "pdf"))
         try:
-            data, _ = render(report, form)
+            data, _ = render(report, form, kept=state.figures)
         except PdfUnavailable as exc:
             raise CliError(text(lang, "cli.report_pdf_failed", reason=exc.reason)) from None
     finally:

@@ -37,6 +37,7 @@ __all__ = ["OUTBOX_FILE", "Monitor", "WorkspaceError", "active_channels", "creat
            "open_checked", "outbox_recovery_text", "problem_text", "recovery_text", "workspace_problems"]
 
 OUTBOX_FILE = "postausgang.json"
+FIGURES = "diagramme"  # the report's figures drawn before (bot/figures.py), in the data folder
 
 
 def unreadable(exc: StoreUnreadable) -> tuple[str, dict[str, object]]:
@@ -278,7 +279,9 @@ class Monitor:
 
     @property
     def state(self) -> State:
-        return State(self.catalogue, self.store, self.settings)
+        from .figures import FigureCache
+
+        return State(self.catalogue, self.store, self.settings, figures=FigureCache(self.settings.data / FIGURES))
 
     @property
     def ingest_words(self) -> IngestWording:

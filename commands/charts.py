@@ -21,10 +21,10 @@ import math
 import statistics
 import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import fmt
 from .periods import Period, PeriodError
@@ -40,9 +40,13 @@ __all__ = [
     "MAX_LINES",
     "PALETTE",
     "ChartWords",
+    "FigureStore",
     "Line",
     "Panel",
     "axis_range",
+    "content_key",
+    "figure_key",
+    "kept_figure",
     "line_chart",
     "line_figure",
     "needs_legend",
@@ -647,7 +651,7 @@ MAX_WORKERS = 4  # processes drawing the report's figures; never more than the c
 MIN_PARALLEL = 4  # fewer figures are drawn here: starting the workers would cost more than it saves
 
 
-def _drawn(job: tuple[Sequence[Panel], ChartWords, dict[str, Any]]) -> bytes:
+def _drawn(job: Job) -> bytes:
     panels, words, options = job
     return small_multiples(panels, words, **options)
 
@@ -665,13 +669,86 @@ def chart_workers(figures: int) -> int:
     return max(1, min(cores, MAX_WORKERS, figures))
 
 
-def small_multiples_many(jobs: Sequence[tuple[Sequence[Panel], ChartWords, dict[str, Any]]], *,
-                         workers: int | None = None) -> list[bytes]:
+class FigureStore(Protocol):
+    """Figures drawn before, by `figure_key`: a report draws only the figures whose content changed since.
+
+    bot/ keeps them in the workspace; a store that fails answers with nothing and drops what it is given."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]: ...
+
+    def put_many(self, figures: Mapping[str, bytes]) -> None: ...
+
+
+Job = tuple[Sequence[Panel], ChartWords, dict[str, Any]]
+
+
+# The modules whose code decides how a figure looks (found by name: none of them is imported for it).
+DRAWING_MODULES = ("commands.charts", "commands.sozialindex_charts", "commands.fmt", "storage.fmt", "storage.periods")
+
+
+@lru_cache(maxsize=1)
+def _drawing_code() -> bytes:
+    """What draws a figure besides its content: matplotlib's version and the source of the modules drawing it.
+    A changed line of that code draws every figure anew."""
+    import hashlib
+    import importlib.metadata
+    import importlib.util
+    from pathlib import Path
+
+    digest = hashlib.sha256(importlib.metadata.version("matplotlib").encode())
+    for name in DRAWING_MODULES:
+        spec = importlib.util.find_spec(name)
+        digest.update(Path(spec.origin).read_bytes() if spec and spec.origin else name.encode())
+    return digest.digest()
+
+
+def content_key(what: object) -> str:
+    """The key of a figure showing `what`: a description (its repr) of everything drawn, plus the drawing code."""
+    import hashlib
+
+    return hashlib.sha256(_drawing_code() + repr(what).encode("utf-8")).hexdigest()
+
+
+def figure_key(job: Job) -> str:
+    """The key of the figure `small_multiples(*job)` draws: its panels, words and options, and the drawing code."""
+    panels, words, options = job
+    return content_key(("small_multiples", tuple(panels), words, sorted(options.items())))
+
+
+def kept_figure(kept: FigureStore | None, what: object, draw: Callable[[], bytes]) -> bytes:
+    """The figure kept for `what` (see content_key), else `draw()`, which is then kept."""
+    if kept is None:
+        return draw()
+    key = content_key(what)
+    found = kept.get_many([key]).get(key)
+    if found is None:
+        found = draw()
+        kept.put_many({key: found})
+    return found
+
+
+def small_multiples_many(jobs: Sequence[Job], *, workers: int | None = None,
+                         kept: FigureStore | None = None) -> list[bytes]:
     """The PNGs of several `small_multiples(panels, words, **options)` figures, in the order given.
 
     A panel takes matplotlib tens of milliseconds, the report's charts at 280 indicators many seconds: with
     several cores they are drawn by forked worker processes (`chart_workers`), which find matplotlib already
-    imported. The bytes are the same as drawn here."""
+    imported. The bytes are the same as drawn here. With `kept`, figures drawn for an earlier report with the
+    same content are taken from there (matplotlib is not even imported when all are), the others drawn and kept."""
+    if kept is None:
+        return _draw_many(jobs, workers)
+    keys = [figure_key(job) for job in jobs]
+    found = kept.get_many(keys)
+    todo = [k for k, key in enumerate(keys) if key not in found]
+    drawn = dict(zip((keys[k] for k in todo), _draw_many([jobs[k] for k in todo], workers), strict=True))
+    if drawn:
+        kept.put_many(drawn)
+    return [found[key] if key in found else drawn[key] for key in keys]
+
+
+def _draw_many(jobs: Sequence[Job], workers: int | None) -> list[bytes]:
+    if not jobs:
+        return []
     count = chart_workers(len(jobs)) if workers is None else workers
     if count <= 1:
         return [_drawn(job) for job in jobs]

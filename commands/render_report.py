@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from . import fmt
-from .charts import Panel, needs_legend, small_multiples_many
+from .charts import FigureStore, Panel, needs_legend, small_multiples_many
 from .report import ChartGroup, Column, ReportData, Table
 from .report_sozialindex import figures_html
 
@@ -44,14 +44,15 @@ class PdfUnavailable(RuntimeError):
         self.reason = reason
 
 
-def render(report: ReportData, form: str) -> tuple[bytes, str]:
-    """(file content, MIME type) of the report in `form` (md | html | pdf | xlsx)."""
+def render(report: ReportData, form: str, *, kept: FigureStore | None = None) -> tuple[bytes, str]:
+    """(file content, MIME type) of the report in `form` (md | html | pdf | xlsx); `kept`: the figures drawn for
+    earlier reports (see charts.FigureStore)."""
     if form == "md":
         return render_markdown(report).encode("utf-8"), MIME["md"]
     if form == "html":
-        return render_html(report).encode("utf-8"), MIME["html"]
+        return render_html(report, kept=kept).encode("utf-8"), MIME["html"]
     if form == "pdf":
-        return render_pdf(report), MIME["pdf"]
+        return render_pdf(report, kept=kept), MIME["pdf"]
     if form == "xlsx":
         return render_xlsx(report), MIME["xlsx"]
     raise ValueError(form)
@@ -252,7 +253,7 @@ def chart_layout(groups: Sequence[ChartGroup]) -> list[tuple[ChartGroup, tuple[P
     return out
 
 
-def _figures(report: ReportData) -> list[_Figure]:
+def _figures(report: ReportData, kept: FigureStore | None = None) -> list[_Figure]:
     words = report.chart_words
     if words is None:
         return []
@@ -260,7 +261,8 @@ def _figures(report: ReportData) -> list[_Figure]:
             for group, panels, used, first, last in chart_layout(report.charts)]
     pngs = small_multiples_many([(panels, words, {
         "title": title, "lang": report.lang, "columns": len(panels), "width": CHART_WIDTH * used / CHART_COLUMNS,
-        "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}) for _, panels, used, title, _ in laid])
+        "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}) for _, panels, used, title, _ in laid],
+        kept=kept)
     out: list[_Figure] = []
     for (group, panels, _, title, last), png in zip(laid, pngs, strict=True):
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -309,7 +311,7 @@ def _stylesheet() -> str:
     return resources.files("commands").joinpath("templates/report.css").read_text(encoding="utf-8")
 
 
-def render_html(report: ReportData, *, screen: bool = True) -> str:
+def render_html(report: ReportData, *, screen: bool = True, kept: FigureStore | None = None) -> str:
     """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4 (page numbers in the margin).
 
     The charts for the screen alone are left out of print by the stylesheet, and out of the page with
@@ -326,7 +328,7 @@ def render_html(report: ReportData, *, screen: bool = True) -> str:
     # The stylesheet is our own file, not user data: it goes in verbatim.
     return _environment().get_template("report.html.j2").render(
         report=report, sections=sections, summary=report.summary,
-        figures=_figures(report) if any(s.key == "charts" for s, _ in sections) else [],
+        figures=_figures(report, kept) if any(s.key == "charts" for s, _ in sections) else [],
         css=Markup(_stylesheet()), day_iso=report.today.isoformat(), screen=screen)
 
 
@@ -334,10 +336,10 @@ def render_html(report: ReportData, *, screen: bool = True) -> str:
 _PDF_LOCK = threading.Lock()  # Pango and fontconfig are not made for layouts in two threads at once
 
 
-def render_pdf(report: ReportData) -> bytes:
+def render_pdf(report: ReportData, *, kept: FigureStore | None = None) -> bytes:
     """The HTML laid out on A4 by WeasyPrint: page numbers, date and "Stand" in the footer, table heads repeated
     on every page, no table row split across pages, as PDF/A-2a (archivable, tagged)."""
-    page = render_html(report, screen=False)
+    page = render_html(report, screen=False, kept=kept)
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: the Pango library is missing

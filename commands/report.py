@@ -955,7 +955,7 @@ def bericht(state: State, args: list[str], caller: Caller, now: datetime) -> Rep
     today = state.local(now).date()
     report = build_report(state, now, charts=choice in ("html", "pdf"))
     try:
-        data, mime = render(report, choice)
+        data, mime = render(report, choice, kept=state.figures)
     except PdfUnavailable as exc:
         return ReplyBuilder().line(state.t("bericht.pdf_unavailable", reason=exc.reason)).build("error")
     caption = state.t("bericht.caption", day=fmt.day(today, state.lang))

@@ -23,6 +23,7 @@ from functools import cached_property
 
 from storage.sozialindex import DYNAMICS_CLASSES, STATUS_CLASSES, DistrictScore, IndexResult, cell_code, compute
 
+from .charts import kept_figure
 from .report import READING, Column, Section, Table
 from .sozialindex import class_label, delivery_files, index_observations, indicator_name, signed, unrated_reason
 from .sozialindex_charts import (
@@ -243,8 +244,11 @@ def _matrix_figure(state: State, result: IndexResult) -> Figure:
         count=t("si.rep.count"), more=t("si.rep.more"), unrated=t("si.rep.unrated"),
         status_only=t("si.rep.status_only"))
     # The section's heading and paragraph stand right above the chart: its title goes into the alternative text.
-    png = matrix_chart(_cells(result), replace(words, title=""), unrated=[d.area for d in result.unrated],
-                       status_only=[d.area for d in result.rated if d.dynamics_class is None], dpi=CHART_DPI)
+    cells, shown = _cells(result), replace(words, title="")
+    unrated = [d.area for d in result.unrated]
+    status_only = [d.area for d in result.rated if d.dynamics_class is None]
+    png = kept_figure(state.figures, ("matrix", sorted(cells.items()), shown, unrated, status_only, CHART_DPI),
+                      lambda: matrix_chart(cells, shown, unrated=unrated, status_only=status_only, dpi=CHART_DPI))
     return Figure(lambda: png, words.title, dpi=CHART_DPI)
 
 
@@ -276,9 +280,10 @@ def _multiples_figure(state: State, result: IndexResult, districts: list[Distric
             name = f"{d.area} · {code}" if code else f"{d.area} · {class_label(state, d.status_class)}"
             panels.append(DistrictPanel(name, tuple(series), severity(d.status_group, d.dynamics_group)))
         labels = [indicator_name(state, i) for i in config.indicators]
-        return district_multiples(panels, [str(y) for y in years], labels,
-                                  MultiplesWords(title, t("si.rep.multiples_y"), t("si.rep.multiples_band")),
-                                  lang=lang, columns=MULTIPLE_COLUMNS, dpi=MULTIPLE_DPI)
+        words = MultiplesWords(title, t("si.rep.multiples_y"), t("si.rep.multiples_band"))
+        what = ("district_multiples", panels, years, labels, words, lang, MULTIPLE_COLUMNS, MULTIPLE_DPI)
+        return kept_figure(state.figures, what, lambda: district_multiples(
+            panels, [str(y) for y in years], labels, words, lang=lang, columns=MULTIPLE_COLUMNS, dpi=MULTIPLE_DPI))
 
     return (Figure(draw, title, t("si.rep.multiples_caption"), dpi=MULTIPLE_DPI, screen_only=True),)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from storage.catalogue import Catalogue
@@ -11,6 +12,9 @@ from storage.config import Settings
 from storage.store import Store
 
 from .texts import text
+
+if TYPE_CHECKING:
+    from .charts import FigureStore
 
 __all__ = ["State"]
 
@@ -21,6 +25,7 @@ class State:
     store: Store
     settings: Settings
     language: str | None = None
+    figures: FigureStore | None = field(default=None, compare=False)  # the report's figures drawn before
 
     @property
     def lang(self) -> str:
