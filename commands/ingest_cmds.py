@@ -33,20 +33,19 @@ def indikatoren(state: State, args: list[str], caller: Caller, now: datetime) ->
         out.blank().line("• ", b(ind.name), f" ({ind.id})")
         out.line("  ", state.t("ingest.indicators.meta", unit=ind.unit or "—",
                                frequency=state.t(f"frequency.{ind.frequency}"), office=ind.office or "—"))
-        latest = state.store.latest(ind.id)
-        if latest:
-            whole = [o for o in latest if not o.area]
-            if whole or len(latest) == 1:
-                obs = (whole or latest)[0]
+        # From the store's coverage: the latest period's whole-city value (else its first area), its number of
+        # areas and its range; no delivery's rows are read.
+        obs, areas = state.store.latest_summary(ind.id)
+        if obs is not None:
+            if not obs.area or areas == 1:
                 value = fmt.number(obs.value, lang)
                 area = f", {obs.area}" if obs.area else ""
             else:
                 # Only area values: show their range rather than one district's figure as if it were the city's.
-                values = [o.value for o in latest if o.value is not None]
-                value = (f"{fmt.number(min(values), lang)} – {fmt.number(max(values), lang)}" if values
+                low, high = state.store.latest_range(ind.id)
+                value = (f"{fmt.number(low, lang)} – {fmt.number(high, lang)}" if low is not None and high is not None
                          else fmt.number(None, lang))
-                obs = latest[0]
-                area = state.t("ingest.indicators.areas", n=len(latest))
+                area = state.t("ingest.indicators.areas", n=areas)
             out.line("  ", state.t("ingest.indicators.latest", value=f"{value} {ind.unit}".strip(),
                                    period=period_label(obs.period, lang),
                                    area=area))

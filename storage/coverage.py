@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -43,7 +43,10 @@ CurrentRows = Mapping[str, Mapping[str, Mapping[str, Sequence[Any]]]]
 Owners = Mapping[str, Mapping[str, Mapping[str, int]]]
 
 # Bump when the meaning of the saved file changes: an older file is then recomputed, never misread.
-FORMAT = 1
+# 2: the latest period's lowest and highest value.
+FORMAT = 2
+
+ROW_VALUE: Final = 3  # where a store row (storage/store.py) keeps its value
 
 # The period kinds of the delivery frequencies (see storage/periods.py: yearly, half-yearly, quarterly, monthly).
 # Reference days (Stichtage, "2018-09-30") are held like any period but have no runs: no frequency expects them.
@@ -109,18 +112,20 @@ class IndicatorCoverage:
 
     `periods`: every period key held (current values of any area); `latest`: the greatest key (the store's notion
     of the latest period); `areas`: how many areas that period has; `headline`: (delivery id, row) of its
-    whole-city value, else of its first area; `runs`: per period kind, first, last and missing periods.
+    whole-city value, else of its first area; `low`, `high`: that period's lowest and highest value over all its
+    areas (None without any value); `runs`: per period kind, first, last and missing periods.
     """
 
-    __slots__ = ("areas", "headline", "latest", "periods", "runs")
+    __slots__ = ("areas", "headline", "high", "latest", "low", "periods", "runs")
 
     def __init__(self, periods: Iterable[str], latest: str, areas: int, headline: tuple[int, tuple[Any, ...]],
-                 runs: Mapping[str, Run]) -> None:
+                 runs: Mapping[str, Run], low: float | None = None, high: float | None = None) -> None:
         self.periods = frozenset(periods)
         self.latest = latest
         self.areas = areas
         self.headline = headline
         self.runs = dict(runs)
+        self.low, self.high = low, high
 
     @classmethod
     def from_index(cls, by_period: Mapping[str, Mapping[str, Sequence[Any]]],
@@ -130,18 +135,21 @@ class IndicatorCoverage:
         latest = keys[-1]
         by_area = by_period[latest]
         area = "" if "" in by_area else min(by_area)
-        return cls(keys, latest, len(by_area), (owners[latest][area], tuple(by_area[area])), _runs(keys))
+        values = [v for row in by_area.values() if (v := row[ROW_VALUE]) is not None]
+        return cls(keys, latest, len(by_area), (owners[latest][area], tuple(by_area[area])), _runs(keys),
+                   min(values, default=None), max(values, default=None))
 
     def to_json(self) -> list[Any]:
         did, row = self.headline
         return [sorted(self.periods), self.latest, self.areas, [did, list(row)],
-                {kind: [r.first, r.last, list(r.missing)] for kind, r in self.runs.items()}]
+                {kind: [r.first, r.last, list(r.missing)] for kind, r in self.runs.items()}, [self.low, self.high]]
 
     @classmethod
     def from_json(cls, item: list[Any]) -> IndicatorCoverage:
-        periods, latest, areas, (did, row), runs = item
+        periods, latest, areas, (did, row), runs, (low, high) = item
         return cls(periods, latest, int(areas), (int(did), tuple(row)),
-                   {kind: Run(first, last, tuple(missing)) for kind, (first, last, missing) in runs.items()})
+                   {kind: Run(first, last, tuple(missing)) for kind, (first, last, missing) in runs.items()},
+                   None if low is None else float(low), None if high is None else float(high))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, IndicatorCoverage) and self.to_json() == other.to_json()

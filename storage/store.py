@@ -42,7 +42,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from .coverage import Coverage, IndicatorCoverage, coverage_path
+from .coverage import ROW_VALUE, Coverage, IndicatorCoverage, coverage_path
 from .coverage import fingerprint as coverage_fingerprint
 from .jsonstore import (
     AtomicJSONStorage,
@@ -101,7 +101,7 @@ META, MEETINGS, PROTOCOLS, SIGNATURES, STEPS, DELIVERIES, SENT = (
 R_INDICATOR: Final = 0
 R_AREA: Final = 1
 R_PERIOD: Final = 2
-R_VALUE: Final = 3
+R_VALUE: Final = ROW_VALUE  # the coverage reads rows too
 R_NOTE: Final = 4
 R_ROW: Final = 5
 # A row as the indexes keep it (interned texts): indicator, area, period, value (None: no value), note, row number.
@@ -1676,6 +1676,12 @@ class Store:
             if entry is None:
                 return None, 0
             return self._observation(*entry.headline), entry.areas
+
+    def latest_range(self, indicator: str) -> tuple[float | None, float | None]:
+        """The lowest and highest value of the latest period delivered, over all its areas ((None, None): none)."""
+        with self._lock:
+            entry = self._coverage.get(indicator)  # coverage: no rows needed
+            return (entry.low, entry.high) if entry else (None, None)
 
     def periods(self, indicator: str) -> set[str]:
         with self._lock:

@@ -71,7 +71,9 @@ def full_coverage(store: Store, indicator: str) -> dict | None:
                 if p.key not in keys:
                     missing.append(p.key)
             runs[kind] = (own[0].key, own[-1].key, missing)
-    return {"periods": keys, "latest": latest, "areas": len(areas), "headline": headline, "runs": runs}
+    values = [o.value for o in areas.values() if o.value is not None]
+    return {"periods": keys, "latest": latest, "areas": len(areas), "headline": headline, "runs": runs,
+            "range": (min(values), max(values)) if values else (None, None)}
 
 
 def _period(key: str) -> Period | None:
@@ -87,7 +89,8 @@ def kept_coverage(store: Store, indicator: str) -> dict | None:
         return None
     obs, areas = store.latest_summary(indicator)
     return {"periods": set(store.periods(indicator)), "latest": entry.latest, "areas": areas, "headline": obs,
-            "runs": {kind: (r.first, r.last, list(r.missing)) for kind, r in entry.runs.items()}}
+            "runs": {kind: (r.first, r.last, list(r.missing)) for kind, r in entry.runs.items()},
+            "range": store.latest_range(indicator)}
 
 
 def random_key(rng: random.Random, indicator: str) -> str:

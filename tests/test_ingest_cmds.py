@@ -105,3 +105,19 @@ def test_init_demo_imports_the_examples_and_ingest_cli(tmp_path: Path) -> None:
 def test_english_indicator_list_names_the_frequency_in_english(demo_monitor: Monitor) -> None:
     text = ask(demo_monitor, "/indicators M33", lang="en")
     assert "yearly" in text and "jährlich" not in text
+
+
+def test_indicators_are_answered_from_the_coverage_alike_with_rows_read_or_not(demo_workspace) -> None:
+    def answers(monitor: Monitor) -> list[str]:
+        return [dispatch(monitor.state, f"/indikatoren {m}", Caller(operator=True), NOW).plain()
+                for m in monitor.catalogue.measures]
+
+    monitor = Monitor.open(demo_workspace, env={})
+    try:
+        lazy = answers(monitor)
+        assert "_current" not in vars(monitor.store), "/indikatoren read the rows"
+        monitor.store.observations("M21-bauland")  # every row in memory now
+        assert answers(monitor) == lazy
+    finally:
+        monitor.close()
+    assert any("–" in a and "Gebiete" in a for a in lazy)  # an indicator with area values only shows its range
