@@ -6,7 +6,8 @@ Baselines measured in the same run: reading every current value once as Observat
 (Store.observations for all indicators) and the report of a freshly initialised workspace (the document's size);
 for the whole processes, a floor process that opens the workspace and reads every current value (Store.series),
 run interleaved with them. Every figure is the median (range) of --reps runs. The report keeps its drawn figures
-in the workspace: `html` (and `pdf`) are timed with them removed before every run, `html again` with them kept.
+in the workspace: `html` (and `pdf`) are timed with them removed before every run, `html after a delivery` after a
+new value of one indicator (one figure to draw), `html again` with nothing new (every figure kept).
 With --pdf the whole processes include `report --format pdf` (WeasyPrint; about ten seconds a run at the default size).
 Usage: python bench/report.py [--measures 14] [--indicators 20] [--areas 30] [--periods 12] [--reps 5] [--pdf]
 """
@@ -49,6 +50,7 @@ print(values)
 
 TODAY = date(2019, 3, 15)
 OFFICES = [Office(f"Amt {n}", f"Bench: Amt {n}") for n in (10, 12, 40, 50, 61)]
+FIRST_INDICATOR = f"{next(iter(MEASURES))}-i00"  # its chart is in the report: a new value of it redraws one figure
 
 
 def quarters(n: int, last_year: int = 2018) -> list[str]:
@@ -160,29 +162,43 @@ def main() -> int:
                     str(out / f"bericht.{fmt}")]
 
         # "html" draws every figure (the kept figures are removed before each run: the first report, or one after
-        # an upgrade); "html again" finds them kept from the run before (nothing delivered in between).
+        # an upgrade); "html after a delivery" follows a new value of one indicator (its figure is drawn again, the
+        # others are kept); "html again" follows the run before with nothing delivered in between.
         kept = big_ws / "daten" / FIGURES
-        commands = {fmt: report_cmd(fmt) for fmt in formats}
-        commands["html again"] = report_cmd("html")
+        commands = {"html": report_cmd("html"), "html after a delivery": report_cmd("html"),
+                    "html again": report_cmd("html")}
+        commands.update({fmt: report_cmd(fmt) for fmt in formats if fmt != "html"})
         commands["floor"] = [sys.executable, "-c", FLOOR, str(big_ws)]
-        forget = {fmt: (lambda: shutil.rmtree(kept, ignore_errors=True)) for fmt in ("html", "pdf")}
-        order = {name: commands.pop(name) for name in ("html", "html again")}  # "again" right after a drawing run
-        commands = {**order, **commands}
-        whole = timed_processes(commands, reps, env=process_env(), before=forget)
-        labels = {fmt: f"sozialmonitor report --format {fmt}" for fmt in formats}
+        deliveries = iter(range(1, 1000))
+
+        def deliver() -> None:
+            k = next(deliveries)
+            with Store(big_ws / "daten" / "sozialmonitor.json", fsync=False, backups=0) as store:
+                store.add_delivery(file=f"korrektur-{k}.csv", content_hash=f"korrektur-{k}", office=OFFICES[0].id,
+                                   received=datetime(2019, 3, 1, 9), rows=[(FIRST_INDICATOR, "Gebiet 00",
+                                                                            quarters(1)[0], 1000.0 + k, "", 2)])
+
+        before = {"html": lambda: shutil.rmtree(kept, ignore_errors=True), "html after a delivery": deliver,
+                  "pdf": lambda: shutil.rmtree(kept, ignore_errors=True)}
+        whole = timed_processes(commands, reps, env=process_env(), before=before)
+        labels = {name: f"sozialmonitor report --format {name}" for name in formats}
         labels["html"] += " (every figure drawn)"
         if "pdf" in labels:
             labels["pdf"] += " (every figure drawn)"
-        labels["html again"] = "same, html again (the figures kept)"
+        labels["html after a delivery"] = "same, html after one indicator's new value (one figure drawn)"
+        labels["html again"] = "same, html again, nothing delivered (the figures kept)"
+        names = ("md", "html", "html after a delivery", "html again", "xlsx", *(("pdf",) if args.pdf else ()))
         table = [[labels[name], fmt_s(whole[name]), f"{median(whole[name]) / median(whole['floor']):.1f}x"]
-                 for name in (*formats, "html again")]
+                 for name in names]
         table.append(["floor: start, open, read every current value", fmt_s(whole["floor"]), "1.0x"])
         print()
         print(tabulate(table, headers=[f"whole process, {n:,} observations", "seconds", "× floor"],
                        tablefmt="github", disable_numparse=True))
         floor = f"floor {median(whole['floor']):.2f} s"
-        for name, limit in (("md", 1.0), ("xlsx", 1.5), ("html", 1.5), ("html again", 1.5)):
-            what = {"html": "html, every figure drawn", "html again": "html again, the figures kept"}.get(name, name)
+        for name, limit, what in (("md", 1.0, "md"), ("xlsx", 1.5, "xlsx"),
+                                  ("html", 1.5, "html, every figure drawn (first report)"),
+                                  ("html after a delivery", 1.5, "html after one new value (one figure drawn)"),
+                                  ("html again", 1.5, "html again, nothing new (figures kept)")):
             verdict("report", f"report {what} at {n:,}, whole process", f"< {limit} s",
                     f"{median(whole[name]):.2f} s ({floor})", median(whole[name]) < limit)
     return 0

@@ -408,7 +408,7 @@ class MatrixBot:
                               .build("denied"))
             return
         person = self.person(event.sender)
-        caller = Caller(person=person, group_member=allowed)
+        caller = Caller(person=person, group_member=allowed, channel="matrix")
         if not caller.is_member:
             log.info("refused !%s for stranger %s", name, event.sender)
             await self._reply(room_id, ReplyBuilder().line(self._t("matrix.denied_unknown", user_id=event.sender))

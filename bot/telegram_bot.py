@@ -233,7 +233,7 @@ class TelegramBot:
         person = self.monitor.catalogue.person_by_telegram(user_id)
         return Caller(user_id=user_id, chat_id=chat_id, person=person,
                       group_member=group and self._group_enabled(chat_id),
-                      language=client_language(language_code))
+                      language=client_language(language_code), channel="telegram")
 
     def _group_enabled(self, chat_id: int) -> bool:
         access = self.monitor.settings.access

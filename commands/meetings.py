@@ -376,7 +376,7 @@ def _sign(state: State, measure: str, name: str, given: date | None, signed_on: 
     if signed_on < protocol.sent_on:
         raise UsageError("mt.sign_before_sent", day=fmt.day(signed_on, state.lang),
                          sent=fmt.day(protocol.sent_on, state.lang))
-    channel = "telegram" if caller.user_id is not None else "konsole"
+    channel = caller.channel or ("telegram" if caller.user_id is not None else "konsole")
     by = _by(state, caller)
     state.store.sign(protocol.id, name, signed_on=signed_on, channel=channel, at=now,
                      method=PAPER if paper else CHAT, recorded_by=by if paper else name)

@@ -46,6 +46,7 @@ class Caller:
     operator: bool = False
     group_member: bool = False  # writes in a team group listed in the settings
     language: str | None = None
+    channel: str = ""  # where the message came from: "telegram", "matrix"; "" = the console or `ask`
 
     @property
     def is_admin(self) -> bool:

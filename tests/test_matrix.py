@@ -119,6 +119,17 @@ def test_a_member_is_answered_with_bang_and_slash_commands_in_html(running: Call
     wait(accounts.erika, room, "Die 14 Maßnahmen")
 
 
+def test_a_signature_given_in_matrix_is_recorded_as_given_in_matrix(running: Callable, accounts: Accounts,
+                                                                    matrix_monitor: Monitor) -> None:
+    running()
+    room = direct_room(accounts.erika, accounts.bot)
+    accounts.erika.say(room, "!unterschrieben M24")
+    from_bot(accounts)(accounts.erika, room, "ist erfasst")
+    (protocol,) = [p for p in matrix_monitor.store.protocols("M24")]
+    (signature,) = [s for s in matrix_monitor.store.signatures(protocol.id) if s.person == ERIKA]
+    assert (signature.channel, signature.method) == ("matrix", "chat")
+
+
 def test_a_stranger_is_told_the_matrix_id_and_gets_no_data(running: Callable, accounts: Accounts) -> None:
     running()
     wait = from_bot(accounts)
