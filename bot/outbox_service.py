@@ -53,7 +53,6 @@ class Limits:
     group_per_minute: float = 20.0
     chat_rate: float = 1.0  # messages per `chat_period` to any one target
     chat_period: float = 1.0
-    max_retries: int = 3  # unused since the service retries 429s itself; kept so that callers passing it work
     backoff_start: float = 1.0
     backoff_max: float = 60.0
     reply_patience: float = 30.0  # a reply is given up after this long; notices are retried until stop

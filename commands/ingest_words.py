@@ -109,6 +109,9 @@ def _fill(finding: Finding, key: str, lang: str) -> str:
         values["field_name"] = texts.get(f"read.field.{finding.params['field']}", finding.params["field"])
     if "style" in finding.params:
         values["style_name"] = texts.get(f"read.style.{finding.params['style']}", finding.params["style"])
+    limit = finding.params.get("limit")
+    if isinstance(limit, int) and not isinstance(limit, bool):  # a count in the reader's notation: 10.000.000
+        values["limit"] = fmt.number(limit, lang, 0)
     return template.format_map(values)
 
 

@@ -100,6 +100,7 @@ class _Rule:
     retry_after: int | None = None
     drop: bool = False
     hold: float = 0.0  # > 0: carried out, but answered this late
+    migrate_to: int | None = None  # the group became this supergroup (400 with migrate_to_chat_id)
 
 
 class _ApiError(Exception):
@@ -343,13 +344,17 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ what the tests do
     def fail_next(self, method: str, status: int = 500, *, count: int = 1, retry_after: int | None = None,
-                  close_connection: bool = False) -> None:
+                  close_connection: bool = False, migrate_to: int | None = None) -> None:
         """The next `count` calls of `method` ("*": any) fail without being carried out: with `status` (429
-        carries ``retry_after``, default 1; 502 and 504 are nginx's HTML page), or a dropped connection."""
+        carries ``retry_after``, default 1; 502 and 504 are nginx's HTML page), or a dropped connection.
+        `migrate_to`: the chat was upgraded to that supergroup (Telegram's 400 with ``migrate_to_chat_id``)."""
         if status == 429 and retry_after is None:
             retry_after = 1
+        if migrate_to is not None:
+            status = 400
         with self._cond:
-            self._rules.append(_Rule(method.lower(), count, status, retry_after, drop=close_connection))
+            self._rules.append(_Rule(method.lower(), count, status, retry_after, drop=close_connection,
+                                     migrate_to=migrate_to))
 
     def delay_next(self, method: str, seconds: float, *, count: int = 1) -> None:
         """The next `count` calls of `method` are carried out but answered `seconds` late (past a client's
@@ -483,6 +488,9 @@ class FakeTelegram:
         if rule.retry_after is not None:
             return _error_answer(_ApiError(rule.status, f"Too Many Requests: retry after {rule.retry_after}",
                                            {"retry_after": rule.retry_after}))
+        if rule.migrate_to is not None:
+            return _error_answer(_ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                           {"migrate_to_chat_id": rule.migrate_to}))
         description = _DESCRIPTIONS.get(rule.status) or http.HTTPStatus(rule.status).phrase
         return _error_answer(_ApiError(rule.status, description))
 

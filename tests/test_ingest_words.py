@@ -123,3 +123,13 @@ def test_notice_parameters_are_worded_in_the_readers_notation() -> None:
     assert "alle 2,5 Minuten" in INGEST_WORDS.message(waiting, "de").plain()
     refused = INGEST_WORDS.message(Notice("protocol_refused", {"file": "x.pdf", "kind": "fifo"}), "en").plain()
     assert "protokolle/x.pdf is a named pipe (FIFO)" in refused
+
+
+def test_a_reader_limit_is_a_number_worded_in_the_readers_notation() -> None:
+    from watchers.read import read_table
+
+    ragged = "Maßnahme;Indikator;Zeitraum;Wert\n" + "M21;A;2018;1\n" * 3 + ";" * 20_000 + "\n"
+    (problem,) = read_table((ragged * 200).encode(), "r.csv").problems
+    assert problem.code == "read.too_many_cells" and problem.params["limit"] == 10_000_000
+    assert "höchstens 10.000.000 Zellen" in finding_line(problem)
+    assert "at most 10,000,000 cells" in finding_line(problem, "en")

@@ -29,7 +29,7 @@ from tests.ptb_request import InProcessTelegram
 ADMIN_ID, MEMBER_ID, STRANGER_ID = 100000001, 100000002, 555000111
 GROUP, OTHER_GROUP = -1001234567890, -1009876543210
 FAST = Limits(chat_rate=20, chat_period=1, backoff_start=0.05, backoff_max=0.2, reply_patience=5,
-              drain_seconds=3, poll_timeout=1, max_retries=2)
+              drain_seconds=3, poll_timeout=1)
 
 
 def tiny_png() -> bytes:
@@ -147,6 +147,18 @@ def test_groups_listed_answered_others_refused_foreign_bots_ignored(api: InProce
     assert reply.visible_text == text("de", "bot.group_not_enabled", chat_id=OTHER_GROUP)
 
 
+def test_a_reply_to_a_group_that_became_a_supergroup_goes_to_the_supergroup(api: InProcessTelegram,
+                                                                          running: Callable) -> None:
+    running()
+    supergroup = -1005550001111
+    since = api.mark()
+    api.fail_next("sendMessage", migrate_to=supergroup)
+    api.send_user_message(GROUP, STRANGER_ID, "/status M21")
+    moved = api.wait_for_sent(lambda m: m.chat_id == supergroup, since=since)
+    assert "Federführung" in moved.visible_text
+    assert [m for m in api.sent[since:] if m.chat_id == GROUP] == []  # refused there, carried out once, here
+
+
 def test_notices_from_another_thread_reach_admins_and_named_persons(api: InProcessTelegram, running: Callable) -> None:
     bot = running().bot
     notice = ReplyBuilder().line("Datei <M21_Sozialwohnungen_2018.xlsx> importiert & archiviert").build()
@@ -193,7 +205,7 @@ def test_calendar_command_sends_a_document(api: InProcessTelegram, running: Call
 
 
 def test_flood_control_is_retried_and_the_message_arrives_once(api: InProcessTelegram, running: Callable) -> None:
-    bot = running(replace(FAST, max_retries=1)).bot
+    bot = running(FAST).bot
     api.fail_next("sendMessage", 429, retry_after=1)
     reply = ask(api, MEMBER_ID, "/status M21")
     assert "Federführung" in reply.visible_text

@@ -245,7 +245,7 @@ def _csv_frame(text: str, delimiter: str, width: int, nrows: int) -> pd.DataFram
     for _ in range(8):
         if lines * width > MAX_CELLS and lines * width > 2 * (text.count(delimiter) + lines):
             return Finding.make("read.too_many_cells", found=f"{lines} × {width}", rows=lines,
-                                cols=letter(width - 1), limit=f"{MAX_CELLS:,}".replace(",", "."))
+                                cols=letter(width - 1), limit=MAX_CELLS)
         try:
             # As UTF-8 bytes, cells as plain str objects: pandas' C parser reads bytes without a text layer.
             return pd.read_csv(io.BytesIO(encoded), encoding="utf-8", sep=delimiter, header=None,

@@ -170,7 +170,7 @@ def check_container(data: bytes, suffix: str, max_unpacked: int) -> Finding | No
                     rows, cols = ods_extent(xml) if ods else xlsx_extent(xml)
                     if rows * cols > MAX_CELLS:
                         return Finding.make("read.too_many_cells", found=f"{rows} × {cols}", rows=rows,
-                                            cols=letter(max(cols - 1, 0)), limit=f"{MAX_CELLS:,}".replace(",", "."))
+                                            cols=letter(max(cols - 1, 0)), limit=MAX_CELLS)
                 continue
             with archive.open(info) as member:
                 while member.read(4 * _MIB):
