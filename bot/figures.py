@@ -10,9 +10,7 @@ without it, and a damaged index is moved aside and started anew.
 
 from __future__ import annotations
 
-import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -23,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SIZE_LIMIT", "FigureCache"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SIZE_LIMIT = 200 * 2**20  # bytes; a report's figures take about 1.5 MB
@@ -44,6 +41,11 @@ class FigureCache:
 
     def _use(self, work: Callable[[Cache], T]) -> T | None:
         """`work` done on the opened cache; None (and a log line) when the cache cannot be used."""
+        # Imported here: every command builds a state with this cache, and only a report opens it.
+        import logging
+        import sqlite3
+
+        log = logging.getLogger(__name__)
         try:
             from diskcache import Cache, Timeout
         except ImportError:  # a report without it is only slower

@@ -33,7 +33,6 @@ __all__ = [
 
 
 
-
 def log() -> logging.Logger:
     """This module's logger. logging is imported on first use: it (with traceback, which it imports) costs about
     3 ms, and only failures are logged, while every command opens the store."""

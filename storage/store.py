@@ -81,7 +81,6 @@ __all__ = [
 ]
 
 
-
 def log() -> logging.Logger:
     """This module's logger. logging is imported on first use: it (with traceback, which it imports) costs about
     3 ms, and only failures are logged, while every command opens the store."""
@@ -780,7 +779,7 @@ class Store:
                                   taken=taken, from_backup=from_backup, reattached=reattached,
                                   skipped=tuple(skipped), kept=kept)
         log().info("store %s rebuilt (%s) from %s plus %d segments", self.path, reason,
-                    backup.name if backup else "no backup", reattached)
+                   backup.name if backup else "no backup", reattached)
 
     @staticmethod
     def _reapply_versions(deliveries: dict[str, Any], versions: list[tuple[int, float, str, dict[str, Any]]],
@@ -924,7 +923,7 @@ class Store:
                 rows = self._read_segment(did, version)
             except StoreUnreadable:
                 log().warning("earlier version %s of delivery %d not readable; its history is incomplete",
-                            version.get("segment"), did)
+                              version.get("segment"), did)
                 continue
             received = version.get("received")
             out.append((datetime.fromisoformat(received) if isinstance(received, str) else None, self._pack(rows)))
