@@ -8,7 +8,7 @@ from datetime import datetime
 from storage.models import Indicator, Measure, Observation
 
 from . import fmt
-from .lookup import find_indicator, resolve_indicator, words
+from .lookup import find_indicator, resolve_indicator, some_names, words
 from .periods import period_label
 from .registry import Caller, UsageError, command, take_measure
 from .reply import Reply, ReplyBuilder, b, i
@@ -54,9 +54,9 @@ def _area(state: State, indicator: Indicator, tokens: list[str]) -> str | None:
     if len(hits) == 1:
         return hits[0]
     if hits:
-        raise UsageError("hist.ambiguous_area", found=text, names=", ".join(hits))
+        raise UsageError("hist.ambiguous_area", found=text, names=some_names(state, hits, text))
     raise UsageError("hist.unknown_area", found=text, name=indicator.name,
-                     areas=", ".join(areas) or state.t("whole_city"))
+                     areas=some_names(state, areas, text) or state.t("whole_city"))
 
 
 def _source(state: State, obs: Observation) -> str:

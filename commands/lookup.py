@@ -13,10 +13,12 @@ from typing import Generic, TypeVar
 from storage.catalogue import Catalogue
 from storage.models import Indicator, Measure, Person
 
+from . import fmt
 from .registry import UsageError
 from .state import State
 
-__all__ = ["Match", "catalogue_person", "find_indicator", "find_person", "resolve_indicator", "words"]
+__all__ = ["NAMES_SHOWN", "Match", "catalogue_person", "find_indicator", "find_person", "resolve_indicator",
+           "some_names", "words"]
 
 T = TypeVar("T")
 
@@ -127,3 +129,17 @@ def resolve_indicator(state: State, measure: Measure, text: str) -> Indicator:
         raise UsageError("ind.none", measure=measure.number)
     raise UsageError("ind.unknown", found=text, measure=measure.number,
                      known=", ".join(f"{i.name} ({i.id})" for i in known))
+
+
+NAMES_SHOWN = 12  # a list of names in a reply: beyond this many, the closest ones and how many there are
+
+
+def some_names(state: State, names: Sequence[str], near: str = "") -> str:
+    """The names joined for a reply; a long list (1,000 blocks of a city) as the few closest to `near` and the
+    number of all, so that a chat message stays readable."""
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names)
+    import difflib
+
+    shown = difflib.get_close_matches(near, list(names), n=5, cutoff=0.0) if near else list(names[:5])
+    return state.t("names_more", names=", ".join(shown), n=fmt.number(len(names), state.lang, 0))

@@ -42,7 +42,7 @@ from . import protocols as signing
 from .agenda import HELD, MISSING, PLANNED, UPCOMING, MeasureMeetings, measure_meetings, meeting_state, settling_meeting
 from .charts import MAX_LINES, ChartWords, Line, Panel, line_chart, small_multiples
 from .deliveries import Due, Expected, as_due, expected_deliveries, next_due
-from .lookup import find_indicator
+from .lookup import find_indicator, some_names
 from .periods import Period, PeriodError, period_label
 from .periods import next as next_period
 from .registry import Caller, UsageError, command, take_measure
@@ -1034,7 +1034,8 @@ def trend(state: State, args: list[str], caller: Caller, now: datetime) -> Reply
             present = list(state.store.series(ind.id))
             areas, unknown = _resolve_areas(state, area_text, present)
             if unknown or not areas:
-                known = ", ".join(a or t("whole_city") for a in sorted(present, key=lambda a: (a != "", a)))
+                known = some_names(state, [a or t("whole_city") for a in sorted(present, key=lambda a: (a != "", a))],
+                                   area_text)
                 return ReplyBuilder().line(t("trend.unknown_area", found=", ".join(unknown) or area_text,
                                              name=ind.name, known=known or t("none"))).build("usage")
         panel = indicator_panel(state, ind, areas)

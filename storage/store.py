@@ -659,6 +659,10 @@ class Store:
         self.recovered: Recovery | None = None
         # Opened read-only, the files wanted a writer's care (coverage to save, a schema to migrate): see reader()
         self.needs_writer = False
+        # Opened from the coverage: the current values of single indicators, read from their deliveries' segments
+        # alone (see _current_of); given up once every row is read.
+        self._held_of: dict[str, dict[str, dict[str, Packed]]] = {}
+        self._by_indicator = False
         # The lock comes first: only its holder may rebuild a missing or damaged main file.
         self._process_lock = ProcessLock(self.path, role=role, wait=wait, acquire=not read_only)
         try:
@@ -1638,9 +1642,10 @@ class Store:
         """A delivery's rows of one indicator for the history: first the values of its earlier versions that its
         final content replaced with another value (not the ones it withdrew: a key's last value must be its
         current one), then its current rows."""
-        versions = self._versions.get(did)
+        current = self._rows_of(did, indicator)
+        versions = self._versions_of(did)
         if versions:
-            final = {(r[R_AREA], r[R_PERIOD]): r for r in self._rows[did] if r[R_INDICATOR] == indicator}
+            final = {(r[R_AREA], r[R_PERIOD]): r for r in current if r[R_INDICATOR] == indicator}
             for received, rows in versions:
                 for row in rows:
                     if row[R_INDICATOR] != indicator:
@@ -1648,9 +1653,45 @@ class Store:
                     now = final.get((row[R_AREA], row[R_PERIOD]))
                     if now is not None and (now[R_VALUE], now[R_NOTE]) != (row[R_VALUE], row[R_NOTE]):
                         yield row, received
-        for row in self._rows[did]:
+        for row in current:
             if row[R_INDICATOR] == indicator:
                 yield row, None
+
+    def _lazy(self) -> bool:
+        """Opened from the coverage, rows not read yet, and single indicators can be read (see _current_of)."""
+        return self._by_indicator and "_current" not in self.__dict__
+
+    def _rows_of(self, did: int, indicator: str) -> list[Packed]:
+        """A delivery's current rows (at least those of `indicator`): from the index, or read from its segment."""
+        if not self._lazy():
+            return self._rows[did]
+        raw = self._read_segment(did, self._raw(DELIVERIES)[str(did)])
+        return self._pack([r for r in raw if r[R_INDICATOR] == indicator])
+
+    def _versions_of(self, did: int) -> list[tuple[datetime | None, list[Packed]]]:
+        if not self._lazy():
+            return self._versions.get(did, [])
+        versions = self._raw(DELIVERIES)[str(did)].get("versions")
+        return self._read_versions(did, versions) if versions else []
+
+    def _current_of(self, indicator: str) -> Mapping[str, Mapping[str, Packed]]:
+        """period -> area -> current row of one indicator. Opened from the coverage, only the segments of the
+        deliveries that hold the indicator are read, applied in the order the index applies every delivery (a
+        later one's value replaces an earlier one's): `/trend` or `/verlauf` need not read 10^6 rows."""
+        if not self._lazy():
+            return self._current.get(indicator, {})
+        held = self._held_of.get(indicator)
+        if held is None:
+            held = {}
+            for did in sorted(self._deliveries, key=self._order):
+                if indicator in self._deliveries[did].indicators:
+                    for row in self._rows_of(did, indicator):
+                        by_area = held.get(row[R_PERIOD])
+                        if by_area is None:
+                            by_area = held[row[R_PERIOD]] = {}
+                        by_area[row[R_AREA]] = row
+            self._held_of[indicator] = held
+        return held
 
     def observations(self, indicator: str) -> list[Observation]:
         """Current values of one indicator, by period then area. Reads the index only."""
@@ -1705,7 +1746,7 @@ class Store:
 
     def _series(self, indicator: str) -> dict[str, list[tuple[str, float | None, str]]]:
         with self._lock:
-            held = self._current.get(indicator, {})
+            held = self._current_of(indicator)
             out: dict[str, list[tuple[str, float | None, str]]] = {}
             for period in sorted(held):
                 for area, row in held[period].items():
@@ -1760,7 +1801,7 @@ class Store:
     def areas(self, indicator: str) -> list[str]:
         """The areas an indicator has current values for ("" = whole city), sorted."""
         with self._lock:
-            return sorted({area for by_area in self._current.get(indicator, {}).values() for area in by_area})
+            return sorted({area for by_area in self._current_of(indicator).values() for area in by_area})
 
     @property
     def observation_count(self) -> int:
@@ -1790,6 +1831,9 @@ class Store:
                 self._hashes.setdefault(doc["hash"], did)
             self._deliveries[did] = self._delivery(did, doc)
         self._coverage = saved
+        # Each delivery names the indicators of its rows (older ones may not): then one indicator's values can be
+        # read from the segments of its deliveries without the others'.
+        self._by_indicator = all(isinstance(doc.get("indicators"), list) for doc in table.values())
         return True
 
     def __getattr__(self, name: str) -> Any:
@@ -1804,6 +1848,7 @@ class Store:
             if "_current" not in self.__dict__:
                 with gc_paused():
                     self._build_indexes(lazy=False)
+                self._held_of.clear()  # the index holds them all now
 
     def _coverage_from_index(self) -> None:
         saved = self.__dict__.get("_coverage")

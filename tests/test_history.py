@@ -83,6 +83,18 @@ def test_verlauf_refusals_name_the_candidates(delivered: Monitor) -> None:
     assert none.status == "usage" and "keine Indikatoren" in none.plain()
 
 
+def test_an_unknown_area_among_many_names_the_closest_and_how_many_there_are(delivered: Monitor) -> None:
+    areas = [a for a in delivered.store.areas("M33-sgb2") if a]
+    assert len(areas) > 12  # the demo's 30 Stadtteile
+    for said in ("/verlauf M33 M33-sgb2 Lützell-Nord", "/trend M33 M33-sgb2 Lützell-Nord"):
+        reply = ask(delivered, said).plain()
+        named = [a for a in areas if a in reply]
+        assert "Lützel" in named and len(named) <= 5, reply
+        assert f"({len(areas)} insgesamt)" in reply
+    few = ask(delivered, "/verlauf M21 M21-wohnungen Lützel").plain()  # whole city only: said as it is
+    assert "Gesamtstadt" in few and "insgesamt" not in few
+
+
 def test_trend_and_indikatoren_find_indicators_the_same_way(delivered: Monitor) -> None:
     trend = ask(delivered, "/trend M21 wohnungen")
     assert trend.ok and "Fertiggestellte Wohnungen" in trend.plain() and trend.attachments

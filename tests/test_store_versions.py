@@ -3,6 +3,7 @@ content, keeps the earlier versions in the history, and survives a kill and a lo
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
@@ -226,3 +227,45 @@ def test_withdrawing_from_a_store_opened_from_its_coverage_counts_what_it_takes_
         assert "_current" not in vars(lazy)  # opened without reading a row
         assert lazy.withdraw_delivery(d.id, at=T1).withdrawn == 2
         assert current(lazy) == {}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_indicator_read_from_its_deliveries_alone_answers_as_every_row_read(path: Path, seed: int) -> None:
+    """Opened from the coverage, /trend and /verlauf read only the segments of the deliveries holding their
+    indicator: series, areas and histories equal those of the store with every row read, through additions,
+    late deliveries, replaced and withdrawn ones."""
+    rng = random.Random(seed)
+    indicators, areas, years = ("i1", "i2", "i3"), ("", "Lützel", "Süd"), [str(y) for y in range(2015, 2021)]
+
+    def some_rows() -> list[tuple]:
+        chosen = rng.sample(indicators, rng.randint(1, 2))
+        keys = {(i, a, y) for i in chosen for a in areas for y in years if rng.random() < 0.4}
+        return [(i, a, y, None if rng.random() < 0.1 else float(rng.randint(1, 50)), "", n + 2)
+                for n, (i, a, y) in enumerate(sorted(keys))] or [(chosen[0], "", years[0], 1.0, "", 2)]
+
+    with Store(path, backup_seconds=0) as s:
+        made: list[int] = []
+        for n in range(rng.randint(6, 14)):
+            step = rng.random()
+            if made and step < 0.15:
+                s.withdraw_delivery(rng.choice(made), at=T1)
+            elif made and step < 0.35:
+                s.replace_delivery(rng.choice(made), file=f"r{n}.csv", content_hash=f"r{seed}-{n}", office="",
+                                   received=T1, rows=some_rows())
+            else:
+                after = rng.choice(made) if made and rng.random() < 0.3 else None  # arrived back then
+                result = s.add_delivery(file=f"f{n}.csv", content_hash=f"{seed}-{n}", office="", received=T0,
+                                        rows=some_rows(), **({"after": after} if after is not None else {}))
+                if result.delivery is not None:
+                    made.append(result.delivery.id)
+
+    def answers(store: Store) -> dict:
+        return {i: (store.series(i), store.areas(i), store.value_history(i),
+                    [store.value_history(i, a) for a in areas], [store.history(i, a, y) for a in areas for y in years])
+                for i in indicators}
+
+    with Store.reader(path) as lazy:
+        one_by_one = answers(lazy)
+        assert "_current" not in vars(lazy), "an indicator's answers read every row"
+        lazy.observations("i1")  # every row read now
+        assert answers(lazy) == one_by_one
