@@ -663,6 +663,8 @@ class Store:
         # alone (see _current_of); given up once every row is read.
         self._held_of: dict[str, dict[str, dict[str, Packed]]] = {}
         self._by_indicator = False
+        self._lazy_read = 0  # rows read that way so far (see _lazy_budget)
+        self._lazy_rows: dict[tuple[int, str], list[Packed]] = {}  # (delivery, indicator) -> its rows, read
         # The lock comes first: only its holder may rebuild a missing or damaged main file.
         self._process_lock = ProcessLock(self.path, role=role, wait=wait, acquire=not read_only)
         try:
@@ -1661,12 +1663,32 @@ class Store:
         """Opened from the coverage, rows not read yet, and single indicators can be read (see _current_of)."""
         return self._by_indicator and "_current" not in self.__dict__
 
+    def _lazy_budget(self, deliveries: Iterable[int]) -> bool:
+        """Whether these deliveries may still be read one by one: in all, a store opened from its coverage reads at
+        most as many rows this way as reading every row once would (a report asking for every indicator of
+        deliveries that hold many would read each segment again and again); beyond that, every row is read."""
+        rows = sum(self._deliveries[did].rows for did in deliveries)
+        if self._lazy_read + rows > sum(d.rows for d in self._deliveries.values()):
+            self._need_rows()
+            return False
+        self._lazy_read += rows
+        return True
+
     def _rows_of(self, did: int, indicator: str) -> list[Packed]:
-        """A delivery's current rows (at least those of `indicator`): from the index, or read from its segment."""
+        """A delivery's current rows (at least those of `indicator`): from the index, or read from its segment
+        (once per delivery and indicator)."""
         if not self._lazy():
             return self._rows[did]
-        raw = self._read_segment(did, self._raw(DELIVERIES)[str(did)])
-        return self._pack([r for r in raw if r[R_INDICATOR] == indicator])
+        if (did, indicator) not in self._lazy_rows and not self._lazy_budget([did]):
+            return self._rows[did]
+        return self._lazy_rows_of(did, indicator)
+
+    def _lazy_rows_of(self, did: int, indicator: str) -> list[Packed]:
+        rows = self._lazy_rows.get((did, indicator))
+        if rows is None:
+            raw = self._read_segment(did, self._raw(DELIVERIES)[str(did)])
+            rows = self._lazy_rows[(did, indicator)] = self._pack([r for r in raw if r[R_INDICATOR] == indicator])
+        return rows
 
     def _versions_of(self, did: int) -> list[tuple[datetime | None, list[Packed]]]:
         if not self._lazy():
@@ -1678,20 +1700,21 @@ class Store:
         """period -> area -> current row of one indicator. Opened from the coverage, only the segments of the
         deliveries that hold the indicator are read, applied in the order the index applies every delivery (a
         later one's value replaces an earlier one's): `/trend` or `/verlauf` need not read 10^6 rows."""
-        if not self._lazy():
-            return self._current.get(indicator, {})
-        held = self._held_of.get(indicator)
-        if held is None:
-            held = {}
-            for did in sorted(self._deliveries, key=self._order):
-                if indicator in self._deliveries[did].indicators:
-                    for row in self._rows_of(did, indicator):
+        if self._lazy() and indicator not in self._held_of:
+            holding = [did for did in sorted(self._deliveries, key=self._order)
+                       if indicator in self._deliveries[did].indicators]
+            if self._lazy_budget(d for d in holding if (d, indicator) not in self._lazy_rows):
+                held: dict[str, dict[str, Packed]] = {}
+                for did in holding:
+                    for row in self._lazy_rows_of(did, indicator):
                         by_area = held.get(row[R_PERIOD])
                         if by_area is None:
                             by_area = held[row[R_PERIOD]] = {}
                         by_area[row[R_AREA]] = row
-            self._held_of[indicator] = held
-        return held
+                self._held_of[indicator] = held
+        if not self._lazy():
+            return self._current.get(indicator, {})
+        return self._held_of[indicator]
 
     def observations(self, indicator: str) -> list[Observation]:
         """Current values of one indicator, by period then area. Reads the index only."""
@@ -1849,6 +1872,7 @@ class Store:
                 with gc_paused():
                     self._build_indexes(lazy=False)
                 self._held_of.clear()  # the index holds them all now
+                self._lazy_rows.clear()
 
     def _coverage_from_index(self) -> None:
         saved = self.__dict__.get("_coverage")

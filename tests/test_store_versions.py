@@ -259,13 +259,26 @@ def test_one_indicator_read_from_its_deliveries_alone_answers_as_every_row_read(
                 if result.delivery is not None:
                     made.append(result.delivery.id)
 
-    def answers(store: Store) -> dict:
-        return {i: (store.series(i), store.areas(i), store.value_history(i),
-                    [store.value_history(i, a) for a in areas], [store.history(i, a, y) for a in areas for y in years])
-                for i in indicators}
+    def answers(store: Store, i: str) -> tuple:
+        return (store.series(i), store.areas(i), store.value_history(i), [store.value_history(i, a) for a in areas],
+                [store.history(i, a, y) for a in areas for y in years])
 
+    with Store.reader(path) as full:
+        full.observations("i1")  # every row read
+        everything = {i: answers(full, i) for i in indicators}
+    for i in indicators:  # as /trend or /verlauf in their own process: one indicator
+        with Store.reader(path) as lazy:
+            assert answers(lazy, i) == everything[i]
+            assert "_current" not in vars(lazy), "an indicator's answers read every row"
+
+
+def test_reading_indicator_by_indicator_stops_where_reading_every_row_is_cheaper(path: Path) -> None:
+    """A report asks for every indicator: of deliveries holding several, each segment would be read again for
+    each; past as many rows as the store holds, every row is read once instead."""
+    with Store(path, backup_seconds=0) as s:
+        s.add_delivery(file="a.csv", content_hash="a", office="", received=T0,
+                       rows=[(i, "", "2020", float(k), "", k + 2) for k, i in enumerate(("i1", "i2", "i3"))])
     with Store.reader(path) as lazy:
-        one_by_one = answers(lazy)
-        assert "_current" not in vars(lazy), "an indicator's answers read every row"
-        lazy.observations("i1")  # every row read now
-        assert answers(lazy) == one_by_one
+        assert lazy.series("i1") == {"": [("2020", 0.0, "")]} and "_current" not in vars(lazy)
+        assert lazy.series("i2") == {"": [("2020", 1.0, "")]} and "_current" in vars(lazy)  # read whole now
+        assert lazy.series("i3") == {"": [("2020", 2.0, "")]}
