@@ -641,11 +641,13 @@ class Store:
 
     def __init__(self, path: str | Path, *, backups: int = 5, backup_seconds: float = 600.0,
                  fsync: bool = True, read_only: bool = False, role: str = "", wait: float = 0.0,
-                 on_load: Callable[[], None] | None = None) -> None:
+                 on_load: Callable[[], None] | None = None, stop_for_writer: bool = False) -> None:
         """`role` names the command holding the store (shown to other processes); `wait` see ProcessLock.
 
         `read_only` (for `check`) takes no lock at all: even a brief hold would make a starting `run` refuse.
         `on_load` is called once the rows are in memory (the monitor freezes them out of the collector's way).
+        `stop_for_writer` (with `read_only`, for `reader`): when the coverage cannot be used, stop before reading
+        any row, with `needs_writer` set; the store is then only to be closed.
         """
         self.path = Path(path)
         self._on_load = on_load  # coverage: called once every observation is in memory (see _need_rows)
@@ -665,6 +667,7 @@ class Store:
         self._by_indicator = False
         self._lazy_read = 0  # rows read that way so far (see _lazy_budget)
         self._lazy_rows: dict[tuple[int, str], list[Packed]] = {}  # (delivery, indicator) -> its rows, read
+        self._stop_for_writer = stop_for_writer and read_only
         # The lock comes first: only its holder may rebuild a missing or damaged main file.
         self._process_lock = ProcessLock(self.path, role=role, wait=wait, acquire=not read_only)
         try:
@@ -693,7 +696,7 @@ class Store:
         the schema, save the coverage), it is opened as `Store(path, role=..., wait=...)` instead.
         """
         try:
-            store = cls(path, read_only=True, **options)
+            store = cls(path, read_only=True, stop_for_writer=True, **options)
         except (StoreError, StoreUnreadable):
             return cls(path, role=role, wait=wait, **options)
         if store.needs_writer:
@@ -886,6 +889,9 @@ class Store:
 
     def _build_indexes(self, *, lazy: bool = True) -> None:
         if lazy and self._open_from_coverage():  # coverage: open without reading rows (storage/coverage.py)
+            return
+        if lazy and self._stop_for_writer and coverage_fingerprint(self._raw(DELIVERIES)) is not None:
+            self.needs_writer = True  # the holder of the lock reads every row once and saves the coverage
             return
         # indicator -> period -> area -> row: the current value of every key; keyed alike, the id of the delivery
         # that holds it (a dict beside the rows, not a (delivery, row) tuple per value: 10^5 fewer objects per
