@@ -474,6 +474,28 @@ def test_a_delivery_that_moves_a_district_is_a_notice_to_the_admins(index_monito
     assert history["current"]["districts"]["E"]["status"] == "sehr niedrig"
 
 
+def test_values_taken_back_after_a_paused_writer_recompute_the_index(index_monitor: Monitor, tmp_path: Path) -> None:
+    """The correction turns out broken once its writer is done: its values are withdrawn, and the stored index
+    follows them back instead of keeping a district in "sehr niedrig" that no held value puts there."""
+    from watchers.followup import FollowUps
+    from watchers.pipeline import REJECTED
+
+    sent: list = []
+    followups = FollowUps(tmp_path / "nachpruefen.jsonl")
+    pipeline = Pipeline(index_monitor, sent.append, clock=lambda: NOW, followups=followups)
+    for name, data in (("si.csv", _csv(_rows(V2016, 2016) + _rows(V2018, 2018))),
+                       ("korrektur.csv", _csv(_rows({k: (*v[:4], WORSE_E[k]) for k, v in V2018.items()}, 2018)))):
+        path = index_monitor.settings.inbox / name
+        path.write_bytes(data)
+        assert pipeline.process(path).status == IMPORTED
+    assert index_monitor.store.meta(META_KEY)["current"]["districts"]["E"]["status"] == "sehr niedrig"
+    (tracked,) = [e for e in followups.entries() if e.path.name.startswith("korrektur")]
+    tracked.path.write_bytes(b"Das war nur ein halber Stand\r\n")  # its final content: no table at all
+    result = pipeline.recheck(tracked)
+    assert result is not None and result.status == REJECTED and result.withdrawn > 0
+    assert index_monitor.store.meta(META_KEY)["current"]["districts"]["E"]["status"] == "niedrig"
+
+
 def test_without_a_sink_the_stored_computation_stays_for_the_next_notice(index_monitor: Monitor) -> None:
     _deliver(index_monitor, "si.csv", _csv(_rows(V2016, 2016) + _rows(V2018, 2018)))  # e.g. `sozialmonitor ingest`
     assert index_monitor.store.meta(META_KEY) is None

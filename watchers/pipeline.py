@@ -670,11 +670,15 @@ class Pipeline:
         the incomplete state's values; a rejected file whose final content is fine is imported and archived.
         """
         with self._lock:
+            own = self._own(tracked)
+            found = self.monitor.store.delivery(own) if own is not None else None
+            before = found[0].indicators if found is not None else ()  # what a withdrawal would take back
             result = self._recheck(tracked)
         if result is not None and result.status in (IMPORTED, DUPLICATE, REJECTED):
             self._notify(result)
-        if result is not None and result.status == IMPORTED and self.sink is not None:
-            self._sozialindex(result)  # its values changed: the index follows, as after any import
+        if result is not None and (result.status == IMPORTED or result.withdrawn) and self.sink is not None:
+            # Its values changed (replaced or taken back): the index follows, as after any import.
+            self._sozialindex(replace(result, indicators=tuple(dict.fromkeys((*result.indicators, *before)))))
         return result
 
     def _recheck(self, tracked: Handled) -> IngestResult | None:
