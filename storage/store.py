@@ -665,7 +665,7 @@ class Store:
         # alone (see _current_of); given up once every row is read.
         self._held_of: dict[str, dict[str, dict[str, Packed]]] = {}
         self._by_indicator = False
-        self._lazy_read = 0  # rows read that way so far (see _lazy_budget)
+        self._lazy_left = 0  # rows that may still be read that way (see _lazy_budget), set by _open_from_coverage
         self._lazy_rows: dict[tuple[int, str], list[Packed]] = {}  # (delivery, indicator) -> its rows, read
         self._stop_for_writer = stop_for_writer and read_only
         # The lock comes first: only its holder may rebuild a missing or damaged main file.
@@ -1674,10 +1674,10 @@ class Store:
         most as many rows this way as reading every row once would (a report asking for every indicator of
         deliveries that hold many would read each segment again and again); beyond that, every row is read."""
         rows = sum(self._deliveries[did].rows for did in deliveries)
-        if self._lazy_read + rows > sum(d.rows for d in self._deliveries.values()):
+        if rows > self._lazy_left:
             self._need_rows()
             return False
-        self._lazy_read += rows
+        self._lazy_left -= rows
         return True
 
     def _rows_of(self, did: int, indicator: str) -> list[Packed]:
@@ -1863,6 +1863,7 @@ class Store:
         # Each delivery names the indicators of its rows (older ones may not): then one indicator's values can be
         # read from the segments of its deliveries without the others'.
         self._by_indicator = all(isinstance(doc.get("indicators"), list) for doc in table.values())
+        self._lazy_left = sum(d.rows for d in self._deliveries.values())  # as many as reading every row once
         return True
 
     def __getattr__(self, name: str) -> Any:
