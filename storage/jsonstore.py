@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -294,8 +295,6 @@ class AtomicJSONStorage(Storage):
             return
         payload = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
         if self.checksum:
-            import hashlib  # only writers need it (and it loads OpenSSL)
-
             self.last_write = (len(payload), hashlib.sha256(payload).hexdigest())
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
