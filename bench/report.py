@@ -178,8 +178,10 @@ def main() -> int:
                                    received=datetime(2019, 3, 1, 9), rows=[(FIRST_INDICATOR, "Gebiet 00",
                                                                             quarters(1)[0], 1000.0 + k, "", 2)])
 
-        before = {"html": lambda: shutil.rmtree(kept, ignore_errors=True), "html after a delivery": deliver,
-                  "pdf": lambda: shutil.rmtree(kept, ignore_errors=True)}
+        def forget() -> None:
+            shutil.rmtree(kept, ignore_errors=True)
+
+        before = {"html": forget, "html after a delivery": deliver, "pdf": forget}
         whole = timed_processes(commands, reps, env=process_env(), before=before)
         labels = {name: f"sozialmonitor report --format {name}" for name in formats}
         labels["html"] += " (every figure drawn)"

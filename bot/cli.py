@@ -228,10 +228,11 @@ def _changes_nothing(message: str) -> bool:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    monitor = _open(args, reading=_changes_nothing(" ".join(args.message)))
+    said = " ".join(args.message)
+    monitor = _open(args, reading=_changes_nothing(said))
     try:
         caller = _identity(monitor, args.as_user)
-        said, now = " ".join(args.message), monitor.now()
+        now = monitor.now()
         telegram = bool(active_channels(monitor)) and not monitor.store.read_only
         if telegram:
             # The people must get the notices on their channel: kept in the outbox with the change (the next
