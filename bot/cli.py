@@ -466,23 +466,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     A workbook or PDF is binary, so without -o it is written into the current folder and its path printed.
     Without --format the ending of -o FILE decides (bericht.pdf -> pdf).
     """
-    from commands.render_report import PdfUnavailable, render
+    from commands.render_report import PdfUnavailable, drawing_ahead, render
     from commands.report import build_report
 
     form = _report_format(args, _lang())
-    monitor = _open(args, reading=True)
+    # Charts: a process imports matplotlib while this one reads the store and builds the report.
+    ahead = drawing_ahead() if form in ("html", "pdf") else None
+    monitor = None
     try:
+        monitor = _open(args, reading=True)
         lang = monitor.settings.language
         now = monitor.now()
         today = now.date()
         state = monitor.state
         report = build_report(state, now, charts=form in ("html", "pdf"))
         try:
-            data, _ = render(report, form, kept=state.figures)
+            data, _ = render(report, form, kept=state.figures, ahead=ahead)
         except PdfUnavailable as exc:
             raise CliError(text(lang, "cli.report_pdf_failed", reason=exc.reason)) from None
     finally:
-        monitor.close()
+        if ahead is not None:
+            ahead.close()
+        if monitor is not None:
+            monitor.close()
     if args.output:
         path = Path(args.output)
     elif form in ("xlsx", "pdf"):

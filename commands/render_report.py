@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from . import fmt
-from .charts import FigureStore, Panel, needs_legend, small_multiples_many
+from .charts import DrawingAhead, FigureStore, Panel, needs_legend, small_multiples_many
 from .report import ChartGroup, Column, ReportData, Table
 from .report_sozialindex import figures_html
 
@@ -44,15 +44,16 @@ class PdfUnavailable(RuntimeError):
         self.reason = reason
 
 
-def render(report: ReportData, form: str, *, kept: FigureStore | None = None) -> tuple[bytes, str]:
+def render(report: ReportData, form: str, *, kept: FigureStore | None = None,
+           ahead: DrawingAhead | None = None) -> tuple[bytes, str]:
     """(file content, MIME type) of the report in `form` (md | html | pdf | xlsx); `kept`: the figures drawn for
-    earlier reports (see charts.FigureStore)."""
+    earlier reports (see charts.FigureStore); `ahead`: the process to draw the others (charts.drawing_ahead)."""
     if form == "md":
         return render_markdown(report).encode("utf-8"), MIME["md"]
     if form == "html":
-        return render_html(report, kept=kept).encode("utf-8"), MIME["html"]
+        return render_html(report, kept=kept, ahead=ahead).encode("utf-8"), MIME["html"]
     if form == "pdf":
-        return render_pdf(report, kept=kept), MIME["pdf"]
+        return render_pdf(report, kept=kept, ahead=ahead), MIME["pdf"]
     if form == "xlsx":
         return render_xlsx(report), MIME["xlsx"]
     raise ValueError(form)
@@ -253,16 +254,14 @@ def chart_layout(groups: Sequence[ChartGroup]) -> list[tuple[ChartGroup, tuple[P
     return out
 
 
-def _figures(report: ReportData, kept: FigureStore | None = None) -> list[_Figure]:
+def _figures(report: ReportData, kept: FigureStore | None = None, ahead: DrawingAhead | None = None) -> list[_Figure]:
     words = report.chart_words
     if words is None:
         return []
     laid = [(group, panels, used, group.title if first or not group.continued else group.continued, last)
             for group, panels, used, first, last in chart_layout(report.charts)]
-    pngs = small_multiples_many([(panels, words, {
-        "title": title, "lang": report.lang, "columns": len(panels), "width": CHART_WIDTH * used / CHART_COLUMNS,
-        "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}) for _, panels, used, title, _ in laid],
-        kept=kept)
+    pngs = small_multiples_many([(panels, words, _chart_options(title, report.lang, len(panels), used))
+                                 for _, panels, used, title, _ in laid], kept=kept, ahead=ahead)
     out: list[_Figure] = []
     for (group, panels, _, title, last), png in zip(laid, pngs, strict=True):
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -271,6 +270,25 @@ def _figures(report: ReportData, kept: FigureStore | None = None) -> list[_Figur
         alt = f"{title}: " + "; ".join(_describe(p, report.lang) for p in panels)
         out.append(_Figure(uri, alt, width_mm, group.more if last else ""))
     return out
+
+
+def _chart_options(title: str, lang: str, panels: int, slots: int) -> dict[str, Any]:
+    """The options of a figure of `panels` panels in `slots` of a row (charts.small_multiples)."""
+    return {"title": title, "lang": lang, "columns": panels, "width": CHART_WIDTH * slots / CHART_COLUMNS,
+            "panel_height": CHART_PANEL_HEIGHT, "dpi": CHART_DPI, "small": True}
+
+
+def drawing_ahead() -> DrawingAhead | None:
+    """`charts.drawing_ahead` for a report's charts, warmed up with a figure of the shape most of them have
+    (a full row of panels, a line each and a band of many areas)."""
+    from .charts import ChartWords, Line
+    from .charts import drawing_ahead as start
+
+    words = ChartWords("in {unit}", "{unit}", "{n}", "-", "-", "-")
+    periods = tuple(f"{year}-Q{q}" for year in (2017, 2018) for q in (1, 2, 3, 4))
+    lines = tuple(Line(f"{k}", tuple(float(k + p) for p in range(len(periods)))) for k in range(12))
+    panels = [Panel(f"{k}", "Anzahl", periods, lines if k else lines[:1]) for k in range(CHART_COLUMNS)]
+    return start([(panels, words, _chart_options("-", "de", CHART_COLUMNS, CHART_COLUMNS))])
 
 
 def _describe(panel: Panel, lang: str) -> str:
@@ -311,7 +329,8 @@ def _stylesheet() -> str:
     return resources.files("commands").joinpath("templates/report.css").read_text(encoding="utf-8")
 
 
-def render_html(report: ReportData, *, screen: bool = True, kept: FigureStore | None = None) -> str:
+def render_html(report: ReportData, *, screen: bool = True, kept: FigureStore | None = None,
+                ahead: DrawingAhead | None = None) -> str:
     """One self-contained page: inline CSS, charts as PNG data URIs, printable on A4 (page numbers in the margin).
 
     The charts for the screen alone are left out of print by the stylesheet, and out of the page with
@@ -328,7 +347,7 @@ def render_html(report: ReportData, *, screen: bool = True, kept: FigureStore | 
     # The stylesheet is our own file, not user data: it goes in verbatim.
     return _environment().get_template("report.html.j2").render(
         report=report, sections=sections, summary=report.summary,
-        figures=_figures(report, kept) if any(s.key == "charts" for s, _ in sections) else [],
+        figures=_figures(report, kept, ahead) if any(s.key == "charts" for s, _ in sections) else [],
         css=Markup(_stylesheet()), day_iso=report.today.isoformat(), screen=screen)
 
 
@@ -336,10 +355,10 @@ def render_html(report: ReportData, *, screen: bool = True, kept: FigureStore | 
 _PDF_LOCK = threading.Lock()  # Pango and fontconfig are not made for layouts in two threads at once
 
 
-def render_pdf(report: ReportData, *, kept: FigureStore | None = None) -> bytes:
+def render_pdf(report: ReportData, *, kept: FigureStore | None = None, ahead: DrawingAhead | None = None) -> bytes:
     """The HTML laid out on A4 by WeasyPrint: page numbers, date and "Stand" in the footer, table heads repeated
     on every page, no table row split across pages, as PDF/A-2a (archivable, tagged)."""
-    page = render_html(report, screen=False, kept=kept)
+    page = render_html(report, screen=False, kept=kept, ahead=ahead)
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: the Pango library is missing

@@ -5,25 +5,33 @@ from __future__ import annotations
 
 import io
 import itertools
+import multiprocessing
+import os
+import signal
 import struct
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from PIL import Image
 
+from commands import charts
 from commands.charts import (
     DIRECT_LABELS,
     MAX_LINES,
     PALETTE,
     ChartWords,
+    DrawingAhead,
     Line,
     Panel,
     axis_range,
     chart_workers,
+    drawing_ahead,
     line_chart,
     line_figure,
     number_formatter,
@@ -258,6 +266,85 @@ def test_many_figures_drawn_by_worker_processes_are_the_same_pngs_in_the_same_or
     assert len(set(alone)) == len(alone)  # five different figures: the order is checked, not five copies
 
 
+def many_jobs(n: int = 5) -> list:
+    return [([panel({"": (1.0, 2.0, 3.0, float(k))}, title=f"Panel {k}"), panel({"A": (2.0, None, 1.0, 4.0)})],
+             WORDS, {"title": f"M {k}", "columns": 2, "width": 4.6, "dpi": 60, "small": True}) for k in range(n)]
+
+
+def drawing_process() -> multiprocessing.Process | None:
+    return next((p for p in multiprocessing.active_children() if p.name == "sozialmonitor-diagramme"), None)
+
+
+def refuse_to_draw_here(monkeypatch) -> None:
+    """From now on a figure drawn in this process fails the test (the drawing process was forked before)."""
+    def here(job):
+        raise AssertionError("drawn in the calling process")
+    monkeypatch.setattr(charts, "_drawn", here)
+
+
+def test_figures_drawn_ahead_are_the_pngs_drawn_here_in_order_and_drawn_by_the_other_process(monkeypatch) -> None:
+    jobs = many_jobs()
+    alone = [small_multiples(panels, words, **options) for panels, words, options in jobs]
+    ahead = DrawingAhead(warm=jobs[:1])
+    try:
+        refuse_to_draw_here(monkeypatch)
+        assert small_multiples_many(jobs, ahead=ahead) == alone
+    finally:
+        ahead.close()
+    assert drawing_process() is None
+
+
+def group_members(group: int) -> list[int]:
+    """The processes of a process group (Linux: field 5 of /proc/PID/stat)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
+
+
+def test_a_drawing_process_that_ended_leaves_the_figures_to_the_caller_and_no_helper_behind() -> None:
+    jobs = many_jobs()
+    alone = [small_multiples(panels, words, **options) for panels, words, options in jobs]
+    ahead = DrawingAhead()
+    process = drawing_process()
+    assert process is not None and process.pid is not None
+    deadline = time.monotonic() + 60
+    while len(group_members(process.pid)) < 2:  # warmed up, its helper forked
+        assert time.monotonic() < deadline, "the drawing process forked no helper"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)  # as the kernel does when memory runs out
+    try:
+        assert small_multiples_many(jobs, ahead=ahead) == alone
+    finally:
+        ahead.close()
+    deadline = time.monotonic() + 10
+    while group_members(process.pid):  # the helper, orphaned and waiting, is gone as well (killed, then reaped)
+        assert time.monotonic() < deadline, f"left behind: {group_members(process.pid)}"
+        time.sleep(0.05)
+
+
+def test_ctrl_c_is_left_to_the_caller_and_close_ends_the_drawing_process_at_once(monkeypatch) -> None:
+    jobs = many_jobs(4)
+    alone = [small_multiples(panels, words, **options) for panels, words, options in jobs]
+    ahead = DrawingAhead()
+    try:
+        process = drawing_process()
+        assert process is not None
+        os.kill(process.pid, signal.SIGINT)  # what a terminal sends the whole process group on Ctrl-C
+        refuse_to_draw_here(monkeypatch)
+        assert ahead.draw(jobs) == alone
+    finally:
+        ahead.close()
+    unused = DrawingAhead()  # closed while it still imports and warms up
+    unused.close()
+    assert drawing_process() is None
+
+
 def test_figures_are_drawn_here_while_another_thread_runs_or_when_few() -> None:
     # A forked child keeps only the forking thread: a lock another thread held would never be released there.
     assert chart_workers(2) == 1
@@ -266,6 +353,7 @@ def test_figures_are_drawn_here_while_another_thread_runs_or_when_few() -> None:
     other.start()
     try:
         assert chart_workers(50) == 1
+        assert drawing_ahead() is None
     finally:
         stop.set()
         other.join()
@@ -311,6 +399,6 @@ def test_a_print_figure_drawn_into_again_keeps_nothing_of_the_figure_before() ->
     between = small_multiples(other, WORDS, **{**options, "title": ""})
     assert small_multiples(few, WORDS, **options) == first != between
     fresh = FigureCanvasAgg(small_multiples_figure(few, WORDS, **options))
-    buf = io.BytesIO()
-    fresh.print_png(buf, metadata={"Software": "Sozialmonitor"})
-    assert buf.getvalue() == first  # the same picture as a figure of its own
+    fresh.draw()
+    # The same picture as a figure of its own, pixel for pixel.
+    assert Image.open(io.BytesIO(first)).tobytes() == bytes(fresh.buffer_rgba())
