@@ -801,14 +801,17 @@ def _warm_up(warm: Sequence[Job] = ()) -> None:
     small_multiples([few, many], words, title="Aufwärmen", width=4.0, panel_height=1.0, dpi=40, small=True)
 
 
-def _serve(conn: Any, warm: Sequence[Job]) -> None:
-    """The drawing process: warm up, then draw the one batch of jobs it is sent and send back the PNGs."""
+def _serve(conn: Any, callers: Any, warm: Sequence[Job]) -> None:
+    """The drawing process: warm up, then draw the one batch of jobs it is sent and send back the PNGs.
+    `callers`: the caller's end of the pipe, inherited by the fork; closed, so that the caller's end (its exit,
+    even a killed one) brings the end of file here."""
     import signal
 
     # Ctrl-C is the caller's to handle: it ends this process by closing the pipe (or killing it). Blocked by the
     # caller around the fork, so one arriving before this line waits and is then ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    callers.close()
     with contextlib.suppress(OSError):  # its own process group with the helpers it forks, ended all at once
         os.setpgid(0, 0)
     try:
@@ -836,7 +839,7 @@ class DrawingAhead:
 
         context = multiprocessing.get_context("fork")
         self._conn, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, list(warm)), name="sozialmonitor-diagramme")
+        self._process = context.Process(target=_serve, args=(theirs, self._conn, list(warm)), name="sozialmonitor-diagramme")
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self._process.start()

@@ -328,6 +328,22 @@ def test_a_drawing_process_that_ended_leaves_the_figures_to_the_caller_and_no_he
         time.sleep(0.05)
 
 
+def test_a_killed_caller_leaves_no_drawing_process_behind(tmp_path: Path) -> None:
+    code = ("import os, signal\n"
+            "from commands.charts import DrawingAhead\n"
+            "import multiprocessing\n"
+            "ahead = DrawingAhead()\n"
+            "print(multiprocessing.active_children()[0].pid, flush=True)\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == -signal.SIGKILL
+    group = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while group_members(group):  # it warms up, finds the caller gone and ends, with its helper
+        assert time.monotonic() < deadline, f"left behind: {group_members(group)}"
+        time.sleep(0.1)
+
+
 def test_ctrl_c_is_left_to_the_caller_and_close_ends_the_drawing_process_at_once(monkeypatch) -> None:
     jobs = many_jobs(4)
     alone = [small_multiples(panels, words, **options) for panels, words, options in jobs]
