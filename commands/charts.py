@@ -839,7 +839,8 @@ class DrawingAhead:
 
         context = multiprocessing.get_context("fork")
         self._conn, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, self._conn, list(warm)), name="sozialmonitor-diagramme")
+        self._process = context.Process(target=_serve, args=(theirs, self._conn, list(warm)),
+                                        name="sozialmonitor-diagramme")
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self._process.start()
