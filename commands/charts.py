@@ -842,13 +842,12 @@ def _serve(conn: Any, callers: Any, warm: Sequence[Job]) -> None:
         os.setpgid(0, 0)
     try:
         _warm_up(warm)
-        count = chart_workers(MIN_PARALLEL)
-        with _helpers(max(1, count - 1)) as pool:
+        helpers = max(1, chart_workers(MIN_PARALLEL) - 1)
+        with _helpers(helpers) as pool:
             # Forked now, warm, while the caller still reads the store: ready when the jobs come.
             pool.submit(_warm_up)
             jobs = conn.recv()
-            conn.send(_shared(jobs, pool, count) if count > 1 and len(jobs) >= MIN_PARALLEL
-                      else [_drawn(job) for job in jobs])
+            conn.send(_shared(jobs, pool, helpers + 1))
     except BaseException:  # the caller draws itself when no answer comes: never a traceback from here
         pass
     finally:
@@ -857,7 +856,7 @@ def _serve(conn: Any, callers: Any, warm: Sequence[Job]) -> None:
 
 class DrawingAhead:
     """A forked process that imports matplotlib and warms up while the caller builds what to draw, then draws
-    it (with the workers of `_draw_many`). Whatever goes wrong with it, the caller draws the figures itself."""
+    it with the helpers it forks (`_shared`). Whatever goes wrong with it, the caller draws the figures itself."""
 
     def __init__(self, warm: Sequence[Job] = ()) -> None:
         import multiprocessing
